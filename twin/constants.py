@@ -1,0 +1,30 @@
+"""Physical constants of the twin, in SI units unless the name says otherwise.
+
+Each constant names its source (see ``shared/REFERENCES.md``).
+"""
+
+# WGS-84 ellipsoid (NIMA TR8350.2).
+EARTH_EQUATORIAL_RADIUS_KM = 6378.137
+EARTH_FLATTENING = 1.0 / 298.257223563
+EARTH_ECCENTRICITY_SQUARED = EARTH_FLATTENING * (2.0 - EARTH_FLATTENING)
+
+# WGS-84 gravitational parameter, km^3/s^2.
+EARTH_MU_KM3_S2 = 398600.4418
+
+# EGM-96 / WGS-84 unnormalised second zonal harmonic.
+EARTH_J2 = 1.08262668e-3
+
+# Sun-synchronous nodal rate: 360 deg per tropical year of 365.2422 days.
+TROPICAL_YEAR_S = 365.2422 * 86400.0
+SUN_SYNCHRONOUS_RATE_RAD_S = 2.0 * 3.141592653589793 / TROPICAL_YEAR_S
+
+# IAU 2015 nominal solar radius (Resolution B3).
+SUN_RADIUS_KM = 695700.0
+
+# Total solar irradiance at 1 au (Kopp & Lean 2011).
+SOLAR_CONSTANT_W_M2 = 1361.0
+
+# Stefan-Boltzmann constant, exact in SI since 2019.
+STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
+
+SECONDS_PER_DAY = 86400.0

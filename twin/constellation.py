@@ -1,0 +1,139 @@
+"""Design the fleet of a scenario: planes, sub-centers, close formations; or take satellites from TLEs."""
+
+from __future__ import annotations
+
+import numpy as np
+from sgp4.api import WGS72, Satrec
+
+from .constants import EARTH_EQUATORIAL_RADIUS_KM, SUN_SYNCHRONOUS_RATE_RAD_S
+from .fleet import Fleet, FormationBlock, RelativeOrbits, relative_orbits_for_chief, satrec_from_elements
+from .orbit_design import raan_from_ltan_rad, sun_synchronous_inclination_deg
+from .scenario import Formation, Scenario
+
+
+def sgp4_sun_synchronous_elements(epoch_jd: float, altitude_km: float, eccentricity: float,
+                                  argp_rad: float) -> tuple[float, float]:
+    """Kozai mean motion (rad/min) and inclination (rad) of a sun-synchronous SGP4 element set.
+
+    Starts from the first-order J2 inclination and refines it so that SGP4's own secular node rate
+    (which adds J2^2 and J4 terms) is exactly 360 deg per tropical year, and the mean motion so that
+    SGP4's mean semi-major axis is the WGS-84 equatorial radius plus ``altitude_km``. Without the
+    refinement the node would drift by about 0.6 deg a year at 750 km.
+    """
+    target_km = EARTH_EQUATORIAL_RADIUS_KM + altitude_km
+    inclination = np.radians(sun_synchronous_inclination_deg(altitude_km, eccentricity))
+    mean_motion = np.sqrt(398600.4418 / target_km**3) * 60.0
+    for _ in range(6):
+        satrec = satrec_from_elements(epoch_jd, mean_motion, eccentricity, inclination, 0.0, argp_rad, 0.0)
+        mean_motion *= (satrec.a * satrec.radiusearthkm / target_km) ** 1.5
+        node_rate = satrec.nodedot / 60.0
+        inclination += (node_rate - SUN_SYNCHRONOUS_RATE_RAD_S) / (node_rate * np.tan(inclination))
+    return float(mean_motion), float(inclination)
+
+
+def hexagonal_disk_m(count: int, spacing_m: float) -> np.ndarray:
+    """The ``count`` points (m, 2) of a hexagonal grid with ``spacing_m`` nearest to its centre, centre first."""
+    rings = int(np.ceil(np.sqrt(count))) + 1
+    i, j = np.meshgrid(np.arange(-rings, rings + 1), np.arange(-rings, rings + 1), indexing="ij")
+    points = np.column_stack([(i + 0.5 * j).ravel(), (np.sqrt(3.0) / 2.0 * j).ravel()]) * spacing_m
+    order = np.lexsort((np.arctan2(points[:, 1], points[:, 0]), np.round(np.hypot(*points.T), 6)))
+    return points[order[:count]]
+
+
+def formation_offsets(formation: Formation, count: int, semi_major_axis_m: float) -> RelativeOrbits:
+    """Relative orbit elements of ``count`` satellites (row 0 the chief) in a close formation.
+
+    ``disk``: members on a hexagonal grid in a projected circular orbit (PCO) about the chief:
+    cross-track and along-track motion on a circle of radius ``rho``, radial on ``rho/2``, so
+    neighbours never come closer than ``spacing_m`` and the cluster is passively safe (Suncatcher's
+    81-satellite cluster within about 1 km is the model, see REFERENCES.md).
+    ``train``: members ``spacing_m`` apart along track, chief in the middle.
+    """
+    if formation.shape == "single" or count == 1:
+        return RelativeOrbits.chief_only()
+    zeros = np.zeros(count)
+    if formation.shape == "train":
+        steps = np.array([0] + [sign * k for k in range(1, count) for sign in (1, -1)][: count - 1], dtype=float)
+        return RelativeOrbits.from_offsets(steps * formation.spacing_m / semi_major_axis_m, zeros, zeros, zeros, zeros)
+    grid = hexagonal_disk_m(count, formation.spacing_m) / semi_major_axis_m
+    p, q = grid[:, 0], grid[:, 1]
+    return RelativeOrbits.from_offsets(zeros, -q / 2.0, -p / 2.0, p, -q)
+
+
+def _spread(count: int, planes: int) -> list[int]:
+    return [len(part) for part in np.array_split(np.arange(count), planes)]
+
+
+def design_fleet(scenario: Scenario) -> Fleet:
+    """Every satellite of ``scenario``: sub-centers spread over their planes, each a close formation."""
+    epoch = scenario.epoch
+    epoch_jd = epoch.utc.jd1 + epoch.utc.jd2
+    orbit = scenario.orbit
+    blocks, labels = [], {key: [] for key in ("names", "subcenter", "plane", "owner", "group", "bus", "role")}
+    first_plane = 0
+    for group in scenario.subcenters:
+        altitude_km = group.altitude_km if group.altitude_km is not None else orbit.altitude_km
+        ltan_hours = group.ltan_hours if group.ltan_hours is not None else orbit.ltan_hours
+        argp = np.radians(orbit.argument_of_perigee_deg)
+        mean_motion, inclination = sgp4_sun_synchronous_elements(epoch_jd, altitude_km, orbit.eccentricity, argp)
+        nominal_raan = raan_from_ltan_rad(ltan_hours, epoch)
+        chiefs, subcenter_index = [], 0
+        for plane, per_plane in enumerate(_spread(group.count, group.planes)):
+            raan = nominal_raan + np.radians((plane - (group.planes - 1) / 2.0) * group.plane_spacing_deg)
+            for slot in range(per_plane):
+                latitude_argument = 2 * np.pi * slot / per_plane + np.radians(plane * group.phase_offset_deg)
+                chiefs.append(satrec_from_elements(epoch_jd, mean_motion, orbit.eccentricity, inclination, raan, argp,
+                                                   latitude_argument - argp, satnum=len(labels["names"]) + 1))
+                subcenter = f"{group.name}-{subcenter_index + 1:03d}"
+                owner = group.owners[subcenter_index % len(group.owners)]
+                for member in range(group.satellites):
+                    labels["names"].append(f"{subcenter}-{member + 1:02d}")
+                    labels["subcenter"].append(subcenter)
+                    labels["plane"].append(first_plane + plane)
+                    labels["owner"].append(owner)
+                    labels["group"].append(group.name)
+                    labels["bus"].append(group.bus)
+                    labels["role"].append("chief" if member == 0 else "member")
+                subcenter_index += 1
+        first_plane += group.planes
+        semi_major_axis_m = chiefs[0].a * chiefs[0].radiusearthkm * 1e3
+        offsets = formation_offsets(group.formation, group.satellites, semi_major_axis_m)
+        blocks.append(FormationBlock(chiefs, relative_orbits_for_chief(chiefs[0], offsets)))
+    return Fleet(blocks, **{key: np.array(values) for key, values in labels.items()})
+
+
+def fleet_from_tles(tles: list[tuple[str, str, str]], owner: str = "", subcenter: str = "", bus: str = "") -> Fleet:
+    """A fleet of satellites given as (name, line 1, line 2) TLEs, each propagated by SGP4 itself."""
+    if not tles:
+        raise ValueError("tles: no satellite given")
+    chiefs = []
+    for name, line1, line2 in tles:
+        satrec = Satrec.twoline2rv(line1, line2, WGS72)
+        if satrec.error:
+            raise ValueError(f"tle {name!r}: cannot be read (sgp4 error {satrec.error})")
+        chiefs.append(satrec)
+    count = len(chiefs)
+    names = np.array([name for name, _, _ in tles])
+    if len(set(names)) != count:
+        raise ValueError("tles: satellite names must be unique")
+    return Fleet(
+        [FormationBlock(chiefs, RelativeOrbits.chief_only())], names=names,
+        subcenter=np.array([subcenter or name for name in names]), plane=np.full(count, -1),
+        owner=np.full(count, owner), group=np.full(count, "tle"), bus=np.full(count, bus), role=np.full(count, "chief"),
+    )
+
+
+def read_tle_file(text: str) -> list[tuple[str, str, str]]:
+    """(name, line 1, line 2) triples from a TLE or 3LE text; unnamed TLEs are named by catalogue number."""
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    result, index = [], 0
+    while index < len(lines):
+        if lines[index].startswith("1 ") and index + 1 < len(lines) and lines[index + 1].startswith("2 "):
+            result.append((lines[index][2:7].strip(), lines[index], lines[index + 1]))
+            index += 2
+        elif index + 2 < len(lines) and lines[index + 1].startswith("1 ") and lines[index + 2].startswith("2 "):
+            result.append((lines[index].removeprefix("0 ").strip(), lines[index + 1], lines[index + 2]))
+            index += 3
+        else:
+            raise ValueError(f"tle line {index + 1}: {lines[index]!r} is not part of a two-line element set")
+    return result

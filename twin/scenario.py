@@ -1,0 +1,390 @@
+"""Scenario files: the constellation of one phase, validated on load.
+
+A scenario is a TOML file (see ``assets/scenarios/``) with the sections ``[scenario]``,
+``[orbit]``, ``[buses.NAME]``, ``[[subcenters]]``, ``[[ground_stations]]``, ``[[relays]]`` and
+``[consortium]``. :func:`load_scenario` accepts a built-in name (``phase1``, ``phase2``,
+``phase3``) or a path, and raises :class:`ScenarioError` naming the field and the value of the
+first thing that is wrong: an unknown key, a missing field, a value out of range.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from astropy.time import Time
+
+from .timegrid import parse_duration_s, parse_time
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "assets" / "scenarios"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used, with the field and value at fault."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one scenario key is checked: its type, bounds and default (``None``: required)."""
+
+    kind: type
+    minimum: float | None = None
+    maximum: float | None = None
+    default: Any = None
+    optional: bool = False
+    choices: tuple = ()
+    exclusive_minimum: bool = False
+
+
+def _check(path: str, spec: Field, value: Any) -> Any:
+    if spec.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if spec.kind is list:
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+            raise ScenarioError(f"{path}: {value!r} must be a non-empty list of names")
+        return value
+    if not isinstance(value, spec.kind) or isinstance(value, bool) != (spec.kind is bool):
+        raise ScenarioError(f"{path}: {value!r} must be of type {spec.kind.__name__}")
+    if spec.kind is float and not math.isfinite(value):
+        raise ScenarioError(f"{path}: {value!r} must be a finite number")
+    if spec.choices and value not in spec.choices:
+        raise ScenarioError(f"{path}: {value!r} is not one of {', '.join(map(str, spec.choices))}")
+    if spec.minimum is not None:
+        if value < spec.minimum or (spec.exclusive_minimum and value == spec.minimum):
+            relation = "above" if spec.exclusive_minimum else "at least"
+            raise ScenarioError(f"{path}: {value!r} is out of range; it must be {relation} {spec.minimum}")
+    if spec.maximum is not None and value > spec.maximum:
+        raise ScenarioError(f"{path}: {value!r} is out of range; it must be at most {spec.maximum}")
+    return value
+
+
+def _section(path: str, raw: Any, schema: dict[str, Field]) -> dict[str, Any]:
+    """Check one table against its schema; returns the values with defaults filled in."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: {raw!r} must be a table")
+    unknown = sorted(set(raw) - set(schema))
+    if unknown:
+        raise ScenarioError(f"{path}.{unknown[0]}: unknown key (value {raw[unknown[0]]!r}); known keys: {', '.join(schema)}")
+    values = {}
+    for key, spec in schema.items():
+        if key in raw:
+            values[key] = _check(f"{path}.{key}", spec, raw[key])
+        elif spec.default is not None or spec.optional:
+            values[key] = spec.default
+        else:
+            raise ScenarioError(f"{path}.{key}: missing required field")
+    return values
+
+
+# Altitudes of the programme: a dawn-dusk orbit at about 700-800 km (Seed).
+ALTITUDE_MIN_KM, ALTITUDE_MAX_KM = 700.0, 800.0
+
+SCENARIO_SCHEMA = {
+    "name": Field(str),
+    "title": Field(str),
+    "phase": Field(int, 1, 3),
+    "epoch": Field(str),
+    "duration": Field(str),
+    "step": Field(str),
+    "description": Field(str, default=""),
+}
+ORBIT_SCHEMA = {
+    "altitude_km": Field(float, ALTITUDE_MIN_KM, ALTITUDE_MAX_KM),
+    "eccentricity": Field(float, 0.0, 0.01),
+    "argument_of_perigee_deg": Field(float, 0.0, 360.0),
+    "ltan_hours": Field(float, 0.0, 24.0),
+}
+BUS_SCHEMA = {
+    "solar_array_area_m2": Field(float, 0.0, exclusive_minimum=True),
+    "solar_cell_efficiency": Field(float, 0.0, 1.0, exclusive_minimum=True),
+    "array_degradation_per_year": Field(float, 0.0, 1.0),
+    "battery_capacity_wh": Field(float, 0.0, exclusive_minimum=True),
+    "battery_max_depth_of_discharge": Field(float, 0.0, 1.0, exclusive_minimum=True),
+    "battery_round_trip_efficiency": Field(float, 0.0, 1.0, exclusive_minimum=True),
+    "radiator_area_m2": Field(float, 0.0, exclusive_minimum=True),
+    "radiator_emissivity": Field(float, 0.0, 1.0, exclusive_minimum=True),
+    "radiator_absorptance": Field(float, 0.0, 1.0),
+    "compute_capacity_units": Field(float, 0.0, exclusive_minimum=True),
+    "compute_flops": Field(float, 0.0, exclusive_minimum=True),
+    "compute_power_w": Field(float, 0.0),
+    "bus_power_w": Field(float, 0.0),
+    "comms_power_w": Field(float, 0.0),
+    "mass_kg": Field(float, 0.0, exclusive_minimum=True),
+}
+FORMATION_SCHEMA = {
+    "shape": Field(str, choices=("single", "disk", "train")),
+    "spacing_m": Field(float, 0.0, default=0.0),
+}
+SUBCENTER_SCHEMA = {
+    "name": Field(str),
+    "count": Field(int, 1),
+    "satellites": Field(int, 1, 1000),
+    "planes": Field(int, 1),
+    "plane_spacing_deg": Field(float, 0.0, 30.0, default=0.0),
+    "phase_offset_deg": Field(float, 0.0, 360.0, default=0.0),
+    "bus": Field(str),
+    "owners": Field(list),
+    "formation": Field(dict),
+    "altitude_km": Field(float, ALTITUDE_MIN_KM, ALTITUDE_MAX_KM, optional=True),
+    "ltan_hours": Field(float, 0.0, 24.0, optional=True),
+    "launch": Field(str, default=""),
+}
+GROUND_STATION_SCHEMA = {
+    "name": Field(str),
+    "latitude_deg": Field(float, -90.0, 90.0),
+    "longitude_deg": Field(float, -180.0, 360.0),
+    "altitude_m": Field(float, -500.0, 9000.0),
+    "min_elevation_deg": Field(float, 0.0, 90.0),
+    "owner": Field(str),
+}
+RELAY_SCHEMA = {
+    "name": Field(str),
+    "longitude_deg": Field(float, -180.0, 360.0),
+    "owner": Field(str),
+}
+CONSORTIUM_SCHEMA = {"members": Field(list), "lead": Field(str)}
+TOP_LEVEL = ("scenario", "orbit", "buses", "subcenters", "ground_stations", "relays", "consortium")
+
+
+@dataclass(frozen=True)
+class Orbit:
+    """Orbit design of a dawn-dusk sun-synchronous shell (mean elements)."""
+
+    altitude_km: float
+    eccentricity: float
+    argument_of_perigee_deg: float
+    ltan_hours: float
+
+
+@dataclass(frozen=True)
+class Bus:
+    """One satellite bus type: array, battery, radiator and compute payload."""
+
+    name: str
+    solar_array_area_m2: float
+    solar_cell_efficiency: float
+    array_degradation_per_year: float
+    battery_capacity_wh: float
+    battery_max_depth_of_discharge: float
+    battery_round_trip_efficiency: float
+    radiator_area_m2: float
+    radiator_emissivity: float
+    radiator_absorptance: float
+    compute_capacity_units: float
+    compute_flops: float
+    compute_power_w: float
+    bus_power_w: float
+    comms_power_w: float
+    mass_kg: float
+
+
+@dataclass(frozen=True)
+class Formation:
+    """Close formation inside one sub-center: ``single``, ``disk`` or ``train``, neighbours ``spacing_m`` apart."""
+
+    shape: str
+    spacing_m: float
+
+
+@dataclass(frozen=True)
+class SubcenterGroup:
+    """``count`` identical sub-centers spread over ``planes`` orbital planes."""
+
+    name: str
+    count: int
+    satellites: int
+    planes: int
+    plane_spacing_deg: float
+    phase_offset_deg: float
+    bus: str
+    owners: tuple[str, ...]
+    formation: Formation
+    altitude_km: float | None
+    ltan_hours: float | None
+    launch: str
+
+
+@dataclass(frozen=True)
+class GroundStation:
+    name: str
+    latitude_deg: float
+    longitude_deg: float
+    altitude_m: float
+    min_elevation_deg: float
+    owner: str
+
+
+@dataclass(frozen=True)
+class Relay:
+    """A geostationary data relay satellite at a fixed longitude."""
+
+    name: str
+    longitude_deg: float
+    owner: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario; build one with :func:`load_scenario` or :func:`scenario_from_dict`."""
+
+    name: str
+    title: str
+    phase: int
+    epoch: Time
+    duration_s: float
+    step_s: float
+    description: str
+    orbit: Orbit
+    buses: dict[str, Bus]
+    subcenters: tuple[SubcenterGroup, ...]
+    ground_stations: tuple[GroundStation, ...]
+    relays: tuple[Relay, ...]
+    members: tuple[str, ...]
+    lead: str
+    source: str = field(default="")
+
+    @property
+    def satellite_count(self) -> int:
+        return sum(group.count * group.satellites for group in self.subcenters)
+
+    @property
+    def subcenter_count(self) -> int:
+        return sum(group.count for group in self.subcenters)
+
+    def installed_power_w(self) -> float:
+        """Beginning-of-life array power at normal incidence and 1 au, summed over the fleet (W)."""
+        from .constants import SOLAR_CONSTANT_W_M2
+
+        return sum(
+            group.count
+            * group.satellites
+            * SOLAR_CONSTANT_W_M2
+            * self.buses[group.bus].solar_array_area_m2
+            * self.buses[group.bus].solar_cell_efficiency
+            for group in self.subcenters
+        )
+
+
+def _list_of_tables(path: str, raw: Any, schema: dict[str, Field]) -> list[dict[str, Any]]:
+    if not isinstance(raw, list) or not raw:
+        raise ScenarioError(f"{path}: {raw!r} must be a non-empty list of tables ([[{path}]])")
+    return [_section(f"{path}[{index}]", item, schema) for index, item in enumerate(raw)]
+
+
+def _unique_names(path: str, items: list[dict[str, Any]]) -> None:
+    seen = set()
+    for index, item in enumerate(items):
+        if item["name"] in seen:
+            raise ScenarioError(f"{path}[{index}].name: {item['name']!r} is used twice")
+        seen.add(item["name"])
+
+
+def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
+    """Validate a scenario given as nested dicts (the parsed TOML) and build it."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"scenario: {raw!r} must be a table")
+    unknown = sorted(set(raw) - set(TOP_LEVEL))
+    if unknown:
+        raise ScenarioError(f"{unknown[0]}: unknown section; known sections: {', '.join(TOP_LEVEL)}")
+    for section in TOP_LEVEL:
+        if section not in raw:
+            raise ScenarioError(f"{section}: missing required section")
+
+    head = _section("scenario", raw["scenario"], SCENARIO_SCHEMA)
+    try:
+        epoch = parse_time(head["epoch"], "scenario.epoch")
+        duration_s = parse_duration_s(head["duration"], "scenario.duration")
+        step_s = parse_duration_s(head["step"], "scenario.step")
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
+    orbit = Orbit(**_section("orbit", raw["orbit"], ORBIT_SCHEMA))
+    _check_ltan("orbit.ltan_hours", orbit.ltan_hours)
+
+    consortium = _section("consortium", raw["consortium"], CONSORTIUM_SCHEMA)
+    members = tuple(consortium["members"])
+    if consortium["lead"] not in members:
+        raise ScenarioError(f"consortium.lead: {consortium['lead']!r} is not in consortium.members")
+
+    if not isinstance(raw["buses"], dict) or not raw["buses"]:
+        raise ScenarioError(f"buses: {raw['buses']!r} must hold at least one [buses.NAME] table")
+    buses = {name: Bus(name=name, **_section(f"buses.{name}", bus, BUS_SCHEMA)) for name, bus in raw["buses"].items()}
+
+    groups = _list_of_tables("subcenters", raw["subcenters"], SUBCENTER_SCHEMA)
+    _unique_names("subcenters", groups)
+    subcenters = tuple(_subcenter_group(index, group, buses, members) for index, group in enumerate(groups))
+
+    stations = _list_of_tables("ground_stations", raw["ground_stations"], GROUND_STATION_SCHEMA)
+    relays = _list_of_tables("relays", raw["relays"], RELAY_SCHEMA)
+    _unique_names("ground_stations", stations)
+    _unique_names("relays", relays)
+    for path, items in (("ground_stations", stations), ("relays", relays)):
+        for index, item in enumerate(items):
+            if item["owner"] not in members:
+                raise ScenarioError(f"{path}[{index}].owner: {item['owner']!r} is not in consortium.members")
+
+    return Scenario(
+        name=head["name"],
+        title=head["title"],
+        phase=head["phase"],
+        epoch=epoch,
+        duration_s=duration_s,
+        step_s=step_s,
+        description=head["description"],
+        orbit=orbit,
+        buses=buses,
+        subcenters=subcenters,
+        ground_stations=tuple(GroundStation(**item) for item in stations),
+        relays=tuple(Relay(**item) for item in relays),
+        members=members,
+        lead=consortium["lead"],
+        source=source,
+    )
+
+
+def _check_ltan(path: str, ltan_hours: float | None) -> None:
+    if ltan_hours is not None and ltan_hours >= 24.0:
+        raise ScenarioError(f"{path}: {ltan_hours!r} is out of range; a local time must be below 24 h")
+
+
+def _subcenter_group(index: int, group: dict[str, Any], buses: dict[str, Bus], members: tuple[str, ...]) -> SubcenterGroup:
+    path = f"subcenters[{index}]"
+    if group["bus"] not in buses:
+        raise ScenarioError(f"{path}.bus: {group['bus']!r} is not a bus defined under [buses]; known: {', '.join(buses)}")
+    for owner in group["owners"]:
+        if owner not in members:
+            raise ScenarioError(f"{path}.owners: {owner!r} is not in consortium.members")
+    if group["planes"] > group["count"]:
+        raise ScenarioError(f"{path}.planes: {group['planes']!r} is more than the {group['count']} sub-centers to place")
+    _check_ltan(f"{path}.ltan_hours", group["ltan_hours"])
+    formation = Formation(**_section(f"{path}.formation", group["formation"], FORMATION_SCHEMA))
+    if formation.shape == "single" and group["satellites"] != 1:
+        raise ScenarioError(f"{path}.formation.shape: 'single' needs satellites = 1, not {group['satellites']}")
+    if formation.shape != "single" and formation.spacing_m <= 0:
+        raise ScenarioError(f"{path}.formation.spacing_m: {formation.spacing_m!r} must be above 0 for a {formation.shape!r}")
+    return SubcenterGroup(**{**group, "owners": tuple(group["owners"]), "formation": formation})
+
+
+def builtin_scenarios() -> list[str]:
+    """Names of the scenarios shipped in ``assets/scenarios``."""
+    return sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a built-in scenario by name (``"phase1"``) or a scenario file by path."""
+    path = Path(name_or_path)
+    if not path.suffix and not path.exists():
+        path = SCENARIO_DIR / f"{name_or_path}.toml"
+        if not path.exists():
+            raise ScenarioError(
+                f"scenario: {str(name_or_path)!r} is neither a file nor a built-in scenario ({', '.join(builtin_scenarios())})"
+            )
+    if not path.is_file():
+        raise ScenarioError(f"scenario: {str(name_or_path)!r} is not a file")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"scenario: {str(path)!r} is not valid TOML ({error})") from None
+    return scenario_from_dict(raw, source=str(path))

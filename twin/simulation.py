@@ -1,0 +1,78 @@
+"""Run the twin: propagate a fleet over a time grid and fill the twin dataset, block by block in time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import xarray as xr
+from astropy.time import Time
+
+from . import __version__
+from .constellation import design_fleet
+from .dataset import empty_dataset
+from .fleet import Fleet
+from .frames import EarthOrientation, geodetic, rotate
+from .offline import earth_orientation_note
+from .propagation import propagate_teme
+from .scenario import Scenario
+from .sunlight import beta_angle_deg, illumination, sun_position_gcrs_km
+from .timegrid import julian_dates, time_grid, to_datetime64
+
+# Satellite-steps per block: bounds the temporaries (about 1 kB per satellite-step) whatever the size.
+BLOCK_SATELLITE_STEPS = 2_000_000
+
+
+def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | None = None,
+               progress: Callable[[int], None] | None = None) -> xr.Dataset:
+    """The orbit and sunlight layer of the twin for ``fleet`` at ``start + offsets_s`` (s).
+
+    ``progress`` is called with the number of steps done after each block.
+    """
+    offsets_s = np.asarray(offsets_s, dtype=float)
+    dataset = empty_dataset(fleet, to_datetime64(start, offsets_s), attrs or {})
+    orientation = EarthOrientation(start, offsets_s)
+    sun_km = sun_position_gcrs_km(start, offsets_s)
+    dataset["sun_position"].values[:] = sun_km * 1e3
+    jd, fr = julian_dates(start, offsets_s)
+    block = max(1, BLOCK_SATELLITE_STEPS // max(1, len(fleet)))
+    out = {name: dataset[name].values for name in dataset.data_vars}
+    for first in range(0, len(offsets_s), block):
+        steps = slice(first, min(first + block, len(offsets_s)))
+        position_teme, velocity_teme = propagate_teme(fleet, jd[steps], fr[steps])
+        position = rotate(orientation.teme_to_gcrs[steps], position_teme)
+        velocity = rotate(orientation.teme_to_gcrs[steps], velocity_teme)
+        latitude, longitude, height_km = geodetic(rotate(orientation.teme_to_itrs[steps], position_teme))
+        out["position"][:, steps] = position * 1e3
+        out["velocity"][:, steps] = velocity * 1e3
+        out["latitude"][:, steps] = latitude
+        out["longitude"][:, steps] = longitude
+        out["altitude"][:, steps] = height_km * 1e3
+        out["illumination"][:, steps] = illumination(position, sun_km[steps])
+        out["beta_angle"][:, steps] = beta_angle_deg(position, velocity, sun_km[steps])
+        if progress:
+            progress(steps.stop - steps.start)
+    return dataset
+
+
+def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
+                 step_s: float | None = None, progress: Callable[[int], None] | None = None) -> xr.Dataset:
+    """Design the fleet of ``scenario`` and run the twin from ``start`` (default: its epoch) for ``duration_s``."""
+    start = scenario.epoch if start is None else start
+    duration_s = scenario.duration_s if duration_s is None else duration_s
+    step_s = scenario.step_s if step_s is None else step_s
+    if step_s > duration_s:
+        raise ValueError(f"step: {step_s} s is longer than the duration of {duration_s} s")
+    fleet = design_fleet(scenario)
+    attrs = {
+        "title": f"Orbital data center twin: {scenario.title}",
+        "scenario": scenario.name,
+        "phase": scenario.phase,
+        "scenario_source": scenario.source,
+        "scenario_epoch": scenario.epoch.utc.isot,
+        "step_s": float(step_s),
+        "source": f"twin {__version__}: SGP4 chiefs and linear relative motion of formation members",
+        "earth_orientation": earth_orientation_note(),
+        "installed_power_w": float(scenario.installed_power_w()),
+    }
+    return run_orbits(fleet, start, time_grid(start, duration_s, step_s), attrs, progress)
