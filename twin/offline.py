@@ -5,6 +5,8 @@ this policy before anything touches astropy time scales:
 
 * no downloads of any kind (IERS-A, leap seconds, ephemerides);
 * the Earth orientation tables bundled in ``astropy-iers-data`` are used as they are, however old;
+* UTC past the leap-second table assumes no new leap second: ERFA calls such years "dubious"
+  and the twin silences exactly that message (an unannounced leap second shifts UTC by 1 s);
 * beyond their last predicted day, UT1-UTC keeps its last predicted value (it never exceeds 0.9 s,
   about 0.4 km along the equator) and polar motion takes astropy's 50-year mean (about 10 m). A
   2035 simulation is therefore exact in the inertial frame and good to about half a kilometre in
@@ -14,11 +16,15 @@ this policy before anything touches astropy time scales:
 
 import warnings
 
+import erfa
+
 from astropy.utils import data as astropy_data
 from astropy.utils import iers
 
 # The message astropy raises for polar motion past its tables, filtered where we ask for it.
 POLAR_MOTION_WARNING = "Tried to get polar motions for times after IERS data is valid"
+DUBIOUS_YEAR_WARNING = r'ERFA function "\w+" yielded .*dubious year'
+
 
 
 def apply_offline_policy() -> None:
@@ -28,6 +34,7 @@ def apply_offline_policy() -> None:
     iers.conf.iers_degraded_accuracy = "ignore"
     astropy_data.conf.allow_internet = False
     warnings.filterwarnings("ignore", message=POLAR_MOTION_WARNING)
+    warnings.filterwarnings("ignore", message=DUBIOUS_YEAR_WARNING, category=erfa.ErfaWarning)
 
 
 def iers_predictions_end_iso() -> str:

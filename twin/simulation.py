@@ -37,9 +37,14 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
     jd, fr = julian_dates(start, offsets_s)
     block = max(1, BLOCK_SATELLITE_STEPS // max(1, len(fleet)))
     out = {name: dataset[name].values for name in dataset.data_vars}
+    buffers = np.empty((2, len(fleet), min(block, len(offsets_s)), 3))  # reused: no page faults per block
     for first in range(0, len(offsets_s), block):
         steps = slice(first, min(first + block, len(offsets_s)))
-        position_teme, velocity_teme = propagate_teme(fleet, jd[steps], fr[steps])
+        count = steps.stop - steps.start
+        position_teme, velocity_teme = buffers[0, :, :count], buffers[1, :, :count]
+        if count < buffers.shape[2]:  # the last, shorter block needs contiguous arrays of its own
+            position_teme, velocity_teme = np.empty_like(position_teme), np.empty_like(velocity_teme)
+        propagate_teme(fleet, jd[steps], fr[steps], position_teme, velocity_teme)
         position = rotate(orientation.teme_to_gcrs[steps], position_teme)
         velocity = rotate(orientation.teme_to_gcrs[steps], velocity_teme)
         latitude, longitude, height_km = geodetic(rotate(orientation.teme_to_itrs[steps], position_teme))
@@ -51,7 +56,7 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
         out["illumination"][:, steps] = illumination(position, sun_km[steps])
         out["beta_angle"][:, steps] = beta_angle_deg(position, velocity, sun_km[steps])
         if progress:
-            progress(steps.stop - steps.start)
+            progress(count)
     return dataset
 
 
