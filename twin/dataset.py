@@ -79,7 +79,7 @@ def save(dataset: xr.Dataset, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".nc":
-        dataset.to_netcdf(path, engine="h5netcdf" if _has("h5netcdf") else None)
+        dataset.to_netcdf(path, engine="netcdf4")
     elif path.suffix == ".zarr":
         dataset.to_zarr(path, mode="w", zarr_format=2, consolidated=True, encoding=_encoding(dataset, 1440))
     else:
@@ -93,16 +93,10 @@ def open_run(path: str | Path) -> xr.Dataset:
     if not path.exists():
         raise FileNotFoundError(f"run: {str(path)!r} does not exist")
     if path.suffix == ".nc":
-        return xr.open_dataset(path)
+        return xr.open_dataset(path, engine="netcdf4")
     if path.is_dir():
         try:
             return xr.open_zarr(path, consolidated=True)
         except Exception as error:  # zarr raises several types for a directory that is not a store
             raise ValueError(f"run: {str(path)!r} is not a Zarr store written by the twin ({error})") from None
     raise ValueError(f"run: {str(path)!r} must be a .zarr directory or a .nc file")
-
-
-def _has(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None

@@ -1,0 +1,23 @@
+"""Shared fixtures: small runs of the built-in scenarios, reused across tests."""
+
+import pytest
+
+import twin
+from twin.offline import apply_offline_policy
+
+
+@pytest.fixture(autouse=True)
+def offline_policy():
+    """pytest resets warning filters for each test; apply the twin's policy as ``import twin`` does for users."""
+    apply_offline_policy()
+
+
+@pytest.fixture(scope="session")
+def phase1():
+    return twin.load_scenario("phase1")
+
+
+@pytest.fixture(scope="session")
+def phase1_run(phase1):
+    """Phase 1 for 6 hours at 60 s (includes eclipses: June is its eclipse season)."""
+    return twin.run_scenario(phase1, duration_s=6 * 3600, step_s=60)

@@ -1,0 +1,110 @@
+"""Scenario files: the shipped phases, their sources, and clear errors for bad input."""
+
+import copy
+import re
+import tomllib
+
+import pytest
+
+import twin
+from twin.scenario import SCENARIO_DIR, ScenarioError, scenario_from_dict
+
+
+def raw(name="phase1"):
+    return tomllib.loads((SCENARIO_DIR / f"{name}.toml").read_text())
+
+
+def test_builtin_scenarios_are_the_three_phases():
+    assert twin.builtin_scenarios() == ["phase1", "phase2", "phase3"]
+
+
+def test_phase1_has_the_experimental_satellite_and_a_first_constellation():
+    scenario = twin.load_scenario("phase1")
+    groups = {group.name: group for group in scenario.subcenters}
+    assert groups["EXP"].count * groups["EXP"].satellites == 1
+    assert scenario.satellite_count > 1
+    assert 700 <= scenario.orbit.altitude_km <= 800
+    assert scenario.orbit.ltan_hours in (6.0, 18.0)  # dawn-dusk
+
+
+def test_phase3_is_above_one_gigawatt_with_about_ten_thousand_satellites():
+    scenario = twin.load_scenario("phase3")
+    assert scenario.installed_power_w() > 1e9  # Seed: power capacity above 1 GW
+    assert 8_000 <= scenario.satellite_count <= 12_000
+    assert len(scenario.members) == 24  # Seed: a consortium of 24 organizations
+
+
+def test_phases_grow():
+    counts = [twin.load_scenario(name).satellite_count for name in ("phase1", "phase2", "phase3")]
+    assert counts == sorted(counts) and len(set(counts)) == 3
+
+
+NUMBER = re.compile(r"=\s*[-+]?[0-9]")
+
+
+@pytest.mark.parametrize("name", ["phase1", "phase2", "phase3"])
+def test_every_number_cites_a_source_or_says_it_is_an_assumption(name):
+    """Each line that sets a number carries 'source:' or 'assumption:' (in its comment or the next comment line)."""
+    lines = (SCENARIO_DIR / f"{name}.toml").read_text().splitlines()
+    missing = []
+    for index, line in enumerate(lines):
+        if NUMBER.search(line.split("#")[0]) or re.search(r"\[\s*[0-9]", line.split("#")[0]):
+            window = line + (lines[index + 1] if index + 1 < len(lines) and lines[index + 1].startswith("#") else "")
+            if "source:" not in window and "assumption" not in window:
+                missing.append(f"{index + 1}: {line.strip()}")
+    assert not missing, "numbers without a source or assumption:\n" + "\n".join(missing)
+
+
+def edit(mutate):
+    data = copy.deepcopy(raw())
+    mutate(data)
+    return data
+
+
+@pytest.mark.parametrize("mutate, field, value", [
+    (lambda d: d["orbit"].update(altitude_km=-5.0), "orbit.altitude_km", "-5.0"),
+    (lambda d: d["orbit"].update(altitude_km=900.0), "orbit.altitude_km", "900.0"),
+    (lambda d: d["orbit"].update(ltan_hours=25.0), "orbit.ltan_hours", "25.0"),
+    (lambda d: d["orbit"].update(ltan_hours=24.0), "orbit.ltan_hours", "24.0"),
+    (lambda d: d["orbit"].update(altitud_km=750.0), "orbit.altitud_km", "750.0"),
+    (lambda d: d["orbit"].pop("eccentricity"), "orbit.eccentricity", "missing"),
+    (lambda d: d["orbit"].update(altitude_km="high"), "orbit.altitude_km", "'high'"),
+    (lambda d: d["scenario"].update(epoch="yesterday"), "scenario.epoch", "'yesterday'"),
+    (lambda d: d["scenario"].update(step="-60s"), "scenario.step", "'-60s'"),
+    (lambda d: d["buses"]["compute-s"].update(solar_cell_efficiency=1.2), "buses.compute-s.solar_cell_efficiency", "1.2"),
+    (lambda d: d["buses"]["compute-s"].update(compute_capacity_units=-1.0), "buses.compute-s.compute_capacity_units", "-1.0"),
+    (lambda d: d["subcenters"][1].update(bus="warp-drive"), "subcenters[1].bus", "'warp-drive'"),
+    (lambda d: d["subcenters"][1].update(owners=["Nobody"]), "subcenters[1].owners", "'Nobody'"),
+    (lambda d: d["subcenters"][1].update(satellites=0), "subcenters[1].satellites", "0"),
+    (lambda d: d["subcenters"][1]["formation"].update(shape="cube"), "subcenters[1].formation.shape", "'cube'"),
+    (lambda d: d["subcenters"][1].update(planes=9), "subcenters[1].planes", "9"),
+    (lambda d: d["ground_stations"][0].update(latitude_deg=95.0), "ground_stations[0].latitude_deg", "95.0"),
+    (lambda d: d.update(warp={}), "warp", "unknown section"),
+    (lambda d: d.pop("relays"), "relays", "missing"),
+])
+def test_bad_scenario_names_the_field_and_the_value(mutate, field, value):
+    with pytest.raises(ScenarioError) as error:
+        scenario_from_dict(edit(mutate))
+    message = str(error.value)
+    assert message.startswith(field + ":"), message
+    assert value in message, message
+
+
+def test_a_bad_scenario_leaves_the_good_ones_loadable(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text((SCENARIO_DIR / "phase1.toml").read_text().replace("altitude_km = 750.0", "altitude_km = -5.0"))
+    with pytest.raises(ScenarioError, match=r"orbit.altitude_km: -5.0"):
+        twin.load_scenario(bad)
+    assert twin.load_scenario("phase1").orbit.altitude_km == 750.0
+
+
+def test_unknown_scenario_name_lists_the_builtins():
+    with pytest.raises(ScenarioError, match="phase1, phase2, phase3"):
+        twin.load_scenario("phase9")
+
+
+def test_invalid_toml_is_reported_with_the_file(tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("[scenario\nname = 1")
+    with pytest.raises(ScenarioError, match="broken.toml"):
+        twin.load_scenario(bad)
