@@ -79,6 +79,15 @@ def edit(mutate):
     (lambda d: d["subcenters"][1]["formation"].update(shape="cube"), "subcenters[1].formation.shape", "'cube'"),
     (lambda d: d["subcenters"][1].update(planes=9), "subcenters[1].planes", "9"),
     (lambda d: d["ground_stations"][0].update(latitude_deg=95.0), "ground_stations[0].latitude_deg", "95.0"),
+    (lambda d: d["buses"]["compute-s"].update(payload_max_temperature_k=300.0), "buses.compute-s.payload_throttle_temperature_k", "343.15"),
+    (lambda d: d["buses"]["compute-s"].update(array_pointing="moon"), "buses.compute-s.array_pointing", "'moon'"),
+    (lambda d: d["compute"]["classes"][0].pop("jobs_per_hour"), "compute.classes[0].jobs_per_hour", "missing"),
+    (lambda d: d["compute"]["classes"][1].update(offered_load=0.0), "compute.classes[1].offered_load", "0.0"),
+    (lambda d: d["compute"].update(idle_power_fraction=1.5), "compute.idle_power_fraction", "1.5"),
+    (lambda d: d.update(faults=[{"target": "CC1-009-01", "kind": "satellite_lost", "start": "6h"}]), "faults[0].target", "'CC1-009-01'"),
+    (lambda d: d.update(faults=[{"target": "CC1-001-02", "kind": "exploded", "start": "6h"}]), "faults[0].kind", "'exploded'"),
+    (lambda d: d.update(faults=[{"target": "CC1-001", "kind": "array_degraded", "start": "soon"}]), "faults[0].start", "'soon'"),
+    (lambda d: d.update(faults=[{"target": "CC1-001", "kind": "array_degraded", "start": "2020-01-01T00:00:00Z"}]), "faults[0].start", "before"),
     (lambda d: d.update(warp={}), "warp", "unknown section"),
     (lambda d: d.pop("relays"), "relays", "missing"),
 ])
@@ -108,3 +117,13 @@ def test_invalid_toml_is_reported_with_the_file(tmp_path):
     bad.write_text("[scenario\nname = 1")
     with pytest.raises(ScenarioError, match="broken.toml"):
         twin.load_scenario(bad)
+
+
+def test_faults_are_read_with_their_start_after_the_epoch():
+    data = edit(lambda d: d.update(faults=[
+        {"target": "CC1-001-02", "kind": "satellite_lost", "start": "6h"},
+        {"target": "CC1-002", "kind": "array_degraded", "start": "2026-06-01T12:00:00Z", "severity": 0.3},
+    ]))
+    faults = scenario_from_dict(data).faults
+    assert [(f.target, f.kind, f.start_s, f.severity) for f in faults] == [
+        ("CC1-001-02", "satellite_lost", 21600.0, 1.0), ("CC1-002", "array_degraded", 43200.0, 0.3)]

@@ -8,7 +8,7 @@ from sgp4.api import WGS72, Satrec
 from .constants import EARTH_EQUATORIAL_RADIUS_KM, SUN_SYNCHRONOUS_RATE_RAD_S
 from .fleet import Fleet, FormationBlock, RelativeOrbits, relative_orbits_for_chief, satrec_from_elements
 from .orbit_design import raan_from_ltan_rad, sun_synchronous_inclination_deg
-from .scenario import Formation, Scenario
+from .scenario import Formation, Scenario, satellite_names, subcenter_names
 
 
 def sgp4_sun_synchronous_elements(epoch_jd: float, altitude_km: float, eccentricity: float,
@@ -77,17 +77,17 @@ def design_fleet(scenario: Scenario) -> Fleet:
         argp = np.radians(orbit.argument_of_perigee_deg)
         mean_motion, inclination = sgp4_sun_synchronous_elements(epoch_jd, altitude_km, orbit.eccentricity, argp)
         nominal_raan = raan_from_ltan_rad(ltan_hours, epoch)
-        chiefs, subcenter_index = [], 0
+        chiefs, subcenter_index, names = [], 0, subcenter_names(group)
         for plane, per_plane in enumerate(_spread(group.count, group.planes)):
             raan = nominal_raan + np.radians((plane - (group.planes - 1) / 2.0) * group.plane_spacing_deg)
             for slot in range(per_plane):
                 latitude_argument = 2 * np.pi * slot / per_plane + np.radians(plane * group.phase_offset_deg)
                 chiefs.append(satrec_from_elements(epoch_jd, mean_motion, orbit.eccentricity, inclination, raan, argp,
                                                    latitude_argument - argp, satnum=len(labels["names"]) + 1))
-                subcenter = f"{group.name}-{subcenter_index + 1:03d}"
+                subcenter = names[subcenter_index]
                 owner = group.owners[subcenter_index % len(group.owners)]
-                for member in range(group.satellites):
-                    labels["names"].append(f"{subcenter}-{member + 1:02d}")
+                for member, name in enumerate(satellite_names(subcenter, group.satellites)):
+                    labels["names"].append(name)
                     labels["subcenter"].append(subcenter)
                     labels["plane"].append(first_plane + plane)
                     labels["owner"].append(owner)

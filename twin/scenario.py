@@ -113,6 +113,17 @@ BUS_SCHEMA = {
     "bus_power_w": Field(float, 0.0),
     "comms_power_w": Field(float, 0.0),
     "mass_kg": Field(float, 0.0, exclusive_minimum=True),
+    "array_pointing": Field(str, choices=("sun_tracking", "orbit_normal")),
+    "cell_temperature_coefficient_per_k": Field(float, -0.05, 0.0),
+    "battery_max_c_rate": Field(float, 0.0, 10.0, exclusive_minimum=True),
+    "radiator_orientation": Field(str, choices=("along_track", "zenith")),
+    "payload_heat_capacity_j_per_k": Field(float, 0.0, exclusive_minimum=True),
+    "bus_heat_capacity_j_per_k": Field(float, 0.0, exclusive_minimum=True),
+    "payload_conductance_w_per_k": Field(float, 0.0, exclusive_minimum=True),
+    "payload_throttle_temperature_k": Field(float, 200.0, 450.0),
+    "payload_max_temperature_k": Field(float, 200.0, 450.0),
+    "min_temperature_k": Field(float, 150.0, 350.0),
+    "heater_power_w": Field(float, 0.0),
 }
 FORMATION_SCHEMA = {
     "shape": Field(str, choices=("single", "disk", "train")),
@@ -146,7 +157,28 @@ RELAY_SCHEMA = {
     "owner": Field(str),
 }
 CONSORTIUM_SCHEMA = {"members": Field(list), "lead": Field(str)}
-TOP_LEVEL = ("scenario", "orbit", "buses", "subcenters", "ground_stations", "relays", "consortium")
+COMPUTE_SCHEMA = {
+    "seed": Field(int, 0),
+    "idle_power_fraction": Field(float, 0.0, 1.0),
+    "battery_reserve_soc": Field(float, 0.0, 1.0),
+}
+JOB_CLASS_SCHEMA = {
+    "name": Field(str),
+    "kind": Field(str, choices=("ai_training", "inference", "eo_processing")),
+    "jobs_per_hour": Field(float, 0.0, exclusive_minimum=True),
+    "offered_load": Field(float, 0.0, 10.0, exclusive_minimum=True),
+    "size_spread": Field(float, 0.0, 3.0),
+    "deadline_hours": Field(float, 0.0, exclusive_minimum=True),
+    "priority": Field(int, 0, 9),
+}
+FAULT_SCHEMA = {
+    "target": Field(str),
+    "kind": Field(str, choices=("satellite_lost", "array_degraded", "radiator_stuck")),
+    "start": Field(str),
+    "severity": Field(float, 0.0, 1.0, default=1.0),
+}
+TOP_LEVEL = ("scenario", "orbit", "buses", "subcenters", "ground_stations", "relays", "consortium", "compute", "faults")
+OPTIONAL_SECTIONS = ("faults",)
 
 
 @dataclass(frozen=True)
@@ -179,6 +211,17 @@ class Bus:
     bus_power_w: float
     comms_power_w: float
     mass_kg: float
+    array_pointing: str
+    cell_temperature_coefficient_per_k: float
+    battery_max_c_rate: float
+    radiator_orientation: str
+    payload_heat_capacity_j_per_k: float
+    bus_heat_capacity_j_per_k: float
+    payload_conductance_w_per_k: float
+    payload_throttle_temperature_k: float
+    payload_max_temperature_k: float
+    min_temperature_k: float
+    heater_power_w: float
 
 
 @dataclass(frozen=True)
@@ -227,6 +270,47 @@ class Relay:
 
 
 @dataclass(frozen=True)
+class JobClass:
+    """A class of compute jobs: how many arrive, how much work they offer, how soon they are due.
+
+    ``offered_load`` is the class's mean work as a fraction of the fleet's installed capacity, so
+    the mean job size is ``offered_load * installed capacity units / jobs_per_hour`` (unit-hours).
+    """
+
+    name: str
+    kind: str
+    jobs_per_hour: float
+    offered_load: float
+    size_spread: float
+    deadline_hours: float
+    priority: int
+
+
+@dataclass(frozen=True)
+class ComputeSettings:
+    """Workload and compute policy: job classes, idle draw, the battery charge compute may not use."""
+
+    seed: int
+    idle_power_fraction: float
+    battery_reserve_soc: float
+    classes: tuple[JobClass, ...]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault injected at ``start_s`` seconds after the epoch on a satellite or a whole sub-center.
+
+    ``severity`` is the fraction lost: of the array (``array_degraded``), of the radiating area
+    (``radiator_stuck``); ``satellite_lost`` ignores it.
+    """
+
+    target: str
+    kind: str
+    start_s: float
+    severity: float
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario; build one with :func:`load_scenario` or :func:`scenario_from_dict`."""
 
@@ -244,6 +328,8 @@ class Scenario:
     relays: tuple[Relay, ...]
     members: tuple[str, ...]
     lead: str
+    compute: ComputeSettings
+    faults: tuple[Fault, ...] = ()
     source: str = field(default="")
 
     @property
@@ -290,7 +376,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     if unknown:
         raise ScenarioError(f"{unknown[0]}: unknown section; known sections: {', '.join(TOP_LEVEL)}")
     for section in TOP_LEVEL:
-        if section not in raw:
+        if section not in raw and section not in OPTIONAL_SECTIONS:
             raise ScenarioError(f"{section}: missing required section")
 
     head = _section("scenario", raw["scenario"], SCENARIO_SCHEMA)
@@ -310,7 +396,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
 
     if not isinstance(raw["buses"], dict) or not raw["buses"]:
         raise ScenarioError(f"buses: {raw['buses']!r} must hold at least one [buses.NAME] table")
-    buses = {name: Bus(name=name, **_section(f"buses.{name}", bus, BUS_SCHEMA)) for name, bus in raw["buses"].items()}
+    buses = {name: _bus(name, bus) for name, bus in raw["buses"].items()}
 
     groups = _list_of_tables("subcenters", raw["subcenters"], SUBCENTER_SCHEMA)
     _unique_names("subcenters", groups)
@@ -324,6 +410,12 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         for index, item in enumerate(items):
             if item["owner"] not in members:
                 raise ScenarioError(f"{path}[{index}].owner: {item['owner']!r} is not in consortium.members")
+
+    compute = _compute_settings(raw["compute"])
+    faults = tuple(
+        _fault(index, item, epoch, subcenters)
+        for index, item in enumerate(_list_of_tables("faults", raw["faults"], FAULT_SCHEMA) if raw.get("faults") else [])
+    )
 
     return Scenario(
         name=head["name"],
@@ -340,8 +432,59 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         relays=tuple(Relay(**item) for item in relays),
         members=members,
         lead=consortium["lead"],
+        compute=compute,
+        faults=faults,
         source=source,
     )
+
+
+def _compute_settings(raw: Any) -> ComputeSettings:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"compute: {raw!r} must be a table")
+    classes = _list_of_tables("compute.classes", raw.get("classes"), JOB_CLASS_SCHEMA)
+    _unique_names("compute.classes", classes)
+    settings = _section("compute", {key: value for key, value in raw.items() if key != "classes"}, COMPUTE_SCHEMA)
+    return ComputeSettings(**settings, classes=tuple(JobClass(**item) for item in classes))
+
+
+def subcenter_names(group: SubcenterGroup) -> list[str]:
+    """Names of the sub-centers of a group: ``GROUP-001``, ``GROUP-002``..."""
+    return [f"{group.name}-{index + 1:03d}" for index in range(group.count)]
+
+
+def satellite_names(subcenter: str, satellites: int) -> list[str]:
+    """Names of the satellites of a sub-center: ``SUBCENTER-01`` (the chief), ``SUBCENTER-02``..."""
+    return [f"{subcenter}-{index + 1:02d}" for index in range(satellites)]
+
+
+def _fault(index: int, item: dict[str, Any], epoch: Time, groups: tuple[SubcenterGroup, ...]) -> Fault:
+    path = f"faults[{index}]"
+    subcenters = {name: group for group in groups for name in subcenter_names(group)}
+    satellites = {sat for name, group in subcenters.items() for sat in satellite_names(name, group.satellites)}
+    if item["target"] not in subcenters and item["target"] not in satellites:
+        raise ScenarioError(f"{path}.target: {item['target']!r} is neither a satellite nor a sub-center of this scenario")
+    try:
+        start_s = parse_duration_s(item["start"], f"{path}.start")
+    except ValueError:
+        try:
+            start_s = float((parse_time(item["start"], f"{path}.start") - epoch).sec)
+        except ValueError:
+            raise ScenarioError(f"{path}.start: {item['start']!r} is neither a time after the epoch ('6h') "
+                                "nor an ISO 8601 UTC time") from None
+    if start_s < 0:
+        raise ScenarioError(f"{path}.start: {item['start']!r} is before the scenario epoch")
+    return Fault(target=item["target"], kind=item["kind"], start_s=start_s, severity=item["severity"])
+
+
+def _bus(name: str, raw: Any) -> Bus:
+    bus = Bus(name=name, **_section(f"buses.{name}", raw, BUS_SCHEMA))
+    if bus.payload_throttle_temperature_k >= bus.payload_max_temperature_k:
+        raise ScenarioError(f"buses.{name}.payload_throttle_temperature_k: {bus.payload_throttle_temperature_k!r} "
+                            f"must be below payload_max_temperature_k ({bus.payload_max_temperature_k})")
+    if bus.min_temperature_k >= bus.payload_throttle_temperature_k:
+        raise ScenarioError(f"buses.{name}.min_temperature_k: {bus.min_temperature_k!r} "
+                            f"must be below payload_throttle_temperature_k ({bus.payload_throttle_temperature_k})")
+    return bus
 
 
 def _check_ltan(path: str, ltan_hours: float | None) -> None:
