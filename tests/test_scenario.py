@@ -81,7 +81,7 @@ def edit(mutate):
     (lambda d: d["ground_stations"][0].update(latitude_deg=95.0), "ground_stations[0].latitude_deg", "95.0"),
     (lambda d: d["buses"]["compute-s"].update(payload_max_temperature_k=300.0), "buses.compute-s.payload_throttle_temperature_k", "343.15"),
     (lambda d: d["buses"]["compute-s"].update(array_pointing="moon"), "buses.compute-s.array_pointing", "'moon'"),
-    (lambda d: d["compute"]["classes"][0].pop("jobs_per_hour"), "compute.classes[0].jobs_per_hour", "missing"),
+    (lambda d: d["compute"]["classes"][0].pop("jobs_per_subcenter_hour"), "compute.classes[0].jobs_per_subcenter_hour", "missing"),
     (lambda d: d["compute"]["classes"][1].update(offered_load=0.0), "compute.classes[1].offered_load", "0.0"),
     (lambda d: d["compute"].update(idle_power_fraction=1.5), "compute.idle_power_fraction", "1.5"),
     (lambda d: d.update(faults=[{"target": "CC1-009-01", "kind": "satellite_lost", "start": "6h"}]), "faults[0].target", "'CC1-009-01'"),

@@ -80,9 +80,8 @@ class TwinAccessor:
             raise ValueError(f"kind: {kind!r} is not one of {', '.join(kinds)}")
         if sat not in self._dataset.indexes["sat"]:
             raise KeyError(f"sat: {sat!r} is not a satellite of this run")
-        position_km = self._dataset["position"].sel(sat=sat).values / 1e3
-        sun_km = self._dataset["sun_position"].values / 1e3
-        margin = shadow_margins_rad(position_km, sun_km)[kinds.index(kind)]
+        position_m = self._dataset["position"].sel(sat=sat).values
+        margin = shadow_margins_rad(position_m, self._dataset["sun_position"].values)[kinds.index(kind)]
         intervals = threshold_crossings(self._seconds(), margin, 0.0)
         start = self._dataset["time"].values[0]
         result = pd.DataFrame({

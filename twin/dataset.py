@@ -37,6 +37,7 @@ COORD_ATTRS = {
     "group": {"long_name": "sub-center group of the scenario"},
     "bus": {"long_name": "satellite bus type"},
     "role": {"long_name": "chief (reference orbit) or formation member"},
+    "represents": {"long_name": "number of identical satellites this row stands for (1, or a sub-center)"},
 }
 
 
@@ -54,6 +55,7 @@ def empty_dataset(fleet, times: np.ndarray, attrs: dict) -> xr.Dataset:
         "sat": ("sat", fleet.names), "time": ("time", times), "xyz": ("xyz", np.array(["x", "y", "z"])),
         "subcenter": ("sat", fleet.subcenter), "plane": ("sat", fleet.plane.astype(np.int32)),
         "owner": ("sat", fleet.owner), "group": ("sat", fleet.group), "bus": ("sat", fleet.bus), "role": ("sat", fleet.role),
+        "represents": ("sat", fleet.represents.astype(np.int32)),
     }
     dataset = xr.Dataset(data_vars, coords=coords, attrs={"Conventions": CONVENTIONS, **attrs})
     for name, variable_attrs in {**VARIABLE_ATTRS, **COORD_ATTRS}.items():

@@ -13,7 +13,7 @@ Relative orbits use the quasi-nonsingular relative orbit elements of D'Amico (20
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from sgp4.api import WGS72, Satrec
@@ -85,16 +85,27 @@ class Fleet:
     group: np.ndarray
     bus: np.ndarray
     role: np.ndarray
-    labels: dict = field(default_factory=dict)
+    represents: np.ndarray | None = None
 
     def __post_init__(self):
         count = sum(block.satellite_count for block in self.blocks)
-        for name in ("names", "subcenter", "plane", "owner", "group", "bus", "role"):
+        if self.represents is None:
+            self.represents = np.ones(count, dtype=np.int32)
+        for name in ("names", "subcenter", "plane", "owner", "group", "bus", "role", "represents"):
             if len(getattr(self, name)) != count:
                 raise ValueError(f"{name}: {len(getattr(self, name))} labels for {count} satellites")
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def chiefs_only(self) -> Fleet:
+        """The fleet of the chiefs alone, each standing for its sub-center (``labels["represents"]``)."""
+        blocks = [FormationBlock(block.chiefs, RelativeOrbits.chief_only()) for block in self.blocks]
+        rows = np.flatnonzero(self.role == "chief")
+        represents = np.concatenate([np.full(len(block.chiefs), block.relative.count) for block in self.blocks])
+        return Fleet(blocks, names=self.names[rows], subcenter=self.subcenter[rows], plane=self.plane[rows],
+                     owner=self.owner[rows], group=self.group[rows], bus=self.bus[rows], role=self.role[rows],
+                     represents=represents)
 
     def satrecs(self) -> list[Satrec]:
         """One SGP4 element set per satellite, in fleet order (chiefs as designed, members from their offsets)."""

@@ -165,7 +165,7 @@ COMPUTE_SCHEMA = {
 JOB_CLASS_SCHEMA = {
     "name": Field(str),
     "kind": Field(str, choices=("ai_training", "inference", "eo_processing")),
-    "jobs_per_hour": Field(float, 0.0, exclusive_minimum=True),
+    "jobs_per_subcenter_hour": Field(float, 0.0, exclusive_minimum=True),
     "offered_load": Field(float, 0.0, 10.0, exclusive_minimum=True),
     "size_spread": Field(float, 0.0, 3.0),
     "deadline_hours": Field(float, 0.0, exclusive_minimum=True),
@@ -273,13 +273,14 @@ class Relay:
 class JobClass:
     """A class of compute jobs: how many arrive, how much work they offer, how soon they are due.
 
-    ``offered_load`` is the class's mean work as a fraction of the fleet's installed capacity, so
-    the mean job size is ``offered_load * installed capacity units / jobs_per_hour`` (unit-hours).
+    Jobs arrive at ``jobs_per_subcenter_hour`` times the number of sub-centers; ``offered_load`` is
+    the class's mean work as a fraction of the fleet's installed capacity, so a mean job is
+    ``offered_load / jobs_per_subcenter_hour`` hours of an average sub-center, whatever the phase.
     """
 
     name: str
     kind: str
-    jobs_per_hour: float
+    jobs_per_subcenter_hour: float
     offered_load: float
     size_spread: float
     deadline_hours: float

@@ -16,7 +16,7 @@ from .frames import EarthOrientation, geodetic, rotate
 from .offline import earth_orientation_note
 from .propagation import propagate_teme
 from .scenario import Scenario
-from .sunlight import beta_angle_deg, illumination, sun_position_gcrs_km
+from .sunlight import beta_angle_deg, illumination, sun_position_gcrs_m
 from .timegrid import julian_dates, time_grid, to_datetime64
 
 # Satellite-steps per block: bounds the temporaries (about 1 kB per satellite-step) whatever the size.
@@ -32,8 +32,10 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
     offsets_s = np.asarray(offsets_s, dtype=float)
     dataset = empty_dataset(fleet, to_datetime64(start, offsets_s), attrs or {})
     orientation = EarthOrientation(start, offsets_s)
-    sun_km = sun_position_gcrs_km(start, offsets_s)
-    dataset["sun_position"].values[:] = sun_km * 1e3
+    sun_m = sun_position_gcrs_m(start, offsets_s)
+    dataset["sun_position"].values[:] = sun_m
+    to_gcrs_m = orientation.teme_to_gcrs * 1e3  # TEME km -> GCRS m in one product
+    to_itrs_m = orientation.teme_to_itrs * 1e3
     jd, fr = julian_dates(start, offsets_s)
     block = max(1, BLOCK_SATELLITE_STEPS // max(1, len(fleet)))
     out = {name: dataset[name].values for name in dataset.data_vars}
@@ -45,30 +47,37 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
         if count < buffers.shape[2]:  # the last, shorter block needs contiguous arrays of its own
             position_teme, velocity_teme = np.empty_like(position_teme), np.empty_like(velocity_teme)
         propagate_teme(fleet, jd[steps], fr[steps], position_teme, velocity_teme)
-        position = rotate(orientation.teme_to_gcrs[steps], position_teme)
-        velocity = rotate(orientation.teme_to_gcrs[steps], velocity_teme)
-        latitude, longitude, height_km = geodetic(rotate(orientation.teme_to_itrs[steps], position_teme))
-        out["position"][:, steps] = position * 1e3
-        out["velocity"][:, steps] = velocity * 1e3
-        out["latitude"][:, steps] = latitude
-        out["longitude"][:, steps] = longitude
-        out["altitude"][:, steps] = height_km * 1e3
-        out["illumination"][:, steps] = illumination(position, sun_km[steps])
-        out["beta_angle"][:, steps] = beta_angle_deg(position, velocity, sun_km[steps])
+        position = rotate(to_gcrs_m[steps], position_teme, out=out["position"][:, steps])
+        velocity = rotate(to_gcrs_m[steps], velocity_teme, out=out["velocity"][:, steps])
+        geodetic(rotate(to_itrs_m[steps], position_teme),
+                 out=(out["latitude"][:, steps], out["longitude"][:, steps], out["altitude"][:, steps]))
+        illumination(position, sun_m[steps], out=out["illumination"][:, steps])
+        beta_angle_deg(position, velocity, sun_m[steps], out=out["beta_angle"][:, steps])
         if progress:
             progress(count)
     return dataset
 
 
 def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
-                 step_s: float | None = None, progress: Callable[[int], None] | None = None) -> xr.Dataset:
-    """Design the fleet of ``scenario`` and run the twin from ``start`` (default: its epoch) for ``duration_s``."""
+                 step_s: float | None = None, progress: Callable[[int], None] | None = None,
+                 subsystems: bool = True, representatives: bool = False, faults=()) -> xr.Dataset:
+    """Design the fleet of ``scenario`` and run the twin from ``start`` (default: its epoch) for ``duration_s``.
+
+    ``subsystems`` adds power, thermal and compute (:mod:`twin.engine`) to the orbit layer.
+    ``representatives`` simulates only the chief of each sub-center, standing for all its
+    satellites (coordinate ``represents``): its members fly within a kilometre on the same bus, so
+    their sunlight and power are the chief's to within seconds at eclipse edges; sub-center and
+    fleet figures are weighted accordingly. ``faults`` adds :class:`twin.scenario.Fault` s to the
+    scenario's own.
+    """
     start = scenario.epoch if start is None else start
     duration_s = scenario.duration_s if duration_s is None else duration_s
     step_s = scenario.step_s if step_s is None else step_s
     if step_s > duration_s:
         raise ValueError(f"step: {step_s} s is longer than the duration of {duration_s} s")
     fleet = design_fleet(scenario)
+    if representatives:
+        fleet = fleet.chiefs_only()
     attrs = {
         "title": f"Orbital data center twin: {scenario.title}",
         "scenario": scenario.name,
@@ -79,5 +88,14 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
         "source": f"twin {__version__}: SGP4 chiefs and linear relative motion of formation members",
         "earth_orientation": earth_orientation_note(),
         "installed_power_w": float(scenario.installed_power_w()),
+        "representatives": int(representatives),
     }
-    return run_orbits(fleet, start, time_grid(start, duration_s, step_s), attrs, progress)
+    offsets = time_grid(start, duration_s, step_s)
+    dataset = run_orbits(fleet, start, offsets, attrs, progress if not subsystems else None)
+    if not subsystems:
+        return dataset
+    from .engine import run_subsystems
+
+    if progress:
+        progress(1)
+    return run_subsystems(dataset, scenario, faults, progress)

@@ -1,0 +1,254 @@
+"""The simulation engine: power, thermal and compute of every satellite, stepped in time.
+
+The orbit layer (:func:`twin.simulation.run_orbits`) gives every satellite's position, sunlight
+and beta angle. The engine then steps the state of every satellite at once (arrays over
+satellites, one Python iteration per time step): battery energy, payload and bus temperatures and
+the job queues. Each step, in order:
+
+1. array output over the step (mean of its ends), faults applied;
+2. what compute may use: the power headroom (array beyond the other loads, battery above its
+   reserve) and the thermal headroom (linear derating between the throttle and the maximum
+   payload temperature); the smaller sets the satellite's capacity;
+3. the scheduler places and serves jobs within that capacity;
+4. loads (bus, comms, heaters on their thermostat, compute at its utilisation) drawn from the
+   array and battery, shedding compute first if the battery reaches its floor;
+5. temperatures advance with the heat of those loads and the environment.
+
+Quantities of a step (powers, utilisation, throughput, throttle) are means over the interval that
+ends at that time; the first time has no interval and holds NaN. States (battery, temperatures)
+are at the time itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from .compute import Scheduler, generate_jobs
+from .power import PowerModel, array_output_w, battery_step, compute_power_fraction, solar_flux_w_m2
+from .scenario import Fault, Scenario
+from .thermal import ThermalModel, environment_heat_w, equilibrium_temperatures, step_temperatures, vertical_view_factor
+from .timegrid import parse_time
+
+SECONDS_PER_YEAR = 365.25 * 86400.0
+BLOCK_STEPS = 64  # steps per block of the loop: a (64, sat) slab of each variable stays in cache
+STEP_VARIABLES = ("solar_power", "load_power", "shed_power", "curtailed_power", "battery_loss_power", "battery_energy",
+                  "compute_capacity", "compute_utilization", "compute_throughput", "throttle")
+
+SUBSYSTEM_ATTRS = {
+    "solar_power": {"long_name": "solar array output", "units": "W"},
+    "load_power": {"long_name": "electrical load served", "units": "W"},
+    "shed_power": {"long_name": "load shed for lack of power", "units": "W"},
+    "curtailed_power": {"long_name": "array output not used (battery full)", "units": "W"},
+    "battery_loss_power": {"long_name": "battery charge and discharge losses", "units": "W"},
+    "battery_energy": {"long_name": "energy stored in the battery", "units": "J"},
+    "battery_soc": {"long_name": "battery state of charge", "units": "1"},
+    "temperature": {"long_name": "node temperature", "units": "K", "standard_name": "temperature"},
+    "compute_capacity": {"long_name": "compute capacity available after throttling", "units": "capacity_unit",
+                         "comment": "1 capacity unit = 1 TOPS (scenario assumption)"},
+    "compute_utilization": {"long_name": "fraction of installed compute capacity busy", "units": "1"},
+    "compute_throughput": {"long_name": "compute delivered", "units": "FLOP s-1"},
+    "throttle": {"long_name": "fraction of installed compute withheld by power or thermal limits", "units": "1"},
+    "alive": {"long_name": "satellite operating (not lost to a fault)", "units": "1"},
+    "cluster_jobs_completed": {"long_name": "jobs completed in the step", "units": "1"},
+    "cluster_jobs_missed": {"long_name": "jobs that missed their deadline in the step", "units": "1"},
+    "cluster_queue_length": {"long_name": "jobs waiting or running", "units": "1"},
+    "cluster_eclipse_loss_power": {"long_name": "array output lost to the Earth's shadow", "units": "W"},
+}
+
+
+@dataclass
+class FaultSchedule:
+    """Per-satellite fault factors over time: alive, working array and radiator fractions (sat, t)."""
+
+    alive: np.ndarray
+    array_fraction: np.ndarray
+    radiator_fraction: np.ndarray
+    losses: list  # (step index, satellite indices) of each satellite_lost fault
+
+
+def fault_schedule(faults: tuple[Fault, ...] | list[Fault], names: np.ndarray, subcenters: np.ndarray,
+                   elapsed_s: np.ndarray) -> FaultSchedule:
+    """Fault factors for satellites ``names`` at ``elapsed_s`` seconds after the scenario epoch."""
+    shape = (len(names), len(elapsed_s))
+    schedule = FaultSchedule(np.ones(shape, bool), np.ones(shape), np.ones(shape), [])
+    for index, fault in enumerate(faults):
+        targets = np.flatnonzero((names == fault.target) | (subcenters == fault.target))
+        if targets.size == 0:
+            raise ValueError(f"faults[{index}].target: {fault.target!r} is neither a satellite nor a sub-center "
+                             "of this run")
+        if fault.kind not in ("satellite_lost", "array_degraded", "radiator_stuck"):
+            raise ValueError(f"faults[{index}].kind: {fault.kind!r} is not satellite_lost, array_degraded or radiator_stuck")
+        if not 0.0 <= fault.severity <= 1.0:
+            raise ValueError(f"faults[{index}].severity: {fault.severity!r} must be between 0 and 1")
+        after = elapsed_s >= fault.start_s
+        if not after.any():
+            continue
+        rows = np.ix_(targets, np.flatnonzero(after))
+        if fault.kind == "satellite_lost":
+            schedule.alive[rows] = False
+            schedule.losses.append((int(np.argmax(after)), targets))
+        elif fault.kind == "array_degraded":
+            schedule.array_fraction[rows] *= 1.0 - fault.severity
+        else:
+            schedule.radiator_fraction[rows] *= 1.0 - fault.severity
+    return schedule
+
+
+def _age_years(scenario: Scenario, group_of_satellite: np.ndarray, elapsed_s: np.ndarray) -> np.ndarray:
+    """Years since launch (sat, t) of each satellite; groups without a launch date are new at the epoch."""
+    launch_offset_s = {}
+    for group in scenario.subcenters:
+        if group.launch:
+            launch = parse_time(group.launch + ("-01" if len(group.launch) == 7 else ""), f"{group.name}.launch")
+            launch_offset_s[group.name] = float((launch - scenario.epoch).sec)
+    offsets = np.array([launch_offset_s.get(group, 0.0) for group in group_of_satellite])
+    return (elapsed_s[None, :] - offsets[:, None]) / SECONDS_PER_YEAR
+
+
+def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, ...] | list[Fault] = (),
+                   progress: Callable[[int], None] | None = None) -> xr.Dataset:
+    """Add power, thermal and compute variables to an orbit dataset of ``scenario``'s fleet (in place).
+
+    ``orbits`` must hold the orbit layer in memory; its ``represents`` coordinate (default 1)
+    says how many identical satellites each row stands for (see ``representatives``).
+    """
+    names = orbits["sat"].values
+    bus_names = orbits["bus"].values
+    weight = orbits["represents"].values.astype(float) if "represents" in orbits.coords else np.ones(len(names))
+    times = orbits["time"].values
+    offset_s = (times - times[0]) / np.timedelta64(1, "s")
+    elapsed_s = offset_s + float((np.datetime64(scenario.epoch.utc.isot, "ns") - times[0]) / np.timedelta64(-1, "s"))
+    sats, steps = len(names), len(times)
+
+    power = PowerModel.from_buses(scenario.buses, bus_names, scenario.compute)
+    thermal = ThermalModel.from_buses(scenario.buses, bus_names)
+    bus_of = lambda field: np.array([getattr(scenario.buses[bus], field) for bus in bus_names], dtype=float)
+    installed_cu = bus_of("compute_capacity_units")
+    flops_per_cu = bus_of("compute_flops") / installed_cu
+    throttle_k, max_k, min_k = bus_of("payload_throttle_temperature_k"), bus_of("payload_max_temperature_k"), bus_of("min_temperature_k")
+
+    subcenter_names, subcenter_of = np.unique(orbits["subcenter"].values, return_inverse=True)
+    schedule = fault_schedule(tuple(scenario.faults) + tuple(faults), names, orbits["subcenter"].values, elapsed_s)
+    jobs = generate_jobs(scenario.compute, float((installed_cu * weight).sum()), float(offset_s[-1]), len(subcenter_names))
+    scheduler = Scheduler(jobs, subcenter_of, len(subcenter_names))
+
+    illumination = orbits["illumination"].values
+    altitude = orbits["altitude"].values
+    sun_distance = np.linalg.norm(orbits["sun_position"].values, axis=-1)
+    flux = solar_flux_w_m2(sun_distance)[None, :]
+    age = _age_years(scenario, orbits["group"].values, elapsed_s)
+    array_view = vertical_view_factor(altitude)  # arrays stand edge-on to the Earth
+    generated, _ = array_output_w(power, flux, illumination, orbits["beta_angle"].values, age,
+                                  schedule.array_fraction * schedule.alive, array_view)
+    full_sun, _ = array_output_w(power, flux, np.ones_like(illumination), orbits["beta_angle"].values, age,
+                                 schedule.array_fraction * schedule.alive, array_view)
+
+    out = {name: np.empty((sats, steps)) for name in STEP_VARIABLES}
+    for values in out.values():
+        values[:, 0] = np.nan  # no interval ends at the first time
+    temperature = np.empty((sats, steps, 2))
+    completed, missed, queued = (np.zeros((len(subcenter_names), steps)) for _ in range(3))
+
+    position, velocity, sun = orbits["position"].values, orbits["velocity"].values, orbits["sun_position"].values
+    environment = environment_heat_w(thermal, position, velocity, sun, illumination, schedule.radiator_fraction)
+    base_loads = lambda alive, heaters_on: (power.comms_power_w * alive, power.heater_power_w * heaters_on * alive,
+                                            power.bus_power_w * alive)
+
+    energy = power.battery_capacity_j.copy()
+    payload_k, bus_k = equilibrium_temperatures(thermal, power.compute_power_w, power.bus_power_w + power.comms_power_w,
+                                                environment[:, 0], schedule.radiator_fraction[:, 0])
+    out["battery_energy"][:, 0] = energy
+    temperature[:, 0, 0], temperature[:, 0, 1] = payload_k, bus_k
+    lost_at = {step: targets for step, targets in schedule.losses}
+
+    # Steps run in blocks: each block's inputs and outputs are transposed to time-major slabs small
+    # enough for the cache, so every step reads and writes contiguous rows.
+    for first in range(1, steps, BLOCK_STEPS):
+        last = min(first + BLOCK_STEPS, steps)
+        rows = slice(first - 1, last)
+        generated_rows, environment_rows = generated[:, rows].T.copy(), environment[:, rows].T.copy()
+        alive_rows, radiator_rows = schedule.alive[:, rows].T.copy(), schedule.radiator_fraction[:, rows].T.copy()
+        block = {name: np.empty((last - first, sats)) for name in STEP_VARIABLES}
+        block_temperature = np.empty((last - first, sats, 2))
+        for k in range(first, last):
+            row, dt = k - first + 1, offset_s[k] - offset_s[k - 1]
+            alive = alive_rows[row].astype(float)
+            if k in lost_at:
+                _lose_work(scheduler, lost_at[k], subcenter_of, weight, alive_rows[row - 1])
+            gen = 0.5 * (generated_rows[row - 1] + generated_rows[row])
+            comms, heaters, bus = base_loads(alive, bus_k < min_k)
+            power_fraction = compute_power_fraction(power, gen, energy, comms + heaters + bus, dt)
+            thermal_fraction = np.clip((max_k - payload_k) / (max_k - throttle_k), 0.0, 1.0)
+            fraction = np.minimum(power_fraction, thermal_fraction) * alive
+            capacity = installed_cu * fraction
+            result = scheduler.step(offset_s[k - 1], dt, capacity * weight)
+            busy = result.utilization * fraction  # of installed capacity
+            compute_w = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * busy) * alive
+            step = battery_step(power, energy, gen, [compute_w, comms, heaters, bus], dt)
+            payload_heat = compute_w - step.compute_shed_w
+            payload_k, bus_k = step_temperatures(thermal, payload_k, bus_k, payload_heat, step.load_w - payload_heat,
+                                                 0.5 * (environment_rows[row - 1] + environment_rows[row]), dt,
+                                                 radiator_rows[row])
+            energy = step.energy_j
+            record = block_row(block, k - first)
+            record["solar_power"][:] = gen
+            record["load_power"][:] = step.load_w
+            record["shed_power"][:] = step.shed_w
+            record["curtailed_power"][:] = step.curtailed_w
+            record["battery_loss_power"][:] = step.loss_w
+            record["battery_energy"][:] = energy
+            record["compute_capacity"][:] = capacity
+            record["compute_utilization"][:] = busy
+            record["compute_throughput"][:] = result.served_cu_s / np.maximum(weight, 1.0) / dt * flops_per_cu
+            record["throttle"][:] = np.where(alive > 0, 1.0 - np.minimum(power_fraction, thermal_fraction), 1.0)
+            block_temperature[k - first, :, 0], block_temperature[k - first, :, 1] = payload_k, bus_k
+            completed[:, k], missed[:, k], queued[:, k] = result.completed, result.missed, result.queue_length
+            if progress:
+                progress(1)
+        for name, values in block.items():
+            out[name][:, first:last] = values.T
+        temperature[:, first:last] = block_temperature.transpose(1, 0, 2)
+
+    dataset = orbits
+    for name, values in out.items():
+        dataset[name] = (("sat", "time"), values, SUBSYSTEM_ATTRS[name])
+    dataset["battery_soc"] = dataset["battery_energy"] / power.battery_capacity_j[:, None]
+    dataset["battery_soc"].attrs.update(SUBSYSTEM_ATTRS["battery_soc"])
+    dataset["temperature"] = (("sat", "time", "node"), temperature, SUBSYSTEM_ATTRS["temperature"])
+    dataset["alive"] = (("sat", "time"), schedule.alive.astype(np.int8), SUBSYSTEM_ATTRS["alive"])
+    dataset.coords["node"] = ("node", np.array(["payload", "bus"]), {"long_name": "thermal node"})
+    dataset.coords["cluster"] = ("cluster", subcenter_names, {"long_name": "sub-center (per-sub-center variables)"})
+    owners = orbits["owner"].values
+    dataset.coords["cluster_owner"] = ("cluster", np.array([owners[np.argmax(subcenter_of == i)]
+                                                            for i in range(len(subcenter_names))]))
+    for name, values in (("cluster_jobs_completed", completed), ("cluster_jobs_missed", missed),
+                         ("cluster_queue_length", queued)):
+        dataset[name] = (("cluster", "time"), values, SUBSYSTEM_ATTRS[name])
+    eclipse_loss = np.zeros((len(subcenter_names), steps))
+    np.add.at(eclipse_loss, subcenter_of, (full_sun - generated) * weight[:, None])
+    dataset["cluster_eclipse_loss_power"] = (("cluster", "time"), eclipse_loss, SUBSYSTEM_ATTRS["cluster_eclipse_loss_power"])
+    dataset.attrs["jobs"] = len(jobs)
+    totals = scheduler.totals()["overall"]
+    for key in ("completed_jobs", "missed_jobs", "queued_jobs", "served_cu_s", "lost_cu_s", "wasted_cu_s"):
+        dataset.attrs[f"compute_{key}"] = float(totals[key])
+    return dataset
+
+
+def block_row(block: dict[str, np.ndarray], row: int) -> dict[str, np.ndarray]:
+    """Views of one row (one step) of every variable of a block."""
+    return {name: values[row] for name, values in block.items()}
+
+
+def _lose_work(scheduler: Scheduler, targets: np.ndarray, subcenter_of: np.ndarray, weight: np.ndarray,
+               alive_before: np.ndarray) -> None:
+    """In-progress jobs of each sub-center that lost satellites lose the share of their work those satellites did."""
+    for subcenter in np.unique(subcenter_of[targets]):
+        members = subcenter_of == subcenter
+        before = float((weight * alive_before)[members].sum())
+        lost = float((weight * alive_before)[targets][subcenter_of[targets] == subcenter].sum())
+        if before > 0 and lost > 0:
+            scheduler.lose_work(int(subcenter), lost / before)
