@@ -6,7 +6,9 @@ umbra, in between in the penumbra. It uses the conical shadow model of Montenbru
 ``a`` and ``b`` and separation ``c``, overlap in an area ``A``, and the fraction seen is
 ``1 - A / (pi a^2)``. The Earth is the WGS-84 ellipsoid: stretching the frame along the polar axis
 by ``1 / (1 - f)`` turns it into a sphere of equatorial radius (the geometry of lines of sight is
-kept), so the shadow is that of the true oblate Earth. No atmosphere is modelled.
+kept). The polar axis is taken as GCRS z; the true pole of date is 0.15 deg away in 2026
+(precession since J2000), which moves the ellipsoid's limb by up to about 50 m and eclipse edges
+by about 0.05 s. No atmosphere is modelled.
 """
 
 from __future__ import annotations
