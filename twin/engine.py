@@ -22,15 +22,15 @@ are at the time itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 import xarray as xr
 
 from .compute import Scheduler, generate_jobs
+from .faults import fault_factors, losses_by_step, resolve_faults
 from .power import PowerModel, array_output_w, battery_step, compute_power_fraction, solar_flux_w_m2
 from .scenario import Fault, Scenario
-from .thermal import ThermalModel, environment_heat_w, equilibrium_temperatures, step_temperatures, vertical_view_factor
+from .thermal import (ThermalModel, combine_environment, environment_factors, equilibrium_temperatures,
+                      step_temperatures, vertical_view_factor)
 from .timegrid import parse_time
 
 SECONDS_PER_YEAR = 365.25 * 86400.0
@@ -60,44 +60,6 @@ SUBSYSTEM_ATTRS = {
 }
 
 
-@dataclass
-class FaultSchedule:
-    """Per-satellite fault factors over time: alive, working array and radiator fractions (sat, t)."""
-
-    alive: np.ndarray
-    array_fraction: np.ndarray
-    radiator_fraction: np.ndarray
-    losses: list  # (step index, satellite indices) of each satellite_lost fault
-
-
-def fault_schedule(faults: tuple[Fault, ...] | list[Fault], names: np.ndarray, subcenters: np.ndarray,
-                   elapsed_s: np.ndarray) -> FaultSchedule:
-    """Fault factors for satellites ``names`` at ``elapsed_s`` seconds after the scenario epoch."""
-    shape = (len(names), len(elapsed_s))
-    schedule = FaultSchedule(np.ones(shape, bool), np.ones(shape), np.ones(shape), [])
-    for index, fault in enumerate(faults):
-        targets = np.flatnonzero((names == fault.target) | (subcenters == fault.target))
-        if targets.size == 0:
-            raise ValueError(f"faults[{index}].target: {fault.target!r} is neither a satellite nor a sub-center "
-                             "of this run")
-        if fault.kind not in ("satellite_lost", "array_degraded", "radiator_stuck"):
-            raise ValueError(f"faults[{index}].kind: {fault.kind!r} is not satellite_lost, array_degraded or radiator_stuck")
-        if not 0.0 <= fault.severity <= 1.0:
-            raise ValueError(f"faults[{index}].severity: {fault.severity!r} must be between 0 and 1")
-        after = elapsed_s >= fault.start_s
-        if not after.any():
-            continue
-        rows = np.ix_(targets, np.flatnonzero(after))
-        if fault.kind == "satellite_lost":
-            schedule.alive[rows] = False
-            schedule.losses.append((int(np.argmax(after)), targets))
-        elif fault.kind == "array_degraded":
-            schedule.array_fraction[rows] *= 1.0 - fault.severity
-        else:
-            schedule.radiator_fraction[rows] *= 1.0 - fault.severity
-    return schedule
-
-
 def _age_years(scenario: Scenario, group_of_satellite: np.ndarray, elapsed_s: np.ndarray) -> np.ndarray:
     """Years since launch (sat, t) of each satellite; groups without a launch date are new at the epoch."""
     launch_offset_s = {}
@@ -109,19 +71,44 @@ def _age_years(scenario: Scenario, group_of_satellite: np.ndarray, elapsed_s: np
     return (elapsed_s[None, :] - offsets[:, None]) / SECONDS_PER_YEAR
 
 
+def _chief_rows(subcenters: np.ndarray, roles: np.ndarray) -> np.ndarray:
+    """Row of each satellite's chief: the row with role ``chief`` in its sub-center (itself if none)."""
+    chief_of = np.arange(len(subcenters))
+    chiefs = {name: row for row, (name, role) in enumerate(zip(subcenters, roles)) if role == "chief"}
+    return np.array([chiefs.get(name, row) for row, name in enumerate(subcenters)])
+
+
+def _cluster_runs(subcenter_of: np.ndarray):
+    """Start rows of the runs of equal sub-center index, and the sub-center of each run (for np.add.reduceat)."""
+    starts = np.flatnonzero(np.r_[True, subcenter_of[1:] != subcenter_of[:-1]])
+    return starts, subcenter_of[starts]
+
+
+def _sum_by_cluster(values: np.ndarray, starts: np.ndarray, cluster_of_run: np.ndarray, clusters: int) -> np.ndarray:
+    """Sums over the satellites of each sub-center of ``values`` (sat, t) -> (cluster, t)."""
+    sums = np.zeros((clusters, values.shape[1]))
+    np.add.at(sums, cluster_of_run, np.add.reduceat(values, starts, axis=0))
+    return sums
+
+
 def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, ...] | list[Fault] = (),
                    progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Add power, thermal and compute variables to an orbit dataset of ``scenario``'s fleet (in place).
 
     ``orbits`` must hold the orbit layer in memory; its ``represents`` coordinate (default 1)
     says how many identical satellites each row stands for (see ``representatives``).
+
+    The Sun-Earth geometry of the environment heat and the full-sun array output are evaluated at
+    each sub-center's chief and applied to its members with their own illumination, faults and
+    bus (members fly within a kilometre or two: the environment changes by well under 1 % across
+    a cluster, ``tests/test_engine.py``); points in the penumbra are evaluated one by one.
     """
-    names = orbits["sat"].values
+    names, subcenters = orbits["sat"].values, orbits["subcenter"].values
     bus_names = orbits["bus"].values
     weight = orbits["represents"].values.astype(float) if "represents" in orbits.coords else np.ones(len(names))
     times = orbits["time"].values
     offset_s = (times - times[0]) / np.timedelta64(1, "s")
-    elapsed_s = offset_s + float((np.datetime64(scenario.epoch.utc.isot, "ns") - times[0]) / np.timedelta64(-1, "s"))
+    elapsed_s = offset_s + float((times[0] - np.datetime64(scenario.epoch.utc.isot, "ns")) / np.timedelta64(1, "s"))
     sats, steps = len(names), len(times)
 
     power = PowerModel.from_buses(scenario.buses, bus_names, scenario.compute)
@@ -131,47 +118,78 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     flops_per_cu = bus_of("compute_flops") / installed_cu
     throttle_k, max_k, min_k = bus_of("payload_throttle_temperature_k"), bus_of("payload_max_temperature_k"), bus_of("min_temperature_k")
 
-    subcenter_names, subcenter_of = np.unique(orbits["subcenter"].values, return_inverse=True)
-    schedule = fault_schedule(tuple(scenario.faults) + tuple(faults), names, orbits["subcenter"].values, elapsed_s)
-    jobs = generate_jobs(scenario.compute, float((installed_cu * weight).sum()), float(offset_s[-1]), len(subcenter_names))
-    scheduler = Scheduler(jobs, subcenter_of, len(subcenter_names))
+    subcenter_names, subcenter_of = np.unique(subcenters, return_inverse=True)
+    clusters = len(subcenter_names)
+    run_starts, cluster_of_run = _cluster_runs(subcenter_of)
+    resolved = resolve_faults(tuple(scenario.faults) + tuple(faults), names, subcenters)
+    lost_at = losses_by_step(resolved, elapsed_s)
+    jobs = generate_jobs(scenario.compute, float((installed_cu * weight).sum()), float(offset_s[-1]), clusters)
+    scheduler = Scheduler(jobs, subcenter_of, clusters)
 
+    # Chief-level geometry over the whole run (chiefs x steps: small).
+    chief_of = _chief_rows(subcenters, orbits["role"].values)
+    chief_rows, chief_index = np.unique(chief_of, return_inverse=True)
+    position_c = orbits["position"].values[chief_rows]
+    direct_c, infrared_c, albedo_c = environment_factors(
+        position_c, orbits["velocity"].values[chief_rows], orbits["sun_position"].values,
+        thermal.radiator_zenith[chief_rows][:, None])
+    flux = solar_flux_w_m2(np.linalg.norm(orbits["sun_position"].values, axis=-1))
+    beta = orbits["beta_angle"].values
+    chief_age = _age_years(scenario, orbits["group"].values[chief_rows], elapsed_s)
+    chief_view = vertical_view_factor(orbits["altitude"].values[chief_rows])  # arrays stand edge-on to the Earth
+    full_sun_c, _ = array_output_w(power.rows(chief_rows), flux[None, :], np.ones_like(chief_view), beta[chief_rows],
+                                   chief_age, np.ones_like(chief_view), chief_view)
     illumination = orbits["illumination"].values
-    altitude = orbits["altitude"].values
-    sun_distance = np.linalg.norm(orbits["sun_position"].values, axis=-1)
-    flux = solar_flux_w_m2(sun_distance)[None, :]
-    age = _age_years(scenario, orbits["group"].values, elapsed_s)
-    array_view = vertical_view_factor(altitude)  # arrays stand edge-on to the Earth
-    generated, _ = array_output_w(power, flux, illumination, orbits["beta_angle"].values, age,
-                                  schedule.array_fraction * schedule.alive, array_view)
-    full_sun, _ = array_output_w(power, flux, np.ones_like(illumination), orbits["beta_angle"].values, age,
-                                 schedule.array_fraction * schedule.alive, array_view)
 
-    out = {name: np.empty((sats, steps)) for name in STEP_VARIABLES}
+    out = {name: np.empty((sats, steps), dtype=np.float64 if name == "battery_energy" else np.float32)
+           for name in STEP_VARIABLES}
     for values in out.values():
         values[:, 0] = np.nan  # no interval ends at the first time
-    temperature = np.empty((sats, steps, 2))
-    completed, missed, queued = (np.zeros((len(subcenter_names), steps)) for _ in range(3))
-
-    position, velocity, sun = orbits["position"].values, orbits["velocity"].values, orbits["sun_position"].values
-    environment = environment_heat_w(thermal, position, velocity, sun, illumination, schedule.radiator_fraction)
+    temperature = np.empty((sats, steps, 2), dtype=np.float32)
+    alive_out = np.empty((sats, steps), dtype=np.int8)
+    completed, missed, queued, eclipse_loss = (np.zeros((clusters, steps)) for _ in range(4))
     base_loads = lambda alive, heaters_on: (power.comms_power_w * alive, power.heater_power_w * heaters_on * alive,
                                             power.bus_power_w * alive)
 
+    def inputs(rows: slice):
+        """Array output, environment heat and fault factors (sat, steps of ``rows``)."""
+        alive, array_fraction, radiator_fraction = fault_factors(resolved, sats, elapsed_s[rows])
+        lit = illumination[:, rows]
+        full_sun = full_sun_c[:, rows][chief_index] * array_fraction * alive
+        generated = full_sun * lit
+        penumbra = (lit > 0.0) & (lit < 1.0)
+        if penumbra.any():
+            sat, step = np.nonzero(penumbra)
+            at = np.arange(steps)[rows][step]
+            generated[penumbra] = array_output_w(
+                power.rows(sat), flux[at], lit[penumbra], beta[sat, at],
+                chief_age[chief_index[sat], at], (array_fraction * alive)[penumbra],
+                chief_view[chief_index[sat], at])[0]
+        environment = combine_environment(
+            thermal.radiator_area_m2[:, None] * radiator_fraction, thermal.radiator_absorptance[:, None],
+            thermal.radiator_emissivity[:, None], lit, direct_c[:, rows][chief_index],
+            infrared_c[:, rows][chief_index], albedo_c[:, rows][chief_index])
+        return generated, full_sun, environment, alive, radiator_fraction
+
     energy = power.battery_capacity_j.copy()
+    generated, _, environment, alive_now, radiator_now = inputs(slice(0, 1))
     payload_k, bus_k = equilibrium_temperatures(thermal, power.compute_power_w, power.bus_power_w + power.comms_power_w,
-                                                environment[:, 0], schedule.radiator_fraction[:, 0])
+                                                environment[:, 0], radiator_now[:, 0])
     out["battery_energy"][:, 0] = energy
     temperature[:, 0, 0], temperature[:, 0, 1] = payload_k, bus_k
-    lost_at = {step: targets for step, targets in schedule.losses}
+    alive_out[:, 0] = alive_now[:, 0]
 
-    # Steps run in blocks: each block's inputs and outputs are transposed to time-major slabs small
-    # enough for the cache, so every step reads and writes contiguous rows.
+    # Steps run in blocks: each block's inputs are computed for all satellites at once, then
+    # transposed to time-major slabs small enough for the cache, so every step reads and writes
+    # contiguous rows.
     for first in range(1, steps, BLOCK_STEPS):
         last = min(first + BLOCK_STEPS, steps)
         rows = slice(first - 1, last)
-        generated_rows, environment_rows = generated[:, rows].T.copy(), environment[:, rows].T.copy()
-        alive_rows, radiator_rows = schedule.alive[:, rows].T.copy(), schedule.radiator_fraction[:, rows].T.copy()
+        generated, full_sun, environment, alive_block, radiator_block = inputs(rows)
+        eclipse_loss[:, rows] = _sum_by_cluster((full_sun - generated) * weight[:, None], run_starts,
+                                                cluster_of_run, clusters)
+        generated_rows, environment_rows = generated.T.copy(), environment.T.copy()
+        alive_rows, radiator_rows = alive_block.T.copy(), radiator_block.T.copy()
         block = {name: np.empty((last - first, sats)) for name in STEP_VARIABLES}
         block_temperature = np.empty((last - first, sats, 2))
         for k in range(first, last):
@@ -212,25 +230,22 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
         for name, values in block.items():
             out[name][:, first:last] = values.T
         temperature[:, first:last] = block_temperature.transpose(1, 0, 2)
+        alive_out[:, first:last] = alive_block[:, 1:]
 
     dataset = orbits
     for name, values in out.items():
         dataset[name] = (("sat", "time"), values, SUBSYSTEM_ATTRS[name])
-    dataset["battery_soc"] = dataset["battery_energy"] / power.battery_capacity_j[:, None]
-    dataset["battery_soc"].attrs.update(SUBSYSTEM_ATTRS["battery_soc"])
+    dataset["battery_soc"] = (("sat", "time"), (out["battery_energy"] / power.battery_capacity_j[:, None]).astype(np.float32),
+                              SUBSYSTEM_ATTRS["battery_soc"])
     dataset["temperature"] = (("sat", "time", "node"), temperature, SUBSYSTEM_ATTRS["temperature"])
-    dataset["alive"] = (("sat", "time"), schedule.alive.astype(np.int8), SUBSYSTEM_ATTRS["alive"])
+    dataset["alive"] = (("sat", "time"), alive_out, SUBSYSTEM_ATTRS["alive"])
     dataset.coords["node"] = ("node", np.array(["payload", "bus"]), {"long_name": "thermal node"})
     dataset.coords["cluster"] = ("cluster", subcenter_names, {"long_name": "sub-center (per-sub-center variables)"})
     owners = orbits["owner"].values
-    dataset.coords["cluster_owner"] = ("cluster", np.array([owners[np.argmax(subcenter_of == i)]
-                                                            for i in range(len(subcenter_names))]))
+    dataset.coords["cluster_owner"] = ("cluster", np.array([owners[np.argmax(subcenter_of == i)] for i in range(clusters)]))
     for name, values in (("cluster_jobs_completed", completed), ("cluster_jobs_missed", missed),
-                         ("cluster_queue_length", queued)):
+                         ("cluster_queue_length", queued), ("cluster_eclipse_loss_power", eclipse_loss)):
         dataset[name] = (("cluster", "time"), values, SUBSYSTEM_ATTRS[name])
-    eclipse_loss = np.zeros((len(subcenter_names), steps))
-    np.add.at(eclipse_loss, subcenter_of, (full_sun - generated) * weight[:, None])
-    dataset["cluster_eclipse_loss_power"] = (("cluster", "time"), eclipse_loss, SUBSYSTEM_ATTRS["cluster_eclipse_loss_power"])
     dataset.attrs["jobs"] = len(jobs)
     totals = scheduler.totals()["overall"]
     for key in ("completed_jobs", "missed_jobs", "queued_jobs", "served_cu_s", "lost_cu_s", "wasted_cu_s"):

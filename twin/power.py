@@ -12,7 +12,7 @@ floor, after which loads are shed, compute first, then communications, heaters a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numexpr as ne
 import numpy as np
@@ -77,6 +77,11 @@ class PowerModel:
             idle_fraction=compute.idle_power_fraction,
             reserve_soc=compute.battery_reserve_soc,
         )
+
+
+    def rows(self, rows: np.ndarray) -> PowerModel:
+        """The parameters of the satellites at ``rows`` (an index array), in that order."""
+        return replace(self, **{name: value[rows] for name, value in vars(self).items() if isinstance(value, np.ndarray)})
 
 
 def solar_flux_w_m2(sun_distance_m: np.ndarray) -> np.ndarray:

@@ -53,7 +53,7 @@ def _chief_frame(position_km: np.ndarray, velocity_km_s: np.ndarray):
 
 
 def member_coefficients(relative: RelativeOrbits) -> np.ndarray:
-    """Coefficients (m, 10) of each member on the chief's basis functions (see :func:`_chief_basis`)."""
+    """Coefficients (m, 10) of each member on the chief's basis functions (see :func:`chief_basis`)."""
     r = relative
     return np.column_stack([
         r.da, -r.dex, -r.dey,                              # radial: 1, cos psi, sin psi
@@ -62,7 +62,7 @@ def member_coefficients(relative: RelativeOrbits) -> np.ndarray:
     ])
 
 
-def _chief_basis(block: FormationBlock, jd, fr, position_km, velocity_km_s):
+def chief_basis(block: FormationBlock, jd, fr, position_km, velocity_km_s):
     """Basis vectors (k, 10, t, 3) of member offsets about each chief, km, and their time derivatives, km/s.
 
     A member's offset is ``coefficients @ basis``: the radial, along-track and cross-track unit
@@ -93,21 +93,27 @@ def _chief_basis(block: FormationBlock, jd, fr, position_km, velocity_km_s):
     return basis, basis_rate
 
 
-def _propagate_block(block: FormationBlock, jd: np.ndarray, fr: np.ndarray, position_out: np.ndarray,
-                     velocity_out: np.ndarray) -> None:
-    """Fill ``position_out`` and ``velocity_out`` (k*m, t, 3; km, km/s; TEME) for one formation block."""
-    errors, chief_position, chief_velocity = SatrecArray(block.chiefs).sgp4(jd, fr)
+def chief_states(chiefs: list, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """TEME position (km) and velocity (km/s), (k, t, 3), of SGP4 element sets ``chiefs``."""
+    errors, chief_position, chief_velocity = SatrecArray(chiefs).sgp4(jd, fr)
     if np.any(errors):
         chief, step = np.argwhere(errors)[0]
         raise PropagationError(
-            f"satellite {block.chiefs[chief].satnum}: SGP4 error {errors[chief, step]} "
+            f"satellite {chiefs[chief].satnum}: SGP4 error {errors[chief, step]} "
             f"({SGP4_ERRORS.get(int(errors[chief, step]), 'unknown')}) at step {step}"
         )
+    return chief_position, chief_velocity
+
+
+def _propagate_block(block: FormationBlock, jd: np.ndarray, fr: np.ndarray, position_out: np.ndarray,
+                     velocity_out: np.ndarray) -> None:
+    """Fill ``position_out`` and ``velocity_out`` (k*m, t, 3; km, km/s; TEME) for one formation block."""
+    chief_position, chief_velocity = chief_states(block.chiefs, jd, fr)
     chiefs, members, steps = len(block.chiefs), block.relative.count, len(jd)
     if members == 1:
         position_out[:], velocity_out[:] = chief_position, chief_velocity
         return
-    basis, basis_rate = _chief_basis(block, jd, fr, chief_position, chief_velocity)
+    basis, basis_rate = chief_basis(block, jd, fr, chief_position, chief_velocity)
     coefficients = member_coefficients(block.relative)
     for out, chief_state, functions in ((position_out, chief_position, basis), (velocity_out, chief_velocity, basis_rate)):
         stacked = out.reshape(chiefs, members, steps * 3)

@@ -12,22 +12,29 @@ from . import __version__
 from .constellation import design_fleet
 from .dataset import empty_dataset
 from .fleet import Fleet
-from .frames import EarthOrientation, geodetic, rotate
+from .frames import EarthOrientation
+from .orbit_layer import fill_block
 from .offline import earth_orientation_note
-from .propagation import propagate_teme
 from .scenario import Scenario
-from .sunlight import beta_angle_deg, illumination, sun_position_gcrs_m
+from .sunlight import sun_position_gcrs_m
 from .timegrid import julian_dates, time_grid, to_datetime64
 
-# Satellite-steps per block: bounds the temporaries (about 1 kB per satellite-step) whatever the size.
-BLOCK_SATELLITE_STEPS = 2_000_000
+ORBIT_VARIABLES = ("position", "velocity", "latitude", "longitude", "altitude", "illumination", "beta_angle")
+
+
+def _elapsed_max_s(fleet: Fleet, jd: np.ndarray, fr: np.ndarray) -> float:
+    """Longest time (s) between any chief's element epoch and any step: bounds the members' drift terms."""
+    epochs = np.array([chief.jdsatepoch + chief.jdsatepochF for block in fleet.blocks for chief in block.chiefs])
+    times = jd + fr
+    return float(max(np.abs(times.max() - epochs.min()), np.abs(times.min() - epochs.max())) * 86400.0)
 
 
 def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | None = None,
                progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """The orbit and sunlight layer of the twin for ``fleet`` at ``start + offsets_s`` (s).
 
-    ``progress`` is called with the number of steps done after each block.
+    ``progress`` is called after each formation block with the steps done, counted as a share of
+    the fleet's steps (a float).
     """
     offsets_s = np.asarray(offsets_s, dtype=float)
     dataset = empty_dataset(fleet, to_datetime64(start, offsets_s), attrs or {})
@@ -37,24 +44,18 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
     to_gcrs_m = orientation.teme_to_gcrs * 1e3  # TEME km -> GCRS m in one product
     to_itrs_m = orientation.teme_to_itrs * 1e3
     jd, fr = julian_dates(start, offsets_s)
-    block = max(1, BLOCK_SATELLITE_STEPS // max(1, len(fleet)))
-    out = {name: dataset[name].values for name in dataset.data_vars}
-    buffers = np.empty((2, len(fleet), min(block, len(offsets_s)), 3))  # reused: no page faults per block
-    for first in range(0, len(offsets_s), block):
-        steps = slice(first, min(first + block, len(offsets_s)))
-        count = steps.stop - steps.start
-        position_teme, velocity_teme = buffers[0, :, :count], buffers[1, :, :count]
-        if count < buffers.shape[2]:  # the last, shorter block needs contiguous arrays of its own
-            position_teme, velocity_teme = np.empty_like(position_teme), np.empty_like(velocity_teme)
-        propagate_teme(fleet, jd[steps], fr[steps], position_teme, velocity_teme)
-        position = rotate(to_gcrs_m[steps], position_teme, out=out["position"][:, steps])
-        velocity = rotate(to_gcrs_m[steps], velocity_teme, out=out["velocity"][:, steps])
-        geodetic(rotate(to_itrs_m[steps], position_teme),
-                 out=(out["latitude"][:, steps], out["longitude"][:, steps], out["altitude"][:, steps]))
-        illumination(position, sun_m[steps], out=out["illumination"][:, steps])
-        beta_angle_deg(position, velocity, sun_m[steps], out=out["beta_angle"][:, steps])
+    to_gcrs_m = orientation.teme_to_gcrs * 1e3  # TEME km -> GCRS m in one product
+    to_itrs_m = orientation.teme_to_itrs * 1e3
+    out = {name: dataset[name].values for name in ORBIT_VARIABLES}
+    elapsed_max_s = _elapsed_max_s(fleet, jd, fr)
+    row = 0
+    for block in fleet.blocks:
+        rows = slice(row, row + block.satellite_count)
+        fill_block(block, jd, fr, to_gcrs_m, to_itrs_m, sun_m, elapsed_max_s,
+                   {name: values[rows] for name, values in out.items()})
+        row = rows.stop
         if progress:
-            progress(count)
+            progress(len(offsets_s) * block.satellite_count / len(fleet))
     return dataset
 
 

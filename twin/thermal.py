@@ -194,19 +194,34 @@ def environment_heat_w(model: ThermalModel, position_m: np.ndarray, velocity_m_s
     - albedo: ``alpha 0.30 S F a max(0, cos zeta)``, ``cos zeta = s . r_hat`` (sub-satellite point).
     """
     position_m = np.asarray(position_m, dtype=float)
-    velocity_m_s = np.asarray(velocity_m_s, dtype=float)
-    sun = np.asarray(sun_position_m, dtype=float)
     column = (slice(None),) + (None,) * (position_m.ndim - 2)  # parameters (sat,) against (sat, ...) inputs
     fraction = np.asarray(_fraction(model, radiator_fraction), dtype=float)
     if fraction.ndim < position_m.ndim - 1:
         fraction = fraction[column]
+    direct, infrared, albedo = environment_factors(position_m, velocity_m_s, sun_position_m, model.radiator_zenith[column])
+    return combine_environment(model.radiator_area_m2[column] * fraction, model.radiator_absorptance[column],
+                               model.radiator_emissivity[column], illumination, direct, infrared, albedo)
+
+
+def combine_environment(area_m2, absorptance, emissivity, illumination, direct_w_m2, infrared_w_m2, albedo_w_m2):
+    """Heat absorbed (W) by a radiator of working ``area_m2`` from the per-area factors of :func:`environment_factors`."""
+    return ne.evaluate("area_m2 * (absorptance * (direct_w_m2 * illumination + albedo_w_m2) + emissivity * infrared_w_m2)")
+
+
+def environment_factors(position_m, velocity_m_s, sun_position_m, zenith):
+    """Geometric heat factors per square metre of radiator, W/m^2: direct sunlight (to be multiplied by
+    illumination and absorptance), Earth infrared (by emissivity) and albedo (by absorptance).
+
+    Shapes as :func:`environment_heat_w`; ``zenith`` broadcasts against the satellite axis.
+    """
+    position_m = np.asarray(position_m, dtype=float)
+    velocity_m_s = np.asarray(velocity_m_s, dtype=float)
+    sun = np.asarray(sun_position_m, dtype=float)
     names = {
         "x": position_m[..., 0], "y": position_m[..., 1], "z": position_m[..., 2],
         "u": velocity_m_s[..., 0], "v": velocity_m_s[..., 1], "w": velocity_m_s[..., 2],
-        "sx": sun[..., 0], "sy": sun[..., 1], "sz": sun[..., 2],
-        "area": model.radiator_area_m2[column] * fraction, "alpha": model.radiator_absorptance[column],
-        "eps": model.radiator_emissivity[column], "zenith": model.radiator_zenith[column],
-        "illumination": np.asarray(illumination, dtype=float), "S0": SOLAR_CONSTANT_W_M2, "AU": ASTRONOMICAL_UNIT_M,
+        "sx": sun[..., 0], "sy": sun[..., 1], "sz": sun[..., 2], "zenith": np.asarray(zenith),
+        "S0": SOLAR_CONSTANT_W_M2, "AU": ASTRONOMICAL_UNIT_M,
         "R": EARTH_RADIUS_M, "IR": EARTH_IR_W_M2, "albedo": EARTH_ALBEDO, "pi": np.pi,
     }
     evaluate = lambda expression: ne.evaluate(expression, local_dict=names)
@@ -219,11 +234,11 @@ def environment_heat_w(model: ThermalModel, position_m: np.ndarray, velocity_m_s
                                   " / (D * sqrt(u * u + v * v + w * w - vr * vr))")
     names["H"] = evaluate("r / R")
     names["view"] = evaluate("where(zenith, 0.0, (arctan2(1.0, sqrt(H * H - 1)) - sqrt(H * H - 1) / (H * H)) / pi)")
-    return evaluate(
-        "alpha * S0 * (AU / D) ** 2 * illumination"
-        " * where(zenith, area * where(cos_zenith > 0, cos_zenith, 0), 0.5 * area * abs(sun_along))"
-        " + eps * IR * view * area"
-        " + alpha * albedo * S0 * (AU / D) ** 2 * view * area * where(cos_zenith > 0, cos_zenith, 0)")
+    names["S"] = evaluate("S0 * (AU / D) ** 2")
+    direct = evaluate("S * where(zenith, where(cos_zenith > 0, cos_zenith, 0), 0.5 * abs(sun_along))")
+    infrared = evaluate("IR * view")
+    albedo = evaluate("albedo * S * view * where(cos_zenith > 0, cos_zenith, 0)")
+    return direct, infrared, albedo
 
 
 def step_temperatures(model: ThermalModel, payload_k: np.ndarray, bus_k: np.ndarray, payload_heat_w,
