@@ -121,7 +121,8 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     subcenter_names, subcenter_of = np.unique(subcenters, return_inverse=True)
     clusters = len(subcenter_names)
     run_starts, cluster_of_run = _cluster_runs(subcenter_of)
-    resolved = resolve_faults(tuple(scenario.faults) + tuple(faults), names, subcenters)
+    resolved = (resolve_faults(scenario.faults, names, subcenters, "scenario.faults")
+                + resolve_faults(faults, names, subcenters, "faults"))
     lost_at = losses_by_step(resolved, elapsed_s)
     jobs = generate_jobs(scenario.compute, float((installed_cu * weight).sum()), float(offset_s[-1]), clusters)
     scheduler = Scheduler(jobs, subcenter_of, clusters)
@@ -197,7 +198,7 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
             alive = alive_rows[row].astype(float)
             if k in lost_at:
                 _lose_work(scheduler, lost_at[k], subcenter_of, weight, alive_rows[row - 1])
-            gen = 0.5 * (generated_rows[row - 1] + generated_rows[row])
+            gen = 0.5 * (generated_rows[row - 1] + generated_rows[row]) * alive  # a step ending lost is lost
             comms, heaters, bus = base_loads(alive, bus_k < min_k)
             power_fraction = compute_power_fraction(power, gen, energy, comms + heaters + bus, dt)
             thermal_fraction = np.clip((max_k - payload_k) / (max_k - throttle_k), 0.0, 1.0)

@@ -21,22 +21,22 @@ class ResolvedFault:
     severity: float
 
 
-def resolve_faults(faults, names: np.ndarray, subcenters: np.ndarray) -> list[ResolvedFault]:
-    """Check ``faults`` against the run's satellites and sub-centers; errors name the fault and the field."""
+def resolve_faults(faults, names: np.ndarray, subcenters: np.ndarray, label: str = "faults") -> list[ResolvedFault]:
+    """Check ``faults`` against the run's satellites and sub-centers; errors name ``label[index].field``."""
     resolved = []
     for index, fault in enumerate(faults):
+        where = f"{label}[{index}]"
         if not isinstance(fault, Fault):
-            raise ValueError(f"faults[{index}]: {fault!r} is not a twin.scenario.Fault")
+            raise ValueError(f"{where}: {fault!r} is not a twin.scenario.Fault")
         rows = np.flatnonzero((names == fault.target) | (subcenters == fault.target))
         if rows.size == 0:
-            raise ValueError(f"faults[{index}].target: {fault.target!r} is neither a satellite nor a sub-center "
-                             "of this run")
+            raise ValueError(f"{where}.target: {fault.target!r} is neither a satellite nor a sub-center of this run")
         if fault.kind not in KINDS:
-            raise ValueError(f"faults[{index}].kind: {fault.kind!r} is not one of {', '.join(KINDS)}")
+            raise ValueError(f"{where}.kind: {fault.kind!r} is not one of {', '.join(KINDS)}")
         if not 0.0 <= fault.severity <= 1.0:
-            raise ValueError(f"faults[{index}].severity: {fault.severity!r} must be between 0 and 1")
+            raise ValueError(f"{where}.severity: {fault.severity!r} must be between 0 and 1")
         if not np.isfinite(fault.start_s) or fault.start_s < 0:
-            raise ValueError(f"faults[{index}].start_s: {fault.start_s!r} must be a time after the epoch (s)")
+            raise ValueError(f"{where}.start_s: {fault.start_s!r} must be a time after the epoch (s)")
         resolved.append(ResolvedFault(rows, fault.kind, float(fault.start_s), float(fault.severity)))
     return resolved
 
