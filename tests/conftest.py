@@ -3,13 +3,6 @@
 import pytest
 
 import twin
-from twin.offline import apply_offline_policy
-
-
-@pytest.fixture(autouse=True)
-def offline_policy():
-    """pytest resets warning filters for each test; apply the twin's policy as ``import twin`` does for users."""
-    apply_offline_policy()
 
 
 @pytest.fixture(scope="session")

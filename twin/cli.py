@@ -1,4 +1,4 @@
-"""The ``twin`` command line: ``twin simulate``, ``twin info``, ``twin scenarios``, ``twin demo``.
+"""The ``twin`` command line: ``twin simulate``, ``twin info``, ``twin report``, ``twin scenarios``, ``twin demo``.
 
 User mistakes (a bad scenario, a missing file, a malformed duration) end with one line on stderr
 and exit status 2; no traceback.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
 
 EXIT_USER_ERROR = 2
 
@@ -38,10 +37,13 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
     except ValueError as error:
         raise UserError(str(error)) from None
 
+    representatives = getattr(args, "representatives", False)
     source = Path(args.scenario)
     if source.suffix.lower() in (".tle", ".3le", ".txt"):
         if not source.is_file():
             raise UserError(f"scenario: {args.scenario!r} does not exist")
+        if representatives:
+            raise UserError("--representatives: needs a scenario (its sub-centers); a TLE file has none")
         try:
             fleet = fleet_from_tles(read_tle_file(source.read_text()))
         except ValueError as error:
@@ -64,9 +66,11 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
     if step > duration:
         raise UserError(f"--step: {step:g} s is longer than the duration of {duration:g} s")
     print(f"{scenario.name}: {scenario.satellite_count} satellites in {scenario.subcenter_count} sub-centers, "
-          f"{scenario.installed_power_w() / 1e6:.3f} MW installed", file=sys.stderr)
+          f"{scenario.installed_power_w() / 1e6:.3f} MW installed"
+          + (", simulating each sub-center's chief for all its satellites" if representatives else ""),
+          file=sys.stderr)
     with _progress_bar(int(duration // step) + 1, not args.quiet) as bar:
-        return run_scenario(scenario, start, duration, step, bar.update)
+        return run_scenario(scenario, start, duration, step, bar.update, representatives=representatives)
 
 
 def cmd_simulate(args) -> int:
@@ -78,6 +82,8 @@ def cmd_simulate(args) -> int:
     run = _run(args)
     save(run, out)
     print(f"wrote {out} ({run.sizes['sat']} satellites x {run.sizes['time']} steps)")
+    if "solar_power" in run:  # TLE runs have orbits only
+        print(report(run, "total"))
     return 0
 
 
@@ -106,6 +112,107 @@ def describe(run) -> str:
     return "\n".join(lines)
 
 
+# Columns of ``twin report``: summary column, header, unit, format.
+REPORT_COLUMNS = (
+    ("satellites", "sats", "", "d"),
+    ("installed_power_MW", "installed", "MW", ".3f"),
+    ("delivered_power_MW", "delivered", "MW", ".3f"),
+    ("eclipse_loss_MW", "shadow loss", "MW", ".3f"),
+    ("eclipse_loss_percent", "shadow loss", "%", ".1f"),
+    ("sunlit_fraction", "sunlit", "", ".4f"),
+    ("energy_stored_MWh", "stored", "MWh", ".3f"),
+    ("min_battery_soc", "min SoC", "", ".3f"),
+    ("compute_EFLOP", "compute", "EFLOP", ".2f"),
+    ("utilization", "utilised", "", ".3f"),
+    ("throttle", "throttled", "", ".3f"),
+    ("jobs_completed", "jobs done", "", "d"),
+    ("jobs_missed", "missed", "", "d"),
+    ("max_payload_temperature_K", "max payload", "K", ".1f"),
+)
+ROW_NAMES = {"subcenter": ("sub-center", "sub-centers"), "owner": ("member", "members")}
+
+
+def _span_text(seconds: float) -> str:
+    """``3 h``, ``90 min``, ``365.25 d``: a span in the unit a reader expects."""
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:g} min"
+    if seconds < 2 * 86400:
+        return f"{round(seconds / 3600, 3):g} h"
+    return f"{round(seconds / 86400, 3):g} d"
+
+
+def report_header(run) -> str:
+    """One line: scenario, span, step, and whether each row was simulated or stood for a sub-center."""
+    import numpy as np
+
+    times = run["time"].values
+    span_s = float((times[-1] - times[0]) / np.timedelta64(1, "s"))
+    step_s = float(run.attrs.get("step_s", span_s / max(len(times) - 1, 1)))
+    satellites = int(run["represents"].sum()) if "represents" in run.coords else run.sizes["sat"]
+    if int(run.attrs.get("representatives", 0)):
+        mode = f"representatives run: {run.sizes['sat']} chiefs stand for {satellites} satellites"
+    else:
+        mode = f"full run: {satellites} satellites simulated"
+    return (f"{run.attrs.get('scenario', 'twin run')}: {str(times[0])[:19]}Z to {str(times[-1])[:19]}Z "
+            f"({_span_text(span_s)}), step {step_s:g} s, {mode}")
+
+
+def _cell(value, spec: str) -> str:
+    import math
+
+    return "n/a" if math.isnan(value) else format(int(value) if spec == "d" else float(value), spec)
+
+
+def format_table(frame: "pd.DataFrame") -> str:  # noqa: F821
+    """``frame`` (rows of :func:`twin.figures.summary`) as text: a header, a units line, one line per row."""
+    lines = [["", *(header for _, header, _, _ in REPORT_COLUMNS)],
+             ["", *(unit for _, _, unit, _ in REPORT_COLUMNS)]]
+    for name, row in frame.iterrows():
+        lines.append([str(name), *(_cell(row[column], spec) for column, _, _, spec in REPORT_COLUMNS)])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    aligned = lambda line: [line[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(line[1:], widths[1:]))]
+    return "\n".join("  ".join(aligned(line)).rstrip() for line in lines)
+
+
+def report(run, by: str = "total", top: int | None = None) -> str:
+    """The ``twin report`` text of ``run``: a header line, then the total and a row per sub-center or member.
+
+    ``top`` keeps only the ``top`` rows that delivered the most compute (then the most power).
+    """
+    import pandas as pd
+
+    from .figures import summary
+
+    rows = summary(run, "total")
+    hidden = 0
+    if by != "total":
+        groups = summary(run, by)
+        if top is not None and top < len(groups):
+            hidden = len(groups) - top
+            most = groups.sort_values(["compute_EFLOP", "delivered_power_MW"], ascending=False, kind="stable")
+            groups = most.head(top)
+        rows = pd.concat([rows, groups])
+    text = report_header(run) + "\n" + format_table(rows)
+    if hidden:
+        text += (f"\n({hidden} more {ROW_NAMES[by][hidden > 1]} not shown: --top {top} keeps those that delivered "
+                 "the most compute)")
+    return text
+
+
+def cmd_report(args) -> int:
+    from .dataset import open_run
+
+    if args.top is not None and args.top < 1:
+        raise UserError(f"--top: {args.top} must be at least 1")
+    try:
+        run = open_run(args.run)
+        text = report(run, args.by, args.top)
+    except (OSError, ValueError) as error:  # missing, unreadable, or not a run with power and compute
+        raise UserError(str(error)) from None
+    print(text)
+    return 0
+
+
 def cmd_info(args) -> int:
     from .dataset import open_run
 
@@ -131,7 +238,7 @@ def cmd_demo(args) -> int:
     """Run the built-in phase-1 scenario for a day, store it, reopen it and describe it."""
     from .dataset import open_run
 
-    args.scenario, args.start, args.duration, args.step = "phase1", None, None, None
+    args.scenario, args.start, args.duration, args.step, args.representatives = "phase1", None, None, None, False
     cmd_simulate(args)
     run = open_run(args.out)
     print(describe(run))
@@ -150,12 +257,25 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--duration", help="span such as 24h, 7d, 90min (default: the scenario's)")
     simulate.add_argument("--step", help="step such as 60s, 10s, 10min (default: the scenario's)")
     simulate.add_argument("--out", required=True, help="output .zarr directory or .nc file")
+    simulate.add_argument("--representatives", action="store_true",
+                          help="simulate only each sub-center's chief, standing for all its satellites: "
+                               "for long studies, e.g. a year of phase 3")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(handler=cmd_simulate)
 
     info = commands.add_parser("info", help="describe a stored run")
     info.add_argument("run", help="a .zarr or .nc written by twin simulate")
     info.set_defaults(handler=cmd_info)
+
+    report_parser = commands.add_parser("report",
+                                        help="print the power, eclipse, energy and compute figures of a stored run")
+    report_parser.add_argument("run", help="a .zarr or .nc written by twin simulate")
+    report_parser.add_argument("--by", choices=("total", "subcenter", "owner"), default="total",
+                               help="rows after the total: one per sub-center or consortium member "
+                                    "(default: the total only)")
+    report_parser.add_argument("--top", type=int, metavar="N",
+                               help="only the N sub-centers or members that delivered the most compute")
+    report_parser.set_defaults(handler=cmd_report)
 
     scenarios = commands.add_parser("scenarios", help="list the built-in scenarios")
     scenarios.set_defaults(handler=cmd_scenarios)

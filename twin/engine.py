@@ -26,6 +26,7 @@ import numpy as np
 import xarray as xr
 
 from .compute import Scheduler, generate_jobs
+from .constants import SOLAR_CONSTANT_W_M2
 from .faults import fault_factors, losses_by_step, resolve_faults
 from .power import PowerModel, array_output_w, battery_step, compute_power_fraction, solar_flux_w_m2
 from .scenario import Fault, Scenario
@@ -53,10 +54,11 @@ SUBSYSTEM_ATTRS = {
     "compute_throughput": {"long_name": "compute delivered", "units": "FLOP s-1"},
     "throttle": {"long_name": "fraction of installed compute withheld by power or thermal limits", "units": "1"},
     "alive": {"long_name": "satellite operating (not lost to a fault)", "units": "1"},
+    "installed_power": {"long_name": "beginning-of-life array power at normal incidence and 1 au", "units": "W"},
     "cluster_jobs_completed": {"long_name": "jobs completed in the step", "units": "1"},
     "cluster_jobs_missed": {"long_name": "jobs that missed their deadline in the step", "units": "1"},
     "cluster_queue_length": {"long_name": "jobs waiting or running", "units": "1"},
-    "cluster_eclipse_loss_power": {"long_name": "array output lost to the Earth's shadow", "units": "W"},
+    "cluster_eclipse_loss_power": {"long_name": "array output lost to the Earth's shadow (interval mean)", "units": "W"},
 }
 
 
@@ -149,6 +151,7 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     temperature = np.empty((sats, steps, 2), dtype=np.float32)
     alive_out = np.empty((sats, steps), dtype=np.int8)
     completed, missed, queued, eclipse_loss = (np.zeros((clusters, steps)) for _ in range(4))
+    eclipse_loss[:, 0] = np.nan  # an interval quantity, like solar_power
     base_loads = lambda alive, heaters_on: (power.comms_power_w * alive, power.heater_power_w * heaters_on * alive,
                                             power.bus_power_w * alive)
 
@@ -174,8 +177,10 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
 
     energy = power.battery_capacity_j.copy()
     generated, _, environment, alive_now, radiator_now = inputs(slice(0, 1))
-    payload_k, bus_k = equilibrium_temperatures(thermal, power.compute_power_w, power.bus_power_w + power.comms_power_w,
-                                                environment[:, 0], radiator_now[:, 0])
+    offered = min(sum(job_class.offered_load for job_class in scenario.compute.classes), 1.0)
+    start_heat = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * offered)
+    payload_k, bus_k = equilibrium_temperatures(thermal, start_heat, power.bus_power_w + power.comms_power_w,
+                                                environment[:, 0], radiator_now[:, 0])  # start settled at the offered load
     out["battery_energy"][:, 0] = energy
     temperature[:, 0, 0], temperature[:, 0, 1] = payload_k, bus_k
     alive_out[:, 0] = alive_now[:, 0]
@@ -187,8 +192,8 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
         last = min(first + BLOCK_STEPS, steps)
         rows = slice(first - 1, last)
         generated, full_sun, environment, alive_block, radiator_block = inputs(rows)
-        eclipse_loss[:, rows] = _sum_by_cluster((full_sun - generated) * weight[:, None], run_starts,
-                                                cluster_of_run, clusters)
+        shadow = _sum_by_cluster((full_sun - generated) * weight[:, None], run_starts, cluster_of_run, clusters)
+        eclipse_loss[:, first:last] = 0.5 * (shadow[:, :-1] + shadow[:, 1:])  # means over the intervals
         generated_rows, environment_rows = generated.T.copy(), environment.T.copy()
         alive_rows, radiator_rows = alive_block.T.copy(), radiator_block.T.copy()
         block = {name: np.empty((last - first, sats)) for name in STEP_VARIABLES}
@@ -240,6 +245,8 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
                               SUBSYSTEM_ATTRS["battery_soc"])
     dataset["temperature"] = (("sat", "time", "node"), temperature, SUBSYSTEM_ATTRS["temperature"])
     dataset["alive"] = (("sat", "time"), alive_out, SUBSYSTEM_ATTRS["alive"])
+    dataset["installed_power"] = (("sat",), SOLAR_CONSTANT_W_M2 * power.array_area_m2 * power.cell_efficiency,
+                                  SUBSYSTEM_ATTRS["installed_power"])
     dataset.coords["node"] = ("node", np.array(["payload", "bus"]), {"long_name": "thermal node"})
     dataset.coords["cluster"] = ("cluster", subcenter_names, {"long_name": "sub-center (per-sub-center variables)"})
     owners = orbits["owner"].values

@@ -1,0 +1,224 @@
+"""Constellation figures of a twin run: power, eclipse losses, stored energy, compute and jobs, for the
+whole fleet, per sub-center or per consortium member.
+
+Every figure is weighted by the ``represents`` coordinate, so a representatives run (each
+sub-center's chief standing for all its satellites) gives the figures of the whole fleet.
+
+Time follows the engine's convention. Interval quantities (powers, utilisation, throughput,
+throttle) at time index ``k`` are means over the interval ``(t[k-1], t[k]]`` and index 0 is NaN;
+states (battery energy, illumination) are values at ``t[k]``. Over a run of span
+``T = t[-1] - t[0]``:
+
+- an interval quantity integrates as :math:`\\sum_{k \\ge 1} x_k \\, \\Delta t_k`;
+- a state integrates by the trapezoid, :math:`\\sum_{k \\ge 1} \\tfrac{1}{2}(x_{k-1} + x_k) \\, \\Delta t_k`
+  (its mean over each interval, the rule the engine uses for the array output);
+- a mean is that integral divided by ``T``.
+
+>>> import twin
+>>> from twin import figures
+>>> run = twin.run_scenario(twin.load_scenario("phase1"), duration_s=3 * 3600, step_s=60)
+>>> table = figures.summary(run, by="owner")
+>>> list(table.index), int(table["satellites"].sum())
+(['BAIST', 'M02', 'M03'], 25)
+>>> figures.time_series(run, by="subcenter")["delivered_power"].dims
+('cluster', 'time')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+
+W_PER_MW = 1e6
+J_PER_MWH = 3.6e9
+FLOP_PER_EFLOP = 1e18
+PAYLOAD = "payload"  # thermal node of the compute payload
+
+# by -> (output dimension, satellite coordinate, sub-center coordinate) of each grouping
+GROUPINGS = {
+    "total": ("total", None, None),
+    "subcenter": ("cluster", "subcenter", "cluster"),
+    "owner": ("member", "owner", "cluster_owner"),
+}
+REQUIRED = ("solar_power", "load_power", "battery_energy", "battery_soc", "illumination", "compute_throughput",
+            "compute_utilization", "throttle", "temperature", "cluster_jobs_completed", "cluster_jobs_missed",
+            "cluster_eclipse_loss_power", "time", "subcenter", "owner", "cluster_owner")
+
+SERIES_ATTRS = {
+    "delivered_power": {"long_name": "solar array output delivered (interval mean)", "units": "W"},
+    "eclipse_loss_power": {"long_name": "array output lost to the Earth's shadow (interval mean)", "units": "W"},
+    "load_power": {"long_name": "electrical load served (interval mean)", "units": "W"},
+    "energy_stored": {"long_name": "energy stored in the batteries", "units": "J"},
+    "sunlit_fraction": {"long_name": "fraction of the solar disk visible, mean over satellites", "units": "1"},
+    "compute_throughput": {"long_name": "compute delivered (interval mean)", "units": "FLOP s-1"},
+    "utilization": {"long_name": "fraction of installed compute busy, mean over satellites", "units": "1"},
+    "throttle": {"long_name": "fraction of installed compute withheld, mean over satellites", "units": "1"},
+    "jobs_completed": {"long_name": "jobs completed in the step", "units": "1"},
+    "jobs_missed": {"long_name": "jobs that missed their deadline in the step", "units": "1"},
+}
+
+SUMMARY_UNITS = {
+    "satellites": "1", "installed_power_MW": "MW", "delivered_power_MW": "MW", "eclipse_loss_MW": "MW",
+    "eclipse_loss_percent": "%", "sunlit_fraction": "1", "energy_stored_MWh": "MWh", "min_battery_soc": "1",
+    "compute_EFLOP": "EFLOP", "utilization": "1", "throttle": "1", "jobs_completed": "1", "jobs_missed": "1",
+    "max_payload_temperature_K": "K",
+}
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Which satellites and sub-centers make up each row of a figure.
+
+    ``satellites`` (group, sat) holds each satellite's ``represents`` weight in its group and 0
+    elsewhere; ``clusters`` (group, cluster) holds 1 where a sub-center belongs to the group.
+    Figures are computed along ``group`` and the result named ``dim``.
+    """
+
+    dim: str
+    names: np.ndarray
+    satellites: xr.DataArray
+    clusters: xr.DataArray
+
+
+def check_run(run: xr.Dataset) -> None:
+    """Raise ``ValueError`` unless ``run`` holds the power, thermal and compute variables the figures need."""
+    missing = [name for name in REQUIRED if name not in run.variables]
+    if missing:
+        raise ValueError(f"run: has no {', '.join(missing[:3])}{'...' if len(missing) > 3 else ''}; the figures need "
+                         "a twin run with power, thermal and compute (orbit-only and TLE runs have none)")
+
+
+def grouping(run: xr.Dataset, by: str) -> Grouping:
+    """The :class:`Grouping` of ``run`` for ``by`` in ``"total"``, ``"subcenter"``, ``"owner"``."""
+    check_run(run)
+    if by not in GROUPINGS:
+        raise ValueError(f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
+    dim, sat_coord, cluster_coord = GROUPINGS[by]
+    if sat_coord is None:
+        sat_labels, cluster_labels = np.full(run.sizes["sat"], "total"), np.full(run.sizes["cluster"], "total")
+    else:
+        sat_labels, cluster_labels = run[sat_coord].values.astype(str), run[cluster_coord].values.astype(str)
+    names = np.unique(np.concatenate([sat_labels, cluster_labels]))
+    weight = run["represents"].values.astype(float) if "represents" in run.coords else np.ones(run.sizes["sat"])
+    satellites = xr.DataArray((names[:, None] == sat_labels[None, :]) * weight[None, :], dims=("group", "sat"))
+    clusters = xr.DataArray((names[:, None] == cluster_labels[None, :]).astype(float), dims=("group", "cluster"))
+    return Grouping(dim, names, satellites, clusters)
+
+
+def interval_seconds(run: xr.Dataset) -> xr.DataArray:
+    """Length (s) of the interval ending at each time; 0 at the first time, which ends none."""
+    seconds = (run["time"].values - run["time"].values[0]) / np.timedelta64(1, "s")
+    return xr.DataArray(np.diff(seconds, prepend=seconds[0]), dims="time", coords={"time": run["time"]})
+
+
+def interval_integral(values: xr.DataArray, dt_s: xr.DataArray) -> xr.DataArray:
+    """Integral over the run of an interval quantity (value at ``k`` = mean over the interval ending at ``k``):
+    ``sum(k >= 1) values[k] dt_s[k]``, in the unit of ``values`` times seconds."""
+    return (values * dt_s).isel(time=slice(1, None)).sum("time", skipna=False)
+
+
+def state_to_interval(values: xr.DataArray) -> xr.DataArray:
+    """Mean of a state (value at each time) over the interval ending at each time, by the trapezoid; NaN at 0."""
+    return 0.5 * (values + values.shift(time=1))
+
+
+def interval_mean(values: xr.DataArray, dt_s: xr.DataArray) -> xr.DataArray:
+    """Mean of an interval quantity over the run: its :func:`interval_integral` over the span (sum of ``dt_s``)."""
+    return interval_integral(values, dt_s) / float(dt_s.sum())
+
+
+def _grouped_series(run: xr.Dataset, groups: Grouping) -> xr.Dataset:
+    """:func:`time_series` with the group dimension kept, also for the whole fleet."""
+    weights, members = groups.satellites, groups.clusters
+    satellites = weights.sum("sat")
+    weighted_sum = lambda name: xr.dot(weights, run[name], dim="sat")
+    weighted_mean = lambda name: weighted_sum(name) / satellites
+    cluster_sum = lambda name: xr.dot(members, run[name], dim="cluster")
+    series = xr.Dataset({
+        "delivered_power": weighted_sum("solar_power"),
+        # the engine stores the shadow loss at each time, not as an interval mean like the array output
+        "eclipse_loss_power": cluster_sum("cluster_eclipse_loss_power"),
+        "load_power": weighted_sum("load_power"),
+        "energy_stored": weighted_sum("battery_energy"),
+        "sunlit_fraction": weighted_mean("illumination"),
+        "compute_throughput": weighted_sum("compute_throughput"),
+        "utilization": weighted_mean("compute_utilization"),
+        "throttle": weighted_mean("throttle"),
+        "jobs_completed": cluster_sum("cluster_jobs_completed"),
+        "jobs_missed": cluster_sum("cluster_jobs_missed"),
+    }).compute()
+    for name, attrs in SERIES_ATTRS.items():
+        series[name].attrs = dict(attrs)
+    series.attrs = {"scenario": run.attrs.get("scenario", ""), "step_s": run.attrs.get("step_s", np.nan),
+                    "representatives": int(run.attrs.get("representatives", 0))}
+    return series
+
+
+def time_series(run: xr.Dataset, by: str = "total") -> xr.Dataset:
+    """Fleet figures over time, for the whole fleet or per sub-center (dim ``cluster``) or member (dim ``member``).
+
+    Variables: ``delivered_power``, ``eclipse_loss_power`` and ``load_power`` (W, interval means,
+    NaN at the first time), ``energy_stored`` (J), ``sunlit_fraction`` (1, mean illumination over
+    satellites), ``compute_throughput`` (FLOP/s), ``utilization`` and ``throttle`` (1, means over
+    satellites), ``jobs_completed`` and ``jobs_missed`` (jobs in each step). Every sum and mean
+    counts each satellite ``represents`` times.
+
+    ``eclipse_loss_power`` is an interval mean like ``delivered_power``, so that their sum is the
+    array's full-Sun output over the same interval.
+    """
+    groups = grouping(run, by)
+    series = _grouped_series(run, groups)
+    series.attrs["by"] = by
+    if by == "total":
+        return series.isel(group=0)
+    return series.rename(group=groups.dim).assign_coords({groups.dim: groups.names})
+
+
+def summary(run: xr.Dataset, by: str = "total") -> pd.DataFrame:
+    """Figures of the whole run, one row per sub-center or member, or a single row ``total``.
+
+    Columns (units in ``frame.attrs["units"]``): ``satellites`` (weighted count),
+    ``installed_power_MW`` (beginning of life, 1 au), ``delivered_power_MW`` (mean array output),
+    ``eclipse_loss_MW`` (mean output lost to the Earth's shadow) and ``eclipse_loss_percent`` (of
+    delivered + lost), ``sunlit_fraction``, ``energy_stored_MWh`` (mean), ``min_battery_soc``,
+    ``compute_EFLOP`` (FLOP delivered over the run / 1e18), ``utilization`` and ``throttle``
+    (means over satellites and time), ``jobs_completed``, ``jobs_missed``,
+    ``max_payload_temperature_K``.
+    """
+    groups = grouping(run, by)
+    series = _grouped_series(run, groups)
+    dt_s = interval_seconds(run)
+    delivered_w = interval_mean(series["delivered_power"], dt_s)
+    lost_w = interval_mean(series["eclipse_loss_power"], dt_s)
+    installed_w = xr.dot(groups.satellites, run["installed_power"].astype(float), dim="sat")
+    columns = {
+        "satellites": groups.satellites.sum("sat").round().astype(int),
+        "installed_power_MW": installed_w / W_PER_MW,
+        "delivered_power_MW": delivered_w / W_PER_MW,
+        "eclipse_loss_MW": lost_w / W_PER_MW,
+        "eclipse_loss_percent": 100.0 * lost_w / (delivered_w + lost_w),
+        "sunlit_fraction": interval_mean(state_to_interval(series["sunlit_fraction"]), dt_s),
+        "energy_stored_MWh": interval_mean(state_to_interval(series["energy_stored"]), dt_s) / J_PER_MWH,
+        "min_battery_soc": _grouped_extreme(run["battery_soc"], groups, "min"),
+        "compute_EFLOP": interval_integral(series["compute_throughput"], dt_s) / FLOP_PER_EFLOP,
+        "utilization": interval_mean(series["utilization"], dt_s),
+        "throttle": interval_mean(series["throttle"], dt_s),
+        "jobs_completed": series["jobs_completed"].sum("time").round().astype(int),
+        "jobs_missed": series["jobs_missed"].sum("time").round().astype(int),
+        "max_payload_temperature_K": _grouped_extreme(run["temperature"].sel(node=PAYLOAD), groups, "max"),
+    }
+    frame = pd.DataFrame({name: np.asarray(values) for name, values in columns.items()},
+                         index=pd.Index(groups.names, name=by))
+    frame.attrs["units"] = dict(SUMMARY_UNITS)
+    return frame
+
+
+def _grouped_extreme(values: xr.DataArray, groups: Grouping, how: str) -> xr.DataArray:
+    """Smallest or largest (``how``) of a (sat, time) variable over the satellites of each group and all times."""
+    per_satellite = getattr(values, how)("time")
+    member = groups.satellites > 0
+    return getattr(per_satellite.where(member), how)("sat").compute()
