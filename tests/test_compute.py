@@ -57,13 +57,13 @@ def test_generated_jobs_follow_their_classes():
 
 def test_priority_then_earliest_deadline_on_two_subcenters():
     """Two sub-centers of 1 CU (60 CU s a step). Placement by headroom = 1 CU * (deadline - step start) -
-    queued work of the same or higher priority, first sub-center on a tie:
+    queued work of the same or higher priority; on a tie, the sub-center with less work queued in all:
 
-    a -> 0 (tie); b -> 1 (90000 > 89880); c -> 0 (priority 1: nothing ahead anywhere, tie);
-    d -> 1 (2000 > 1940); e -> 0 (priority 0: tie); f -> 1 (1000 - 60 > 1000 - 120);
-    g (priority 0) arrives in step 2: nothing of priority 0 queued, tie -> 0.
-    Sub-center 0 serves e, c, then g before a (lowest priority), a over three steps;
-    sub-center 1 serves f (EDF before d), d, then b.
+    a -> 0 (tie, both empty); b -> 1 (90000 > 89880); c -> 1 (priority 1: tie, 60 < 120 queued);
+    d -> 0 (2000 > 1940); e -> 1 (priority 0: tie, 120 < 180); f -> 0 (1000 - 60 > 1000 - 120);
+    g (priority 0) arrives in step 2: tie at 280, 60 queued on 1 against 120 on 0 -> 1.
+    Sub-center 0 serves f (EDF before d), d, then a (lowest priority) over two steps;
+    sub-center 1 serves e (priority 0), c, then g (priority 0, arrived) before finishing b.
     """
     jobs = make_jobs([
         (0.0, 120.0, 100_000.0, 2),  # a
@@ -77,12 +77,12 @@ def test_priority_then_earliest_deadline_on_two_subcenters():
     scheduler = Scheduler(jobs, subcenter_of_satellite=np.array([0, 1]), subcenter_count=2)
     results = run(scheduler, np.array([1.0, 1.0]), steps=5)
     outcomes = scheduler.outcomes()
-    assert outcomes["subcenter"].tolist() == [0, 1, 0, 1, 0, 1, 0]
-    assert outcomes["end_s"].tolist() == [300.0, 180.0, 120.0, 120.0, 60.0, 60.0, 180.0]
-    assert [r.completed.tolist() for r in results] == [[1, 1], [1, 1], [1, 1], [0, 0], [1, 0]]
-    assert [r.queue_length.tolist() for r in results] == [[2, 2], [1, 1], [1, 0], [1, 0], [0, 0]]
-    np.testing.assert_allclose(results[2].queued_work_cu_s, [90.0, 0.0])
-    np.testing.assert_allclose([r.utilization for r in results], [[1, 1], [1, 1], [1, 1], [1, 0], [0.5, 0]])
+    assert outcomes["subcenter"].tolist() == [0, 1, 1, 0, 1, 0, 1]
+    assert outcomes["end_s"].tolist() == [240.0, 240.0, 120.0, 120.0, 60.0, 60.0, 180.0]
+    assert [r.completed.tolist() for r in results] == [[1, 1], [1, 1], [0, 1], [1, 1], [0, 0]]
+    assert [r.queue_length.tolist() for r in results] == [[2, 2], [1, 1], [1, 1], [0, 0], [0, 0]]
+    np.testing.assert_allclose(results[2].queued_work_cu_s, [60.0, 30.0])
+    np.testing.assert_allclose([r.utilization for r in results], [[1, 1], [1, 1], [1, 1], [1, 0.5], [0, 0]])
     assert scheduler.totals()["overall"]["missed_jobs"] == 0
 
 

@@ -104,8 +104,9 @@ def describe(run) -> str:
     if "installed_power_w" in run.attrs:
         lines.append(f"  installed power {run.attrs['installed_power_w'] / 1e6:.3f} MW")
     lines.append("  variables")
+    width = max(len(name) for name in run.data_vars) + 2
     for name, variable in run.data_vars.items():
-        lines.append(f"    {name:<14}{'(' + ', '.join(variable.dims) + ')':<20}{variable.attrs.get('units', ''):<15}"
+        lines.append(f"    {name:<{width}}{'(' + ', '.join(variable.dims) + ')':<20}{variable.attrs.get('units', ''):<15}"
                      f"{variable.attrs.get('long_name', '')}")
     if "earth_orientation" in run.attrs:
         lines.append(f"  earth orientation: {run.attrs['earth_orientation']}")

@@ -256,7 +256,8 @@ class Scheduler:
 
         Headroom for a job of priority ``p`` is the sub-center's capacity until the job's deadline
         minus the queued work that would be served before it: work of priority ``p`` or higher.
-        Lower-priority work (a long training run) yields to it, so it does not count.
+        Lower-priority work (a long training run) yields to it, so it does not count. Ties (equal
+        sub-centers with nothing ahead) go to the sub-center with the least work queued in all.
         """
         stop = int(np.searchsorted(self.jobs.arrival_s, end_s, side="left"))
         arriving = np.arange(self._next_job, stop)
@@ -273,7 +274,8 @@ class Scheduler:
             horizon_s = max(self.jobs.deadline_s[job] - start_s, 0.0)
             headroom_cu_s = subcenter_cu * horizon_s - queued_by_level[: priority + 1].sum(axis=0)
             headroom_cu_s[closed] = -np.inf
-            target = int(np.argmax(headroom_cu_s))
+            best = np.flatnonzero(headroom_cu_s >= headroom_cu_s.max() - 1e-9 * abs(headroom_cu_s.max()))
+            target = int(best[np.argmin(queued_by_level[:, best].sum(axis=0))])
             self._subcenter[job] = target
             queued_by_level[priority, target] += self._remaining_cu_s[job]
         self._state[arriving] = QUEUED
