@@ -392,3 +392,23 @@ def test_phase3_delivers_more_than_a_gigawatt_in_sunlight():
     assert installed == pytest.approx(scenario.installed_power_w()) and installed > 1e9
     assert delivered.mean() > 1e9 and delivered.min() > 1e9
     assert delivered.max() < installed
+
+
+def test_phase3_delivers_more_than_a_gigawatt_through_its_eclipse_season():
+    """Seed: a power capacity above 1 GW. The month around the June solstice is the heart of the
+    18:00-LTAN eclipse season (tests/test_eclipse_season.py: umbra from mid-May to late July), the
+    worst month of the year for array output; if the fleet averages more than 1 GW there, it does
+    over the year (the README's year run: 1.364 GW). Representatives run at 10-minute steps; the
+    shadow loss must show (the report's 'shadow loss' column)."""
+    from astropy.time import Time
+
+    from twin.figures import summary
+
+    scenario = twin.load_scenario("phase3")
+    run = twin.run_scenario(scenario, start=Time("2035-06-06T00:00:00", scale="utc"), duration_s=30 * 86400.0,
+                            step_s=600.0, representatives=True)
+    total = summary(run, "total").iloc[0]
+    print(f"\nphase 3, 6 June - 6 July 2035: delivered {total['delivered_power_MW']:.1f} MW, "
+          f"lost to the shadow {total['eclipse_loss_MW']:.1f} MW ({total['eclipse_loss_percent']:.1f} %)")
+    assert total["delivered_power_MW"] > 1000.0
+    assert total["eclipse_loss_MW"] > 10.0

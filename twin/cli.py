@@ -123,7 +123,7 @@ REPORT_COLUMNS = (
     ("sunlit_fraction", "sunlit", "", ".4f"),
     ("energy_stored_MWh", "stored", "MWh", ".3f"),
     ("min_battery_soc", "min SoC", "", ".3f"),
-    ("compute_EFLOP", "compute", "EFLOP", ".2f"),
+    ("compute_EFLOP", "compute", "EFLOP", ".4g"),
     ("utilization", "utilised", "", ".3f"),
     ("throttle", "throttled", "", ".3f"),
     ("jobs_completed", "jobs done", "", "d"),
