@@ -128,27 +128,27 @@ def _daily_figures(run):
 
 
 # Agreement with the 5 s reference demanded at 10 s (measured differences in the docstring below).
+WORKLOAD_DRIVEN = ("used_MWh", "compute_EFLOP")
 AT_10_S = {"generated_MWh": 1e-4, "used_MWh": 0.01, "compute_EFLOP": 5.0, "min_soc": 0.002, "max_payload_K": 0.01}
 
 
 def test_steps_from_10_s_to_10_min_are_stable_and_converge(runs, phase1):
     """Daily totals of phase 1 (24 h from 2026-06-01, eclipse season) at 600, 60 and 10 s against a
-    5 s reference; measured when written (reference: 3.91096 MWh generated, 2.2052 MWh used,
-    357.0 EFLOP delivered, min SoC 0.8266, max payload 327.064 K)::
+    5 s reference; measured when written (reference: 3.8915 MWh generated, 2.2331 MWh used,
+    365.9 EFLOP delivered, min SoC 0.8265, max payload 327.053 K)::
 
         step     generated   used      compute   min SoC   max payload (12-24 h)
-        600 s    +0.061      +0.030    +9.7      +0.042    +0.039 K
-         60 s    -0.00018    +0.017    +5.3      +0.0059   -0.0105 K
-         10 s    +6e-6       -0.002    -0.65     +0.0002   -0.0005 K
+        600 s    +0.061      -0.0018   -0.57     +0.041    +0.063 K
+         60 s    -0.00018    +0.0023   +0.75     +0.0059   +0.0038 K
+         10 s    +6e-6       -0.0011   -0.37     +0.0003   -0.0005 K
         (MWh, MWh, EFLOP, 1, K: differences from the 5 s run)
 
-    Every difference shrinks as the step shrinks. Generated energy converges fast (the array
-    output is a trapezoid over each step, its error from the eclipse edges); energy used and compute
-    delivered converge slowly and not monotonically between successive steps (600 -> 60 s differs
-    by 4.4 EFLOP, 60 -> 10 s by 6.0) because the scheduler's placement of jobs is a discrete choice
-    made on the queue at each step's start: at 600 s the queue lasts through a step and jobs spread
-    over the three sub-centers, at 60 s and below ties send most of them to the first one, and a
-    day's delivered compute is the offered work minus the backlog left at its end.
+    The physics converges: generated energy, the lowest state of charge and the payload
+    temperature get closer to the reference at every refinement (the array output is a trapezoid
+    over each step, its error from the eclipse edges). Energy used and compute delivered follow
+    the workload, and the scheduler places each job by a discrete choice made on the queues at the
+    start of a step, which shifts with the step: they agree within 0.3 % of the day's total at
+    every step, and closer at 10 s than at 600 s, but not monotonically in between.
 
     Stability at every step: no NaN after the first time, batteries within [floor, capacity],
     temperatures within 250-360 K, no load shed.
@@ -161,7 +161,10 @@ def test_steps_from_10_s_to_10_min_are_stable_and_converge(runs, phase1):
         print(f"{step_s:>4} s " + "  ".join(f"{values[name] - reference[name]:+14.6f}" for name in reference))
     for name in reference:
         errors = [abs(figures[step_s][name] - reference[name]) for step_s in STEPS_S]
-        assert errors[0] > errors[1] > errors[2], (name, errors)
+        if name in WORKLOAD_DRIVEN:
+            assert errors[2] < errors[0] and max(errors) <= 0.003 * reference[name], (name, errors)
+        else:
+            assert errors[0] > errors[1] > errors[2], (name, errors)
         assert errors[2] <= AT_10_S[name], (name, errors)
 
     for step_s, run in runs.items():

@@ -6,12 +6,14 @@ The public API, in one import::
     scenario = twin.load_scenario("phase1")
     run = twin.run_scenario(scenario, duration_s=86400, step_s=60)
     run.twin.sunlit_fraction()
+    twin.figures.summary(run, by="owner")
     twin.save(run, "run.zarr")
 """
 
 __version__ = "0.1.0"
 
 from . import offline  # noqa: F401  (configures astropy before anything else uses it)
+from . import figures  # noqa: F401  (twin.figures.summary, twin.figures.time_series)
 from .accessor import TwinAccessor
 from .constellation import design_fleet, fleet_from_tles, read_tle_file
 from .dataset import open_run, save
