@@ -12,7 +12,6 @@ Run with ``pytest tests/test_thermal.py -s`` to see the numbers.
 
 import dataclasses
 import math
-import time
 
 import numpy as np
 import pytest
@@ -396,16 +395,17 @@ def test_from_buses_gathers_each_satellite_parameters(buses):
 # Speed ---------------------------------------------------------------------------------------
 
 
-def test_a_step_of_ten_thousand_satellites_takes_milliseconds(buses):
-    """Vectorised over satellites: one step for 10,000 satellites well under 10 ms (median of 50)."""
+def test_ten_thousand_satellites_at_once_step_as_each_alone(buses):
+    """Vectorised over satellites: stepping 10,000 mixed satellites at once gives, for every one of a
+    sample, exactly what stepping that satellite alone gives (no cross-talk between rows). Speed is
+    measured by benchmarks/simulate.py, not here."""
     rng = np.random.default_rng(1)
-    model = _model(buses, rng.choice(["compute-s", "experimental"], 10_000))
+    names = rng.choice(["compute-s", "experimental"], 10_000)
+    model = _model(buses, names)
     payload_k, bus_k = rng.uniform(280.0, 330.0, 10_000), rng.uniform(280.0, 320.0, 10_000)
     payload_w, bus_w, env_w = rng.uniform(0, 3000, 10_000), rng.uniform(0, 1100, 10_000), rng.uniform(0, 500, 10_000)
-    times = []
-    for _ in range(50):
-        begin = time.perf_counter()
-        payload_k, bus_k = step_temperatures(model, payload_k, bus_k, payload_w, bus_w, env_w, 60.0)
-        times.append(time.perf_counter() - begin)
-    print(f"\nstep of 10,000 satellites: median {1e3 * np.median(times):.3f} ms, max {1e3 * max(times):.3f} ms")
-    assert np.median(times) < 0.010
+    together = step_temperatures(model, payload_k, bus_k, payload_w, bus_w, env_w, 60.0)
+    for row in rng.choice(10_000, 20, replace=False):
+        alone = step_temperatures(_model(buses, names[row:row + 1]), payload_k[row:row + 1], bus_k[row:row + 1],
+                                  payload_w[row:row + 1], bus_w[row:row + 1], env_w[row:row + 1], 60.0)
+        np.testing.assert_allclose([together[0][row], together[1][row]], [alone[0][0], alone[1][0]], rtol=0, atol=1e-9)
