@@ -415,3 +415,15 @@ def test_phase3_delivers_more_than_a_gigawatt_through_its_eclipse_season():
           f"lost to the shadow {total['eclipse_loss_MW']:.1f} MW ({total['eclipse_loss_percent']:.1f} %)")
     assert total["delivered_power_MW"] > 1000.0
     assert total["eclipse_loss_MW"] > 10.0
+
+
+def test_power_margin_is_array_output_minus_demand(runs):
+    """``power_margin`` = solar_power - (load_power + shed_power): negative in umbra (the battery
+    covers the load), positive in sunlight with the phase-1 arrays (about 8 kW for 4 kW of load)."""
+    run = runs[60]
+    expected = run["solar_power"] - run["load_power"] - run["shed_power"]
+    np.testing.assert_allclose(run["power_margin"].values[:, 1:], expected.values[:, 1:], atol=1e-3)
+    lit = run["illumination"].values
+    margin = run["power_margin"].values[:, 1:]
+    assert np.all(margin[(lit[:, 1:] == 0) & (lit[:, :-1] == 0)] < 0)  # steps wholly in umbra
+    assert np.all(margin[(lit[:, 1:] == 1) & (lit[:, :-1] == 1)] > 0)  # steps wholly in sunlight

@@ -43,6 +43,8 @@ SUBSYSTEM_ATTRS = {
     "solar_power": {"long_name": "solar array output", "units": "W"},
     "load_power": {"long_name": "electrical load served", "units": "W"},
     "shed_power": {"long_name": "load shed for lack of power", "units": "W"},
+    "power_margin": {"long_name": "array output minus the load asked for (negative: the battery or shedding covers it)",
+                     "units": "W"},
     "curtailed_power": {"long_name": "array output not used (battery full)", "units": "W"},
     "battery_loss_power": {"long_name": "battery charge and discharge losses", "units": "W"},
     "battery_energy": {"long_name": "energy stored in the battery", "units": "J"},
@@ -241,6 +243,8 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     dataset = orbits
     for name, values in out.items():
         dataset[name] = (("sat", "time"), values, SUBSYSTEM_ATTRS[name])
+    margin = out["solar_power"] - out["load_power"] - out["shed_power"]
+    dataset["power_margin"] = (("sat", "time"), margin, SUBSYSTEM_ATTRS["power_margin"])
     dataset["battery_soc"] = (("sat", "time"), (out["battery_energy"] / power.battery_capacity_j[:, None]).astype(np.float32),
                               SUBSYSTEM_ATTRS["battery_soc"])
     dataset["temperature"] = (("sat", "time", "node"), temperature, SUBSYSTEM_ATTRS["temperature"])
