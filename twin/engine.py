@@ -77,7 +77,6 @@ def _age_years(scenario: Scenario, group_of_satellite: np.ndarray, elapsed_s: np
 
 def _chief_rows(subcenters: np.ndarray, roles: np.ndarray) -> np.ndarray:
     """Row of each satellite's chief: the row with role ``chief`` in its sub-center (itself if none)."""
-    chief_of = np.arange(len(subcenters))
     chiefs = {name: row for row, (name, role) in enumerate(zip(subcenters, roles)) if role == "chief"}
     return np.array([chiefs.get(name, row) for row, name in enumerate(subcenters)])
 

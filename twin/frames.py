@@ -76,39 +76,37 @@ def _interpolate(x: np.ndarray, nodes: np.ndarray, matrices: np.ndarray) -> np.n
     return np.stack([np.interp(x, nodes, flat[:, k]) for k in range(9)], axis=-1).reshape(x.size, 3, 3)
 
 
-def rotate(matrices: np.ndarray, vectors: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Apply per-time matrices (t, 3, 3) to vectors (sat, t, 3)."""
-    out = np.empty_like(vectors) if out is None else out
-    for row in range(3):
-        np.einsum("tj,stj->st", matrices[:, row, :], vectors, out=out[..., row])
-    return out
+def rotate(matrices: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Apply per-step matrices (t, 3, 3) to vectors (..., t, 3)."""
+    return np.einsum("tij,...tj->...ti", matrices, vectors)
 
 
-def geodetic(itrs_m: np.ndarray, out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None):
+def geodetic(itrs_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """WGS-84 geodetic latitude (deg), longitude (deg, -180..180) and height (m) of ITRS positions (m).
 
     Bowring's (1976) closed formula, with the sines and cosines it needs taken from the tangents
     by normalisation rather than trigonometric calls, then one refinement of the latitude from the
     height: sub-millimetre from the ground to LEO (checked against ``erfa.gc2gd`` in the tests).
-    Evaluated by numexpr, which fuses each line into one cache-friendly pass. ``out`` receives
-    (latitude, longitude, height) in place.
+    Evaluated by numexpr, which fuses each line into one cache-friendly pass.
     """
-    latitude, longitude, height = out if out is not None else (None, None, None)
-    x, y, z = itrs_m[..., 0], itrs_m[..., 1], itrs_m[..., 2]
     a = EARTH_EQUATORIAL_RADIUS_KM * 1e3
     e2 = EARTH_ECCENTRICITY_SQUARED
-    b = a * np.sqrt(1.0 - e2)
-    ep2 = e2 / (1.0 - e2)
-    degrees = 180.0 / np.pi
-    p = ne.evaluate("sqrt(x * x + y * y)")
+    names = {"x": itrs_m[..., 0], "y": itrs_m[..., 1], "z": itrs_m[..., 2], "a": a, "e2": e2,
+             "b": a * np.sqrt(1.0 - e2), "ep2": e2 / (1.0 - e2), "degrees": 180.0 / np.pi}
+
+    def evaluate(name: str, expression: str) -> np.ndarray:
+        names[name] = ne.evaluate(expression, local_dict=names)
+        return names[name]
+
+    evaluate("p", "sqrt(x * x + y * y)")
     # Parametric latitude theta: tan(theta) = z a / (p b); then Bowring's tangent of the latitude.
-    scale = ne.evaluate("1 / sqrt(z * z * a * a + p * p * b * b)")
-    north = ne.evaluate("z + ep2 * b * (z * a * scale) ** 3")
-    east = ne.evaluate("p - e2 * a * (p * b * scale) ** 3")
-    scale = ne.evaluate("1 / sqrt(north * north + east * east)")
-    root = ne.evaluate("sqrt(1 - e2 * (north * scale) ** 2)")
-    height = ne.evaluate("p * east * scale + z * north * scale - a * root", out=height)
+    evaluate("scale", "1 / sqrt(z * z * a * a + p * p * b * b)")
+    evaluate("north", "z + ep2 * b * (z * a * scale) ** 3")
+    evaluate("east", "p - e2 * a * (p * b * scale) ** 3")
+    evaluate("scale", "1 / sqrt(north * north + east * east)")
+    evaluate("root", "sqrt(1 - e2 * (north * scale) ** 2)")
+    height = evaluate("height", "p * east * scale + z * north * scale - a * root")
     # One refinement of the latitude from the height (Bowring alone errs by millimetres at LEO heights).
-    latitude = ne.evaluate("arctan2(z, p * (1 - e2 * (a / root) / (a / root + height))) * degrees", out=latitude)
-    longitude = ne.evaluate("arctan2(y, x) * degrees", out=longitude)
+    latitude = evaluate("latitude", "arctan2(z, p * (1 - e2 * (a / root) / (a / root + height))) * degrees")
+    longitude = evaluate("longitude", "arctan2(y, x) * degrees")
     return latitude, longitude, height

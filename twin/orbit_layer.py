@@ -23,18 +23,13 @@ import numpy as np
 
 from .constants import EARTH_ECCENTRICITY_SQUARED, EARTH_EQUATORIAL_RADIUS_KM
 from .fleet import FormationBlock
-from .frames import geodetic
+from .frames import geodetic, rotate
 from .propagation import chief_basis, chief_states, member_coefficients
 from .sunlight import beta_angle_deg, illumination, shadow_geometry
 
 CHIEF_STEPS_PER_CHUNK = 200_000  # chiefs x steps handled at once: bounds the basis arrays (about 1 kB each)
 T_TERMS = (4, 9)  # basis functions that grow with time (drift terms) in member_coefficients' order
 DEGREES = 180.0 / np.pi
-
-
-def _rotate(matrices: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Per-step matrices (t, 3, 3) applied to vectors (..., t, 3)."""
-    return np.einsum("tij,...tj->...ti", matrices, vectors, optimize=False)
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -91,8 +86,8 @@ def fill_block(block: FormationBlock, jd: np.ndarray, fr: np.ndarray, to_gcrs_m:
 
 def _fill_chunk(block, jd, fr, to_gcrs_m, to_itrs_m, sun_m, elapsed_max_s, out) -> None:
     position_teme, velocity_teme = chief_states(block.chiefs, jd, fr)
-    position, velocity = _rotate(to_gcrs_m, position_teme), _rotate(to_gcrs_m, velocity_teme)
-    latitude, longitude, height = geodetic(_rotate(to_itrs_m, position_teme))
+    position, velocity = rotate(to_gcrs_m, position_teme), rotate(to_gcrs_m, velocity_teme)
+    latitude, longitude, height = geodetic(rotate(to_itrs_m, position_teme))
     beta = beta_angle_deg(position, velocity, sun_m)
     members = block.relative.count
     if members == 1:
@@ -104,11 +99,11 @@ def _fill_chunk(block, jd, fr, to_gcrs_m, to_itrs_m, sun_m, elapsed_max_s, out) 
 
     coefficients = member_coefficients(block.relative)
     basis_km, basis_rate_km_s = chief_basis(block, jd, fr, position_teme, velocity_teme)
-    basis, basis_rate = _rotate(to_gcrs_m, basis_km), _rotate(to_gcrs_m, basis_rate_km_s)
+    basis, basis_rate = rotate(to_gcrs_m, basis_km), rotate(to_gcrs_m, basis_rate_km_s)
     _linear(coefficients, basis, position, out["position"])
     _linear(coefficients, basis_rate, velocity, out["velocity"])
 
-    basis_itrs = _rotate(to_itrs_m, basis_km)
+    basis_itrs = rotate(to_itrs_m, basis_km)
     north, east, up = (row[:, None] for row in _geodetic_jacobian(latitude, longitude, height))
     _linear(coefficients, _dot(basis_itrs, north), latitude, out["latitude"])
     _linear(coefficients, _dot(basis_itrs, east), longitude, out["longitude"])

@@ -104,14 +104,14 @@ def _visible_fraction(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray
     return fraction
 
 
-def beta_angle_deg(position: np.ndarray, velocity: np.ndarray, sun_position: np.ndarray,
-                   out: np.ndarray | None = None) -> np.ndarray:
+def beta_angle_deg(position: np.ndarray, velocity: np.ndarray, sun_position: np.ndarray) -> np.ndarray:
     """Angle (deg, sat x t) between each orbit plane and the Sun direction; positive on the orbit-normal side."""
-    (x, y, z), (u, v, w) = np.moveaxis(position, -1, 0), np.moveaxis(velocity, -1, 0)
     sun_direction = sun_position / np.linalg.norm(sun_position, axis=-1, keepdims=True)
-    sx, sy, sz = sun_direction[:, 0], sun_direction[:, 1], sun_direction[:, 2]
+    names = dict(zip("xyz", np.moveaxis(position, -1, 0)))
+    names.update(zip("uvw", np.moveaxis(velocity, -1, 0)))
+    names.update(sx=sun_direction[:, 0], sy=sun_direction[:, 1], sz=sun_direction[:, 2])
     sine = ne.evaluate(
         "((y * w - z * v) * sx + (z * u - x * w) * sy + (x * v - y * u) * sz)"
-        " / sqrt((y * w - z * v) ** 2 + (z * u - x * w) ** 2 + (x * v - y * u) ** 2)")
+        " / sqrt((y * w - z * v) ** 2 + (z * u - x * w) ** 2 + (x * v - y * u) ** 2)", local_dict=names)
     np.clip(sine, -1.0, 1.0, out=sine)
-    return ne.evaluate("arcsin(sine) * degrees", local_dict={"sine": sine, "degrees": 180.0 / np.pi}, out=out)
+    return ne.evaluate("arcsin(sine) * degrees", local_dict={"sine": sine, "degrees": 180.0 / np.pi})
