@@ -90,7 +90,17 @@ def edit(mutate):
     (lambda d: d.update(faults=[{"target": "CC1-001", "kind": "array_degraded", "start": "2020-01-01T00:00:00Z"}]), "faults[0].start", "before"),
     (lambda d: d.update(warp={}), "warp", "unknown section"),
     (lambda d: d.pop("relays"), "relays", "missing"),
+    (lambda d: d["links"].update(atmosphere_margin_km=-1.0), "links.atmosphere_margin_km", "-1.0"),
+    (lambda d: d["links"].update(relay_antennas=0), "links.relay_antennas", "0"),
+    (lambda d: d["links"].update(inter_rate_bps=0.0), "links.inter_rate_bps", "0.0"),
+    (lambda d: d["links"].update(inter_max_range_km=500.0), "links.inter_max_range_km", "500.0"),
+    (lambda d: d["links"].update(laser_colour="green"), "links.laser_colour", "'green'"),
+    (lambda d: d["links"].pop("hop_delay_s"), "links.hop_delay_s", "missing"),
+    (lambda d: d["ground_stations"][0].update(band="Q"), "ground_stations[0].band", "'Q'"),
+    (lambda d: d["ground_stations"][1].update(downlink_rate_bps=0.0), "ground_stations[1].downlink_rate_bps", "0.0"),
+    (lambda d: d["ground_stations"][2].update(antennas=0), "ground_stations[2].antennas", "0"),
 ])
+
 def test_bad_scenario_names_the_field_and_the_value(mutate, field, value):
     with pytest.raises(ScenarioError) as error:
         scenario_from_dict(edit(mutate))
@@ -127,3 +137,13 @@ def test_faults_are_read_with_their_start_after_the_epoch():
     faults = scenario_from_dict(data).faults
     assert [(f.target, f.kind, f.start_s, f.severity) for f in faults] == [
         ("CC1-001-02", "satellite_lost", 21600.0, 1.0), ("CC1-002", "array_degraded", 43200.0, 0.3)]
+
+
+def test_links_section_and_station_network_fields_are_optional():
+    data = edit(lambda d: d.pop("links"))
+    for station in data["ground_stations"]:
+        for key in ("antennas", "band", "downlink_rate_bps", "uplink_rate_bps"):
+            station.pop(key)
+    scenario = scenario_from_dict(data)
+    assert scenario.links is None and scenario.ground_stations[0].downlink_rate_bps is None
+    assert twin.load_scenario("phase3").links.inter_rate_bps == 1e11

@@ -70,7 +70,13 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
           + (", simulating each sub-center's chief for all its satellites" if representatives else ""),
           file=sys.stderr)
     with _progress_bar(int(duration // step) + 1, not args.quiet) as bar:
-        return run_scenario(scenario, start, duration, step, bar.update, representatives=representatives)
+        try:
+            return run_scenario(scenario, start, duration, step, bar.update, representatives=representatives,
+                                network=getattr(args, "network", False))
+        except ValueError as error:
+            if str(error).startswith("network:"):
+                raise UserError(str(error).replace("network:", "--network:", 1)) from None
+            raise
 
 
 def cmd_simulate(args) -> int:
@@ -239,12 +245,16 @@ def cmd_demo(args) -> int:
     """Run the built-in phase-1 scenario for a day, store it, reopen it and describe it."""
     from .dataset import open_run
 
-    args.scenario, args.start, args.duration, args.step, args.representatives = "phase1", None, None, None, False
+    args.scenario, args.start, args.duration, args.step = "phase1", None, None, None
+    args.representatives, args.network = False, True
     cmd_simulate(args)
     run = open_run(args.out)
     print(describe(run))
     longest = max(run.twin.eclipse_intervals(sat)["duration_s"].max() for sat in run["sat"].values[:1])
     print(f"  longest umbra of {run['sat'].values[0]}: {longest / 60:.1f} min")
+    passes = int((run["contact_station"].values == "Miyun").sum())
+    print(f"  ground contacts: {run.sizes['contact']} passes over the stations, {passes} of them at Miyun "
+          f"(twin contacts {args.out} --station Miyun)")
     return 0
 
 
@@ -261,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--representatives", action="store_true",
                           help="simulate only each sub-center's chief, standing for all its satellites: "
                                "for long studies, e.g. a year of phase 3")
+    simulate.add_argument("--network", action="store_true",
+                          help="add links, ground contacts, routing and data flows (memory grows with the fleet)")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(handler=cmd_simulate)
 
@@ -285,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="out/demo.zarr", help="where to store the demo run")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(handler=cmd_demo)
+    from .network_cli import register as register_network
+
+    register_network(commands)
     return parser
 
 

@@ -1,8 +1,9 @@
 """Scenario files: the constellation of one phase, validated on load.
 
 A scenario is a TOML file (see ``assets/scenarios/``) with the sections ``[scenario]``,
-``[orbit]``, ``[buses.NAME]``, ``[[subcenters]]``, ``[[ground_stations]]``, ``[[relays]]`` and
-``[consortium]``. :func:`load_scenario` accepts a built-in name (``phase1``, ``phase2``,
+``[orbit]``, ``[buses.NAME]``, ``[[subcenters]]``, ``[[ground_stations]]``, ``[[relays]]``,
+``[consortium]`` and the optional ``[links]`` (the relay and ground network, :class:`LinkSettings`).
+:func:`load_scenario` accepts a built-in name (``phase1``, ``phase2``,
 ``phase3``) or a path, and raises :class:`ScenarioError` naming the field and the value of the
 first thing that is wrong: an unknown key, a missing field, a value out of range.
 """
@@ -150,6 +151,26 @@ GROUND_STATION_SCHEMA = {
     "altitude_m": Field(float, -500.0, 9000.0),
     "min_elevation_deg": Field(float, 0.0, 90.0),
     "owner": Field(str),
+    # Network (twin/network.py); optional so older scenario files still load.
+    "antennas": Field(int, 1, 100, optional=True),
+    "band": Field(str, choices=("S", "X", "Ka", "optical"), optional=True),
+    "downlink_rate_bps": Field(float, 0.0, exclusive_minimum=True, optional=True),
+    "uplink_rate_bps": Field(float, 0.0, exclusive_minimum=True, optional=True),
+}
+LINKS_SCHEMA = {
+    "atmosphere_margin_km": Field(float, 0.0, 500.0),
+    "intra_range_m": Field(float, 0.0, 100e3, exclusive_minimum=True),
+    "intra_rate_bps": Field(float, 0.0, exclusive_minimum=True),
+    "inter_rate_bps": Field(float, 0.0, exclusive_minimum=True),
+    "inter_reference_range_km": Field(float, 0.0, exclusive_minimum=True),
+    "inter_max_range_km": Field(float, 0.0, exclusive_minimum=True),
+    "relay_rate_bps": Field(float, 0.0, exclusive_minimum=True),
+    "relay_max_range_km": Field(float, 0.0, exclusive_minimum=True),
+    "relay_antennas": Field(int, 1, 100),
+    "hop_delay_s": Field(float, 0.0, 10.0),
+    "downlink_demand_bps": Field(float, 0.0),
+    "uplink_demand_bps": Field(float, 0.0),
+    "buffer_bits": Field(float, 0.0),
 }
 RELAY_SCHEMA = {
     "name": Field(str),
@@ -177,8 +198,9 @@ FAULT_SCHEMA = {
     "start": Field(str),
     "severity": Field(float, 0.0, 1.0, default=1.0),
 }
-TOP_LEVEL = ("scenario", "orbit", "buses", "subcenters", "ground_stations", "relays", "consortium", "compute", "faults")
-OPTIONAL_SECTIONS = ("faults",)
+TOP_LEVEL = ("scenario", "orbit", "buses", "subcenters", "ground_stations", "relays", "consortium", "compute", "faults",
+             "links")
+OPTIONAL_SECTIONS = ("faults", "links")
 
 
 @dataclass(frozen=True)
@@ -258,6 +280,38 @@ class GroundStation:
     altitude_m: float
     min_elevation_deg: float
     owner: str
+    antennas: int | None = None
+    band: str | None = None
+    downlink_rate_bps: float | None = None
+    uplink_rate_bps: float | None = None
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """The relay and ground network: link rates, ranges and margins, and the data the sub-centers exchange.
+
+    Inside a sub-center, satellites closer than ``intra_range_m`` at the start are linked at
+    ``intra_rate_bps``. Between sub-centers (chiefs: same-plane neighbours, nearest in the adjacent
+    plane) a laser link gives ``inter_rate_bps`` up to ``inter_reference_range_km`` and falls as the
+    inverse square of the range beyond it (received power), up to ``inter_max_range_km``. A relay serves ``relay_antennas`` sub-centers at once. A line of
+    sight grazing lower than ``atmosphere_margin_km`` above the ellipsoid is blocked. Each hop adds
+    ``hop_delay_s``. Each sub-center sends ``downlink_demand_bps`` to the ground and receives
+    ``uplink_demand_bps``, queuing up to ``buffer_bits`` each way.
+    """
+
+    atmosphere_margin_km: float
+    intra_range_m: float
+    intra_rate_bps: float
+    inter_rate_bps: float
+    inter_reference_range_km: float
+    inter_max_range_km: float
+    relay_rate_bps: float
+    relay_max_range_km: float
+    relay_antennas: int
+    hop_delay_s: float
+    downlink_demand_bps: float
+    uplink_demand_bps: float
+    buffer_bits: float
 
 
 @dataclass(frozen=True)
@@ -332,6 +386,7 @@ class Scenario:
     compute: ComputeSettings
     faults: tuple[Fault, ...] = ()
     source: str = field(default="")
+    links: LinkSettings | None = None
 
     @property
     def satellite_count(self) -> int:
@@ -413,6 +468,10 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
                 raise ScenarioError(f"{path}[{index}].owner: {item['owner']!r} is not in consortium.members")
 
     compute = _compute_settings(raw["compute"])
+    links = LinkSettings(**_section("links", raw["links"], LINKS_SCHEMA)) if "links" in raw else None
+    if links is not None and links.inter_max_range_km < links.inter_reference_range_km:
+        raise ScenarioError(f"links.inter_max_range_km: {links.inter_max_range_km!r} must be at least "
+                            f"inter_reference_range_km ({links.inter_reference_range_km})")
     faults = tuple(
         _fault(index, item, epoch, subcenters)
         for index, item in enumerate(_list_of_tables("faults", raw["faults"], FAULT_SCHEMA) if raw.get("faults") else [])
@@ -436,6 +495,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         compute=compute,
         faults=faults,
         source=source,
+        links=links,
     )
 
 

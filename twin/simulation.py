@@ -61,7 +61,7 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
 
 def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
                  step_s: float | None = None, progress: Callable[[int], None] | None = None,
-                 subsystems: bool = True, representatives: bool = False, faults=()) -> xr.Dataset:
+                 subsystems: bool = True, representatives: bool = False, faults=(), network: bool = False) -> xr.Dataset:
     """Design the fleet of ``scenario`` and run the twin from ``start`` (default: its epoch) for ``duration_s``.
 
     ``subsystems`` adds power, thermal and compute (:mod:`twin.engine`) to the orbit layer.
@@ -69,7 +69,8 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
     satellites (coordinate ``represents``): its members fly within a kilometre on the same bus, so
     their sunlight and power are the chief's to within seconds at eclipse edges; sub-center and
     fleet figures are weighted accordingly. ``faults`` adds :class:`twin.scenario.Fault` s to the
-    scenario's own.
+    scenario's own. ``network`` adds links, ground contacts, routing and data flows
+    (:func:`twin.network.add_network`; it costs memory on big fleets, so it is asked for).
     """
     start = scenario.epoch if start is None else start
     duration_s = scenario.duration_s if duration_s is None else duration_s
@@ -77,6 +78,8 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
     if step_s > duration_s:
         raise ValueError(f"step: {step_s} s is longer than the duration of {duration_s} s")
     fleet = design_fleet(scenario)
+    if network and scenario.links is None:
+        raise ValueError("network: the scenario has no [links] section")
     if representatives:
         fleet = fleet.chiefs_only()
     attrs = {
@@ -99,4 +102,9 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
 
     if progress:
         progress(1)
-    return run_subsystems(dataset, scenario, faults, progress)
+    dataset = run_subsystems(dataset, scenario, faults, progress)
+    if network:
+        from .network import add_network
+
+        dataset = add_network(dataset, scenario)
+    return dataset

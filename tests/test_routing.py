@@ -1,0 +1,147 @@
+"""Routing and flows: widest and shortest paths against brute force, capacity limits, exact accounting, outages."""
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import twin
+from twin.network import Outage, add_network, network_report
+from twin.routing import flow_step, path_minimum, shortest_latency, subtree_sum, widest_tree
+
+
+def random_graph(seed, nodes=9, edges=16):
+    rng = np.random.default_rng(seed)
+    pairs = list(itertools.combinations(range(nodes), 2))
+    chosen = rng.choice(len(pairs), edges, replace=False)
+    u, v = np.array([pairs[i] for i in chosen]).T
+    return u, v, rng.uniform(1.0, 100.0, edges)
+
+
+def all_simple_paths(u, v, source, target):
+    adjacency = {}
+    for a, b in zip(u, v):
+        adjacency.setdefault(a, []).append(b)
+        adjacency.setdefault(b, []).append(a)
+    stack = [(source, [source])]
+    while stack:
+        node, path = stack.pop()
+        if node == target:
+            yield path
+            continue
+        for nxt in adjacency.get(node, []):
+            if nxt not in path:
+                stack.append((nxt, path + [nxt]))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_widest_and_shortest_paths_match_brute_force(seed):
+    u, v, weight = random_graph(seed)
+    edge = {frozenset((a, b)): w for a, b, w in zip(u, v, weight)}
+    parent, up_capacity = widest_tree(u, v, weight, 9, 0)
+    width = path_minimum(parent, up_capacity)
+    latency = shortest_latency(u, v, weight, 9, 0)
+    for target in range(1, 9):
+        paths = list(all_simple_paths(u, v, 0, target))
+        if not paths:
+            assert parent[target] == -1 and np.isinf(latency[target])
+            continue
+        widths = [min(edge[frozenset(p)] for p in itertools.pairwise(path)) for path in paths]
+        lengths = [sum(edge[frozenset(p)] for p in itertools.pairwise(path)) for path in paths]
+        assert width[target] == pytest.approx(max(widths))
+        assert latency[target] == pytest.approx(min(lengths))
+
+
+def test_subtree_sums_and_flows_within_capacity():
+    #      0 (root)
+    #    /   \
+    #   1     2        capacities to parent: 1: 10, 2: 4, 3: 3, 4: 100
+    #  / \
+    # 3   4
+    parent = np.array([-1, 0, 0, 1, 1])
+    capacity = np.array([np.inf, 10.0, 4.0, 3.0, 100.0])
+    offered = np.array([0.0, 2.0, 8.0, 6.0, 6.0])
+    assert subtree_sum(parent, offered).tolist() == [22.0, 14.0, 8.0, 6.0, 6.0]
+    sent = flow_step(parent, capacity, offered, 0)
+    # Edge 3-1 carries 3 of 6 (factor 0.5); edge 1-0 carries 14 offered into 10 (factor 5/7); edge 2-0 4 of 8.
+    np.testing.assert_allclose(sent, [0.0, 2 * 5 / 7, 4.0, 6 * 0.5, 6 * 5 / 7])
+    load_on_edge_1 = sent[1] + sent[3] + sent[4]
+    assert load_on_edge_1 <= 10.0 + 1e-12 and sent[3] <= 3.0 and sent[2] <= 4.0
+
+
+def test_a_node_cut_from_the_root_sends_nothing():
+    parent = np.array([-1, 0, -1, 2])
+    assert flow_step(parent, np.array([np.inf, 5.0, 0.0, 5.0]), np.array([0.0, 1.0, 1.0, 1.0]), 0).tolist() == [0, 1, 0, 0]
+
+
+@pytest.fixture(scope="module")
+def network(phase1_run, phase1):
+    return add_network(phase1_run, phase1)
+
+
+def test_accounting_is_exact_at_every_step(phase1_run, phase1):
+    # A small buffer forces drops, so every term of in = delivered + queued + dropped is exercised.
+    scenario = dataclasses.replace(phase1, links=dataclasses.replace(phase1.links, buffer_bits=2e11,
+                                                                     downlink_demand_bps=2e9))
+    run = add_network(phase1_run, scenario, outages=[Outage("TL-77E", 3600.0)])
+    for direction in ("downlink", "uplink"):
+        data_in = run[f"{direction}_data_in"].values
+        rest = sum(run[f"{direction}_data_{name}"].values for name in ("delivered", "queued", "dropped"))
+        np.testing.assert_allclose(rest, data_in, rtol=1e-12, atol=1.0)  # 1 bit of 1e13
+    assert run["downlink_data_dropped"].values[:, -1].sum() > 0
+    assert run["downlink_data_delivered"].values[:, -1].sum() > 0
+
+
+def test_links_never_carry_more_than_their_rate(network):
+    up = network["link_up"].values.astype(bool)
+    assert (network["link_rate"].values[~up] == 0).all() and (network["link_reverse_rate"].values[~up] == 0).all()
+    ground = network["link_kind"].values == "ground"
+    served = up[ground].reshape(-1, network.sizes["station"], network.sizes["time"]).sum(axis=0)
+    assert (served <= network["station_antennas"].values[:, None]).all()
+
+
+def test_losing_the_relay_and_a_station_reroutes_and_delays_data(phase1_run, phase1, network):
+    lost = add_network(phase1_run, phase1, outages=[Outage("TL-77E", 0.0), Outage("Miyun", 0.0)])
+    gone = (lost["link_end_b"] == "TL-77E") | (lost["link_end_b"] == "Miyun")
+    assert int(lost["link_up"].values[gone.values].sum()) == 0
+    # Traffic that used the relay now goes through Kashi and Sanya when they are in view...
+    via_other = (lost["link_up"].values[(lost["link_end_b"].isin(["Kashi", "Sanya"])).values].sum(axis=0) > 0)
+    assert via_other.any()
+    before, after = network_report(network), network_report(lost)
+    # ...and what could not be sent waits: less delivered, more queued, nothing unaccounted.
+    assert after["downlink_data_delivered"] < before["downlink_data_delivered"]
+    assert after["downlink_data_queued"] > before["downlink_data_queued"]
+    assert after["reachable_fraction"] < before["reachable_fraction"]
+    for report in (before, after):
+        total = report["downlink_data_delivered"] + report["downlink_data_queued"] + report["downlink_data_dropped"]
+        assert total == pytest.approx(report["downlink_data_in"], rel=1e-12)
+
+
+def test_latency_and_command_delay_are_physical(network):
+    latency = network["latency_to_ground"].values
+    reachable = np.isfinite(latency)
+    # Through a station: a few ms of light time (at most 3,300 km slant range, 11 ms) plus hops; through
+    # the relay: at least the 35,786 km of the feeder link and the LEO-GEO leg (>= 0.24 s).
+    assert 0.001 < np.nanmin(latency) and np.nanmax(latency) < 0.35
+    delay = network["command_delay"].values
+    np.testing.assert_allclose(delay[reachable], latency[reachable], rtol=1e-6)
+    waiting = ~reachable & np.isfinite(delay)
+    assert (delay[waiting] > latency[reachable].min()).all()
+
+
+def test_unknown_outage_and_missing_links_section_are_named(phase1_run, phase1):
+    with pytest.raises(ValueError, match=r"outages\[0\].target: 'Atlantis'"):
+        add_network(phase1_run, phase1, outages=[Outage("Atlantis", 0.0)])
+    with pytest.raises(twin.ScenarioError, match="^links: missing"):
+        add_network(phase1_run, dataclasses.replace(phase1, links=None))
+    station = dataclasses.replace(phase1.ground_stations[0], downlink_rate_bps=None)
+    with pytest.raises(twin.ScenarioError, match=r"^ground_stations\[0\].downlink_rate_bps"):
+        add_network(phase1_run, dataclasses.replace(phase1, ground_stations=(station,)))
+
+
+@pytest.mark.parametrize("suffix", [".zarr", ".nc"])
+def test_store_and_reopen_is_identical(network, tmp_path, suffix):
+    path = twin.save(network, tmp_path / f"net{suffix}")
+    xr.testing.assert_identical(network, twin.open_run(path).load())

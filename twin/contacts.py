@@ -1,0 +1,304 @@
+"""Ground contacts: elevation of every satellite from every station, and the passes it gives.
+
+A station is a point on the WGS-84 ellipsoid; its local vertical is the ellipsoid normal. A
+satellite's elevation is the angle of the station-to-satellite vector above the station's
+horizontal plane (geometric: no refraction, as Skyfield's ``find_events``). Everything is
+vectorised over (satellite, station, time); runs are taken a block of satellites at a time so
+the (sat, station, time) elevation array never exceeds :data:`ELEMENTS_PER_BLOCK` values.
+
+A contact (pass) is an interval where the elevation is at or above the station's mask.
+Acquisition and loss are the zeros of ``sin(elevation) - sin(mask)`` between two samples, found on the
+quadratic through those samples and a neighbour (the same idea as
+:func:`twin.accessor._root_between`, vectorised); the maximum elevation is found on the
+station-to-satellite vector interpolated around the highest sample (:func:`refine_culmination`).
+For the ISS over a week the edges agree with Skyfield's ``find_events`` within 0.3 s at 10-30 s
+steps and 1.7 s at 60 s steps, the maximum elevation within 0.002 deg (``tests/test_contacts.py``).
+
+>>> import numpy as np
+>>> station = station_itrs_m(np.array([0.0]), np.array([0.0]), np.array([0.0]))
+>>> station.round(3).tolist()
+[[6378137.0, 0.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numexpr as ne
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .constants import EARTH_ECCENTRICITY_SQUARED, EARTH_EQUATORIAL_RADIUS_KM
+
+ELEMENTS_PER_BLOCK = 20_000_000  # (sat, station, time) elevations computed at once: 160 MB of float64
+
+
+@dataclass(frozen=True)
+class Station:
+    """A ground station: WGS-84 geodetic location and elevation mask (the fields of a scenario's station)."""
+
+    name: str
+    latitude_deg: float
+    longitude_deg: float
+    altitude_m: float
+    min_elevation_deg: float = 0.0
+
+
+def parse_station(text: str, min_elevation_deg: float = 0.0) -> Station:
+    """A station from ``"LAT,LON[,ALT_M]"`` (degrees, degrees, metres), named by the text itself.
+
+    >>> parse_station("67.9,21.0,400")
+    Station(name='67.9,21.0,400', latitude_deg=67.9, longitude_deg=21.0, altitude_m=400.0, min_elevation_deg=0.0)
+    """
+    parts = text.split(",")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (2, 3) or not all(np.isfinite(values)):
+        raise ValueError(f"station: {text!r} is neither a station name nor LAT,LON[,ALT_M]")
+    latitude, longitude = values[0], values[1]
+    altitude = values[2] if len(values) == 3 else 0.0
+    if not -90.0 <= latitude <= 90.0:
+        raise ValueError(f"station: latitude {latitude!r} in {text!r} is out of range; it must be within -90..90")
+    if not -180.0 <= longitude <= 360.0:
+        raise ValueError(f"station: longitude {longitude!r} in {text!r} is out of range; it must be within -180..360")
+    return Station(text, latitude, longitude, altitude, min_elevation_deg)
+
+
+def itrs_from_geodetic_m(latitude_deg, longitude_deg, altitude_m) -> np.ndarray:
+    """ITRS (Earth-fixed) position (m), shape ``(..., 3)``, of WGS-84 geodetic coordinates."""
+    lat, lon = np.radians(latitude_deg), np.radians(longitude_deg)
+    a, e2 = EARTH_EQUATORIAL_RADIUS_KM * 1e3, EARTH_ECCENTRICITY_SQUARED
+    sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+    prime_vertical_m = a / np.sqrt(1.0 - e2 * sin_lat**2)
+    horizontal = (prime_vertical_m + altitude_m) * cos_lat
+    return np.stack([horizontal * np.cos(lon), horizontal * np.sin(lon),
+                     (prime_vertical_m * (1.0 - e2) + altitude_m) * sin_lat], axis=-1)
+
+
+def station_itrs_m(latitude_deg, longitude_deg, altitude_m) -> np.ndarray:
+    """ITRS positions (station, 3) in metres of stations on the WGS-84 ellipsoid."""
+    return itrs_from_geodetic_m(np.asarray(latitude_deg, float), np.asarray(longitude_deg, float),
+                                np.asarray(altitude_m, float)).reshape(-1, 3)
+
+
+def station_up(latitude_deg, longitude_deg) -> np.ndarray:
+    """Unit ellipsoid normals (station, 3): the local vertical elevation is measured from."""
+    lat, lon = np.radians(np.asarray(latitude_deg, float)), np.radians(np.asarray(longitude_deg, float))
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1).reshape(-1, 3)
+
+
+def elevation_sine(satellite_itrs_m: np.ndarray, station_m: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Sine of the elevation of satellites (sat, time, 3) seen from stations (station, 3): shape (sat, station, time).
+
+    One matrix product gives every satellite's projections on all stations and verticals; the
+    distance comes from |r - s|^2 = |r|^2 - 2 r.s + |s|^2 (cancellation costs under 1e-2 m^2 of the
+    at least (500 km)^2 of a LEO range).
+    """
+    sats, steps = satellite_itrs_m.shape[:2]
+    flat = satellite_itrs_m.reshape(-1, 3)
+    count = station_m.shape[0]
+    products = flat @ np.concatenate([station_m, up]).T  # (sat*time, 2 * station)
+    names = {"toward": products[:, :count], "along": products[:, count:], "r2": np.einsum("nk,nk->n", flat, flat)[:, None],
+             "s_up": np.einsum("sk,sk->s", station_m, up)[None, :], "s2": np.einsum("sk,sk->s", station_m, station_m)[None, :]}
+    # numexpr fuses the expression into one pass over the (sat*time, station) products.
+    sine = ne.evaluate("(along - s_up) / sqrt(r2 - 2 * toward + s2)", local_dict=names)
+    sine = ne.evaluate("where(sine > 1, 1, where(sine < -1, -1, sine))")
+    return sine.reshape(sats, steps, count).transpose(0, 2, 1)
+
+
+def elevation_deg(satellite_itrs_m: np.ndarray, station_m: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Elevation (deg) of satellites (sat, time, 3) seen from stations (station, 3): shape (sat, station, time)."""
+    return np.degrees(np.arcsin(elevation_sine(satellite_itrs_m, station_m, up)))
+
+
+def _quadratic_roots(t0, t1, t2, v0, v1, v2) -> np.ndarray:
+    """Zero of the quadratic through (t0, v0), (t1, v1), (t2, v2) that lies between t0 and t1 (v0, v1 differ in sign).
+
+    Falls back to the chord where the quadratic has no root in the interval. Vectorised.
+    """
+    h1 = t1 - t0
+    chord = t0 + h1 * v0 / (v0 - v1)
+    slope01 = (v1 - v0) / h1
+    slope12 = (v2 - v1) / (t2 - t1)
+    a = (slope12 - slope01) / (t2 - t0)
+    b = slope01 - a * h1
+    c = v0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        discriminant = b * b - 4.0 * a * c
+        root = np.sqrt(np.maximum(discriminant, 0.0))
+        # Stable pair of roots: q = -(b + sign(b) root) / 2; u1 = q / a, u2 = c / q.
+        q = -0.5 * (b + np.copysign(root, b))
+        u1, u2 = q / a, c / q
+    best = np.full(np.shape(chord), np.nan)
+    linear_u = chord - t0
+    for u in (u1, u2):
+        ok = np.isfinite(u) & (u >= 0.0) & (u <= h1) & (discriminant >= 0.0)
+        better = ok & (np.isnan(best) | (np.abs(u - linear_u) < np.abs(best - linear_u)))
+        best = np.where(better, u, best)
+    return np.where(np.isnan(best), chord, t0 + best)
+
+
+def threshold_intervals(times_s: np.ndarray, values: np.ndarray, threshold: np.ndarray) -> dict[str, np.ndarray]:
+    """Intervals where each row of ``values`` (row, time) is at or above its ``threshold`` (row,), vectorised.
+
+    Returns arrays, one entry per interval in (row, time) order: ``row``, ``start_s``, ``end_s``
+    (edges interpolated on a quadratic), ``peak_index``, ``peak_s``, ``peak_value`` (the highest
+    sample), ``start_observed`` and ``end_observed`` (False where
+    the interval is cut by the first or last sample).
+    """
+    rows, steps = values.shape
+    times_s = np.asarray(times_s, float)
+    margin = values - np.asarray(threshold, float).reshape(-1, 1)
+    above = margin >= 0.0
+    # A False column after each row keeps runs of the flattened array inside their row.
+    padded = np.zeros((rows, steps + 1), bool)
+    padded[:, :steps] = above
+    flat = padded.ravel()
+    edges = np.diff(flat.astype(np.int8), prepend=np.int8(0))
+    first = np.flatnonzero(edges == 1)
+    last = np.flatnonzero(edges == -1) - 1
+    row = first // (steps + 1)
+    start_index, end_index = first % (steps + 1), last % (steps + 1)
+
+    def crossing(of_row: np.ndarray, before: np.ndarray) -> np.ndarray:
+        # Zero between samples ``before`` and ``before + 1``; the third sample is the next one (or the previous).
+        after = before + 1
+        third = np.clip(np.where(after + 1 < steps, after + 1, before - 1), 0, steps - 1)
+        return _quadratic_roots(times_s[before], times_s[after], times_s[third],
+                                margin[of_row, before], margin[of_row, after], margin[of_row, third])
+
+    start_s = times_s[start_index].astype(float)
+    end_s = times_s[end_index].astype(float)
+    start_observed, end_observed = start_index > 0, end_index < steps - 1
+    if steps >= 3:
+        start_s[start_observed] = crossing(row[start_observed], start_index[start_observed] - 1)
+        end_s[end_observed] = crossing(row[end_observed], end_index[end_observed])
+
+    # Highest sample of each run: maximum by reduceat, then its first position.
+    values_flat = np.where(padded, np.pad(values, ((0, 0), (0, 1))), -np.inf).ravel()
+    peak_value = np.maximum.reduceat(values_flat, first) if first.size else np.empty(0)
+    lengths = last - first + 1
+    run_of = np.repeat(np.arange(first.size), lengths)
+    members = np.flatnonzero(padded.ravel())
+    is_peak = values_flat[members] == peak_value[run_of]
+    peak_flat = members[is_peak][np.searchsorted(run_of[is_peak], np.arange(first.size))] if first.size else first
+    peak_index = peak_flat % (steps + 1)
+    peak_s = times_s[peak_index].astype(float)
+    return {"row": row, "start_s": start_s, "end_s": end_s, "peak_s": peak_s, "peak_value": peak_value,
+            "peak_index": peak_index, "start_observed": start_observed, "end_observed": end_observed}
+
+
+def refine_culmination(times_s: np.ndarray, line_of_sight_m: np.ndarray, up: np.ndarray, iterations: int = 3,
+                       samples: int = 21) -> tuple[np.ndarray, np.ndarray]:
+    """Time (s) and elevation (deg) of the highest point of passes, from three samples around each peak.
+
+    ``times_s`` (n, 3) and ``line_of_sight_m`` (n, 3 samples, 3) hold the samples before, at and after
+    the highest one; ``up`` (n, 3) the station verticals. The station-to-satellite vector is
+    interpolated by the quadratic through the three samples (under 0.2 km from the true one at 60 s
+    steps in LEO, a few millidegrees of elevation) and the elevation maximised on it by ``iterations``
+    rounds of a ``samples``-point search, each narrowing the bracket tenfold. The elevation itself
+    peaks sharply on passes near the zenith, so a parabola through its samples would miss by degrees.
+    """
+    t_a, t_b, t_c = times_s[:, 0:1], times_s[:, 1:2], times_s[:, 2:3]
+    low, high = t_a[:, 0].copy(), t_c[:, 0].copy()
+    best_t = t_b[:, 0].copy()
+    best_e = np.full(best_t.shape, -np.inf)
+    for _ in range(iterations):
+        grid = low[:, None] + (high - low)[:, None] * np.linspace(0.0, 1.0, samples)[None, :]
+        la = (grid - t_b) * (grid - t_c) / ((t_a - t_b) * (t_a - t_c))
+        lb = (grid - t_a) * (grid - t_c) / ((t_b - t_a) * (t_b - t_c))
+        lc = (grid - t_a) * (grid - t_b) / ((t_c - t_a) * (t_c - t_b))
+        vector = (la[..., None] * line_of_sight_m[:, None, 0] + lb[..., None] * line_of_sight_m[:, None, 1]
+                  + lc[..., None] * line_of_sight_m[:, None, 2])
+        sine = np.einsum("ngk,nk->ng", vector, up) / np.linalg.norm(vector, axis=-1)
+        elevation = np.degrees(np.arcsin(np.clip(sine, -1.0, 1.0)))
+        pick = np.argmax(elevation, axis=1)
+        best_t = grid[np.arange(grid.shape[0]), pick]
+        best_e = elevation[np.arange(grid.shape[0]), pick]
+        width = (high - low) / (samples - 1)
+        low, high = np.maximum(best_t - width, t_a[:, 0]), np.minimum(best_t + width, t_c[:, 0])
+    return best_t, best_e
+
+
+def _seconds(run: xr.Dataset) -> np.ndarray:
+    times = run["time"].values
+    return (times - times[0]) / np.timedelta64(1, "s")
+
+
+def satellite_itrs_m(run: xr.Dataset, sats: slice | np.ndarray = slice(None)) -> np.ndarray:
+    """ITRS positions (sat, time, 3) in metres of satellites of ``run``, from its WGS-84 geodetic coordinates."""
+    return itrs_from_geodetic_m(run["latitude"].values[sats], run["longitude"].values[sats],
+                                run["altitude"].values[sats].astype(float))
+
+
+def contact_windows(run: xr.Dataset, stations, sats=None) -> pd.DataFrame:
+    """Passes of the satellites of ``run`` over ``stations`` (:class:`Station` s or a scenario's ground stations).
+
+    ``sats`` restricts to some satellite names. Returns one row per pass, sorted by station, then
+    satellite, then acquisition: ``sat``, ``station``, ``acquisition``, ``loss``, ``culmination``
+    (UTC), ``duration_s``, ``max_elevation_deg``, ``acquisition_observed`` and ``loss_observed``
+    (False where the run's first or last step cuts the pass: its edge is then that step).
+    """
+    stations = list(stations)
+    names = run["sat"].values
+    rows = np.arange(names.size)
+    if sats is not None:
+        wanted = np.atleast_1d(np.asarray(sats))
+        unknown = [str(name) for name in wanted if name not in set(names)]
+        if unknown:
+            raise KeyError(f"sat: {unknown[0]!r} is not a satellite of this run")
+        rows = np.flatnonzero(np.isin(names, wanted))
+    times_s = _seconds(run)
+    start = run["time"].values[0]
+    station_m = station_itrs_m([s.latitude_deg for s in stations], [s.longitude_deg for s in stations],
+                               [s.altitude_m for s in stations])
+    up = station_up([s.latitude_deg for s in stations], [s.longitude_deg for s in stations])
+    mask_deg = np.array([s.min_elevation_deg for s in stations], float)
+    block = max(1, ELEMENTS_PER_BLOCK // max(1, len(stations) * times_s.size))
+    parts = []
+    for first in range(0, rows.size, block):
+        chosen = rows[first:first + block]
+        positions = satellite_itrs_m(run, chosen)
+        # Edges are found on the sine of the elevation: as smooth, and no arcsin over the whole grid.
+        sine = elevation_sine(positions, station_m, up)
+        mask_sine = np.tile(np.sin(np.radians(mask_deg)), chosen.size)
+        found = threshold_intervals(times_s, sine.reshape(-1, times_s.size), mask_sine)
+        found["peak_value"] = np.degrees(np.arcsin(found["peak_value"]))
+        local, station_index = found["row"] // len(stations), found.pop("row") % len(stations)
+        inner = (found["peak_index"] > 0) & (found["peak_index"] < times_s.size - 1)
+        around = found["peak_index"][inner, None] + np.arange(-1, 2)[None, :]
+        found["peak_s"][inner], found["peak_value"][inner] = refine_culmination(
+            times_s[around], positions[local[inner, None], around] - station_m[station_index[inner], None],
+            up[station_index[inner]])
+        found["sat_row"], found["station_index"] = chosen[local], station_index
+        parts.append(found)
+    merged = {key: np.concatenate([part[key] for part in parts]) if parts else np.empty(0) for key in
+              ("sat_row", "station_index", "start_s", "end_s", "peak_s", "peak_value", "start_observed", "end_observed")}
+    as_time = lambda seconds: start + np.round(np.asarray(seconds, float) * 1e9).astype("timedelta64[ns]")
+    frame = pd.DataFrame({
+        "sat": names[merged["sat_row"].astype(int)].astype(str),
+        "station": np.array([s.name for s in stations], dtype=object)[merged["station_index"].astype(int)]
+        if stations else np.empty(0, object),
+        "acquisition": as_time(merged["start_s"]),
+        "loss": as_time(merged["end_s"]),
+        "culmination": as_time(merged["peak_s"]),
+        "duration_s": merged["end_s"] - merged["start_s"],
+        "max_elevation_deg": merged["peak_value"].astype(float),
+        "acquisition_observed": merged["start_observed"].astype(bool),
+        "loss_observed": merged["end_observed"].astype(bool),
+    })
+    order = np.lexsort((frame["acquisition"].to_numpy(), frame["sat"].to_numpy(),
+                        np.array([s.name for s in stations], dtype=object)[merged["station_index"].astype(int)]
+                        if stations else np.empty(0)))
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame.attrs["units"] = {"duration_s": "s", "max_elevation_deg": "degree"}
+    return frame
+
+
+def stations_of(scenario) -> list[Station]:
+    """The ground stations of a scenario as :class:`Station` s."""
+    return [Station(s.name, s.latitude_deg, s.longitude_deg, s.altitude_m, s.min_elevation_deg)
+            for s in scenario.ground_stations]
