@@ -145,3 +145,35 @@ def test_unknown_outage_and_missing_links_section_are_named(phase1_run, phase1):
 def test_store_and_reopen_is_identical(network, tmp_path, suffix):
     path = twin.save(network, tmp_path / f"net{suffix}")
     xr.testing.assert_identical(network, twin.open_run(path).load())
+
+
+def test_a_station_lost_in_the_scenario_takes_its_links_down_and_traffic_reroutes():
+    """Issue acceptance: losing a ground station or a relay in a fault scenario reroutes traffic, and
+    the data delayed or lost shows. Phase 1 for 6 h with Miyun and the relay TL-77E lost at 2 h (Miyun
+    alone is absorbed by the other stations and the relay: nothing is delayed): from then on no link
+    to either is up, and less data is delivered than with them working, the rest queued or dropped."""
+    import copy
+    import tomllib
+
+    from twin.scenario import SCENARIO_DIR, ScenarioError, scenario_from_dict
+
+    raw = tomllib.loads((SCENARIO_DIR / "phase1.toml").read_text())
+    nominal = twin.run_scenario(scenario_from_dict(copy.deepcopy(raw)), duration_s=6 * 3600, step_s=60, network=True)
+    raw["faults"] = [{"target": "Miyun", "kind": "station_lost", "start": "2h"},
+                     {"target": "TL-77E", "kind": "relay_lost", "start": "2h"}]
+    faulty = twin.run_scenario(scenario_from_dict(raw), duration_s=6 * 3600, step_s=60, network=True)
+    after = ((faulty["time"] - faulty["time"][0]) / np.timedelta64(1, "s")).values >= 7200
+    to_miyun = (faulty["link_end_b"].values == "Miyun") | (faulty["link_end_a"].values == "Miyun")
+    assert to_miyun.any()
+    assert not faulty["link_up"].values[to_miyun][:, after].any()
+    assert faulty["link_up"].values[to_miyun][:, ~after].any() or nominal["link_up"].values[to_miyun][:, ~after].any()
+    to_relay = (faulty["link_end_b"].values == "TL-77E") | (faulty["link_end_a"].values == "TL-77E")
+    assert not faulty["link_up"].values[to_relay][:, after].any()
+    delivered = float(faulty["downlink_data_delivered"].isel(time=-1).sum())
+    delivered_nominal = float(nominal["downlink_data_delivered"].isel(time=-1).sum())
+    held = float((faulty["downlink_data_queued"] .isel(time=-1) + faulty["downlink_data_dropped"].isel(time=-1)).sum())
+    assert delivered < delivered_nominal and held > 0
+
+    raw["faults"] = [{"target": "Moon", "kind": "station_lost", "start": "2h"}]
+    with pytest.raises(ScenarioError, match=r"^faults\[0\]\.target: 'Moon' is not a ground station"):
+        scenario_from_dict(raw)

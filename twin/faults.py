@@ -9,6 +9,7 @@ import numpy as np
 from .scenario import Fault
 
 KINDS = ("satellite_lost", "array_degraded", "radiator_stuck")
+NETWORK_KINDS = ("station_lost", "relay_lost")  # handled by the network (twin.network.Outage), not here
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,13 @@ def resolve_faults(faults, names: np.ndarray, subcenters: np.ndarray, label: str
         where = f"{label}[{index}]"
         if not isinstance(fault, Fault):
             raise ValueError(f"{where}: {fault!r} is not a twin.scenario.Fault")
+        if fault.kind in NETWORK_KINDS:
+            continue
         rows = np.flatnonzero((names == fault.target) | (subcenters == fault.target))
         if rows.size == 0:
             raise ValueError(f"{where}.target: {fault.target!r} is neither a satellite nor a sub-center of this run")
         if fault.kind not in KINDS:
-            raise ValueError(f"{where}.kind: {fault.kind!r} is not one of {', '.join(KINDS)}")
+            raise ValueError(f"{where}.kind: {fault.kind!r} is not one of {', '.join(KINDS + NETWORK_KINDS)}")
         if not 0.0 <= fault.severity <= 1.0:
             raise ValueError(f"{where}.severity: {fault.severity!r} must be between 0 and 1")
         if not np.isfinite(fault.start_s) or fault.start_s < 0:

@@ -194,7 +194,7 @@ JOB_CLASS_SCHEMA = {
 }
 FAULT_SCHEMA = {
     "target": Field(str),
-    "kind": Field(str, choices=("satellite_lost", "array_degraded", "radiator_stuck")),
+    "kind": Field(str, choices=("satellite_lost", "array_degraded", "radiator_stuck", "station_lost", "relay_lost")),
     "start": Field(str),
     "severity": Field(float, 0.0, 1.0, default=1.0),
 }
@@ -353,10 +353,11 @@ class ComputeSettings:
 
 @dataclass(frozen=True)
 class Fault:
-    """A fault injected at ``start_s`` seconds after the epoch on a satellite or a whole sub-center.
+    """A fault injected at ``start_s`` seconds after the epoch on a satellite, a whole sub-center, a
+    ground station (``station_lost``) or a relay (``relay_lost``).
 
     ``severity`` is the fraction lost: of the array (``array_degraded``), of the radiating area
-    (``radiator_stuck``); ``satellite_lost`` ignores it.
+    (``radiator_stuck``); the ``*_lost`` kinds ignore it.
     """
 
     target: str
@@ -473,7 +474,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         raise ScenarioError(f"links.inter_max_range_km: {links.inter_max_range_km!r} must be at least "
                             f"inter_reference_range_km ({links.inter_reference_range_km})")
     faults = tuple(
-        _fault(index, item, epoch, subcenters)
+        _fault(index, item, epoch, subcenters, [station["name"] for station in stations], [relay["name"] for relay in relays])
         for index, item in enumerate(_list_of_tables("faults", raw["faults"], FAULT_SCHEMA) if raw.get("faults") else [])
     )
 
@@ -518,12 +519,18 @@ def satellite_names(subcenter: str, satellites: int) -> list[str]:
     return [f"{subcenter}-{index + 1:02d}" for index in range(satellites)]
 
 
-def _fault(index: int, item: dict[str, Any], epoch: Time, groups: tuple[SubcenterGroup, ...]) -> Fault:
+def _fault(index: int, item: dict[str, Any], epoch: Time, groups: tuple[SubcenterGroup, ...],
+           stations: list[str], relays: list[str]) -> Fault:
     path = f"faults[{index}]"
-    subcenters = {name: group for group in groups for name in subcenter_names(group)}
-    satellites = {sat for name, group in subcenters.items() for sat in satellite_names(name, group.satellites)}
-    if item["target"] not in subcenters and item["target"] not in satellites:
-        raise ScenarioError(f"{path}.target: {item['target']!r} is neither a satellite nor a sub-center of this scenario")
+    if item["kind"] in ("station_lost", "relay_lost"):
+        names, what = (stations, "ground station") if item["kind"] == "station_lost" else (relays, "relay")
+        if item["target"] not in names:
+            raise ScenarioError(f"{path}.target: {item['target']!r} is not a {what} of this scenario")
+    else:
+        subcenters = {name: group for group in groups for name in subcenter_names(group)}
+        satellites = {sat for name, group in subcenters.items() for sat in satellite_names(name, group.satellites)}
+        if item["target"] not in subcenters and item["target"] not in satellites:
+            raise ScenarioError(f"{path}.target: {item['target']!r} is neither a satellite nor a sub-center of this scenario")
     try:
         start_s = parse_duration_s(item["start"], f"{path}.start")
     except ValueError:

@@ -104,7 +104,10 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
         progress(1)
     dataset = run_subsystems(dataset, scenario, faults, progress)
     if network:
-        from .network import add_network
+        from .network import Outage, add_network
 
-        dataset = add_network(dataset, scenario)
+        run_start_s = float((start - scenario.epoch).sec)  # outages count from the run's start
+        outages = [Outage(fault.target, fault.start_s - run_start_s)
+                   for fault in tuple(scenario.faults) + tuple(faults) if fault.kind in ("station_lost", "relay_lost")]
+        dataset = add_network(dataset, scenario, outages)
     return dataset
