@@ -15,6 +15,14 @@ if [ -z "$python" ]; then
 fi
 [ -n "$python" ] || { echo "bootstrap: no Python 3.11 or newer found; set PYTHON" >&2; exit 1; }
 
+# The 3D view renders off-screen through Mesa's EGL (viz/offscreen.py); on Debian or Ubuntu, install it
+# if missing (elsewhere: any OpenGL driver, or a display, will do).
+if command -v dpkg >/dev/null && ! dpkg -s libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    libegl1 libegl-mesa0 libgl1-mesa-dri || echo "bootstrap: could not install Mesa EGL; twin render needs it" >&2
+fi
+
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[all]'

@@ -298,8 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(handler=cmd_demo)
     from .network_cli import register as register_network
+    from .render_cli import register as register_render
 
     register_network(commands)
+    register_render(commands)
     return parser
 
 

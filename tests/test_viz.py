@@ -1,0 +1,291 @@
+"""The 3D scene (viz/): Earth orientation and sunlight against astropy, images against stored references.
+
+Rendered off-screen (EGL on Mesa's llvmpipe; no display). Reference images live in
+``tests/reference_images/``; after an intended change of the scene, rewrite them with::
+
+    TWIN_UPDATE_REFERENCE_IMAGES=1 .venv/bin/python -m pytest tests/test_viz.py
+
+and look at them before committing. Each comparison also checks that a wrong scene (another colour
+map, the Earth turned by 10 degrees, one satellite's colour) fails the same tolerance.
+"""
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+pyvista = pytest.importorskip("pyvista")
+
+from astropy import units as u
+from astropy.coordinates import GCRS, ITRS, CartesianRepresentation, get_sun
+from astropy.time import Time
+
+import twin
+from twin import render_cli
+from viz import ColorError, ConstellationScene, TimeError
+from viz.geometry import KM, homogeneous, subsolar_point_deg
+
+REFERENCE_DIR = Path(__file__).parent / "reference_images"
+UPDATE = os.environ.get("TWIN_UPDATE_REFERENCE_IMAGES") == "1"
+# vtkImageDifference's thresholded error, as pyvista.compare_images returns it: 0 for the same scene
+# on the same renderer; a few units allow another Mesa build. The wrong scenes below score 27-1700.
+IMAGE_TOLERANCE = 12.0
+SIZE = (400, 300)
+STATIONS = [SimpleNamespace(name="Miyun", latitude_deg=40.45, longitude_deg=116.86, altitude_m=100.0),
+            SimpleNamespace(name="Kiruna", latitude_deg=67.9, longitude_deg=21.0, altitude_m=400.0)]
+RELAYS = [SimpleNamespace(name="TL-77E", longitude_deg=77.0)]
+
+
+@pytest.fixture(scope="module")
+def run(phase1_run):
+    return phase1_run.isel(time=slice(0, 121))  # the first two hours
+
+
+def scene(run, **options) -> ConstellationScene:
+    options = {"time": 45, "window_size": SIZE, "stations": STATIONS, "relays": RELAYS, **options}
+    return ConstellationScene(run, **options)
+
+
+def rotation_z(angle_deg: float) -> np.ndarray:
+    c, s = np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def check_reference(name: str, image: np.ndarray) -> None:
+    path = REFERENCE_DIR / f"{name}.png"
+    if UPDATE or not path.exists():
+        from PIL import Image
+
+        REFERENCE_DIR.mkdir(exist_ok=True)
+        Image.fromarray(image).save(path)
+        if not UPDATE:
+            pytest.fail(f"{path} did not exist; written now: look at it and rerun")
+    error = pyvista.compare_images(str(path), image)
+    assert error < IMAGE_TOLERANCE, f"{name}: image differs from {path} by {error:.1f} (tolerance {IMAGE_TOLERANCE})"
+
+
+# ------------------------------------------------------------------------------------------ geometry
+
+
+def test_earth_turns_as_astropy_says(run):
+    """The textured Earth's ITRS->GCRS rotation at each step is astropy's: Greenwich on the equator within 1 m."""
+    view = scene(run, tracks=False, shadow=False)
+    for index in (0, 45, 120):
+        time = Time(str(run["time"].values[index]), scale="utc")
+        point = np.array([6378.137, 0.0, 0.0])  # km: longitude 0, latitude 0
+        expected = ITRS(CartesianRepresentation(point * u.km), obstime=time).transform_to(GCRS(obstime=time))
+        drawn = view._itrs_to_gcrs[index] @ point
+        assert np.linalg.norm(drawn - expected.cartesian.xyz.to_value(u.km)) < 1e-3
+        view.update(index)
+        matrix = np.array(view._earth_actors[0].user_matrix)
+        np.testing.assert_allclose(matrix[:3, :3], view._itrs_to_gcrs[index], atol=1e-12)
+    view.close()
+
+
+def test_subsolar_point_from_the_runs_sun_matches_astropy(run):
+    """The sub-solar point the scene lights (Sun in GCRS, turned to ITRS) is astropy's within 0.01 deg."""
+    view = scene(run, tracks=False)
+    for index in (0, 60, 120):
+        time = Time(str(run["time"].values[index]), scale="utc")
+        latitude, longitude = subsolar_point_deg(run["sun_position"].values[index], view._itrs_to_gcrs[index])
+        sun = get_sun(time).transform_to(ITRS(obstime=time)).cartesian.xyz.value
+        assert latitude == pytest.approx(np.degrees(np.arcsin(sun[2] / np.linalg.norm(sun))), abs=0.01)
+        assert longitude == pytest.approx(np.degrees(np.arctan2(sun[1], sun[0])), abs=0.01)
+    # 2026-06-01 00:00 UTC: the Sun is over the Pacific (equation of time +2.3 min: 179.4 deg W) at 22 N.
+    latitude, longitude = subsolar_point_deg(run["sun_position"].values[0], view._itrs_to_gcrs[0])
+    assert latitude == pytest.approx(22.0, abs=0.2) and abs(longitude) == pytest.approx(179.4, abs=0.2)
+    view.close()
+
+
+def earth_brightness(view: ConstellationScene, direction: np.ndarray) -> tuple[float, float, float]:
+    """Look at the Earth from ``direction``; mean brightness of the centre, and of the disk's left and right halves."""
+    camera = view.plotter.camera
+    camera.focal_point = (0.0, 0.0, 0.0)
+    camera.position = tuple(direction / np.linalg.norm(direction) * 40_000.0)
+    camera.up = (0.0, 0.0, 1.0)
+    camera.view_angle = 30.0
+    view.plotter.reset_camera_clipping_range()
+    image = view.screenshot().astype(float).mean(axis=2)
+    rows, columns = image.shape
+    # The Earth's disk (90 % of its radius in pixels): angular radius asin(R / d) in a 30 deg view.
+    radius_px = 0.9 * rows / 2 * np.tan(np.arcsin(6378.0 / 40_000.0)) / np.tan(np.radians(15.0))
+    y, x = np.mgrid[:rows, :columns]
+    disk = (x - columns / 2) ** 2 + (y - rows / 2) ** 2 < radius_px**2
+    centre = image[rows // 2 - 10:rows // 2 + 10, columns // 2 - 10:columns // 2 + 10].mean()
+    left, right = image[:, : columns // 2][disk[:, : columns // 2]], image[:, columns // 2:][disk[:, columns // 2:]]
+    return centre, left.mean(), right.mean()
+
+
+def test_the_sun_lights_the_hemisphere_it_faces(run):
+    """Seen from the Sun the Earth is day, from the night side dark, and side-on the sunward half is the bright one."""
+    view = scene(run, time=0, tracks=False, shadow=False, show_clock=False, show_scalar_bar=False, relays=[],
+                 stations=[])
+    view.satellite_actor.SetVisibility(False)
+    sun = run["sun_position"].values[0]
+    sun = sun / np.linalg.norm(sun)
+    day, _, _ = earth_brightness(view, sun)
+    night, _, _ = earth_brightness(view, -sun)
+    assert day > 4 * night
+    # Side-on, with celestial north up, the camera's right is (view direction) x up: the half of the
+    # disk on the Sun's side of that axis must be the bright one.
+    east = np.cross([0.0, 0.0, 1.0], sun)
+    east /= np.linalg.norm(east)
+    _, left, right = earth_brightness(view, east)
+    view_direction = -east
+    right_axis = np.cross(view_direction, [0.0, 0.0, 1.0])
+    sun_on_right = float(sun @ right_axis) > 0
+    bright, dark = (right, left) if sun_on_right else (left, right)
+    assert bright > 3 * dark
+    # The same test catches a light on the wrong side.
+    view.sun_light.position = tuple(-sun)
+    _, left, right = earth_brightness(view, east)
+    bright, dark = (right, left) if sun_on_right else (left, right)
+    assert dark > 3 * bright
+    view.close()
+
+
+# --------------------------------------------------------------------------------------- the scene
+
+
+def test_update_moves_everything_in_place(run):
+    """A step changes points, colours and matrices of the same objects: no actor is added or rebuilt."""
+    view = scene(run, color_by="battery_soc")
+    view.show_subcenter_links("CC1-001")
+    actors = dict(view.plotter.renderer.actors)
+    satellites, points = view.satellites, view.satellites.points
+    view.update(100)
+    assert dict(view.plotter.renderer.actors) == actors
+    assert view.satellites is satellites and view.satellites.points is not None
+    np.testing.assert_allclose(view.satellites.points, run["position"].values[:, 100] / KM, rtol=1e-6)
+    np.testing.assert_allclose(view.satellites.point_data[view.coloring.title], run["battery_soc"].values[:, 100],
+                               rtol=1e-6)
+    # The formation links follow the satellites.
+    layer = view._links["intra"]
+    a, b = layer["pairs"][0]
+    np.testing.assert_allclose(layer["mesh"].points[0], run["position"].values[a, 100] / KM, rtol=1e-6)
+    np.testing.assert_allclose(layer["mesh"].points[1], run["position"].values[b, 100] / KM, rtol=1e-6)
+    assert points is not None
+    view.close()
+
+
+def test_links_follow_nodes_and_hide_when_inactive(run):
+    """Node pairs in twin.links order (satellites, relays, stations); an inactive link is drawn as nothing."""
+    view = scene(run, time=0)
+    sats = run.sizes["sat"]
+    relay, station = sats, sats + 1
+    active = np.zeros((2, run.sizes["time"]), bool)
+    active[0, 10:] = True
+    view.set_links("ground", [[0, station], [1, relay]], active=active)
+    mesh = view._links["ground"]["mesh"]
+    assert np.allclose(mesh.points[0], mesh.points[1])  # not active yet
+    view.update(20)
+    nodes = view.node_positions_km()
+    np.testing.assert_allclose(mesh.points[1], nodes[station], rtol=1e-6)
+    # The station turns with the Earth: its GCRS position is the ITRS one rotated at this step.
+    np.testing.assert_allclose(np.linalg.norm(nodes[station]), np.linalg.norm(view._station_itrs_km[0]), rtol=1e-9)
+    assert np.allclose(mesh.points[2], mesh.points[3])  # the relay link stays inactive
+    view.set_segments("custom", [[7e6, 0, 0]], [[0, 7e6, 0]])
+    view.set_segments("custom", [[8e6, 0, 0]], [[0, 8e6, 0]])  # same count: in place
+    assert np.allclose(view._segments["custom"].points[0], [8000.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="node index"):
+        view.set_links("bad", [[0, sats + 99]])
+    view.close()
+
+
+def test_bad_variable_and_time_are_refused(run):
+    with pytest.raises(ColorError, match="choose one of"):
+        scene(run, color_by="no_such_variable")
+    with pytest.raises(ColorError, match="payload, bus"):
+        scene(run, color_by="temperature:radiator")
+    with pytest.raises(TimeError, match="outside the run"):
+        scene(run, time="2030-01-01T00:00:00Z")
+
+
+# ---------------------------------------------------------------------------------------- images
+
+
+def test_view_matches_reference_and_a_wrong_view_does_not(run):
+    view = scene(run, color_by="battery_soc")
+    image = view.screenshot()
+    check_reference("phase1_battery_soc", image)
+    reference = str(REFERENCE_DIR / "phase1_battery_soc.png")
+    # Another colour map for the satellites.
+    other = scene(run, color_by="battery_soc", cmap="plasma")
+    assert pyvista.compare_images(reference, other.screenshot()) > 10 * IMAGE_TOLERANCE
+    other.close()
+    # The Earth turned by 10 degrees more than the time says.
+    earth = homogeneous(view._itrs_to_gcrs[view.index] @ rotation_z(10.0))
+    for actor in view._earth_actors:
+        actor.user_matrix = earth
+    assert pyvista.compare_images(reference, view.screenshot()) > 10 * IMAGE_TOLERANCE
+    # The next step is another picture.
+    view.update(46)
+    assert pyvista.compare_images(reference, view.screenshot()) > IMAGE_TOLERANCE
+    view.close()
+
+
+def test_formation_close_up_matches_reference_and_one_satellite_colour_is_seen(run):
+    """Zoomed on a sub-center, its 8 satellites are apart; one satellite with another owner's colour fails."""
+    view = scene(run, color_by="owner", point_size=20)
+    view.show_subcenter_links("CC1-001")
+    view.focus("CC1-001")
+    check_reference("phase1_cc1_001_owner", view.screenshot())
+    reference = str(REFERENCE_DIR / "phase1_cc1_001_owner.png")
+    row = view.subcenter_rows("CC1-001")[3]
+    values = view.satellites.point_data[view.coloring.title]
+    values[row] = (values[row] + 1) % len(view.coloring.categories)
+    assert pyvista.compare_images(reference, view.screenshot()) > 1.5 * IMAGE_TOLERANCE
+    view.close()
+
+
+# ------------------------------------------------------------------------------------ command line
+
+
+@pytest.fixture(scope="module")
+def stored_run(run, tmp_path_factory):
+    path = tmp_path_factory.mktemp("render") / "run.zarr"
+    twin.save(run.isel(time=slice(0, 31)), path)
+    return path
+
+
+def test_render_command_png_gif_mp4_html(stored_run, tmp_path, capsys):
+    png = tmp_path / "view.png"
+    assert render_cli.main(["render", str(stored_run), "--time", "2026-06-01T00:15:00Z", "--color-by", "solar_power",
+                            "--size", "320x240", "--out", str(png)]) == 0
+    from PIL import Image
+
+    assert Image.open(png).size == (320, 240)
+    assert "solar_power [W]" in capsys.readouterr().out
+    gif = tmp_path / "span.gif"
+    assert render_cli.main(["render", str(stored_run), "--end", "2026-06-01T00:10:00Z", "--every", "5", "--size",
+                            "160x128", "--quiet", "--out", str(gif)]) == 0
+    assert Image.open(gif).n_frames == 3
+    mp4 = tmp_path / "span.mp4"
+    assert render_cli.main(["render", str(stored_run), "--end", "2026-06-01T00:04:00Z", "--size", "160x128",
+                            "--color-by", "owner", "--focus", "CC1-002", "--quiet", "--out", str(mp4)]) == 0
+    assert mp4.read_bytes()[4:8] == b"ftyp"
+    html = tmp_path / "view.html"
+    assert render_cli.main(["render", str(stored_run), "--color-by", "temperature:payload", "--size", "320x240",
+                            "--out", str(html)]) == 0
+    text = html.read_text()
+    assert "vtk" in text and len(text) > 1_000_000  # vtk.js and the scene inlined: opens offline
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--color-by", "nope"], "--color-by: 'nope' is not a satellite variable"),
+    (["--time", "2027-01-01T00:00:00Z"], "--time: 2027-01-01T00:00:00Z is outside the run"),
+    (["--time", "yesterday"], "is not an ISO 8601 UTC time"),
+    (["--focus", "XX-999"], "--focus: 'XX-999' is not a sub-center"),
+    (["--size", "big"], "--size"),
+])
+def test_render_command_refuses_mistakes_in_one_line(stored_run, tmp_path, capsys, arguments, message):
+    assert render_cli.main(["render", str(stored_run), "--out", str(tmp_path / "x.png"), *arguments]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("twin: error: ") and message in error and error.count("\n") == 1
+
+
+def test_render_command_missing_run(tmp_path, capsys):
+    assert render_cli.main(["render", str(tmp_path / "none.zarr"), "--out", str(tmp_path / "x.png")]) == 2
+    assert "does not exist" in capsys.readouterr().err

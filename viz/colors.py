@@ -1,0 +1,93 @@
+"""What the satellites are coloured by: any (sat, time) variable of the twin dataset, or a per-satellite label.
+
+``color_by`` names a variable (``solar_power``, ``battery_soc``, ``illumination``...), a variable
+with a node (``temperature`` is the payload node; ``temperature:bus`` the other), or a
+per-satellite coordinate (``owner``, ``subcenter``, ``role``, ``bus``, ``group``, ``plane``),
+drawn with one colour per category.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+CATEGORICAL = ("owner", "subcenter", "role", "bus", "group", "plane")
+SCALAR_COLORMAP = "viridis"
+CATEGORY_COLORMAP = "tab10"  # up to 10 categories; tab20 up to 20; beyond, a cyclic map
+
+
+class ColorError(ValueError):
+    """``color_by`` names nothing the satellites can be coloured by."""
+
+
+@dataclass
+class Coloring:
+    """How to colour the satellites: the values at a step, their range, the colour bar's title."""
+
+    name: str
+    title: str
+    clim: tuple[float, float]
+    cmap: str
+    categories: tuple[str, ...] = ()
+    _values: object = field(default=None, repr=False)  # (sat, time) array-like, or (sat,) for categories
+
+    @property
+    def categorical(self) -> bool:
+        return bool(self.categories)
+
+    def at(self, index: int) -> np.ndarray:
+        """Values (sat,) as float32 at time ``index`` (categories: their codes)."""
+        values = self._values if self.categorical else self._values[:, index]
+        return np.asarray(values, dtype=np.float32)
+
+
+def colorable(run: xr.Dataset) -> list[str]:
+    """Names ``color_by`` accepts for ``run``."""
+    names = [name for name, variable in run.data_vars.items() if _per_satellite_step(variable)]
+    names += [f"{name}:{node}" for name in names if run[name].ndim == 3 for node in run[run[name].dims[2]].values]
+    return names + [name for name in CATEGORICAL if name in run.coords]
+
+
+def _per_satellite_step(variable: xr.DataArray) -> bool:
+    """A (sat, time) variable, or (sat, time, node) with a node that is not a vector axis."""
+    if variable.dims[:2] != ("sat", "time"):
+        return False
+    return variable.ndim == 2 or (variable.ndim == 3 and variable.dims[2] != "xyz")
+
+
+def _title(name: str, variable: xr.DataArray) -> str:
+    units = variable.attrs.get("units", "")
+    return f"{name} [{units}]" if units not in ("", "1") else name
+
+
+def coloring(run: xr.Dataset, color_by: str, clim: tuple[float, float] | None = None,
+             cmap: str | None = None) -> Coloring:
+    """The :class:`Coloring` of ``run`` by ``color_by``; :class:`ColorError` names what would do instead."""
+    name, _, node = color_by.partition(":")
+    if name in CATEGORICAL and name in run.coords:
+        labels = run[name].values.astype(str)
+        categories, codes = np.unique(labels, return_inverse=True)
+        default = CATEGORY_COLORMAP if categories.size <= 10 else "tab20" if categories.size <= 20 else "hsv"
+        return Coloring(name, name, (-0.5, categories.size - 0.5), cmap or default, tuple(categories), codes)
+    if name not in run.data_vars or not _per_satellite_step(run[name]):
+        raise ColorError(f"--color-by: {color_by!r} is not a satellite variable of this run; "
+                         f"choose one of {', '.join(colorable(run))}")
+    variable = run[name]
+    if variable.ndim == 3:
+        node_dim = variable.dims[2]
+        nodes = [str(value) for value in run[node_dim].values]
+        node = node or nodes[0]
+        if node not in nodes:
+            raise ColorError(f"--color-by: {name!r} has no {node_dim} {node!r}; choose one of {', '.join(nodes)}")
+        variable = variable.sel({node_dim: node})
+        name = f"{name}:{node}"
+    if clim is None:
+        # One range for the whole run, so a colour means the same at every step of an animation.
+        low, high = float(variable.min(skipna=True)), float(variable.max(skipna=True))
+        if not np.isfinite(low):
+            low, high = 0.0, 1.0
+        clim = (low, high if high > low else low + 1.0)
+    title = _title(name.replace(":", " "), run[color_by.partition(":")[0]])
+    return Coloring(name, title, (float(clim[0]), float(clim[1])), cmap or SCALAR_COLORMAP, (), variable.data)
