@@ -273,6 +273,23 @@ def test_render_command_png_gif_mp4_html(stored_run, tmp_path, capsys):
     assert "vtk" in text and len(text) > 1_000_000  # vtk.js and the scene inlined: opens offline
 
 
+def test_render_draws_the_network_links_that_are_up(tmp_path, monkeypatch):
+    """A run with its network: the backbone links (to relays, to stations) are drawn, each shown only at
+    the steps where the network has it up (``link_up``)."""
+    run = twin.run_scenario(twin.load_scenario("phase1"), duration_s=3600, step_s=60, network=True)
+    scenario = twin.load_scenario("phase1")
+    scene = ConstellationScene(run, color_by="solar_power", scenario=scenario, window_size=(160, 120))
+    drawn = {}
+    monkeypatch.setattr(scene, "set_links", lambda name, pairs, active=None: drawn.update({name: (pairs, active)}))
+    render_cli._draw_network_links(scene, run, scenario, slice(0, run.sizes["time"]))
+    kinds = set(run["link_kind"].values.astype(str)) - {"intra"}
+    assert kinds and set(drawn) == kinds
+    for kind, (pairs, active) in drawn.items():
+        rows = run["link_kind"].values.astype(str) == kind
+        np.testing.assert_array_equal(active, run["link_up"].values[rows].astype(bool))
+        assert pairs.shape == (rows.sum(), 2) and pairs.max() < run.sizes["sat"] + 1 + 3  # 1 relay, 3 stations
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--color-by", "nope"], "--color-by: 'nope' is not a satellite variable"),
     (["--time", "2027-01-01T00:00:00Z"], "--time: 2027-01-01T00:00:00Z is outside the run"),

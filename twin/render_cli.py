@@ -17,6 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from .cli import UserError, _progress_bar
 
 STILL_SUFFIXES = (".png", ".html", ".htm")
@@ -103,6 +105,8 @@ def cmd_render(args) -> int:
     scene = ConstellationScene(span, color_by=args.color_by, clim=color.clim if not color.categorical else None,
                                cmap=args.cmap, scenario=scenario, window_size=size, tracks=not args.no_tracks,
                                shadow=not args.no_shadow, point_size=args.point_size, multi_samples=STILL_MULTI_SAMPLES)
+    if "link_up" in run.data_vars and scenario is not None:
+        _draw_network_links(scene, run, scenario, slice(int(steps[0]), int(steps[-1]) + 1))
     if args.focus:
         scene.show_subcenter_links(args.focus)
         scene.focus(args.focus)
@@ -120,6 +124,23 @@ def cmd_render(args) -> int:
         else f"{str(times[first])[:19]}Z"
     print(f"wrote {out} ({shown}, {run.sizes['sat']} satellites, colour: {scene.coloring.title})")
     return 0
+
+
+def _draw_network_links(scene, run, scenario, span: slice) -> None:
+    """The backbone links of a run with its network (between sub-centers, to relays, to stations), drawn when up.
+
+    Links inside a formation are left to ``--focus``: at fleet scale they are too short to see.
+    """
+    names = list(run["sat"].values.astype(str)) + [relay.name for relay in scenario.relays] \
+        + [station.name for station in scenario.ground_stations]
+    node = {name: index for index, name in enumerate(names)}
+    kinds = run["link_kind"].values.astype(str)
+    ends_a, ends_b = run["link_end_a"].values.astype(str), run["link_end_b"].values.astype(str)
+    up = run["link_up"].isel(time=span).values.astype(bool)
+    for kind in sorted(set(kinds) - {"intra"}):
+        rows = np.flatnonzero(kinds == kind)
+        pairs = np.array([[node[ends_a[row]], node[ends_b[row]]] for row in rows])
+        scene.set_links(kind, pairs, active=up[rows])
 
 
 def register(subparsers) -> argparse.ArgumentParser:
