@@ -173,6 +173,12 @@ def test_a_station_lost_in_the_scenario_takes_its_links_down_and_traffic_reroute
     delivered_nominal = float(nominal["downlink_data_delivered"].isel(time=-1).sum())
     held = float((faulty["downlink_data_queued"] .isel(time=-1) + faulty["downlink_data_dropped"].isel(time=-1)).sum())
     assert delivered < delivered_nominal and held > 0
+    # twin report shows it: the downlink line's queued (delayed) and dropped (lost) columns add up to what is held.
+    from twin.cli import report
+
+    downlink = next(line for line in report(faulty).splitlines() if line.startswith("downlink"))
+    data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell) for cell in downlink.split()[1:])
+    assert queued_gbit + dropped_gbit == pytest.approx(held / 1e9, abs=2e-3) and queued_gbit + dropped_gbit > 0
 
     raw["faults"] = [{"target": "Moon", "kind": "station_lost", "start": "2h"}]
     with pytest.raises(ScenarioError, match=r"^faults\[0\]\.target: 'Moon' is not a ground station"):

@@ -203,7 +203,23 @@ def report(run, by: str = "total", top: int | None = None) -> str:
     if hidden:
         text += (f"\n({hidden} more {ROW_NAMES[by][hidden > 1]} not shown: --top {top} keeps those that delivered "
                  "the most compute)")
+    if "downlink_data_in" in run.data_vars:
+        text += "\n" + network_lines(run)
     return text
+
+
+def network_lines(run) -> str:
+    """Data moved through the network over the run, each way, and what was delayed (queued) or lost (dropped)."""
+    from .network import network_report
+
+    figures = network_report(run)
+    lines = ["network        in (Gbit)  delivered  queued (delayed)  dropped (lost)"]
+    for direction in ("downlink", "uplink"):
+        values = [figures[f"{direction}_data_{part}"] / 1e9 for part in ("in", "delivered", "queued", "dropped")]
+        lines.append(f"{direction:<12}" + "".join(f"{value:>{width}.3f}" for value, width in zip(values, (11, 11, 18, 16))))
+    lines.append(f"latency to ground {figures['mean_latency_s'] * 1e3:.1f} ms mean; a path to the ground "
+                 f"{100 * figures['reachable_fraction']:.1f} % of satellite-steps")
+    return "\n".join(lines)
 
 
 def cmd_report(args) -> int:
