@@ -24,6 +24,7 @@ from astropy.time import Time
 
 import twin
 from twin import render_cli
+from twin.cli import main as twin_main
 from viz import ColorError, ConstellationScene, TimeError
 from viz.geometry import KM, homogeneous, subsolar_point_deg
 
@@ -252,22 +253,22 @@ def stored_run(run, tmp_path_factory):
 
 def test_render_command_png_gif_mp4_html(stored_run, tmp_path, capsys):
     png = tmp_path / "view.png"
-    assert render_cli.main(["render", str(stored_run), "--time", "2026-06-01T00:15:00Z", "--color-by", "solar_power",
+    assert twin_main(["render", str(stored_run), "--time", "2026-06-01T00:15:00Z", "--color-by", "solar_power",
                             "--size", "320x240", "--out", str(png)]) == 0
     from PIL import Image
 
     assert Image.open(png).size == (320, 240)
     assert "solar_power [W]" in capsys.readouterr().out
     gif = tmp_path / "span.gif"
-    assert render_cli.main(["render", str(stored_run), "--end", "2026-06-01T00:10:00Z", "--every", "5", "--size",
+    assert twin_main(["render", str(stored_run), "--end", "2026-06-01T00:10:00Z", "--every", "5", "--size",
                             "160x128", "--quiet", "--out", str(gif)]) == 0
     assert Image.open(gif).n_frames == 3
     mp4 = tmp_path / "span.mp4"
-    assert render_cli.main(["render", str(stored_run), "--end", "2026-06-01T00:04:00Z", "--size", "160x128",
+    assert twin_main(["render", str(stored_run), "--end", "2026-06-01T00:04:00Z", "--size", "160x128",
                             "--color-by", "owner", "--focus", "CC1-002", "--quiet", "--out", str(mp4)]) == 0
     assert mp4.read_bytes()[4:8] == b"ftyp"
     html = tmp_path / "view.html"
-    assert render_cli.main(["render", str(stored_run), "--color-by", "temperature:payload", "--size", "320x240",
+    assert twin_main(["render", str(stored_run), "--color-by", "temperature:payload", "--size", "320x240",
                             "--out", str(html)]) == 0
     text = html.read_text()
     assert "vtk" in text and len(text) > 1_000_000  # vtk.js and the scene inlined: opens offline
@@ -298,11 +299,11 @@ def test_render_draws_the_network_links_that_are_up(tmp_path, monkeypatch):
     (["--size", "big"], "--size"),
 ])
 def test_render_command_refuses_mistakes_in_one_line(stored_run, tmp_path, capsys, arguments, message):
-    assert render_cli.main(["render", str(stored_run), "--out", str(tmp_path / "x.png"), *arguments]) == 2
+    assert twin_main(["render", str(stored_run), "--out", str(tmp_path / "x.png"), *arguments]) == 2
     error = capsys.readouterr().err
     assert error.startswith("twin: error: ") and message in error and error.count("\n") == 1
 
 
 def test_render_command_missing_run(tmp_path, capsys):
-    assert render_cli.main(["render", str(tmp_path / "none.zarr"), "--out", str(tmp_path / "x.png")]) == 2
+    assert twin_main(["render", str(tmp_path / "none.zarr"), "--out", str(tmp_path / "x.png")]) == 2
     assert "does not exist" in capsys.readouterr().err

@@ -7,14 +7,13 @@
     twin render run.zarr --color-by owner --focus CC1-001 --out cluster.gif
     twin render run.zarr --color-by temperature:payload --out view.html
 
-Registered in :mod:`twin.cli` by ``render_cli.register(commands)``. User mistakes (a missing run,
+Registered in :mod:`twin.cli` by ``render_cli.register(commands)`` (run it as ``twin render``). User mistakes (a missing run,
 a variable the run does not have, a time outside it) end with one line and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -171,21 +170,3 @@ def register(subparsers) -> argparse.ArgumentParser:
     render.add_argument("--quiet", action="store_true", help="no progress bar")
     render.set_defaults(handler=cmd_render)
     return render
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m twin.render_cli``: the ``render`` command alone (until :mod:`twin.cli` registers it)."""
-    from .cli import EXIT_USER_ERROR
-
-    parser = argparse.ArgumentParser(prog="twin")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args)
-    except UserError as error:
-        print(f"twin: error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
-
-
-if __name__ == "__main__":
-    sys.exit(main())
