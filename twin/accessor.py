@@ -15,58 +15,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .intervals import threshold_intervals
 from .sunlight import shadow_margins_rad
 
 UMBRA = 1e-9  # illumination below this is umbra (the conical model gives exactly 0 there)
-
-
-def threshold_crossings(times_s: np.ndarray, values: np.ndarray, threshold: float) -> pd.DataFrame:
-    """Intervals where ``values`` is below ``threshold``, with edges interpolated between samples (quadratic).
-
-    Returns columns ``start_s``, ``end_s`` (seconds on the ``times_s`` axis) and ``complete`` (False
-    when the interval is cut by the start or end of the run).
-    """
-    below = values < threshold
-    if not below.any():
-        return pd.DataFrame({"start_s": [], "end_s": [], "complete": []})
-    change = np.diff(below.astype(np.int8))
-    starts = list(np.flatnonzero(change == 1) + 1)
-    ends = list(np.flatnonzero(change == -1) + 1)
-    open_start, open_end = bool(below[0]), bool(below[-1])
-    if open_start:
-        starts.insert(0, 0)
-    if open_end:
-        ends.append(len(values))
-
-    def edge(index: int) -> float:
-        if index <= 0:
-            return float(times_s[0])
-        if index >= len(values):
-            return float(times_s[-1])
-        return _root_between(times_s, values - threshold, index)
-
-    frame = pd.DataFrame({"start_s": [edge(i) for i in starts], "end_s": [edge(i) for i in ends]})
-    frame["complete"] = True
-    if open_start:
-        frame.loc[0, "complete"] = False
-    if open_end:
-        frame.loc[len(frame) - 1, "complete"] = False
-    return frame
-
-
-def _root_between(times_s: np.ndarray, values: np.ndarray, index: int) -> float:
-    """Zero of ``values`` between samples ``index - 1`` and ``index``: the quadratic through these two and a
-    neighbour (a shadow margin is curved: a chord cuts inside it), or the chord where that fails."""
-    t0, t1, v0, v1 = times_s[index - 1], times_s[index], values[index - 1], values[index]
-    linear = t0 + (t1 - t0) * v0 / (v0 - v1) if v0 != v1 else t0
-    third = index + 1 if index + 1 < len(values) else index - 2
-    if third < 0:
-        return float(linear)
-    coefficients = np.polyfit([t0 - t0, t1 - t0, times_s[third] - t0], [v0, v1, values[third]], 2)
-    roots = np.roots(coefficients)
-    roots = roots[np.isreal(roots)].real + t0
-    inside = roots[(roots >= t0) & (roots <= t1)]
-    return float(inside[np.argmin(np.abs(inside - linear))]) if inside.size else float(linear)
 
 
 @xr.register_dataset_accessor("twin")
@@ -96,13 +48,13 @@ class TwinAccessor:
             raise KeyError(f"sat: {sat!r} is not a satellite of this run")
         position_m = self._dataset["position"].sel(sat=sat).values
         margin = shadow_margins_rad(position_m, self._dataset["sun_position"].values)[kinds.index(kind)]
-        intervals = threshold_crossings(self._seconds(), margin, 0.0)
+        shadowed = threshold_intervals(self._seconds(), -margin[None, :], np.zeros(1))  # in shadow: margin < 0
         start = self._dataset["time"].values[0]
         result = pd.DataFrame({
-            "start": start + (intervals["start_s"].to_numpy() * 1e9).astype("timedelta64[ns]"),
-            "end": start + (intervals["end_s"].to_numpy() * 1e9).astype("timedelta64[ns]"),
-            "duration_s": (intervals["end_s"] - intervals["start_s"]).to_numpy(),
-            "complete": intervals["complete"].to_numpy(dtype=bool),
+            "start": start + np.round(shadowed["start_s"] * 1e9).astype("timedelta64[ns]"),
+            "end": start + np.round(shadowed["end_s"] * 1e9).astype("timedelta64[ns]"),
+            "duration_s": shadowed["end_s"] - shadowed["start_s"],
+            "complete": shadowed["start_observed"] & shadowed["end_observed"],
         })
         result.attrs["units"] = {"duration_s": "s"}
         return result
