@@ -69,14 +69,20 @@ def parse_station(text: str, min_elevation_deg: float = 0.0) -> Station:
 
 
 def itrs_from_geodetic_m(latitude_deg, longitude_deg, altitude_m) -> np.ndarray:
-    """ITRS (Earth-fixed) position (m), shape ``(..., 3)``, of WGS-84 geodetic coordinates."""
-    lat, lon = np.radians(latitude_deg), np.radians(longitude_deg)
-    a, e2 = EARTH_EQUATORIAL_RADIUS_KM * 1e3, EARTH_ECCENTRICITY_SQUARED
-    sin_lat, cos_lat = np.sin(lat), np.cos(lat)
-    prime_vertical_m = a / np.sqrt(1.0 - e2 * sin_lat**2)
-    horizontal = (prime_vertical_m + altitude_m) * cos_lat
-    return np.stack([horizontal * np.cos(lon), horizontal * np.sin(lon),
-                     (prime_vertical_m * (1.0 - e2) + altitude_m) * sin_lat], axis=-1)
+    """ITRS (Earth-fixed) position (m), shape ``(..., 3)``, of WGS-84 geodetic coordinates.
+
+    Each axis is one numexpr pass written into the result (no temporaries of the grid's size).
+    """
+    names = {"lat": np.asarray(latitude_deg, float), "lon": np.asarray(longitude_deg, float),
+             "h": np.asarray(altitude_m, float), "a": EARTH_EQUATORIAL_RADIUS_KM * 1e3,
+             "e2": EARTH_ECCENTRICITY_SQUARED, "rad": np.pi / 180.0}
+    shape = np.broadcast_shapes(names["lat"].shape, names["lon"].shape, names["h"].shape)
+    result = np.empty(shape + (3,))
+    normal = "a / sqrt(1 - e2 * sin(lat * rad) ** 2)"  # prime-vertical radius of curvature
+    result[..., 0] = ne.evaluate(f"({normal} + h) * cos(lat * rad) * cos(lon * rad)", local_dict=names)
+    result[..., 1] = ne.evaluate(f"({normal} + h) * cos(lat * rad) * sin(lon * rad)", local_dict=names)
+    result[..., 2] = ne.evaluate(f"({normal} * (1 - e2) + h) * sin(lat * rad)", local_dict=names)
+    return result
 
 
 def station_itrs_m(latitude_deg, longitude_deg, altitude_m) -> np.ndarray:
@@ -106,13 +112,12 @@ def elevation_sine(satellite_itrs_m: np.ndarray, station_m: np.ndarray, up: np.n
              "s_up": np.einsum("sk,sk->s", station_m, up)[None, :], "s2": np.einsum("sk,sk->s", station_m, station_m)[None, :]}
     # numexpr fuses the expression into one pass over the (sat*time, station) products.
     sine = ne.evaluate("(along - s_up) / sqrt(r2 - 2 * toward + s2)", local_dict=names)
-    sine = ne.evaluate("where(sine > 1, 1, where(sine < -1, -1, sine))")
-    return sine.reshape(sats, steps, count).transpose(0, 2, 1)
+    return sine.reshape(sats, steps, count).transpose(0, 2, 1)  # may pass +-1 by rounding: clip before arcsin
 
 
 def elevation_deg(satellite_itrs_m: np.ndarray, station_m: np.ndarray, up: np.ndarray) -> np.ndarray:
     """Elevation (deg) of satellites (sat, time, 3) seen from stations (station, 3): shape (sat, station, time)."""
-    return np.degrees(np.arcsin(elevation_sine(satellite_itrs_m, station_m, up)))
+    return np.degrees(np.arcsin(np.clip(elevation_sine(satellite_itrs_m, station_m, up), -1.0, 1.0)))
 
 
 def refine_culmination(times_s: np.ndarray, line_of_sight_m: np.ndarray, up: np.ndarray, iterations: int = 3,
@@ -190,7 +195,7 @@ def contact_windows(run: xr.Dataset, stations, sats=None) -> pd.DataFrame:
         sine = elevation_sine(positions, station_m, up)
         mask_sine = np.tile(np.sin(np.radians(mask_deg)), chosen.size)
         found = threshold_intervals(times_s, sine.reshape(-1, times_s.size), mask_sine)
-        found["peak_value"] = np.degrees(np.arcsin(found["peak_value"]))
+        found["peak_value"] = np.degrees(np.arcsin(np.clip(found["peak_value"], -1.0, 1.0)))
         local, station_index = found["row"] // len(stations), found.pop("row") % len(stations)
         inner = (found["peak_index"] > 0) & (found["peak_index"] < times_s.size - 1)
         around = found["peak_index"][inner, None] + np.arange(-1, 2)[None, :]
