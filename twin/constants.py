@@ -28,3 +28,24 @@ SOLAR_CONSTANT_W_M2 = 1361.0
 STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
 
 SECONDS_PER_DAY = 86400.0
+
+# Julian year (IAU): the year used for ages and degradation rates.
+JULIAN_YEAR_S = 365.25 * SECONDS_PER_DAY
+
+# Astronomical unit, m (IAU 2012 Resolution B2, exact).
+ASTRONOMICAL_UNIT_M = 149_597_870_700.0
+
+# Earth's Bond albedo and outgoing longwave radiation at the top of the atmosphere, global means
+# (approximate; REFERENCES.md, "Earth albedo", "Earth outgoing infrared").
+EARTH_ALBEDO = 0.30
+EARTH_INFRARED_W_M2 = 240.0
+
+# Speed of light in vacuum, exact in SI.
+SPEED_OF_LIGHT_M_S = 299_792_458.0
+
+# One rotation of the Earth relative to the fixed stars (IERS), and the geostationary radius it
+# sets with WGS-84 mu: 42,164.2 km.
+SIDEREAL_DAY_S = 86164.0905
+GEOSTATIONARY_RADIUS_M = (EARTH_MU_KM3_S2 * 1e9 * (SIDEREAL_DAY_S / (2.0 * 3.141592653589793)) ** 2) ** (1.0 / 3.0)
+
+EARTH_EQUATORIAL_RADIUS_M = EARTH_EQUATORIAL_RADIUS_KM * 1e3

@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from .compute import Scheduler, generate_jobs
-from .constants import SOLAR_CONSTANT_W_M2
+from .constants import JULIAN_YEAR_S, SOLAR_CONSTANT_W_M2
 from .faults import fault_factors, losses_by_step, resolve_faults
 from .power import PowerModel, array_output_w, battery_step, compute_power_fraction, solar_flux_w_m2
 from .scenario import Fault, Scenario
@@ -34,7 +34,6 @@ from .thermal import (ThermalModel, combine_environment, environment_factors, eq
                       step_temperatures, vertical_view_factor)
 from .timegrid import parse_time
 
-SECONDS_PER_YEAR = 365.25 * 86400.0
 BLOCK_STEPS = 64  # steps per block of the loop: a (64, sat) slab of each variable stays in cache
 STEP_VARIABLES = ("solar_power", "load_power", "shed_power", "curtailed_power", "battery_loss_power", "battery_energy",
                   "compute_capacity", "compute_utilization", "compute_throughput", "throttle")
@@ -72,7 +71,7 @@ def _age_years(scenario: Scenario, group_of_satellite: np.ndarray, elapsed_s: np
             launch = parse_time(group.launch + ("-01" if len(group.launch) == 7 else ""), f"{group.name}.launch")
             launch_offset_s[group.name] = float((launch - scenario.epoch).sec)
     offsets = np.array([launch_offset_s.get(group, 0.0) for group in group_of_satellite])
-    return (elapsed_s[None, :] - offsets[:, None]) / SECONDS_PER_YEAR
+    return (elapsed_s[None, :] - offsets[:, None]) / JULIAN_YEAR_S
 
 
 def _chief_rows(subcenters: np.ndarray, roles: np.ndarray) -> np.ndarray:

@@ -32,11 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .constants import EARTH_EQUATORIAL_RADIUS_KM, EARTH_FLATTENING, EARTH_MU_KM3_S2
-
-SPEED_OF_LIGHT_M_S = 299_792_458.0  # exact (SI)
-SIDEREAL_DAY_S = 86164.0905  # IERS: one rotation of the Earth relative to the fixed stars
-GEOSTATIONARY_RADIUS_M = (EARTH_MU_KM3_S2 * 1e9 * (SIDEREAL_DAY_S / (2 * np.pi)) ** 2) ** (1 / 3)  # 42,164.2 km
+from .constants import EARTH_EQUATORIAL_RADIUS_KM, EARTH_FLATTENING, GEOSTATIONARY_RADIUS_M
 LINK_KINDS = ("intra", "in_plane", "cross_plane", "relay", "ground")
 LINKS_PER_BLOCK = 4096  # links whose (time, 3) geometry is computed at once
 

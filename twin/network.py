@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .constants import EARTH_EQUATORIAL_RADIUS_KM
+from .constants import EARTH_EQUATORIAL_RADIUS_KM, GEOSTATIONARY_RADIUS_M, SPEED_OF_LIGHT_M_S
 from .contacts import contact_windows, station_itrs_m, station_up, stations_of
-from .links import GEOSTATIONARY_RADIUS_M, SPEED_OF_LIGHT_M_S, assign_antennas, link_geometry, link_set, relay_itrs_m
+from .links import assign_antennas, link_geometry, link_set, relay_itrs_m
 from .routing import flow_step, shortest_latency, widest_tree
 from .scenario import Scenario, ScenarioError
 

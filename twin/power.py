@@ -17,15 +17,12 @@ from dataclasses import dataclass, replace
 import numexpr as ne
 import numpy as np
 
-from .constants import SOLAR_CONSTANT_W_M2, STEFAN_BOLTZMANN_W_M2_K4
+from .constants import ASTRONOMICAL_UNIT_M, EARTH_INFRARED_W_M2, SOLAR_CONSTANT_W_M2, STEFAN_BOLTZMANN_W_M2_K4
 from .scenario import Bus, ComputeSettings
 
-ASTRONOMICAL_UNIT_M = 1.495978707e11  # IAU 2012 Resolution B2
 CELL_REFERENCE_TEMPERATURE_K = 301.15  # space cells are rated at AM0 and 28 C (ISO 15387)
 ARRAY_ABSORPTANCE = 0.92  # assumption: solar absorptance of a triple-junction cell front with cover glass
 ARRAY_EMISSIVITY = 0.85  # assumption: hemispherical emissivity of cover glass and rear coating (each face)
-EARTH_INFRARED_W_M2 = 240.0  # REFERENCES.md: Earth outgoing infrared, global mean
-SECONDS_PER_YEAR = 365.25 * 86400.0
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Run the twin: propagate a fleet over a time grid and fill the twin dataset, block by block in time."""
+"""Run the twin: the orbit layer of a fleet over a time grid (formation by formation), then power,
+thermal, compute and optionally the network, into one twin dataset."""
 
 from __future__ import annotations
 
@@ -44,8 +45,6 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
     to_gcrs_m = orientation.teme_to_gcrs * 1e3  # TEME km -> GCRS m in one product
     to_itrs_m = orientation.teme_to_itrs * 1e3
     jd, fr = julian_dates(start, offsets_s)
-    to_gcrs_m = orientation.teme_to_gcrs * 1e3  # TEME km -> GCRS m in one product
-    to_itrs_m = orientation.teme_to_itrs * 1e3
     out = {name: dataset[name].values for name in ORBIT_VARIABLES}
     elapsed_max_s = _elapsed_max_s(fleet, jd, fr)
     row = 0

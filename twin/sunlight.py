@@ -19,10 +19,10 @@ from astropy import units as u
 from astropy.coordinates import get_sun
 from astropy.time import Time
 
-from .constants import EARTH_EQUATORIAL_RADIUS_KM, EARTH_FLATTENING, SUN_RADIUS_KM
+from .constants import EARTH_EQUATORIAL_RADIUS_M as EARTH_RADIUS_M
+from .constants import EARTH_FLATTENING, SUN_RADIUS_KM
 
 SUN_NODE_SPACING_S = 600.0
-EARTH_RADIUS_M = EARTH_EQUATORIAL_RADIUS_KM * 1e3
 SUN_RADIUS_M = SUN_RADIUS_KM * 1e3
 
 

@@ -63,23 +63,12 @@ from typing import TYPE_CHECKING
 import numexpr as ne
 import numpy as np
 
-from .constants import EARTH_EQUATORIAL_RADIUS_KM, SOLAR_CONSTANT_W_M2, STEFAN_BOLTZMANN_W_M2_K4
+from .constants import ASTRONOMICAL_UNIT_M, EARTH_ALBEDO, EARTH_INFRARED_W_M2, SOLAR_CONSTANT_W_M2
+from .constants import EARTH_EQUATORIAL_RADIUS_M as EARTH_RADIUS_M  # a spherical Earth of WGS-84 equatorial radius
+from .constants import STEFAN_BOLTZMANN_W_M2_K4
 
 if TYPE_CHECKING:
     from .scenario import Bus
-
-# Astronomical unit, m (IAU 2012 Resolution B2, exact).
-ASTRONOMICAL_UNIT_M = 149_597_870_700.0
-
-# Earth's Bond albedo, global mean (approximate; shared/REFERENCES.md, "Earth albedo").
-EARTH_ALBEDO = 0.30
-
-# Earth's outgoing longwave radiation at the top of the atmosphere, global mean, W/m^2
-# (approximate; shared/REFERENCES.md, "Earth outgoing infrared").
-EARTH_IR_W_M2 = 240.0
-
-# Spherical Earth of WGS-84 equatorial radius, m.
-EARTH_RADIUS_M = EARTH_EQUATORIAL_RADIUS_KM * 1e3
 
 # Newton iterations of the implicit step stop when every update is below this, K.
 NEWTON_TOLERANCE_K = 1e-9
@@ -222,7 +211,7 @@ def environment_factors(position_m, velocity_m_s, sun_position_m, zenith):
         "u": velocity_m_s[..., 0], "v": velocity_m_s[..., 1], "w": velocity_m_s[..., 2],
         "sx": sun[..., 0], "sy": sun[..., 1], "sz": sun[..., 2], "zenith": np.asarray(zenith),
         "S0": SOLAR_CONSTANT_W_M2, "AU": ASTRONOMICAL_UNIT_M,
-        "R": EARTH_RADIUS_M, "IR": EARTH_IR_W_M2, "albedo": EARTH_ALBEDO, "pi": np.pi,
+        "R": EARTH_RADIUS_M, "IR": EARTH_INFRARED_W_M2, "albedo": EARTH_ALBEDO, "pi": np.pi,
     }
     evaluate = lambda expression: ne.evaluate(expression, local_dict=names)
     names["r"] = evaluate("sqrt(x * x + y * y + z * z)")

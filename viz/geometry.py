@@ -22,7 +22,6 @@ import numpy as np
 from astropy.time import Time
 
 from twin.constants import (
-    EARTH_ECCENTRICITY_SQUARED,
     EARTH_EQUATORIAL_RADIUS_KM,
     EARTH_FLATTENING,
     EARTH_MU_KM3_S2,
@@ -32,25 +31,6 @@ from twin.constants import (
 KM = 1e3  # scene length unit, m: float32 points keep 0.5 m at LEO radius, enough to resolve a formation
 EARTH_RADIUS_KM = EARTH_EQUATORIAL_RADIUS_KM  # WGS-84 (twin.constants)
 EARTH_POLAR_RADIUS_KM = EARTH_EQUATORIAL_RADIUS_KM * (1.0 - EARTH_FLATTENING)
-SIDEREAL_DAY_S = 86164.0905  # IERS: one rotation of the Earth relative to the fixed stars
-GEOSTATIONARY_RADIUS_KM = (EARTH_MU_KM3_S2 * (SIDEREAL_DAY_S / (2 * np.pi)) ** 2) ** (1 / 3)  # 42,164.2 km
-
-
-def geodetic_to_itrs_km(latitude_deg, longitude_deg, altitude_m) -> np.ndarray:
-    """ITRS positions (n, 3; km) of WGS-84 geodetic coordinates: where ground stations are drawn."""
-    lat = np.radians(np.asarray(latitude_deg, float)).reshape(-1)
-    lon = np.radians(np.asarray(longitude_deg, float)).reshape(-1)
-    height_km = np.asarray(altitude_m, float).reshape(-1) / KM
-    prime_vertical = EARTH_EQUATORIAL_RADIUS_KM / np.sqrt(1.0 - EARTH_ECCENTRICITY_SQUARED * np.sin(lat) ** 2)
-    horizontal = (prime_vertical + height_km) * np.cos(lat)
-    return np.stack([horizontal * np.cos(lon), horizontal * np.sin(lon),
-                     (prime_vertical * (1.0 - EARTH_ECCENTRICITY_SQUARED) + height_km) * np.sin(lat)], axis=-1)
-
-
-def geostationary_itrs_km(longitude_deg) -> np.ndarray:
-    """ITRS positions (n, 3; km) of geostationary satellites (relays) at ``longitude_deg``."""
-    lon = np.radians(np.asarray(longitude_deg, float)).reshape(-1)
-    return GEOSTATIONARY_RADIUS_KM * np.stack([np.cos(lon), np.sin(lon), np.zeros_like(lon)], axis=-1)
 
 
 def earth_surface(lon_cells: int = 180, lat_cells: int = 90, radius_km: float = EARTH_RADIUS_KM,

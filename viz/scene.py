@@ -35,6 +35,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from twin.contacts import station_itrs_m
+from twin.links import relay_itrs_m
+
 from . import geometry
 from .colors import Coloring, coloring
 from .geometry import KM
@@ -166,14 +169,14 @@ class ConstellationScene:
     def _stations_itrs_km(stations) -> np.ndarray:
         if not stations:
             return np.zeros((0, 3))
-        return geometry.geodetic_to_itrs_km([s.latitude_deg for s in stations], [s.longitude_deg for s in stations],
-                                            [getattr(s, "altitude_m", 0.0) for s in stations])
+        return station_itrs_m([s.latitude_deg for s in stations], [s.longitude_deg for s in stations],
+                              [getattr(s, "altitude_m", 0.0) for s in stations]) / KM
 
     @staticmethod
     def _relays_itrs_km(relays) -> np.ndarray:
         if not relays:
             return np.zeros((0, 3))
-        return geometry.geostationary_itrs_km([relay.longitude_deg for relay in relays])
+        return relay_itrs_m([relay.longitude_deg for relay in relays]) / KM
 
     def _add_earth(self, pv, texture) -> list:
         points, faces, uv, normals = geometry.earth_surface()
