@@ -20,7 +20,8 @@ from astropy.time import Time
 
 from .timegrid import parse_duration_s, parse_time
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "assets" / "scenarios"
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+SCENARIO_DIR = ASSETS_DIR / "scenarios"
 
 
 class ScenarioError(ValueError):

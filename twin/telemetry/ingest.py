@@ -1,0 +1,252 @@
+"""From octets to rows of measurements: framing, decoding, checks and the count of everything refused.
+
+One :class:`Ingestor` serves every stream (each ground-station connection, or a replayed file
+has its own :class:`StreamDecoder`); it checks each packet once and keeps the rows to commit.
+What happens to each kind of bad input (counted by kind, in the store's ``commit.json``):
+
+==================  =======================================================  ===========
+kind                what                                                     stored?
+==================  =======================================================  ===========
+corrupt             octets that were no good packet (bad CRC, damaged         no
+                    header, noise); the good packets around them are kept
+truncated           a packet cut short                                       no
+unknown_apid        a well-formed packet of an APID not defined              no
+unknown_spacecraft  spacecraft id 0, or beyond the fleet when it is known    no
+duplicate           same APID, spacecraft and time code as a packet taken    no
+                    within the deduplication window
+future              time code more than ``max_future_s`` ahead of the clock  no
+out_of_range        a value outside its XTCE ValidRange (counted per value)  as NaN
+out_of_order        older than the latest packet of its spacecraft and APID  yes
+late                older than the deduplication window (not checkable)      yes
+==================  =======================================================  ===========
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from .framing import frame, gather
+from .packets import PacketLayout, decode, load_layouts
+from .store import MeasurementStore
+
+NS_PER_S = 1_000_000_000
+SPACECRAFT_SHIFT = 48  # duplicate key: spacecraft id above 48 bits of time
+BUCKET_NS = 60 * NS_PER_S  # duplicate keys are kept in one-minute buckets of packet time
+RECENT_ROWS = 1 << 20  # rows per group read back from the store after a restart, to recognise resent packets
+EARLIEST_NS = np.iinfo(np.int64).min
+
+
+class StreamDecoder:
+    """Frames one byte stream, keeping octets that may be the start of a packet still to come."""
+
+    def __init__(self, layouts: dict[int, PacketLayout]):
+        self.layouts = layouts
+        self.lengths = {apid: layout.length for apid, layout in layouts.items()}
+        self.pending = bytearray()
+        self.consumed = 0  # octets of the stream handled so far (acknowledgements count these)
+
+    def feed(self, data: bytes, final: bool = False) -> tuple[dict[int, np.ndarray], Counter]:
+        """Packets of ``data`` (with what was pending): raw octets per APID, and bad-input counts."""
+        self.pending += data
+        framed = frame(self.pending, self.lengths, final)
+        packets = {apid: gather(self.pending, starts, self.lengths[apid]).copy()
+                   for apid, starts in framed.starts.items()}
+        del self.pending[:framed.consumed]
+        self.consumed += framed.consumed
+        return packets, framed.bad
+
+
+@dataclass
+class _Checked:
+    keep: np.ndarray
+    counts: Counter
+
+
+class Ingestor:
+    """Checks decoded packets against what was already taken and queues the good rows for a commit.
+
+    ``clock``: ``"wall"`` (live: the future is beyond the computer's UTC clock) or ``"stream"``
+    (recorded or simulated streams: beyond the latest median time of the batches seen).
+    """
+
+    def __init__(self, store: MeasurementStore, clock: str = "wall", max_future_s: float = 300.0,
+                 dedup_window_s: float = 3600.0, spacecraft_count: int | None = None):
+        if clock not in ("wall", "stream"):
+            raise ValueError(f"clock: {clock!r} is not 'wall' or 'stream'")
+        self.store = store
+        self.layouts = load_layouts()
+        self.clock = clock
+        self.max_future_ns = int(max_future_s * NS_PER_S)
+        self.window_ns = int(dedup_window_s * NS_PER_S)
+        self.spacecraft_count = spacecraft_count
+        self.stream_clock_ns = EARLIEST_NS
+        self.pending: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in store.layouts}
+        self.pending_counts: Counter = Counter()
+        self._seen: dict[int, dict[int, np.ndarray]] = {apid: {} for apid in self.layouts}  # apid -> bucket -> keys
+        self._latest_ns: dict[int, np.ndarray] = {apid: np.full(1 << 16, EARLIEST_NS)
+                                                  for apid in self.layouts}
+        self._newest_ns = EARLIEST_NS
+        self._remember_stored()
+
+    def decoder(self) -> StreamDecoder:
+        return StreamDecoder(self.layouts)
+
+    def _remember_stored(self) -> None:
+        """After a restart: duplicate keys and latest times from the store's recent rows."""
+        for apid, layout in self.layouts.items():
+            recent = self.store.tail(layout.name, rows=RECENT_ROWS)
+            if recent["time"].size:
+                self._newest_ns = max(self._newest_ns, int(recent["time"].max()))
+                if self.clock == "stream":
+                    self.stream_clock_ns = self._newest_ns
+                self._remember(apid, recent["spacecraft_id"].astype(np.int64), recent["time"].astype(np.int64))
+
+    def _remember(self, apid: int, spacecraft: np.ndarray, time_ns: np.ndarray) -> None:
+        np.maximum.at(self._latest_ns[apid], spacecraft, time_ns)
+        keys = _keys(spacecraft, time_ns)
+        buckets = time_ns // BUCKET_NS
+        seen = self._seen[apid]
+        for bucket in np.unique(buckets):
+            new = keys[buckets == bucket]
+            seen[int(bucket)] = np.union1d(seen.get(int(bucket), np.empty(0, np.uint64)), new)
+        oldest_bucket = (self._newest_ns - self.window_ns) // BUCKET_NS - 1
+        for bucket in [b for b in seen if b < oldest_bucket]:
+            del seen[bucket]
+
+    def accept(self, packets: dict[int, np.ndarray], station: str, bad: Counter | None = None) -> int:
+        """Check and queue ``packets`` (raw octets per APID) from ``station``; returns rows queued."""
+        received_ns = time.time_ns()
+        station_index = self.store.station_index(station)
+        self.pending_counts.update(bad or {})
+        queued = 0
+        for apid, octets in packets.items():
+            layout = self.layouts[apid]
+            decoded = decode(layout, octets)
+            time_ns = decoded.time.astype(np.int64)
+            spacecraft = decoded.spacecraft_id.astype(np.int64)
+            checked = self._check(apid, spacecraft, time_ns)
+            self.pending_counts.update(checked.counts)
+            keep = checked.keep
+            if not keep.any():
+                continue
+            columns = {"time": time_ns[keep], "received_time": np.full(keep.sum(), received_ns, np.int64),
+                       "spacecraft_id": decoded.spacecraft_id[keep], "sequence_count": decoded.sequence_count[keep],
+                       "station": np.full(keep.sum(), station_index, np.uint8)}
+            for field in layout.measurement_fields:
+                values = np.asarray(decoded.values[field.name], np.float64)[keep]
+                if field.valid_range:
+                    outside = ~((values >= field.valid_range[0]) & (values <= field.valid_range[1]))
+                    if outside.any():
+                        self.pending_counts["out_of_range"] += int(outside.sum())
+                        values = np.where(outside, np.nan, values)
+                columns[field.name] = values
+            self.pending[layout.name].append(columns)
+            self._remember(apid, spacecraft[keep], time_ns[keep])
+            queued += int(keep.sum())
+        self.pending_counts["stored"] += queued
+        return queued
+
+    def _check(self, apid: int, spacecraft: np.ndarray, time_ns: np.ndarray) -> _Checked:
+        counts = Counter()
+        keep = np.ones(time_ns.size, bool)
+
+        unknown = (spacecraft == 0) | ((spacecraft > self.spacecraft_count) if self.spacecraft_count else False)
+        counts["unknown_spacecraft"] += int(unknown.sum())
+        keep &= ~unknown
+
+        future = self._future(time_ns, keep)
+        counts["future"] += int(future.sum())
+        keep &= ~future
+
+        keys = _keys(spacecraft, time_ns)
+        duplicate = keep & self._seen_before(apid, keys, time_ns)
+        order = np.flatnonzero(keep & ~duplicate)
+        _, first = np.unique(keys[order], return_index=True)
+        repeated = np.ones(order.size, bool)
+        repeated[first] = False
+        duplicate[order[repeated]] = True
+        counts["duplicate"] += int(duplicate.sum())
+        keep &= ~duplicate
+
+        taken = np.flatnonzero(keep)
+        behind = (time_ns[taken] < self._latest_ns[apid][spacecraft[taken]]) | _older_than_earlier(
+            spacecraft[taken], time_ns[taken])
+        counts["out_of_order"] += int(behind.sum())
+        if taken.size:  # late: older than the window behind the newest time taken before it
+            newest_before = np.maximum(self._newest_ns, np.r_[EARLIEST_NS, np.maximum.accumulate(time_ns[taken])[:-1]])
+            known = newest_before > EARLIEST_NS + self.window_ns
+            counts["late"] += int((time_ns[taken][known] < newest_before[known] - self.window_ns).sum())
+            self._newest_ns = max(self._newest_ns, int(time_ns[taken].max()))
+        return _Checked(keep, counts)
+
+    def _future(self, time_ns: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Packets stamped more than ``max_future_s`` ahead of the clock (wall, or the stream's own)."""
+        if self.clock == "wall":
+            return candidates & (time_ns > time.time_ns() + self.max_future_ns)
+        if not candidates.any():
+            return np.zeros(time_ns.size, bool)
+        clock_ns = self.stream_clock_ns
+        if clock_ns == EARLIEST_NS:  # a new stream: its median, which a few bad stamps cannot move
+            clock_ns = int(np.median(time_ns[candidates]))
+        future = np.zeros(time_ns.size, bool)
+        for _ in range(4):  # the stream's clock: the latest time accepted before each packet
+            accepted = np.where(candidates & ~future, time_ns, EARLIEST_NS)
+            before = np.maximum(clock_ns, np.r_[EARLIEST_NS, np.maximum.accumulate(accepted)[:-1]])
+            updated = candidates & (time_ns > before + self.max_future_ns)
+            if np.array_equal(updated, future):
+                break
+            future = updated
+        self.stream_clock_ns = max(clock_ns, int(time_ns[candidates & ~future].max(initial=clock_ns)))
+        return future
+
+    def _seen_before(self, apid: int, keys: np.ndarray, time_ns: np.ndarray) -> np.ndarray:
+        seen = self._seen[apid]
+        found = np.zeros(keys.size, bool)
+        buckets = time_ns // BUCKET_NS
+        for bucket in np.unique(buckets):
+            known = seen.get(int(bucket))
+            if known is None:
+                continue
+            rows = np.flatnonzero(buckets == bucket)
+            position = np.minimum(np.searchsorted(known, keys[rows]), known.size - 1)
+            found[rows] = known[position] == keys[rows]
+        return found
+
+    def take_pending(self) -> tuple[dict[str, list[dict[str, np.ndarray]]], Counter]:
+        """The queued rows and counts, handed over for a commit (the queue starts empty again)."""
+        batches, counts = self.pending, self.pending_counts
+        self.pending = {name: [] for name in self.store.layouts}
+        self.pending_counts = Counter()
+        return batches, counts
+
+    def commit(self) -> int:
+        """Commit what is queued to the store now (replay and tests; the server commits in a thread)."""
+        batches, counts = self.take_pending()
+        return self.store.commit(batches, counts)
+
+
+
+def _keys(spacecraft: np.ndarray, time_ns: np.ndarray) -> np.ndarray:
+    """One uint64 per packet: spacecraft id, then its time in ns modulo 2**48 (about 3.3 days)."""
+    return (spacecraft.astype(np.uint64) << np.uint64(SPACECRAFT_SHIFT)) | (
+        time_ns.astype(np.uint64) & np.uint64((1 << SPACECRAFT_SHIFT) - 1))
+
+
+def _older_than_earlier(group: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each element, whether an earlier element of the same group has a larger value."""
+    if values.size < 2:
+        return np.zeros(values.size, bool)
+    _, rank = np.unique(values, return_inverse=True)
+    order = np.lexsort((np.arange(values.size), group))          # by group, then arrival
+    segment = np.cumsum(np.r_[True, group[order][1:] != group[order][:-1]])
+    lifted = segment * values.size + rank[order]                  # later groups above earlier ones
+    before = np.empty_like(lifted)
+    before[0] = -1
+    before[1:] = np.maximum.accumulate(lifted)[:-1]
+    older = np.zeros(values.size, bool)
+    older[order] = lifted < before                                # a larger value came earlier in the group
+    return older
