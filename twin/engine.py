@@ -94,7 +94,7 @@ def _sum_by_cluster(values: np.ndarray, starts: np.ndarray, cluster_of_run: np.n
 
 
 def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, ...] | list[Fault] = (),
-                   progress: Callable[[int], None] | None = None) -> xr.Dataset:
+                   progress: Callable[[int], None] | None = None, workload: np.ndarray | None = None) -> xr.Dataset:
     """Add power, thermal and compute variables to an orbit dataset of ``scenario``'s fleet (in place).
 
     ``orbits`` must hold the orbit layer in memory; its ``represents`` coordinate (default 1)
@@ -104,6 +104,10 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     each sub-center's chief and applied to its members with their own illumination, faults and
     bus (members fly within a kilometre or two: the environment changes by well under 1 % across
     a cluster, ``tests/test_engine.py``); points in the penumbra are evaluated one by one.
+
+    ``workload`` (sat, time), optional: the fraction of installed compute measured busy (telemetry);
+    where it is given, it replaces the scheduler's placement, so power and thermal follow the
+    work the fleet really did (NaN: the scheduler decides).
     """
     names, subcenters = orbits["sat"].values, orbits["subcenter"].values
     bus_names = orbits["bus"].values
@@ -211,6 +215,8 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
             capacity = installed_cu * fraction
             result = scheduler.step(offset_s[k - 1], dt, capacity * weight)
             busy = result.utilization * fraction  # of installed capacity
+            if workload is not None:
+                busy = np.where(np.isnan(workload[:, k]), busy, np.minimum(workload[:, k], fraction))
             compute_w = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * busy) * alive
             step = battery_step(power, energy, gen, [compute_w, comms, heaters, bus], dt)
             payload_heat = compute_w - step.compute_shed_w

@@ -250,3 +250,20 @@ def _older_than_earlier(group: np.ndarray, values: np.ndarray) -> np.ndarray:
     older = np.zeros(values.size, bool)
     older[order] = lifted < before                                # a larger value came earlier in the group
     return older
+
+
+def ingest_stream(ingestor: Ingestor, data: bytes, station: str, chunk_bytes: int = 1 << 20,
+                  commit_every_bytes: int = 16 << 20) -> int:
+    """Feed a recorded stream through the same path as the server, committing as it goes; returns rows stored."""
+    decoder = ingestor.decoder()
+    stored, since_commit = 0, 0
+    for first in range(0, len(data), chunk_bytes):
+        packets, bad = decoder.feed(data[first:first + chunk_bytes])
+        ingestor.accept(packets, station, bad)
+        since_commit += chunk_bytes
+        if since_commit >= commit_every_bytes:
+            stored += ingestor.commit()
+            since_commit = 0
+    packets, bad = decoder.feed(b"", final=True)
+    ingestor.accept(packets, station, bad)
+    return stored + ingestor.commit()

@@ -1,0 +1,105 @@
+"""Anomaly flags: where a residual leaves its band for long enough, or a satellite falls silent.
+
+Bands and persistence come from ``assets/telemetry/sensors.toml`` (``[bands.*]``, ``[silence]``);
+excursions of one satellite and variable less than ``[anomalies] rejoin_s`` apart are one anomaly.
+A step with no measurement neither starts nor ends an excursion: it carries the last verdict,
+so a dropped packet does not split one fault into two flags. Each anomaly gives its satellite,
+variable, first and last step beyond the band, and its size: the largest residual (signed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+COLUMNS = ["satellite", "subcenter", "variable", "start", "end", "duration_s", "size", "units", "band"]
+
+
+def _carry_forward(verdict: np.ndarray) -> np.ndarray:
+    """Fill NaN along the last axis with the last non-NaN value (False before the first)."""
+    known = ~np.isnan(verdict)
+    index = np.where(known, np.arange(verdict.shape[-1]), 0)
+    np.maximum.accumulate(index, axis=-1, out=index)
+    filled = np.take_along_axis(np.where(known, verdict, 0.0), index, axis=-1)
+    return filled > 0.5
+
+
+def runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of True along time in (row, time) ``flags``: row, first and last step of each."""
+    padded = np.pad(flags.astype(np.int8), ((0, 0), (1, 1)))
+    edges = np.diff(padded, axis=1)
+    start_row, start = np.nonzero(edges == 1)
+    _, stop = np.nonzero(edges == -1)
+    return start_row, start, stop - 1
+
+
+def _rejoin(rows: np.ndarray, first: np.ndarray, last: np.ndarray, gap_steps: int) -> list[tuple[int, int, int]]:
+    """Join excursions of one row separated by at most ``gap_steps`` (an array fault pauses in eclipse)."""
+    joined: list[list[int]] = []
+    for row, start, stop in sorted(zip(rows.tolist(), first.tolist(), last.tolist())):
+        if joined and joined[-1][0] == row and start - joined[-1][2] - 1 <= gap_steps:
+            joined[-1][2] = stop
+        else:
+            joined.append([row, start, stop])
+    return [tuple(run) for run in joined]
+
+
+def _band(state: xr.Dataset, name: str, settings: dict) -> np.ndarray:
+    """The band of ``name`` for each satellite (sat, 1)."""
+    if "band_fraction_of_installed" in settings:
+        return (settings["band_fraction_of_installed"] * state["installed_power"].values)[:, None]
+    return np.full((state.sizes["sat"], 1), float(settings["band"]))
+
+
+def _residuals(state: xr.Dataset) -> dict[str, tuple[str, xr.DataArray]]:
+    """Monitored residuals by display name: (band name, (sat, time) residual)."""
+    residuals = {"position": ("position", state["position_residual"])}
+    for name in ("solar_power", "load_power", "battery_soc"):
+        residuals[name] = (name, state[f"{name}_residual"])
+    for node in state["node"].values:
+        residuals[f"temperature:{node}"] = ("temperature", state["temperature_residual"].sel(node=node))
+    return residuals
+
+
+def find_anomalies(state: xr.Dataset, sensors: dict) -> pd.DataFrame:
+    """Every anomaly of an assimilated ``state`` (:func:`~.assimilation.assimilate`), in time order."""
+    times = state["time"].values
+    step_s = float((times[1] - times[0]) / np.timedelta64(1, "s"))
+    names = state["sat"].values
+    subcenters = state["subcenter"].values
+    records = []
+    for variable, (band_name, residual) in _residuals(state).items():
+        settings = sensors["bands"][band_name]
+        band = _band(state, band_name, settings)
+        values = residual.values
+        verdict = np.where(np.isnan(values), np.nan, (np.abs(values) > band).astype(float))
+        rows, first, last = runs(_carry_forward(verdict))
+        long_enough = (last - first + 1) * step_s >= settings["persistence_s"]
+        rejoin_steps = int(sensors["anomalies"]["rejoin_s"] / step_s)
+        for row, start, stop in _rejoin(rows[long_enough], first[long_enough], last[long_enough], rejoin_steps):
+            window = values[row, start:stop + 1]
+            peak = int(np.nanargmax(np.abs(window)))
+            records.append((names[row], subcenters[row], variable, times[start], times[stop],
+                            (stop - start + 1) * step_s, float(window[peak]), residual.attrs.get("units", ""),
+                            float(band[row, 0])))
+    records.extend(_silences(state, sensors["silence"]["after_s"], step_s))
+    table = pd.DataFrame.from_records(records, columns=COLUMNS)
+    return table.sort_values(["start", "satellite", "variable"], ignore_index=True)
+
+
+def _silences(state: xr.Dataset, after_s: float, step_s: float) -> list[tuple]:
+    """Satellites that sent nothing for ``after_s`` while the model says they are alive."""
+    reported = sum(state[f"{kind}_reported"].values.astype(bool) for kind in ("gnss", "power", "thermal", "compute"))
+    heard = np.flatnonzero(reported.any(axis=0))
+    if heard.size == 0:
+        return []
+    silent = (reported == 0) & state["alive"].values.astype(bool)
+    silent[:, :heard[0]] = False   # before the telemetry began
+    silent[:, heard[-1] + 1:] = False  # after it ended
+    times = state["time"].values
+    rows, first, last = runs(silent)
+    long_enough = (last - first + 1) * step_s >= after_s
+    return [(state["sat"].values[row], state["subcenter"].values[row], "telemetry_lost", times[start], times[stop],
+             (stop - start + 1) * step_s, float((stop - start + 1) * step_s), "s", after_s)
+            for row, start, stop in zip(rows[long_enough], first[long_enough], last[long_enough])]

@@ -1,0 +1,155 @@
+"""The twin meets the measurements: measured where measured, modelled elsewhere, and the residuals.
+
+The model is a fault-free twin run over the telemetry's span on the reporting grid, driven by the
+measured compute utilisation (:func:`model_run`): the work the fleet really did sets the loads, so
+power and thermal residuals point at the hardware, not at a scheduler's different choices. Each stored
+packet lands on the grid step nearest its time code (within half a step); a GNSS fix is carried
+to that step exactly enough (second order, gravity only: under a metre for 5 s) and rotated to
+GCRS. For each variable the assimilated dataset holds the state (the measurement where one
+exists, the model elsewhere) and the residual, measured minus predicted (NaN where nothing came).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ..constants import EARTH_MU_KM3_S2
+from .virtual_fleet import EARTH_ROTATION_RAD_S, bus_voltage_v, gcrs_to_itrs
+
+NODES = ("payload", "bus")
+KINDS = ("gnss", "power", "thermal", "compute")
+SCALAR_VARIABLES = {  # assimilated variable: (packet kind, how it is measured)
+    "solar_power": "power", "load_power": "power", "battery_soc": "power",
+    "compute_utilization": "compute", "throttle": "compute",
+}
+
+
+class AssimilationError(ValueError):
+    """The measurements cannot be laid on the model run (no overlap, unknown satellites...)."""
+
+
+def _grid_cells(group: xr.Dataset, times: np.ndarray, sat_count: int):
+    """Rows of ``group`` that fall on the grid: their satellite row, step index and offset (s)."""
+    step_ns = (times[1] - times[0]).astype(np.int64)
+    time_ns = group["time"].values.astype("datetime64[ns]").astype(np.int64)
+    index = np.rint((time_ns - times[0].astype(np.int64)) / step_ns).astype(np.int64)
+    rows = group["spacecraft_id"].values.astype(np.int64) - 1
+    on_grid = (index >= 0) & (index < times.size) & (rows >= 0) & (rows < sat_count)
+    offset_s = (time_ns - times[0].astype(np.int64) - index * step_ns) / 1e9
+    keep = np.flatnonzero(on_grid)
+    return rows[keep], index[keep], offset_s[keep], keep
+
+
+def _scatter(shape, rows, steps, values) -> np.ndarray:
+    grid = np.full(shape, np.nan)
+    grid[rows, steps] = values
+    return grid
+
+
+def gnss_positions_gcrs_m(group: xr.Dataset, times: np.ndarray, sat_count: int) -> np.ndarray:
+    """GNSS fixes (ITRS) as GCRS positions at the grid steps (sat, time, 3), NaN where none."""
+    rows, steps, offset_s, keep = _grid_cells(group, times, sat_count)
+    position = np.stack([group[f"position_{a}_m"].values[keep] for a in "xyz"], axis=-1)
+    velocity = np.stack([group[f"velocity_{a}_m_s"].values[keep] for a in "xyz"], axis=-1)
+    fix_times = times[steps] + (offset_s * 1e9).astype("timedelta64[ns]")
+    unique_times, which = np.unique(fix_times, return_inverse=True)
+    to_gcrs = gcrs_to_itrs(unique_times).swapaxes(-1, -2)[which]            # (fix, 3, 3)
+    omega = np.array([0.0, 0.0, EARTH_ROTATION_RAD_S])
+    position_gcrs = np.einsum("fij,fj->fi", to_gcrs, position)
+    velocity_gcrs = np.einsum("fij,fj->fi", to_gcrs, velocity + np.cross(omega, position))
+    radius = np.linalg.norm(position_gcrs, axis=-1, keepdims=True)
+    gravity = -EARTH_MU_KM3_S2 * 1e9 * position_gcrs / radius**3
+    dt = -offset_s[:, None]  # from the fix back (or on) to its grid step
+    at_step = position_gcrs + velocity_gcrs * dt + 0.5 * gravity * dt**2
+    grid = np.full((sat_count, times.size, 3), np.nan)
+    grid[rows, steps] = at_step
+    return grid
+
+
+def measured_on_grid(groups: dict[str, xr.Dataset], model: xr.Dataset, sensors: dict) -> dict[str, np.ndarray]:
+    """Every measured variable of the twin on the model's (sat, time) grid, NaN where nothing came."""
+    times = model["time"].values.astype("datetime64[ns]")
+    sat_count = model.sizes["sat"]
+    shape = (sat_count, times.size)
+    measured = {f"{kind}_reported": np.zeros(shape, bool) for kind in KINDS}
+    cells = {}
+    for kind in KINDS:
+        rows, steps, _, keep = _grid_cells(groups[kind], times, sat_count)
+        cells[kind] = (rows, steps, keep)
+        measured[f"{kind}_reported"][rows, steps] = True
+
+    def grid(kind: str, values: np.ndarray) -> np.ndarray:
+        rows, steps, keep = cells[kind]
+        return _scatter(shape, rows, steps, values[keep])
+
+    power = groups["power"]
+    bus_v = bus_voltage_v(model["installed_power"].values, sensors)
+    row_of_packet = np.clip(power["spacecraft_id"].values.astype(np.int64) - 1, 0, sat_count - 1)
+    measured["solar_power"] = grid("power", power["array_voltage_v"].values * power["array_current_a"].values)
+    measured["load_power"] = grid("power", bus_v[row_of_packet] * power["load_current_a"].values)
+    measured["battery_soc"] = grid("power", power["battery_soc"].values)
+    measured["temperature"] = np.stack([grid("thermal", groups["thermal"][f"{node}_temperature_k"].values)
+                                        for node in NODES], axis=-1)
+    for name in ("compute_utilization", "throttle"):
+        measured[name] = grid("compute", groups["compute"][name].values)
+    measured["position"] = gnss_positions_gcrs_m(groups["gnss"], times, sat_count)
+    return measured
+
+
+def measurement_span(groups: dict[str, xr.Dataset]) -> tuple[np.datetime64, np.datetime64]:
+    """First and last packet time over all groups."""
+    times = [group["time"].values for group in groups.values() if group.sizes["record"]]
+    if not times:
+        raise AssimilationError("measurements: the store holds no packet yet")
+    return min(t.min() for t in times), max(t.max() for t in times)
+
+
+def model_run(scenario, groups: dict[str, xr.Dataset], sensors: dict, progress=None) -> xr.Dataset:
+    """The fault-free twin over the measurements' span, one reporting interval per step, compute
+    driven by the measured utilisation (the first step is one interval before the first packet)."""
+    from astropy.time import Time
+
+    from ..constellation import design_fleet
+    from ..simulation import run_scenario
+    from ..timegrid import time_grid
+
+    interval_s = float(sensors["reporting"]["interval_s"])
+    first, last = measurement_span(groups)
+    start = first - np.timedelta64(int(interval_s * 1e9), "ns")
+    duration_s = float((last - start) / np.timedelta64(1, "s"))
+    times = start + (time_grid(None, duration_s, interval_s) * 1e9).astype("timedelta64[ns]")
+    sat_count = len(design_fleet(scenario))
+    rows, steps, _, keep = _grid_cells(groups["compute"], times, sat_count)
+    workload = _scatter((sat_count, times.size), rows, steps, groups["compute"]["compute_utilization"].values[keep])
+    return run_scenario(scenario, start=Time(start, scale="utc"), duration_s=duration_s, step_s=interval_s,
+                        workload=workload, progress=progress)
+
+
+def assimilate(model: xr.Dataset, groups: dict[str, xr.Dataset], sensors: dict) -> xr.Dataset:
+    """The twin's state from ``model`` (a fault-free run on the reporting grid) and stored measurements."""
+    if model.sizes["time"] < 2:
+        raise AssimilationError("model: the run needs at least two time steps")
+    measured = measured_on_grid(groups, model, sensors)
+    if not any(measured[f"{kind}_reported"].any() for kind in KINDS):
+        raise AssimilationError(
+            f"measurements: none falls within the run {model['time'].values[0]} to {model['time'].values[-1]} "
+            f"for its {model.sizes['sat']} satellites")
+    state = model.copy()
+    for kind in KINDS:
+        state[f"{kind}_reported"] = (("sat", "time"), measured[f"{kind}_reported"].astype(np.int8),
+                                     {"long_name": f"a {kind} packet arrived for this step", "units": "1"})
+    for name in (*SCALAR_VARIABLES, "temperature", "position"):
+        predicted = model[name].values.astype(np.float64)
+        observed = measured[name]
+        state[name] = (model[name].dims, np.where(np.isnan(observed), predicted, observed), model[name].attrs)
+        attrs = {"units": model[name].attrs.get("units", "1"),
+                 "long_name": f"{model[name].attrs.get('long_name', name)}: measured minus predicted"}
+        if name == "position":
+            residual = np.linalg.norm(observed - predicted, axis=-1)
+            state["position_residual"] = (("sat", "time"), residual,
+                                          {**attrs, "long_name": "distance of the GNSS fix from the predicted position"})
+        else:
+            state[f"{name}_residual"] = (model[name].dims, observed - predicted, attrs)
+    state.attrs["assimilated"] = "measurements where they exist, the fault-free model elsewhere"
+    return state
