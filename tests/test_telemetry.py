@@ -1,0 +1,306 @@
+"""Telemetry: packets checked against space_packet_parser and astropy, bad input, the store, the real server."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import numpy as np
+import pytest
+import space_packet_parser
+from astropy.time import Time
+
+from twin.telemetry import framing, ingest, packets, store
+from twin.telemetry.client import SenderError, TelemetrySender
+from twin.telemetry.timecode import cuc_to_datetime64, datetime64_to_cuc
+
+RNG = np.random.default_rng(5)
+START = np.datetime64("2026-06-01T00:00:00", "ns")
+
+
+def make_packets(count: int, satellites: int = 20, start=START) -> list[bytes]:
+    """Valid packets of every APID, satellites reporting every 10 s, in time order."""
+    layouts = packets.load_layouts()
+    steps = count // (satellites * len(layouts)) + 1
+    sat = np.tile(np.arange(1, satellites + 1), steps)
+    step = np.repeat(np.arange(steps), satellites)
+    times = start + step * np.timedelta64(10, "s")
+    rows = []
+    for layout in layouts.values():
+        values = {}
+        for field in layout.measurement_fields:
+            low, high = field.valid_range or (0, 1000)
+            values[field.name] = RNG.uniform(max(low, -1e6), min(high, 1e6), sat.size)
+        rows.append(packets.encode(layout, sat, step, times, values))
+    interleaved = [row[i].tobytes() for i in range(sat.size) for row in rows]
+    return interleaved[:count]
+
+
+def ingest_bytes(tmp_path, data: bytes, clock="stream", **options):
+    measurements = store.MeasurementStore(tmp_path / "store.zarr")
+    ingestor = ingest.Ingestor(measurements, clock=clock, **options)
+    ingest.ingest_stream(ingestor, data, "test", chunk_bytes=4096)
+    return store.read_state(tmp_path / "store.zarr")
+
+
+def test_packets_decode_as_space_packet_parser_does():
+    """Our batch decoder against space_packet_parser's (the XTCE reference implementation), every field."""
+    definition = space_packet_parser.load_xtce(packets.DEFINITION_PATH)
+    sample = make_packets(400)
+    for apid, layout in packets.load_layouts().items():
+        raw = b"".join(p for p in sample if ((p[0] & 0x07) << 8 | p[1]) == apid)
+        decoded = packets.decode(layout, raw)
+        for index in range(len(raw) // layout.length):
+            reference = definition.parse_bytes(raw[index * layout.length:(index + 1) * layout.length])
+            assert reference["apid"] == apid
+            assert reference["spacecraft_id"] == decoded.spacecraft_id[index]
+            assert reference["sequence_count"] == decoded.sequence_count[index]
+            for field in layout.measurement_fields:
+                assert decoded.values[field.name][index] == pytest.approx(float(reference[field.name]), abs=1e-9)
+
+
+def test_time_code_matches_astropy_tai():
+    """CUC seconds since 1958-01-01 TAI (CCSDS 301.0-B-4) equal astropy's TAI interval, leap seconds included."""
+    times = np.array(["1999-01-01T00:00:00", "2016-12-31T23:59:59.25", "2017-01-01T00:00:00", "2026-06-01T12:34:56.789",
+                      "2035-01-01T00:00:00"], "datetime64[ns]")
+    coarse, fine = datetime64_to_cuc(times)
+    expected = (Time(times, scale="utc").tai - Time("1958-01-01T00:00:00", scale="tai")).sec
+    np.testing.assert_allclose(coarse + fine / 65536.0, expected, atol=1 / 65536)
+    assert np.all(np.abs(cuc_to_datetime64(coarse, fine) - times) <= np.timedelta64(8, "us"))  # half the 15 us resolution
+
+
+def damage(packets_in: list[bytes], fraction: float, rng) -> tuple[bytes, int, Counter]:
+    """A stream where ``fraction`` of packets each are corrupted, truncated, duplicated and moved later."""
+    out, expected, done = [], 0, Counter()
+    pending: list[tuple[int, bytes]] = []
+    for index, packet in enumerate(packets_in):
+        roll = rng.random()
+        if roll < fraction:
+            broken = bytearray(packet)
+            broken[rng.integers(6, len(packet))] ^= 0x5A  # one flipped octet: the CRC fails
+            out.append(bytes(broken))
+            done["corrupted"] += 1
+        elif roll < 2 * fraction:
+            out.append(packet[: rng.integers(1, len(packet))])
+            done["truncated"] += 1
+        elif roll < 3 * fraction:
+            out += [packet, packet]
+            expected += 1
+            done["duplicated"] += 1
+        elif roll < 4 * fraction:
+            pending.append((index + int(rng.integers(100, 400)), packet))  # behind its own next report
+            expected += 1
+            done["reordered"] += 1
+        else:
+            out.append(packet)
+            expected += 1
+        for due in [p for p in pending if p[0] <= index]:
+            out.append(due[1])
+            pending.remove(due)
+    out += [packet for _, packet in pending]
+    return b"".join(out), expected, done
+
+
+def test_damaged_stream_loses_no_valid_packet(tmp_path):
+    """1 % each of corrupted, truncated, duplicated and reordered packets: every valid packet is stored once."""
+    stream, expected, done = damage(make_packets(20_000), 0.01, np.random.default_rng(11))
+    assert min(done.values()) > 100
+    state = ingest_bytes(tmp_path, stream)
+    assert sum(state["rows"].values()) == expected
+    counts = state["counts"]
+    assert counts["duplicate"] == done["duplicated"]
+    damaged = done["corrupted"] + done["truncated"]
+    assert 0.9 * damaged <= counts["corrupt"] + counts["truncated"] <= damaged  # neighbours merge into one span
+    assert counts["truncated"] >= 0.8 * done["truncated"]
+    assert counts["out_of_order"] >= 0.9 * done["reordered"]
+
+
+def test_each_kind_of_bad_input_is_counted_and_the_good_packets_kept(tmp_path):
+    good = make_packets(400)
+    layouts = packets.layouts_by_name()
+    thermal = layouts["thermal"]
+
+    def thermal_packet(spacecraft, when, kelvin):
+        return packets.encode(thermal, np.array([spacecraft]), np.array([0]), np.array([when]),
+                              {"payload_temperature_k": np.array([kelvin]), "bus_temperature_k": np.array([300.0])})[0].tobytes()
+
+    unknown = bytearray(thermal_packet(3, START, 300.0))
+    unknown[0:2] = (0x0800 | 0x1FF).to_bytes(2, "big")  # APID 0x1FF: well formed, but not ours
+    unknown[-2:] = packets.crc16(np.frombuffer(bytes(unknown[:-2]), np.uint8)[None, :]).astype(">u2").tobytes()
+    bad = [bytes(unknown), thermal_packet(0, START, 300.0), thermal_packet(4, START + np.timedelta64(30, "D"), 300.0),
+           thermal_packet(5, START + np.timedelta64(15, "s"), 600.0), os.urandom(57)]
+    stream = b"".join(good[:200]) + b"".join(bad) + b"".join(good[200:])
+    state = ingest_bytes(tmp_path, stream)
+    counts = state["counts"]
+    assert counts["unknown_apid"] == 1
+    assert counts["unknown_spacecraft"] == 1
+    assert counts["future"] == 1
+    assert counts["out_of_range"] == 1            # 600 K is outside 150-450 K: stored as NaN
+    assert counts["corrupt"] >= 1                 # the random octets
+    assert sum(state["rows"].values()) == 400 + 1  # every good packet, and the one with a bad value
+    groups = store.open_measurements(tmp_path / "store.zarr")
+    thermal_rows = groups["thermal"].load()
+    hot = thermal_rows.where(thermal_rows["spacecraft_id"] == 5, drop=True)
+    assert np.isnan(hot["payload_temperature_k"].values).any()
+
+
+def test_store_recovers_rows_written_but_never_committed(tmp_path):
+    """A writer killed between writing rows and committing: the store reopens at the last commit."""
+    path = tmp_path / "store.zarr"
+    state = ingest_bytes(tmp_path, b"".join(make_packets(800)))
+    measurements = store.MeasurementStore(path)
+    measurements.root["power"]["time"].resize((state["rows"]["power"] + 77,))  # an uncommitted tail
+    reopened = store.MeasurementStore(path)
+    assert reopened.root["power"]["time"].shape[0] == state["rows"]["power"]
+    groups = store.open_measurements(path)
+    assert groups["power"].sizes["record"] == state["rows"]["power"]
+    assert str(groups["power"]["time"].dtype) == "datetime64[ns]"
+
+
+def test_store_refuses_a_directory_that_is_not_one(tmp_path):
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "file.txt").write_text("x")
+    with pytest.raises(store.StoreError, match="not a measurement store"):
+        store.MeasurementStore(tmp_path / "other")
+
+
+def test_framing_waits_for_the_rest_of_a_packet():
+    layouts = packets.load_layouts()
+    lengths = {apid: layout.length for apid, layout in layouts.items()}
+    data = b"".join(make_packets(3))
+    partial = framing.frame(data[:-5], lengths)
+    assert partial.packets == 2 and not partial.bad
+    assert framing.frame(data[:-5], lengths, final=True).bad == Counter({"truncated": 1})
+
+
+# --- the real server, in its own process ---------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(store_path, port: int, token: str = "s3cret") -> subprocess.Popen:
+    env = {**os.environ, "TWIN_TELEMETRY_TOKEN": token}
+    process = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(store_path),
+                                "--port", str(port), "--clock", "stream"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    assert line.startswith("listening on"), process.stderr.read()
+    return process
+
+
+def test_wrong_token_is_refused_by_the_real_server(tmp_path):
+    port = free_port()
+    server = start_server(tmp_path / "store.zarr", port)
+    try:
+        with pytest.raises(SenderError, match="wrong token"):
+            TelemetrySender("127.0.0.1", port, "guess", "intruder", timeout_s=5)
+        with TelemetrySender("127.0.0.1", port, "s3cret", "kashi") as sender:
+            sender.send(b"".join(make_packets(40)))
+            assert sender.flush() > 0
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert sum(store.read_state(tmp_path / "store.zarr")["rows"].values()) == 40
+
+
+def test_sigkill_loses_no_acknowledged_measurement(tmp_path):
+    """Kill -9 the server mid-stream, restart it: what was acknowledged is there, and nothing is lost."""
+    path = tmp_path / "store.zarr"
+    port = free_port()
+    stream_packets = make_packets(60_000, satellites=100)
+    ends = np.cumsum([len(p) for p in stream_packets])
+    stream = b"".join(stream_packets)
+    server = start_server(path, port)
+    sender = TelemetrySender("127.0.0.1", port, "s3cret", "kashi", timeout_s=60)
+    try:
+        half = len(stream) // 2
+        for first in range(0, half, 8192):
+            sender.send(stream[first:min(first + 8192, half)])
+        deadline = time.monotonic() + 30
+        while sender.acknowledged_total < len(stream) // 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        acknowledged = sender.acknowledged_total
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+        acknowledged_packets = int(np.searchsorted(ends, acknowledged, side="right"))
+        assert acknowledged_packets > 10_000
+        stored_after_crash = sum(store.read_state(path)["rows"].values())
+        assert stored_after_crash >= acknowledged_packets   # nothing acknowledged was lost
+
+        server = start_server(path, port)
+        for first in range(half, len(stream), 8192):
+            sender.send(stream[first:first + 8192])           # reconnects and resends what was not acknowledged
+        assert sender.flush() == len(stream)
+        assert sender.reconnections >= 1
+    finally:
+        sender.close()
+        server.terminate()
+        server.wait(10)
+    state = store.read_state(path)
+    assert sum(state["rows"].values()) == len(stream_packets)  # every packet once: the resent copies were duplicates
+    assert state["counts"].get("corrupt", 0) == 0
+
+
+# --- the virtual fleet meets the twin ------------------------------------------------------------
+
+FAULTS = ["array_degraded:CC1-001-03:3h:0.4", "radiator_stuck:CC1-003-05:2h:0.7", "manoeuvre:CC1-002-01:5h:200",
+          "sensor_bias:CC1-002-06:4h:400", "satellite_lost:CC1-001-07:8h"]
+EXPECTED = {"CC1-001-03": "solar_power", "CC1-003-05": "temperature", "CC1-002-01": "position",
+            "CC1-002-06": "position", "CC1-001-07": "telemetry_lost"}
+
+
+def assess_recording(tmp_path, scenario, hours: float, faults: list[str]):
+    from twin.telemetry import assimilation, virtual_fleet
+    from twin.telemetry.anomalies import find_anomalies
+
+    sensors = virtual_fleet.load_sensors()
+    injected = [virtual_fleet.InjectedFault.parse(text) for text in faults]
+    truth = virtual_fleet.simulate_truth(scenario, scenario.epoch, hours * 3600, sensors, injected)
+    recording = virtual_fleet.record(truth, sensors, injected, seed=3)
+    path = recording.write(tmp_path / "fleet.tm")
+    state = ingest_bytes(tmp_path, path.read_bytes())  # the replay path: the same code as the server's
+    assert sum(state["rows"].values()) == recording.manifest["valid_packets"]
+    groups = {name: group.load() for name, group in store.open_measurements(tmp_path / "store.zarr").items()}
+    model = assimilation.model_run(scenario, groups, sensors)
+    assessed = assimilation.assimilate(model, groups, sensors)
+    return find_anomalies(assessed, sensors), assessed, json.loads((tmp_path / "fleet.tm.json").read_text())
+
+
+def test_every_injected_fault_is_flagged_on_its_satellite_and_nothing_else(tmp_path, phase1):
+    anomalies, _, manifest = assess_recording(tmp_path, phase1, 12, FAULTS)
+    assert {f["target"] for f in manifest["faults"]} == set(EXPECTED)
+    assert set(anomalies["satellite"]) == set(EXPECTED)  # no healthy satellite flagged
+    starts = {f["target"]: START + np.timedelta64(int(f["start_s"]), "s") for f in manifest["faults"]}
+    for satellite, variable in EXPECTED.items():
+        flagged = anomalies[(anomalies["satellite"] == satellite) & anomalies["variable"].str.startswith(variable)]
+        assert len(flagged), f"{satellite}: {variable} not flagged"
+        delay = flagged["start"].min() - starts[satellite]
+        assert np.timedelta64(0, "s") <= delay <= np.timedelta64(2, "h"), (satellite, delay)  # after it, within 2 h
+        assert (anomalies[anomalies["satellite"] == satellite]["start"] >= starts[satellite]).all()
+    manoeuvre = anomalies[(anomalies["satellite"] == "CC1-002-01") & (anomalies["variable"] == "position")]
+    assert manoeuvre["size"].max() > 1000  # 200 m of semi-major axis drifts kilometres along track in 7 h
+
+
+def test_a_fault_free_day_raises_no_alarm(tmp_path, phase1):
+    anomalies, assessed, _ = assess_recording(tmp_path, phase1, 24, [])
+    assert anomalies.empty, anomalies.to_string()
+    residual = assessed["position_residual"].values
+    assert np.nanmedian(residual) < 15.0  # 5 m per axis: the 3-D error's median is about 7.7 m
+    assert np.isfinite(residual).mean() > 0.97  # 1 % dropouts; the first step has no report
+
+
+def test_cli_refuses_a_missing_token_and_a_bad_fault(tmp_path, capsys):
+    from twin.cli import main
+
+    os.environ.pop("TWIN_TELEMETRY_TOKEN", None)
+    assert main(["telemetry", "serve", "--store", str(tmp_path / "s.zarr")]) == 2
+    assert "token" in capsys.readouterr().err
+    assert main(["telemetry", "generate", "phase1", "--fault", "melted:CC1-001-01:1h", "--out", str(tmp_path / "x")]) == 2
+    assert "fault.kind: 'melted'" in capsys.readouterr().err
