@@ -304,3 +304,22 @@ def test_cli_refuses_a_missing_token_and_a_bad_fault(tmp_path, capsys):
     assert "token" in capsys.readouterr().err
     assert main(["telemetry", "generate", "phase1", "--fault", "melted:CC1-001-01:1h", "--out", str(tmp_path / "x")]) == 2
     assert "fault.kind: 'melted'" in capsys.readouterr().err
+
+
+def test_live_assessment_of_a_trailing_window_and_acknowledgements(tmp_path, phase1):
+    """The last hour alone, started from the measured state, still flags the fault and nothing else;
+    an acknowledgement is kept for every later session and names the operator."""
+    from twin.telemetry.live import LiveAssessment
+
+    assess_recording(tmp_path, phase1, 4, ["radiator_stuck:CC1-003-05:1h:0.7"])
+    live = LiveAssessment(tmp_path / "store.zarr", phase1, window_s=3600)
+    view = live.refresh()
+    assert view.state.sizes["time"] == 361  # an hour at 10 s
+    assert set(view.anomalies["satellite"]) == {"CC1-003-05"}
+    key = view.anomalies["key"].iloc[0]
+    assert (view.anomalies["acknowledged_by"] == "").all()
+    live.acknowledge(key, "operator-1")
+    again = LiveAssessment(tmp_path / "store.zarr", phase1, window_s=3600).refresh()
+    assert again.anomalies.set_index("key").loc[key, "acknowledged_by"] == "operator-1"
+    with pytest.raises(ValueError, match="key: 'CC1-003-05' is not an anomaly key"):
+        live.acknowledge("CC1-003-05", "operator-1")

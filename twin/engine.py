@@ -94,7 +94,8 @@ def _sum_by_cluster(values: np.ndarray, starts: np.ndarray, cluster_of_run: np.n
 
 
 def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, ...] | list[Fault] = (),
-                   progress: Callable[[int], None] | None = None, workload: np.ndarray | None = None) -> xr.Dataset:
+                   progress: Callable[[int], None] | None = None, workload: np.ndarray | None = None,
+                   initial_state: dict[str, np.ndarray] | None = None) -> xr.Dataset:
     """Add power, thermal and compute variables to an orbit dataset of ``scenario``'s fleet (in place).
 
     ``orbits`` must hold the orbit layer in memory; its ``represents`` coordinate (default 1)
@@ -107,7 +108,9 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
 
     ``workload`` (sat, time), optional: the fraction of installed compute measured busy (telemetry);
     where it is given, it replaces the scheduler's placement, so power and thermal follow the
-    work the fleet really did (NaN: the scheduler decides).
+    work the fleet really did (NaN: the scheduler decides). ``initial_state``, optional: the state
+    at the first step as measured, ``battery_soc`` (sat,) and ``temperature`` (sat, 2: payload, bus)
+    in K; NaN entries keep the defaults (a full battery, temperatures settled at the offered load).
     """
     names, subcenters = orbits["sat"].values, orbits["subcenter"].values
     bus_names = orbits["bus"].values
@@ -185,6 +188,8 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     start_heat = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * offered)
     payload_k, bus_k = equilibrium_temperatures(thermal, start_heat, power.bus_power_w + power.comms_power_w,
                                                 environment[:, 0], radiator_now[:, 0])  # start settled at the offered load
+    if initial_state is not None:
+        energy, payload_k, bus_k = _measured_start(initial_state, energy, payload_k, bus_k, power.battery_capacity_j)
     out["battery_energy"][:, 0] = energy
     temperature[:, 0, 0], temperature[:, 0, 1] = payload_k, bus_k
     alive_out[:, 0] = alive_now[:, 0]
@@ -267,6 +272,16 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     for key in ("completed_jobs", "missed_jobs", "queued_jobs", "served_cu_s", "lost_cu_s", "wasted_cu_s"):
         dataset.attrs[f"compute_{key}"] = float(totals[key])
     return dataset
+
+
+def _measured_start(initial_state: dict, energy_j, payload_k, bus_k, capacity_j):
+    """Battery energy and node temperatures at the first step, measured where given (NaN: default)."""
+    soc = np.asarray(initial_state.get("battery_soc", np.full(energy_j.shape, np.nan)), float)
+    temperature = np.asarray(initial_state.get("temperature", np.full(energy_j.shape + (2,), np.nan)), float)
+    energy_j = np.where(np.isnan(soc), energy_j, np.clip(soc, 0.0, 1.0) * capacity_j)
+    payload_k = np.where(np.isnan(temperature[:, 0]), payload_k, temperature[:, 0])
+    bus_k = np.where(np.isnan(temperature[:, 1]), bus_k, temperature[:, 1])
+    return energy_j, payload_k, bus_k
 
 
 def block_row(block: dict[str, np.ndarray], row: int) -> dict[str, np.ndarray]:

@@ -61,7 +61,7 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
 def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
                  step_s: float | None = None, progress: Callable[[int], None] | None = None,
                  subsystems: bool = True, representatives: bool = False, faults=(), network: bool = False,
-                 workload=None) -> xr.Dataset:
+                 workload=None, initial_state=None) -> xr.Dataset:
     """Design the fleet of ``scenario`` and run the twin from ``start`` (default: its epoch) for ``duration_s``.
 
     ``subsystems`` adds power, thermal and compute (:mod:`twin.engine`) to the orbit layer.
@@ -71,7 +71,8 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
     fleet figures are weighted accordingly. ``faults`` adds :class:`twin.scenario.Fault` s to the
     scenario's own. ``network`` adds links, ground contacts, routing and data flows
     (:func:`twin.network.add_network`; it costs memory on big fleets, so it is asked for).
-    ``workload`` (sat, time) drives compute with measured utilisation (:func:`twin.engine.run_subsystems`).
+    ``workload`` (sat, time) drives compute with measured utilisation and ``initial_state`` starts
+    the battery and temperatures where they were measured (:func:`twin.engine.run_subsystems`).
     """
     start = scenario.epoch if start is None else start
     duration_s = scenario.duration_s if duration_s is None else duration_s
@@ -103,7 +104,7 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
 
     if progress:
         progress(1)
-    dataset = run_subsystems(dataset, scenario, faults, progress, workload)
+    dataset = run_subsystems(dataset, scenario, faults, progress, workload, initial_state)
     if network:
         from .network import Outage, add_network
 

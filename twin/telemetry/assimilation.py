@@ -1,8 +1,10 @@
 """The twin meets the measurements: measured where measured, modelled elsewhere, and the residuals.
 
-The model is a fault-free twin run over the telemetry's span on the reporting grid, driven by the
-measured compute utilisation (:func:`model_run`): the work the fleet really did sets the loads, so
-power and thermal residuals point at the hardware, not at a scheduler's different choices. Each stored
+The model is a fault-free twin run over the telemetry's span (or a trailing window of it,
+:func:`since`) on the reporting grid, started from the measured battery and temperatures and driven
+by the measured compute utilisation (:func:`model_run`): the work the fleet really did sets the
+loads, so power and thermal residuals point at the hardware, not at a scheduler's different
+choices. Each stored
 packet lands on the grid step nearest its time code (within half a step); a GNSS fix is carried
 to that step exactly enough (second order, gravity only: under a metre for 5 s) and rotated to
 GCRS. For each variable the assimilated dataset holds the state (the measurement where one
@@ -105,9 +107,28 @@ def measurement_span(groups: dict[str, xr.Dataset]) -> tuple[np.datetime64, np.d
     return min(t.min() for t in times), max(t.max() for t in times)
 
 
+def since(groups: dict[str, xr.Dataset], start: np.datetime64) -> dict[str, xr.Dataset]:
+    """The rows of every group stamped at or after ``start``."""
+    return {name: group.isel(record=np.flatnonzero(group["time"].values >= start)) for name, group in groups.items()}
+
+
+def initial_state(groups: dict[str, xr.Dataset], times: np.ndarray, sat_count: int) -> dict[str, np.ndarray]:
+    """Battery state of charge (sat,) and node temperatures (sat, 2) measured at the first grid step (NaN: none)."""
+    def at_first_step(kind: str, column: str) -> np.ndarray:
+        rows, steps, _, keep = _grid_cells(groups[kind], times, sat_count)
+        values = np.full(sat_count, np.nan)
+        first = steps == 0
+        values[rows[first]] = groups[kind][column].values[keep][first]
+        return values
+
+    return {"battery_soc": at_first_step("power", "battery_soc"),
+            "temperature": np.stack([at_first_step("thermal", f"{node}_temperature_k") for node in NODES], axis=-1)}
+
+
 def model_run(scenario, groups: dict[str, xr.Dataset], sensors: dict, progress=None) -> xr.Dataset:
-    """The fault-free twin over the measurements' span, one reporting interval per step, compute
-    driven by the measured utilisation (the first step is one interval before the first packet)."""
+    """The fault-free twin over the measurements' span, one reporting interval per step, started from
+    the battery and temperatures measured at the first packet's time and driven by the measured
+    compute utilisation."""
     from astropy.time import Time
 
     from ..constellation import design_fleet
@@ -115,15 +136,17 @@ def model_run(scenario, groups: dict[str, xr.Dataset], sensors: dict, progress=N
     from ..timegrid import time_grid
 
     interval_s = float(sensors["reporting"]["interval_s"])
-    first, last = measurement_span(groups)
-    start = first - np.timedelta64(int(interval_s * 1e9), "ns")
+    start, last = measurement_span(groups)
     duration_s = float((last - start) / np.timedelta64(1, "s"))
+    if duration_s < interval_s:
+        raise AssimilationError(f"measurements: {duration_s:g} s of telemetry; the twin needs at least one "
+                                f"reporting interval ({interval_s:g} s)")
     times = start + (time_grid(None, duration_s, interval_s) * 1e9).astype("timedelta64[ns]")
     sat_count = len(design_fleet(scenario))
     rows, steps, _, keep = _grid_cells(groups["compute"], times, sat_count)
     workload = _scatter((sat_count, times.size), rows, steps, groups["compute"]["compute_utilization"].values[keep])
     return run_scenario(scenario, start=Time(start, scale="utc"), duration_s=duration_s, step_s=interval_s,
-                        workload=workload, progress=progress)
+                        workload=workload, initial_state=initial_state(groups, times, sat_count), progress=progress)
 
 
 def assimilate(model: xr.Dataset, groups: dict[str, xr.Dataset], sensors: dict) -> xr.Dataset:

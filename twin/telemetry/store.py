@@ -165,13 +165,36 @@ def read_state(path: str | Path) -> dict:
     return json.loads(commit.read_text())
 
 
-def open_measurements(path: str | Path) -> dict[str, xr.Dataset]:
-    """Every group of the store as a dataset over ``record``, committed rows only."""
+def open_measurements(path: str | Path, since: np.datetime64 | None = None,
+                      reorder_margin_s: float = 3600.0) -> dict[str, xr.Dataset]:
+    """Every group of the store as a dataset over ``record``, committed rows only (lazy, dask-backed).
+
+    ``since``: only rows stamped at or after it, found without reading the whole store (rows are
+    in arrival order; a packet arriving up to ``reorder_margin_s`` late is still found).
+    """
     state = read_state(path)
     groups = {}
     for name, rows in state["rows"].items():
         dataset = xr.open_zarr(str(path), group=name, consolidated=False, zarr_format=2, mask_and_scale=False)
-        dataset = dataset.isel({DIMENSION: slice(0, rows)})
+        first = 0
+        if since is not None and rows:
+            first = _first_row_at_or_after(dataset["time"].variable, rows, np.datetime64(since, "ns")
+                                           - np.timedelta64(int(reorder_margin_s * 1e9), "ns"))
+        dataset = dataset.isel({DIMENSION: slice(first, rows)})
+        if since is not None:
+            dataset = dataset.isel({DIMENSION: np.flatnonzero(dataset["time"].values >= np.datetime64(since, "ns"))})
         dataset.attrs["stations"] = state["stations"]
         groups[name] = dataset
     return groups
+
+
+def _first_row_at_or_after(times: xr.Variable, rows: int, moment: np.datetime64) -> int:
+    """Bisect the (nearly time-ordered) rows for the first stamped at or after ``moment``."""
+    low, high = 0, rows
+    while low < high:
+        middle = (low + high) // 2
+        if times[middle].values < moment:
+            low = middle + 1
+        else:
+            high = middle
+    return low
