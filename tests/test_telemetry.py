@@ -47,6 +47,13 @@ def ingest_bytes(tmp_path, data: bytes, clock="stream", **options):
     return store.read_state(tmp_path / "store.zarr")
 
 
+def test_the_definitions_are_valid_xtce_1_2():
+    """Checked against the OMG XTCE 1.2 schema that space_packet_parser ships (no download)."""
+    result = space_packet_parser.validate_xtce(packets.DEFINITION_PATH, allow_schema_download=False,
+                                               raise_on_error=False, print_results=False)
+    assert result.valid, str(result)
+
+
 def test_packets_decode_as_space_packet_parser_does():
     """Our batch decoder against space_packet_parser's (the XTCE reference implementation), every field."""
     definition = space_packet_parser.load_xtce(packets.DEFINITION_PATH)

@@ -23,7 +23,7 @@ from ..scenario import ASSETS_DIR
 from .timecode import cuc_to_datetime64, datetime64_to_cuc
 
 DEFINITION_PATH = ASSETS_DIR / "telemetry" / "fleet-tm.xml"
-XTCE_NAMESPACE = "{http://www.omg.org/space/xtce}"
+XTCE_NAMESPACE = "{http://www.omg.org/spec/XTCE/20180204}"
 PRIMARY_HEADER_BYTES = 6
 HEADER_FIELDS = ("version", "type", "secondary_header_flag", "apid", "sequence_flags", "sequence_count",
                  "packet_length", "time_coarse_s", "time_fine", "spacecraft_id")
