@@ -1,4 +1,4 @@
-"""``twin telemetry generate|serve|replay|status|assess``: the fleet's telemetry, from packets to anomalies.
+"""``twin telemetry generate|serve|replay|status|assess|watch``: the fleet's telemetry, from packets to anomalies.
 
 The token that stations present comes from ``--token-file`` or the ``TWIN_TELEMETRY_TOKEN``
 environment variable, never from the command line (where ``ps`` would show it).
@@ -8,8 +8,10 @@ Registered by :func:`register` on the ``twin`` command's subparsers.
 from __future__ import annotations
 
 import os
-import sys
+import time
 from pathlib import Path
+
+import numpy as np
 
 from .cli import UserError
 
@@ -55,7 +57,7 @@ def cmd_generate(args) -> int:
     scenario = _scenario(args.scenario)
     try:
         duration_s = parse_duration_s(args.duration, "--duration")
-        start = parse_time(args.start, "--start") if args.start else scenario.epoch
+        start = _start(args.start, scenario)
         faults = [virtual_fleet.InjectedFault.parse(text) for text in args.fault]
         sensors = virtual_fleet.load_sensors()
         truth = virtual_fleet.simulate_truth(scenario, start, duration_s, sensors, faults)
@@ -73,6 +75,47 @@ def cmd_generate(args) -> int:
     except SenderError as error:
         raise UserError(str(error)) from None
     print(f"sent {packets} packets ({acknowledged} octets acknowledged) to {args.to} as {args.station}")
+    return 0
+
+
+def _start(text: str | None, scenario):
+    """The scenario epoch, ``now`` (this minute, for live demos with a wall-clock server) or an ISO time."""
+    from astropy.time import Time
+
+    from .timegrid import parse_time
+
+    if text is None:
+        return scenario.epoch
+    if text == "now":
+        return Time(np.datetime64("now", "m"), scale="utc")
+    return parse_time(text, "--start")
+
+
+def cmd_watch(args) -> int:
+    from .telemetry.live import LiveAssessment
+    from .telemetry.store import StoreError
+    from .timegrid import parse_duration_s
+
+    scenario = _scenario(args.scenario)
+    try:
+        live = LiveAssessment(args.store, scenario, parse_duration_s(args.window, "--window"))
+        interval_s = parse_duration_s(args.every, "--every")
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    active: set[str] = set()  # anomalies shown and still going on
+    for _ in range(args.count) if args.count else iter(int, 1):
+        try:
+            view = live.refresh()
+        except StoreError as error:
+            raise UserError(str(error)) from None
+        for _, row in view.anomalies.iterrows():
+            if row["key"] in active:
+                continue
+            print(f"{str(row['start'])[:19]}  {row['satellite']:<12} {row['variable']:<20} "
+                  f"{row['size']:>12.4g} {row['units']:<3} (band {row['band']:g})", flush=True)
+        active = set(view.anomalies["key"])
+        print(f"-- {view.newest} newest packet; {len(view.anomalies)} anomalies in the last {args.window}", flush=True)
+        time.sleep(interval_s)
     return 0
 
 
@@ -219,7 +262,7 @@ def register(commands) -> None:
 
     generate = sub.add_parser("generate", help="simulate the fleet and emit its packets (file or TCP)")
     generate.add_argument("scenario", help="built-in scenario name or a scenario .toml")
-    generate.add_argument("--start", help="ISO 8601 UTC start (default: the scenario epoch)")
+    generate.add_argument("--start", help="ISO 8601 UTC start, or 'now' (default: the scenario epoch)")
     generate.add_argument("--duration", default="1h", help="span such as 1h, 24h (default 1h)")
     generate.add_argument("--fault", action="append", default=[], metavar="KIND:TARGET:START[:VALUE]",
                           help="inject a fault, e.g. array_degraded:CC1-001-03:3h:0.4, manoeuvre:CC1-002-01:5h:200 "
@@ -261,3 +304,11 @@ def register(commands) -> None:
     assess.add_argument("--fit-orbits", action="store_true",
                         help="re-estimate the orbit of each satellite with a position anomaly from its GNSS fixes")
     assess.set_defaults(handler=cmd_assess)
+
+    watch = sub.add_parser("watch", help="follow a store live: print each new anomaly as the fleet departs from the model")
+    watch.add_argument("scenario", help="the scenario the fleet flies (built-in name or .toml)")
+    watch.add_argument("--store", required=True, help="measurement store directory (an ingest server's)")
+    watch.add_argument("--window", default="1h", help="trailing span assessed at each refresh (default 1h)")
+    watch.add_argument("--every", default="10s", help="refresh interval (default 10s)")
+    watch.add_argument("--count", type=int, default=0, help="stop after N refreshes (default: run until interrupted)")
+    watch.set_defaults(handler=cmd_watch)
