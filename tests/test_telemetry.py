@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 
@@ -202,19 +203,31 @@ def start_server(store_path, port: int, token: str = "s3cret") -> subprocess.Pop
     return process
 
 
-def test_wrong_token_is_refused_by_the_real_server(tmp_path):
+def test_real_server_refuses_a_wrong_token_and_takes_two_stations_at_once(tmp_path):
     port = free_port()
     server = start_server(tmp_path / "store.zarr", port)
     try:
         with pytest.raises(SenderError, match="wrong token"):
             TelemetrySender("127.0.0.1", port, "guess", "intruder", timeout_s=5)
-        with TelemetrySender("127.0.0.1", port, "s3cret", "kashi") as sender:
-            sender.send(b"".join(make_packets(40)))
-            assert sender.flush() > 0
+        streams = {"kashi": make_packets(400, satellites=10),
+                   "sanya": make_packets(400, satellites=10, start=START + np.timedelta64(1, "D"))}
+
+        def send(station):
+            with TelemetrySender("127.0.0.1", port, "s3cret", station) as sender:
+                sender.send(b"".join(streams[station]))
+                assert sender.flush() > 0
+
+        senders = [threading.Thread(target=send, args=(station,)) for station in streams]  # two stations at once
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join(30)
     finally:
         server.terminate()
         server.wait(10)
-    assert sum(store.read_state(tmp_path / "store.zarr")["rows"].values()) == 40
+    state = store.read_state(tmp_path / "store.zarr")
+    assert sum(state["rows"].values()) == 800
+    assert sorted(state["stations"]) == ["kashi", "sanya"]
 
 
 def test_sigkill_loses_no_acknowledged_measurement(tmp_path):

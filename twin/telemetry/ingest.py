@@ -70,7 +70,8 @@ class Ingestor:
     """Checks decoded packets against what was already taken and queues the good rows for a commit.
 
     ``clock``: ``"wall"`` (live: the future is beyond the computer's UTC clock) or ``"stream"``
-    (recorded or simulated streams: beyond the latest median time of the batches seen).
+    (recorded or simulated streams: beyond the latest time accepted before the packet; a new
+    stream starts from the median of its first batch, which a few bad stamps cannot move).
     """
 
     def __init__(self, store: MeasurementStore, clock: str = "wall", max_future_s: float = 300.0,
