@@ -183,3 +183,74 @@ def test_a_station_lost_in_the_scenario_takes_its_links_down_and_traffic_reroute
     raw["faults"] = [{"target": "Moon", "kind": "station_lost", "start": "2h"}]
     with pytest.raises(ScenarioError, match=r"^faults\[0\]\.target: 'Moon' is not a ground station"):
         scenario_from_dict(raw)
+
+
+def test_a_station_link_is_up_only_during_a_pass_of_that_satellite(network):
+    """Ground links agree with the contact windows (validated against Skyfield in test_contacts.py):
+    up only between acquisition and loss, so never beyond the slant range at the 5 deg mask
+    (2,675 km at 750 km: sqrt((R + h)^2 - (R cos 5 deg)^2) - R sin 5 deg, R = 6,378 km)."""
+    ground = (network["link_kind"] == "ground").values
+    up = network["link_up"].values[ground].astype(bool)
+    assert up.any()
+    assert network["link_range"].values[ground][up].max() < 2_750e3
+    times = network["time"].values
+    sats, stations = network["link_end_a"].values[ground], network["link_end_b"].values[ground]
+    acquisition, loss = network["contact_acquisition"].values, network["contact_loss"].values
+    for row, step in zip(*np.nonzero(up)):
+        of_pair = (network["contact_sat"].values == sats[row]) & (network["contact_station"].values == stations[row])
+        assert ((acquisition[of_pair] <= times[step]) & (times[step] <= loss[of_pair])).any(), (sats[row], stations[row])
+
+
+def test_relays_are_used_only_above_the_terminal_limit(phase1_run, phase1):
+    looking_up = dataclasses.replace(phase1, links=dataclasses.replace(phase1.links, relay_min_elevation_deg=60.0))
+    run = add_network(phase1_run, looking_up)
+    relay = (run["link_kind"] == "relay").values
+    ends_a, relay_names = run["link_end_a"].values[relay], run["link_end_b"].values[relay]
+    up = run["link_up"].values[relay].astype(bool)
+    # Elevation of the relay above each satellite's horizontal, recomputed from the stored range and geometry.
+    from twin.contacts import satellite_itrs_m
+    from twin.links import relay_itrs_m
+
+    rows = np.array([list(run["sat"].values).index(name) for name in ends_a])
+    satellite = satellite_itrs_m(run, rows)
+    relay_m = relay_itrs_m(run["relay_longitude"].values)[[list(run["relay"].values).index(n) for n in relay_names]]
+    to_relay = relay_m[:, None, :] - satellite
+    sine = np.einsum("ltk,ltk->lt", to_relay, satellite / np.linalg.norm(satellite, axis=-1, keepdims=True))
+    elevation = np.degrees(np.arcsin(sine / np.linalg.norm(to_relay, axis=-1)))
+    assert (elevation[up] >= 60.0 - 1e-6).all()
+    assert up.sum() < add_network(phase1_run, phase1)["link_up"].values[relay].sum()
+
+
+def test_the_workload_sends_its_data(phase1_run, phase1):
+    """Data in = the fixed demand + bits per FLOP x FLOP served, per sub-center, exactly."""
+    run = add_network(phase1_run, phase1)
+    links = phase1.links
+    step_s = 60.0
+    served_flop = (run["compute_throughput"].fillna(0) * run["represents"]).groupby("subcenter").sum() * step_s
+    alive_chief = run["alive"].where(run["role"] == "chief").groupby("subcenter").max().fillna(0)
+    for direction, demand, per_flop in (("uplink", links.uplink_demand_bps, links.input_bits_per_flop),
+                                        ("downlink", links.downlink_demand_bps, links.output_bits_per_flop)):
+        expected = (demand * step_s * alive_chief + per_flop * served_flop).isel(time=slice(1, None)).sum("time")
+        got = run[f"{direction}_data_in"].isel(time=-1).sel(cluster=expected["subcenter"].values)
+        np.testing.assert_allclose(got.values, expected.values, rtol=1e-9)
+    assert float(served_flop.sum()) * links.input_bits_per_flop > 1e12  # the workload is a real share of the uplink
+
+
+def test_command_plan_and_best_paths(network):
+    from twin.network import command_windows
+    from twin.paths import best_path
+
+    plan = command_windows(network)
+    assert set(plan.columns) == {"sat", "start", "end", "duration_s", "mean_latency_s", "max_latency_s"}
+    reachable = np.isfinite(network["latency_to_ground"].values)
+    assert plan["duration_s"].sum() == pytest.approx(reachable.sum() * 60.0)
+    window = plan.iloc[0]
+    step = int(np.flatnonzero(network["time"].values == window["start"])[0])
+    fastest = best_path(network, window["sat"], "ground", step, by="latency")
+    assert fastest.nodes[0] == window["sat"] and fastest.nodes[-1] == "ground"
+    assert fastest.latency_s == pytest.approx(float(network["latency_to_ground"].values[
+        list(network["sat"].values).index(window["sat"]), step]), rel=1e-6)
+    widest = best_path(network, window["sat"], "ground", step, by="capacity")
+    assert widest.bottleneck_bps >= fastest.bottleneck_bps and widest.latency_s >= fastest.latency_s - 1e-12
+    with pytest.raises(ValueError, match="target: 'Atlantis' is not a satellite"):
+        best_path(network, window["sat"], "Atlantis", step)

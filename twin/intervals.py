@@ -85,3 +85,12 @@ def threshold_intervals(times_s: np.ndarray, values: np.ndarray, threshold: np.n
     peak_s = times_s[peak_index].astype(float)
     return {"row": row, "start_s": start_s, "end_s": end_s, "peak_s": peak_s, "peak_value": peak_value,
             "peak_index": peak_index, "start_observed": start_observed, "end_observed": end_observed}
+
+
+def true_runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of True along the last axis of (row, time) ``flags``: row, first and last step of each."""
+    padded = np.pad(np.asarray(flags, bool).astype(np.int8), ((0, 0), (1, 1)))
+    edges = np.diff(padded, axis=1)
+    row, first = np.nonzero(edges == 1)
+    _, stop = np.nonzero(edges == -1)
+    return row, first, stop - 1

@@ -157,7 +157,10 @@ def _itrs_of_rows(run: xr.Dataset, rows: np.ndarray) -> np.ndarray:
 
 def link_geometry(run: xr.Dataset, links: LinkSet, relay_m: np.ndarray, station_m: np.ndarray, margin_m: float,
                   station_up: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Range (m), line of sight (bool) and, for ground links, elevation (deg) of every link at every step: (link, time).
+    """Range (m), line of sight (bool) and elevation (deg) of every link at every step: (link, time).
+
+    Elevation is the satellite's above a station's horizon for ground links, and the far end's
+    above the satellite's horizontal for relay and inter-sub-center links (NaN for intra links).
 
     Satellite ends are Earth-fixed (from the run's geodetic coordinates); relays and stations are fixed there.
     Intra links (ends under a kilometre apart at the formation's altitude) are checked for range
@@ -199,10 +202,15 @@ def link_geometry(run: xr.Dataset, links: LinkSet, relay_m: np.ndarray, station_
         range_m[chosen] = np.sqrt(np.einsum("ltk,ltk->lt", difference, difference))
         ground = links.kind[chosen] == "ground"
         clear[chosen[~ground]] = line_of_sight_clear(a[~ground], b[~ground], margin_m)
-        if ground.any():
+        distance_m = np.maximum(range_m[chosen], 1.0)
+        if ground.any():  # the satellite (end a) seen from the station (end b): along a - b
             up = station_up[links.node_b[chosen[ground]] - sats - relays][:, None]
-            sine = np.einsum("ltk,ltk->lt", -difference[ground], up) / range_m[chosen[ground]]
+            sine = np.einsum("ltk,ltk->lt", difference[ground], up) / distance_m[ground]
             elevation[chosen[ground]] = np.degrees(np.arcsin(np.clip(sine, -1.0, 1.0)))
+        if (~ground).any():  # the far end (b) seen from the satellite (a), above its geocentric horizontal
+            a_up = a[~ground] / np.linalg.norm(a[~ground], axis=-1, keepdims=True)
+            sine = np.einsum("ltk,ltk->lt", -difference[~ground], a_up) / distance_m[~ground]
+            elevation[chosen[~ground]] = np.degrees(np.arcsin(np.clip(sine, -1.0, 1.0)))
     return range_m, clear, elevation
 
 

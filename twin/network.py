@@ -12,11 +12,15 @@
 * ``latency_to_ground`` (sat, time): shortest latency to the ground network (telemetry latency),
   NaN without a path; ``command_delay``: how long a command sent now takes to reach the satellite,
   waiting for the next path (NaN if none comes before the end of the run);
+* the compute workload's data: ``input_bits_per_flop`` up and ``output_bits_per_flop`` down for
+  every FLOP a sub-center serves, besides the fixed ``uplink_demand_bps`` and ``downlink_demand_bps``;
 * ``downlink_data_in``, ``downlink_data_delivered``, ``downlink_data_queued``,
   ``downlink_data_dropped`` and the same for ``uplink`` (cluster, time; bits; cumulative except
   the queue): the flows of :mod:`twin.routing`, with ``in = delivered + queued + dropped``.
 
 Outages (a ground station or relay lost from a time) are given as :class:`Outage` s.
+:func:`command_windows` turns the latency into a command plan; :mod:`twin.paths` finds the best
+path between any two nodes at a step.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from .constants import EARTH_EQUATORIAL_RADIUS_KM, GEOSTATIONARY_RADIUS_M, SPEED_OF_LIGHT_M_S
 from .contacts import contact_windows, station_itrs_m, station_up, stations_of
+from .intervals import true_runs
 from .links import assign_antennas, link_geometry, link_set, relay_itrs_m
 from .routing import flow_step, shortest_latency, widest_tree
 from .scenario import Scenario, ScenarioError
@@ -141,14 +147,16 @@ def _link_state(run, scenario, links, range_m, clear, elevation, times_s, outage
     kind = links.kind
     up[kind == "intra"] = range_m[kind == "intra"] <= settings.intra_range_m
     inter = (kind == "in_plane") | (kind == "cross_plane")
-    up[inter] = clear[inter] & (range_m[inter] <= settings.inter_max_range_km * 1e3)
+    up[inter] = (clear[inter] & (range_m[inter] <= settings.inter_max_range_km * 1e3)
+                 & (np.abs(elevation[inter]) <= settings.inter_max_elevation_deg))  # the terminal's field of regard
     relay_links = np.flatnonzero(kind == "relay")
     ground_links = np.flatnonzero(kind == "ground")
     masks = np.array([s.min_elevation_deg for s in scenario.ground_stations])
     station_of = links.node_b[ground_links] - sats - relays
     up[ground_links] = elevation[ground_links] >= masks[station_of][:, None]
     relay_of = links.node_b[relay_links] - sats
-    up[relay_links] = clear[relay_links] & (range_m[relay_links] <= settings.relay_max_range_km * 1e3)
+    up[relay_links] = (clear[relay_links] & (range_m[relay_links] <= settings.relay_max_range_km * 1e3)
+                       & (elevation[relay_links] >= settings.relay_min_elevation_deg))  # the terminal looks up
     satellite_ends = lambda nodes: np.where((nodes < sats)[:, None], alive[np.minimum(nodes, sats - 1)], True)
     up &= satellite_ends(links.node_a) & satellite_ends(links.node_b)
     working_relays = _outage_mask(outages, [r.name for r in scenario.relays], times_s, "relay")
@@ -216,6 +224,8 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
     totals = {f"{direction}_{name}": np.zeros(len(clusters)) for direction in ("downlink", "uplink")
               for name in ("data_in", "data_delivered", "data_dropped")}
     demand = {"downlink": settings.downlink_demand_bps, "uplink": settings.uplink_demand_bps}
+    workload = _workload_flop(run, clusters, subcenter, times_s, step_s)
+    bits_per_flop = {"downlink": settings.output_bits_per_flop, "uplink": settings.input_bits_per_flop}
     for step in range(steps):  # one graph per step; each step is whole-array work on its edges
         on = state[backbone_links, step]
         feeding = working[:, step]
@@ -229,7 +239,7 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
             cap = np.r_[capacity[backbone_links[on], step].astype(float), np.full(feeding.sum(), UNLIMITED_BPS)]
             positive = cap > 0
             parent, up_capacity = widest_tree(eu[positive], ev[positive], cap[positive], backbone.size + 1, ground)
-            arrivals = demand[direction] * step_s * alive[chief_rows, step]
+            arrivals = demand[direction] * step_s * alive[chief_rows, step] + bits_per_flop[direction] * workload[:, step]
             queue[direction] += arrivals
             offered = np.zeros(backbone.size + 1)
             offered[chief_of_cluster] = queue[direction]
@@ -257,6 +267,18 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
     latency = backbone_latency[chief_of_sat] + to_chief[:, None]
     latency[~alive] = np.inf
     return latency, {"clusters": clusters, **flows}
+
+
+def _workload_flop(run, clusters: list[str], subcenter: np.ndarray, times_s: np.ndarray, step_s: float) -> np.ndarray:
+    """FLOP served by each sub-center in each step (cluster, time), from the run's compute throughput (0 without it)."""
+    flop = np.zeros((len(clusters), times_s.size))
+    if "compute_throughput" not in run:
+        return flop
+    weight = run["represents"].values.astype(float) if "represents" in run.coords else np.ones(subcenter.size)
+    served = np.nan_to_num(run["compute_throughput"].values.astype(float)) * weight[:, None] * step_s
+    row_of = {name: row for row, name in enumerate(clusters)}
+    np.add.at(flop, np.array([row_of[name] for name in subcenter]), served)
+    return flop
 
 
 def _command_delay(latency: np.ndarray, times_s: np.ndarray) -> np.ndarray:
@@ -314,6 +336,7 @@ def _store(dataset, contacts, links, stations, scenario, range_m, state, rate, r
     dataset["command_delay"] = (("sat", "time"), _command_delay(latency, times_s).astype(np.float32))
     for name, attrs in NETWORK_ATTRS.items():
         dataset[name].attrs.update(attrs)
+    dataset.attrs["network_hop_delay_s"] = scenario.links.hop_delay_s
     if "cluster" not in dataset.coords:
         dataset.coords["cluster"] = ("cluster", np.array(flows["clusters"]), {"long_name": "sub-center (per-sub-center variables)"})
     for direction in ("downlink", "uplink"):
@@ -321,6 +344,22 @@ def _store(dataset, contacts, links, stations, scenario, range_m, state, rate, r
             variable = f"{direction}_{name}"
             dataset[variable] = (("cluster", "time"), flows[variable])
             dataset[variable].attrs.update({"long_name": f"{direction}: {meaning}", "units": "bit"})
+
+
+def command_windows(run: xr.Dataset) -> pd.DataFrame:
+    """The command plan: when each satellite can be reached from the ground (directly or through
+    relays and other satellites), and the mean and worst latency then. One row per window."""
+    if "latency_to_ground" not in run:
+        raise ValueError("run: it has no network; simulate with network=True (twin simulate --network)")
+    latency = run["latency_to_ground"].values
+    times = run["time"].values
+    step = times[1] - times[0] if times.size > 1 else np.timedelta64(0, "s")
+    rows, first, last = true_runs(np.isfinite(latency))
+    spans = [latency[row, start:stop + 1] for row, start, stop in zip(rows, first, last)]
+    return pd.DataFrame({"sat": run["sat"].values[rows], "start": times[first], "end": times[last],
+                         "duration_s": (times[last] - times[first] + step) / np.timedelta64(1, "s"),
+                         "mean_latency_s": [float(span.mean()) for span in spans],
+                         "max_latency_s": [float(span.max()) for span in spans]})
 
 
 def network_report(run: xr.Dataset) -> dict[str, float]:

@@ -11,12 +11,17 @@ first thing that is wrong: an unknown key, a missing field, a value out of range
 from __future__ import annotations
 
 import math
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from astropy.time import Time
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10, where the poliastro bridge runs: the same parser, packaged as tomli
+    import tomli as tomllib
 
 from .timegrid import parse_duration_s, parse_time
 
@@ -171,6 +176,10 @@ LINKS_SCHEMA = {
     "hop_delay_s": Field(float, 0.0, 10.0),
     "downlink_demand_bps": Field(float, 0.0),
     "uplink_demand_bps": Field(float, 0.0),
+    "input_bits_per_flop": Field(float, 0.0),
+    "output_bits_per_flop": Field(float, 0.0),
+    "relay_min_elevation_deg": Field(float, -90.0, 90.0),
+    "inter_max_elevation_deg": Field(float, 0.0, 90.0),
     "buffer_bits": Field(float, 0.0),
 }
 RELAY_SCHEMA = {
@@ -294,10 +303,15 @@ class LinkSettings:
     Inside a sub-center, satellites closer than ``intra_range_m`` at the start are linked at
     ``intra_rate_bps``. Between sub-centers (chiefs: same-plane neighbours, nearest in the adjacent
     plane) a laser link gives ``inter_rate_bps`` up to ``inter_reference_range_km`` and falls as the
-    inverse square of the range beyond it (received power), up to ``inter_max_range_km``. A relay serves ``relay_antennas`` sub-centers at once. A line of
+    inverse square of the range beyond it (received power), up to ``inter_max_range_km``, while the
+    partner stays within ``inter_max_elevation_deg`` of the local horizontal (the terminal's field of
+    regard). A relay serves ``relay_antennas`` sub-centers at once, seen at least
+    ``relay_min_elevation_deg`` above the satellite's horizon (its terminal looks up). A line of
     sight grazing lower than ``atmosphere_margin_km`` above the ellipsoid is blocked. Each hop adds
     ``hop_delay_s``. Each sub-center sends ``downlink_demand_bps`` to the ground and receives
-    ``uplink_demand_bps``, queuing up to ``buffer_bits`` each way.
+    ``uplink_demand_bps`` (telemetry, commands, products made elsewhere), plus the data of its own
+    compute workload: ``input_bits_per_flop`` up and ``output_bits_per_flop`` down for every FLOP
+    served; it queues up to ``buffer_bits`` each way.
     """
 
     atmosphere_margin_km: float
@@ -312,6 +326,10 @@ class LinkSettings:
     hop_delay_s: float
     downlink_demand_bps: float
     uplink_demand_bps: float
+    input_bits_per_flop: float
+    output_bits_per_flop: float
+    relay_min_elevation_deg: float
+    inter_max_elevation_deg: float
     buffer_bits: float
 
 

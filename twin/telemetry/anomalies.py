@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..intervals import true_runs
+
 COLUMNS = ["satellite", "subcenter", "variable", "start", "end", "duration_s", "size", "units", "band"]
 
 
@@ -23,15 +25,6 @@ def _carry_forward(verdict: np.ndarray) -> np.ndarray:
     np.maximum.accumulate(index, axis=-1, out=index)
     filled = np.take_along_axis(np.where(known, verdict, 0.0), index, axis=-1)
     return filled > 0.5
-
-
-def runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Runs of True along time in (row, time) ``flags``: row, first and last step of each."""
-    padded = np.pad(flags.astype(np.int8), ((0, 0), (1, 1)))
-    edges = np.diff(padded, axis=1)
-    start_row, start = np.nonzero(edges == 1)
-    _, stop = np.nonzero(edges == -1)
-    return start_row, start, stop - 1
 
 
 def _rejoin(rows: np.ndarray, first: np.ndarray, last: np.ndarray, gap_steps: int) -> list[tuple[int, int, int]]:
@@ -74,7 +67,7 @@ def find_anomalies(state: xr.Dataset, sensors: dict) -> pd.DataFrame:
         band = _band(state, band_name, settings)
         values = residual.values
         verdict = np.where(np.isnan(values), np.nan, (np.abs(values) > band).astype(float))
-        rows, first, last = runs(_carry_forward(verdict))
+        rows, first, last = true_runs(_carry_forward(verdict))
         long_enough = (last - first + 1) * step_s >= settings["persistence_s"]
         rejoin_steps = int(sensors["anomalies"]["rejoin_s"] / step_s)
         for row, start, stop in _rejoin(rows[long_enough], first[long_enough], last[long_enough], rejoin_steps):
@@ -98,7 +91,7 @@ def _silences(state: xr.Dataset, after_s: float, step_s: float) -> list[tuple]:
     silent[:, :heard[0]] = False   # before the telemetry began
     silent[:, heard[-1] + 1:] = False  # after it ended
     times = state["time"].values
-    rows, first, last = runs(silent)
+    rows, first, last = true_runs(silent)
     long_enough = (last - first + 1) * step_s >= after_s
     return [(state["sat"].values[row], state["subcenter"].values[row], "telemetry_lost", times[start], times[stop],
              (stop - start + 1) * step_s, float((stop - start + 1) * step_s), "s", after_s)
