@@ -290,3 +290,27 @@ def test_a_day_of_ten_thousand_satellites_runs_in_seconds():
           f"queued {overall['queued_jobs']}, mean utilization of the last step {result.utilization.mean():.3f}")
     assert overall["arrived_jobs"] == len(jobs) > 20_000
     assert overall["completed_jobs"] > 0.8 * len(jobs)
+
+
+def test_phase2_offloads_ground_work_only_to_satellites_with_power_to_spare():
+    """Ground work is conserved (arrived = offloaded + served on the ground + backlog, every step) and
+    lands only on satellites without a power limit and with a battery above the scenario's floor."""
+    scenario = twin.load_scenario("phase2")
+    run = twin.run_scenario(scenario, duration_s=3 * 3600, step_s=60)
+    arrived = np.cumsum(run["ground_arrived_work"].values)
+    accounted = (np.cumsum(run["ground_offloaded_work"].values) + np.cumsum(run["ground_served_work"].values)
+                 + run["ground_backlog_work"].values)
+    np.testing.assert_allclose(accounted, arrived, rtol=1e-12)
+    offload = run["offload_utilization"].values[:, 1:]
+    assert offload.sum() > 0
+    soc_before = run["battery_soc"].values[:, :-1]
+    took = offload > 1e-9
+    assert (soc_before[took] >= scenario.offload.min_battery_soc - 1e-6).all()
+    assert (run["throttle"].values[:, 1:][took] <= 1e-6).all()
+    assert np.nanmax(run["compute_utilization"].values) <= 1.0 + 1e-9
+    installed_cu = np.array([scenario.buses[bus].compute_capacity_units for bus in run["bus"].values])
+    done_in_orbit = (offload * installed_cu[:, None] * 60.0).sum()  # a full run: every row is one satellite
+    np.testing.assert_allclose(done_in_orbit, run["ground_offloaded_work"].values.sum(), rtol=1e-5)  # float32 shares
+    from twin.cli import report
+
+    assert "offloaded to orbit" in report(run)

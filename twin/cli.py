@@ -205,7 +205,20 @@ def report(run, by: str = "total", top: int | None = None) -> str:
                  "the most compute)")
     if "downlink_data_in" in run.data_vars:
         text += "\n" + network_lines(run)
+    if "ground_arrived_work" in run.data_vars:
+        text += "\n" + offload_line(run)
     return text
+
+
+def offload_line(run) -> str:
+    """Phase 2: the ground data centers' work over the run, and the share the constellation took."""
+    arrived, offloaded, served = (float(run[name].sum()) for name in
+                                  ("ground_arrived_work", "ground_offloaded_work", "ground_served_work"))
+    backlog = float(run["ground_backlog_work"].isel(time=-1))
+    share = 100.0 * offloaded / arrived if arrived else 0.0
+    return (f"ground data centers: {arrived / 3.6e6:.1f} CU-hours of work arrived, {offloaded / 3.6e6:.1f} "
+            f"({share:.1f} %) offloaded to orbit, {served / 3.6e6:.1f} served on the ground, "
+            f"{backlog / 3.6e6:.1f} waiting")
 
 
 def network_lines(run) -> str:
@@ -315,10 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
     from .network_cli import register as register_network
     from .render_cli import register as register_render
+    from .serve_cli import register as register_serve
     from .telemetry_cli import register as register_telemetry
 
     register_network(commands)
     register_render(commands)
+    register_serve(commands)
     register_telemetry(commands)
     return parser
 

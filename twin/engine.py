@@ -28,12 +28,15 @@ import xarray as xr
 from .compute import Scheduler, generate_jobs
 from .constants import JULIAN_YEAR_S, SOLAR_CONSTANT_W_M2
 from .faults import fault_factors, losses_by_step, resolve_faults
+from .offload import GroundDataCenters
 from .power import PowerModel, array_output_w, battery_step, compute_power_fraction, solar_flux_w_m2
 from .scenario import Fault, Scenario
 from .thermal import (ThermalModel, combine_environment, environment_factors, equilibrium_temperatures,
                       step_temperatures, vertical_view_factor)
 from .timegrid import parse_time
 
+GROUND_VARIABLES = {"ground_arrived_work": "arrived_cu_s", "ground_offloaded_work": "offloaded_cu_s",
+                    "ground_served_work": "served_cu_s", "ground_backlog_work": "backlog_cu_s"}
 BLOCK_STEPS = 64  # steps per block of the loop: a (64, sat) slab of each variable stays in cache
 STEP_VARIABLES = ("solar_power", "load_power", "shed_power", "curtailed_power", "battery_loss_power", "battery_energy",
                   "compute_capacity", "compute_utilization", "compute_throughput", "throttle")
@@ -60,6 +63,12 @@ SUBSYSTEM_ATTRS = {
     "cluster_jobs_missed": {"long_name": "jobs that missed their deadline in the step", "units": "1"},
     "cluster_queue_length": {"long_name": "jobs waiting or running", "units": "1"},
     "cluster_eclipse_loss_power": {"long_name": "array output lost to the Earth's shadow (interval mean)", "units": "W"},
+    "offload_utilization": {"long_name": "fraction of installed compute busy with work offloaded from the ground",
+                            "units": "1"},
+    "ground_arrived_work": {"long_name": "work arriving at the ground data centers in the step", "units": "capacity_unit s"},
+    "ground_offloaded_work": {"long_name": "ground work taken by the constellation in the step", "units": "capacity_unit s"},
+    "ground_served_work": {"long_name": "ground work served on the ground in the step", "units": "capacity_unit s"},
+    "ground_backlog_work": {"long_name": "ground work waiting at the end of the step", "units": "capacity_unit s"},
 }
 
 
@@ -135,6 +144,12 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     lost_at = losses_by_step(resolved, elapsed_s)
     jobs = generate_jobs(scenario.compute, float((installed_cu * weight).sum()), float(offset_s[-1]), clusters)
     scheduler = Scheduler(jobs, subcenter_of, clusters)
+    ground = None  # phase 2: ground data centers offloading to orbit (not when telemetry gives the workload)
+    if scenario.offload is not None and workload is None:
+        fleet_cu = float((installed_cu * weight).sum())
+        ground = GroundDataCenters(scenario.offload.ground_offered_load * fleet_cu, scenario.offload.ground_capacity * fleet_cu)
+        offload_out = np.zeros((sats, steps), np.float32)
+        ground_out = {name: np.zeros(steps) for name in GROUND_VARIABLES}
 
     # Chief-level geometry over the whole run (chiefs x steps: small).
     chief_of = _chief_rows(subcenters, orbits["role"].values)
@@ -222,6 +237,16 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
             busy = result.utilization * fraction  # of installed capacity
             if workload is not None:
                 busy = np.where(np.isnan(workload[:, k]), busy, np.minimum(workload[:, k], fraction))
+            offloaded_cu_s = 0.0
+            if ground is not None:
+                may_take = (power_fraction >= 1.0) & (energy >= scenario.offload.min_battery_soc * power.battery_capacity_j)
+                spare_cu_s = np.where(may_take, (fraction - busy) * installed_cu * dt * weight, 0.0)
+                offloaded_cu_s = ground.step(spare_cu_s, dt)
+                offload_share = offloaded_cu_s / np.maximum(installed_cu * dt * weight, 1e-300)
+                busy = busy + offload_share
+                offload_out[:, k] = offload_share
+                for name in GROUND_VARIABLES:
+                    ground_out[name][k] = getattr(ground, GROUND_VARIABLES[name])
             compute_w = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * busy) * alive
             step = battery_step(power, energy, gen, [compute_w, comms, heaters, bus], dt)
             payload_heat = compute_w - step.compute_shed_w
@@ -238,7 +263,8 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
             record["battery_energy"][:] = energy
             record["compute_capacity"][:] = capacity
             record["compute_utilization"][:] = busy
-            record["compute_throughput"][:] = result.served_cu_s / np.maximum(weight, 1.0) / dt * flops_per_cu
+            record["compute_throughput"][:] = ((result.served_cu_s + offloaded_cu_s) / np.maximum(weight, 1.0) / dt
+                                               * flops_per_cu)
             record["throttle"][:] = np.where(alive > 0, 1.0 - np.minimum(power_fraction, thermal_fraction), 1.0)
             block_temperature[k - first, :, 0], block_temperature[k - first, :, 1] = payload_k, bus_k
             completed[:, k], missed[:, k], queued[:, k] = result.completed, result.missed, result.queue_length
@@ -267,6 +293,10 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     for name, values in (("cluster_jobs_completed", completed), ("cluster_jobs_missed", missed),
                          ("cluster_queue_length", queued), ("cluster_eclipse_loss_power", eclipse_loss)):
         dataset[name] = (("cluster", "time"), values, SUBSYSTEM_ATTRS[name])
+    if ground is not None:
+        dataset["offload_utilization"] = (("sat", "time"), offload_out, SUBSYSTEM_ATTRS["offload_utilization"])
+        for name, values in ground_out.items():
+            dataset[name] = (("time",), values, SUBSYSTEM_ATTRS[name])
     dataset.attrs["jobs"] = len(jobs)
     totals = scheduler.totals()["overall"]
     for key in ("completed_jobs", "missed_jobs", "queued_jobs", "served_cu_s", "lost_cu_s", "wasted_cu_s"):

@@ -2,7 +2,8 @@
 
 A scenario is a TOML file (see ``assets/scenarios/``) with the sections ``[scenario]``,
 ``[orbit]``, ``[buses.NAME]``, ``[[subcenters]]``, ``[[ground_stations]]``, ``[[relays]]``,
-``[consortium]`` and the optional ``[links]`` (the relay and ground network, :class:`LinkSettings`).
+``[consortium]`` and the optional ``[links]`` (the relay and ground network, :class:`LinkSettings`)
+and ``[offload]`` (phase 2: ground data centers offloading to orbit, :class:`OffloadSettings`).
 :func:`load_scenario` accepts a built-in name (``phase1``, ``phase2``,
 ``phase3``) or a path, and raises :class:`ScenarioError` naming the field and the value of the
 first thing that is wrong: an unknown key, a missing field, a value out of range.
@@ -208,9 +209,14 @@ FAULT_SCHEMA = {
     "start": Field(str),
     "severity": Field(float, 0.0, 1.0, default=1.0),
 }
+OFFLOAD_SCHEMA = {
+    "ground_offered_load": Field(float, 0.0, 10.0, exclusive_minimum=True),
+    "ground_capacity": Field(float, 0.0, 10.0),
+    "min_battery_soc": Field(float, 0.0, 1.0),
+}
 TOP_LEVEL = ("scenario", "orbit", "buses", "subcenters", "ground_stations", "relays", "consortium", "compute", "faults",
-             "links")
-OPTIONAL_SECTIONS = ("faults", "links")
+             "links", "offload")
+OPTIONAL_SECTIONS = ("faults", "links", "offload")
 
 
 @dataclass(frozen=True)
@@ -334,6 +340,22 @@ class LinkSettings:
 
 
 @dataclass(frozen=True)
+class OffloadSettings:
+    """Phase 2: ground data centers hand batch work to the constellation when it has spare power.
+
+    Work arrives at the ground data centers at ``ground_offered_load`` times the constellation's
+    installed compute; they serve up to ``ground_capacity`` times it themselves. Each step the
+    constellation first takes what it can of the waiting work on satellites with spare capacity,
+    no power or thermal limit and a battery at least ``min_battery_soc`` full (energy to spare);
+    the ground serves the rest it can, and the remainder waits (:mod:`twin.offload`).
+    """
+
+    ground_offered_load: float
+    ground_capacity: float
+    min_battery_soc: float
+
+
+@dataclass(frozen=True)
 class Relay:
     """A geostationary data relay satellite at a fixed longitude."""
 
@@ -407,6 +429,7 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     source: str = field(default="")
     links: LinkSettings | None = None
+    offload: OffloadSettings | None = None
 
     @property
     def satellite_count(self) -> int:
@@ -492,6 +515,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     if links is not None and links.inter_max_range_km < links.inter_reference_range_km:
         raise ScenarioError(f"links.inter_max_range_km: {links.inter_max_range_km!r} must be at least "
                             f"inter_reference_range_km ({links.inter_reference_range_km})")
+    offload = OffloadSettings(**_section("offload", raw["offload"], OFFLOAD_SCHEMA)) if "offload" in raw else None
     faults = tuple(
         _fault(index, item, epoch, subcenters, [station["name"] for station in stations], [relay["name"] for relay in relays])
         for index, item in enumerate(_list_of_tables("faults", raw["faults"], FAULT_SCHEMA) if raw.get("faults") else [])
@@ -516,6 +540,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         faults=faults,
         source=source,
         links=links,
+        offload=offload,
     )
 
 
