@@ -23,11 +23,11 @@ RNG = np.random.default_rng(5)
 START = np.datetime64("2026-06-01T00:00:00", "ns")
 
 
-def make_packets(count: int, satellites: int = 20, start=START) -> list[bytes]:
-    """Valid packets of every APID, satellites reporting every 10 s, in time order."""
+def make_packets(count: int, satellites: int = 20, start=START, first_id: int = 1) -> list[bytes]:
+    """Valid packets of every APID, satellites ``first_id``... reporting every 10 s, in time order."""
     layouts = packets.load_layouts()
     steps = count // (satellites * len(layouts)) + 1
-    sat = np.tile(np.arange(1, satellites + 1), steps)
+    sat = np.tile(np.arange(first_id, first_id + satellites), steps)
     step = np.repeat(np.arange(steps), satellites)
     times = start + step * np.timedelta64(10, "s")
     rows = []
@@ -209,8 +209,8 @@ def test_real_server_refuses_a_wrong_token_and_takes_two_stations_at_once(tmp_pa
     try:
         with pytest.raises(SenderError, match="wrong token"):
             TelemetrySender("127.0.0.1", port, "guess", "intruder", timeout_s=5)
-        streams = {"kashi": make_packets(400, satellites=10),
-                   "sanya": make_packets(400, satellites=10, start=START + np.timedelta64(1, "D"))}
+        streams = {"kashi": make_packets(400, satellites=10),  # each station relays its own satellites
+                   "sanya": make_packets(400, satellites=10, first_id=11)}
 
         def send(station):
             with TelemetrySender("127.0.0.1", port, "s3cret", station) as sender:
@@ -226,7 +226,7 @@ def test_real_server_refuses_a_wrong_token_and_takes_two_stations_at_once(tmp_pa
         server.terminate()
         server.wait(10)
     state = store.read_state(tmp_path / "store.zarr")
-    assert sum(state["rows"].values()) == 800
+    assert sum(state["rows"].values()) == 800, state["counts"]
     assert sorted(state["stations"]) == ["kashi", "sanya"]
 
 
