@@ -294,7 +294,7 @@ def assess_recording(tmp_path, scenario, hours: float, faults: list[str]):
 
 
 def test_every_injected_fault_is_flagged_on_its_satellite_and_nothing_else(tmp_path, phase1):
-    anomalies, _, manifest = assess_recording(tmp_path, phase1, 12, FAULTS)
+    anomalies, assessed, manifest = assess_recording(tmp_path, phase1, 12, FAULTS)
     assert {f["target"] for f in manifest["faults"]} == set(EXPECTED)
     assert set(anomalies["satellite"]) == set(EXPECTED)  # no healthy satellite flagged
     starts = {f["target"]: START + np.timedelta64(int(f["start_s"]), "s") for f in manifest["faults"]}
@@ -306,6 +306,13 @@ def test_every_injected_fault_is_flagged_on_its_satellite_and_nothing_else(tmp_p
         assert (anomalies[anomalies["satellite"] == satellite]["start"] >= starts[satellite]).all()
     manoeuvre = anomalies[(anomalies["satellite"] == "CC1-002-01") & (anomalies["variable"] == "position")]
     assert manoeuvre["size"].max() > 1000  # 200 m of semi-major axis drifts kilometres along track in 7 h
+
+    from twin.telemetry.orbit_update import reestimate_orbits
+
+    orbits = reestimate_orbits(phase1, assessed, anomalies).set_index("satellite")
+    raised = orbits.loc["CC1-002-01"]
+    assert raised["converged"] and raised["fixes_used"] > 2000
+    assert raised["semi_major_axis_change_m"] == pytest.approx(200.0, abs=10.0)  # the injected raise, from GNSS alone
 
 
 def test_a_fault_free_day_raises_no_alarm(tmp_path, phase1):

@@ -212,44 +212,26 @@ def cmd_assess(args) -> int:
     if len(anomalies):
         print(anomalies.to_string(index=False))
     if args.fit_orbits:
-        print(orbit_fit_text(scenario, state, groups, anomalies))
+        print(orbit_fit_text(scenario, state, anomalies))
     if args.out:
         save(state, args.out)
         print(f"wrote {args.out}")
     return 0
 
 
-def orbit_fit_text(scenario, state, groups, anomalies) -> str:
-    """Re-estimate the orbit of each satellite with a position anomaly from its GNSS fixes since the anomaly began."""
-    import numpy as np
+def orbit_fit_text(scenario, state, anomalies) -> str:
+    """The orbits re-estimated from GNSS fixes (:func:`twin.telemetry.orbit_update.reestimate_orbits`), as text."""
+    from .telemetry.orbit_update import reestimate_orbits
 
-    from .constellation import design_fleet
-    from .telemetry.orbit_fit import fit_orbits
-    from .telemetry.virtual_fleet import gcrs_to_itrs
-
-    names = list(state["sat"].values)
-    targets = sorted(set(anomalies.loc[anomalies["variable"] == "position", "satellite"]))
-    if not targets:
+    orbits = reestimate_orbits(scenario, state, anomalies)
+    if orbits.empty:
         return "orbits: no position anomaly, nothing to re-estimate"
-    rows = [names.index(name) for name in targets]
-    satrecs = design_fleet(scenario).satrecs()
-    times = state["time"].values.astype("datetime64[ns]")
-    gnss = state["position"].values[rows]                       # measured where reported (GCRS)
-    began = anomalies[anomalies["variable"] == "position"].groupby("satellite")["start"].min()
-    since = np.array([began[name] for name in targets], "datetime64[ns]")  # fit the orbit flown since then
-    fixes = np.where((state["gnss_reported"].values[rows] > 0)[..., None] & (times[None, :] >= since[:, None])[..., None],
-                     gnss, np.nan)
-    fixes_itrs = np.einsum("tij,stj->sti", gcrs_to_itrs(times), fixes)
-    fit = fit_orbits([satrecs[row] for row in rows], times, fixes_itrs)
     lines = ["orbits re-estimated from GNSS fixes (SGP4 differential correction):"]
-    for name, prior, fitted, rms, used in zip(targets, [satrecs[r] for r in rows], fit.satrecs, fit.rms_m, fit.fixes_used):
-        da_m = _semi_major_axis_m(fitted) - _semi_major_axis_m(prior)
-        lines.append(f"  {name}: {used} fixes, residual {rms:.1f} m RMS after the fit, semi-major axis {da_m:+.1f} m")
+    for row in orbits.itertuples(index=False):
+        lines.append(f"  {row.satellite}: {row.fixes_used} fixes since {str(row.since)[:19]}, residual {row.rms_m:.1f} m "
+                     f"RMS after the fit, semi-major axis {row.semi_major_axis_change_m:+.1f} m")
+        lines.append(f"    {row.tle_line1}\n    {row.tle_line2}")
     return "\n".join(lines)
-
-
-def _semi_major_axis_m(satrec) -> float:
-    return float(satrec.a * satrec.radiusearthkm * 1e3)
 
 
 def register(commands) -> None:
