@@ -328,10 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
     from .network_cli import register as register_network
     from .render_cli import register as register_render
+    from .serve_cli import register as register_serve
     from .telemetry_cli import register as register_telemetry
 
     register_network(commands)
     register_render(commands)
+    register_serve(commands)
     register_telemetry(commands)
     return parser
 

@@ -152,6 +152,7 @@ class ConstellationScene:
 
         self._earth_actors = self._add_earth(pv, texture)
         self._sun_actors = self._add_sun_frame(pv) if shadow else []
+        self._point_size, self._show_scalar_bar = point_size, show_scalar_bar
         self.satellites, self.satellite_actor = self._add_satellites(pv, point_size, show_scalar_bar)
         self.track_rows = self._track_rows() if tracks and self._velocity is not None else np.array([], int)
         self.tracks = self._add_tracks(pv) if self.track_rows.size else None
@@ -249,8 +250,24 @@ class ConstellationScene:
         tracks = pv.PolyData(np.zeros((self.track_rows.size * (samples + 1), 3), np.float32),
                              lines=_lines(self.track_rows.size, samples + 1))
         self._track_samples = samples
-        self.plotter.add_mesh(tracks, color="#8fa3bf", opacity=0.45, line_width=1, lighting=False, name="tracks")
+        self.tracks_actor = self.plotter.add_mesh(tracks, color="#8fa3bf", opacity=0.45, line_width=1, lighting=False,
+                                                  name="tracks")
         return tracks
+
+    def recolor(self, color_by: str, clim=None, cmap=None) -> None:
+        """Colour the satellites by ``color_by`` from now on: a new point cloud and colour bar, nothing else rebuilt.
+
+        :class:`viz.colors.ColorError` (and nothing changed) if the run has no such variable.
+        """
+        import pyvista as pv
+
+        new = coloring(self.run, color_by, clim, cmap)
+        if self.coloring.title in self.plotter.scalar_bars:
+            self.plotter.remove_scalar_bar(self.coloring.title)
+        self.plotter.remove_actor(self.satellite_actor)
+        self.coloring = new
+        self.satellites, self.satellite_actor = self._add_satellites(pv, self._point_size, self._show_scalar_bar)
+        self.update(self.index)
 
     # ------------------------------------------------------------------------------------- time
 
@@ -297,6 +314,18 @@ class ConstellationScene:
             self._follow_subcenter()
         if self.clock is not None:
             self.clock.SetText(2, self.caption())
+
+    def moving_parts(self) -> tuple[list, list]:
+        """What :meth:`update` moves: actors whose points (and colours) change, and actors turned by a matrix.
+
+        The first list holds the satellites, the orbit tracks and the link layers; the second the
+        Earth with its stations and relays, and the shadow cone, terminator and Sun arrow. A front
+        end that mirrors the scene elsewhere (the web dashboard's vtk.js view) sends these at each
+        step instead of the whole scene.
+        """
+        meshes = [self.satellite_actor] + ([self.tracks_actor] if self.tracks is not None else [])
+        meshes += [layer["actor"] for layer in self._links.values()]
+        return meshes, self._earth_actors + self._sun_actors
 
     def caption(self) -> str:
         """``phase1  2026-06-01T01:30:00Z  25 satellites  colour: solar_power [W]``: what the view shows."""

@@ -1,0 +1,187 @@
+"""The Constellation tab: one run in 3D with a time player, colour-by, drill-down, key figures and time series."""
+
+from __future__ import annotations
+
+import panel as pn
+
+from viz.colors import ColorError, colorable
+
+from .kpis import Kpi, key_figures
+from .plots import group_plots, satellite_plots
+from .progress import JobProgress
+from .review_export import Section
+from .runs import Catalogue, Job, RunData, SourceError
+from .view3d import SceneView, clock_text
+
+PLAYER_INTERVAL_MS = 300  # one step every 0.3 s when playing
+DEFAULT_COLOR_BY = "illumination"
+# "Look at" choice -> (twin.figures grouping, coordinate listing the names); a satellite's figures are its sub-center's
+LEVELS = {"Fleet": ("total", None), "Sub-center": ("subcenter", "subcenter"), "Member": ("owner", "owner"),
+          "Satellite": ("subcenter", "sat")}
+
+
+def kpi_cards_html(title: str, figures: list[Kpi]) -> str:
+    """Key figures as cards: the value at the time shown, and the whole run's below it."""
+    cards = "".join(
+        f'<div class="kpi"><div class="kpi-label">{kpi.label}</div><div class="kpi-now">{kpi.at_time}</div>'
+        f'<div class="kpi-run">run: {kpi.whole_run}</div></div>' for kpi in figures)
+    return (f'<div class="kpi-title">{title}</div><div class="kpis">{cards}</div>')
+
+
+KPI_CSS = """
+.kpi-title { font-weight: 600; margin: 0 0 6px; }
+.kpis { display: grid; grid-template-columns: 1fr 1fr; gap: 6px; }
+.kpi { border: 1px solid rgba(128,128,128,0.35); border-radius: 6px; padding: 5px 8px; }
+.kpi-label { font-size: 12px; opacity: 0.75; } .kpi-now { font-size: 17px; font-weight: 600; }
+.kpi-run { font-size: 12px; opacity: 0.8; }
+"""
+
+
+class ConstellationTab:
+    """A run chosen among the catalogue's sources, shown in 3D over time with its figures; ``layout`` goes on the page."""
+
+    def __init__(self, catalogue: Catalogue, source: str | None = None):
+        self.catalogue = catalogue
+        self.data: RunData | None = None
+        self.view: SceneView | None = None
+        self._plots: list = []  # the HoloViews objects shown, for the export
+        self._quiet = False  # True while widgets are set together: their watchers wait for the last
+        options = catalogue.sources()
+        self.source = pn.widgets.Select(label="Run", options=options, width=280)
+        self.progress = JobProgress()
+        self.player = pn.widgets.Player(label="Time step", start=0, end=1, value=0, interval=PLAYER_INTERVAL_MS,
+                                        loop_policy="once", show_loop_controls=False, width=280)
+        self.color_by = pn.widgets.Select(label="Colour by", options=[DEFAULT_COLOR_BY], width=280)
+        self.level = pn.widgets.Select(label="Look at", options=list(LEVELS), value="Fleet", width=280)
+        self.target = pn.widgets.Select(label="Which", options=[], width=280, visible=False)
+        self.kpis = pn.pane.HTML("", width=360, stylesheets=[KPI_CSS])
+        self.plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
+        self.view_slot = pn.Column(width=780)
+        controls = pn.Column(self.source, self.color_by, self.level, self.target, self.player, width=300)
+        self.layout = pn.Column(self.progress.layout, pn.Row(controls, self.view_slot, self.kpis), self.plots,
+                                sizing_mode="stretch_width")
+        self.player.param.watch(lambda event: self._show_time(event.new), "value")
+        self.color_by.param.watch(lambda event: self._recolor(event.new), "value")
+        self.level.param.watch(lambda event: self._level_changed(), "value")
+        self.target.param.watch(lambda event: self._quiet or self._drill_down(), "value")
+        self.source.param.watch(lambda event: self.load(event.new), "value")
+        initial = next(iter(options.values()))
+        if source:
+            try:
+                initial = catalogue.resolve(source)
+            except SourceError as error:
+                self.progress.error(str(error))
+                return
+        if initial == self.source.value:
+            self.load(initial)
+        else:
+            self.source.value = initial  # loads it
+
+    def load(self, key: str) -> None:
+        """Read or simulate source ``key`` in the background, then show it."""
+        try:
+            job = self.catalogue.job(key)
+        except ValueError as error:  # SourceError, or a scenario that no longer loads
+            self.progress.error(str(error))
+            return
+        self.progress.watch([job], self._show_run)
+
+    def _show_run(self, jobs: list[Job]) -> None:
+        data = jobs[0].data
+        if not data.has_figures:
+            raise ValueError(f"{data.label}: has no power, thermal or compute (an orbit-only or TLE run); "
+                             "the dashboard needs a twin run")
+        self.close()
+        self.data = data
+        self.view = SceneView(data.run, DEFAULT_COLOR_BY, data.scenario())
+        self.view_slot.objects = [self.view.layout]
+        self._quiet = True
+        try:
+            self.player.param.update(end=data.run.sizes["time"] - 1, value=0)
+            self.color_by.param.update(options=colorable(data.run), value=DEFAULT_COLOR_BY)
+            self.level.value = "Fleet"
+            self._set_targets()
+        finally:
+            self._quiet = False
+        self._drill_down()
+
+    @property
+    def grouping(self) -> tuple[str, str]:
+        """(twin.figures grouping, row) of the key figures: the fleet, a sub-center (also a satellite's) or a member."""
+        by, coordinate = LEVELS[self.level.value]
+        if coordinate is None or self.target.value is None:
+            return "total", "total"
+        if coordinate == "sat":
+            return by, str(self.data.run["subcenter"].sel(sat=self.target.value).values)
+        return by, self.target.value
+
+    def _set_targets(self) -> None:
+        """The names to choose from at the level chosen (sub-centers, members, satellites; none for the fleet)."""
+        coordinate = LEVELS[self.level.value][1]
+        names = self.data.names(coordinate) if coordinate else []
+        self.target.param.update(options=names, value=names[0] if names else None, visible=bool(names))
+
+    def _level_changed(self) -> None:
+        if self.data is None or self._quiet:
+            return
+        self._quiet = True
+        try:
+            self._set_targets()
+        finally:
+            self._quiet = False
+        self._drill_down()
+
+    def _drill_down(self) -> None:
+        """Figures, plots and camera for the fleet, sub-center, member or satellite chosen."""
+        if self.data is None:
+            return
+        by, name = self.grouping
+        coordinate = LEVELS[self.level.value][1]
+        if coordinate == "sat" and self.target.value:
+            self._plots = satellite_plots(self.data, self.target.value)
+        else:
+            self._plots = group_plots(self.data, by, name)
+        self.plots.objects = list(self._plots)
+        self.view.focus(name if by == "subcenter" else None)
+        self._update_kpis()
+
+    def _show_time(self, index: int) -> None:
+        if self.view is not None and not self._quiet:
+            self.view.show(index)
+            self._update_kpis()
+
+    def _recolor(self, color_by: str) -> None:
+        if self.view is None or self._quiet or color_by == self.view.scene.coloring.name:
+            return
+        try:
+            self.view.recolor(color_by)
+        except ColorError as error:
+            self.progress.error(str(error))
+
+    def _update_kpis(self) -> None:
+        by, name = self.grouping
+        what = "Fleet" if by == "total" else name
+        index = self.view.index
+        time = str(self.view.scene.time)[:16].replace("T", " ")
+        self.kpis.object = kpi_cards_html(f"{what} at {time} UTC", key_figures(self.data, index, by, name))
+
+    def review(self) -> list[Section]:
+        """This tab as sections of an exported review: figures, the 3D view as seen, the plots shown."""
+        if self.data is None:
+            return []
+        import pandas as pd
+
+        by, name = self.grouping
+        figures = key_figures(self.data, self.view.index, by, name)
+        table = pd.DataFrame({"at the time shown": [kpi.at_time for kpi in figures],
+                              "whole run": [kpi.whole_run for kpi in figures]},
+                             index=pd.Index([kpi.label for kpi in figures], name="key figure"))
+        shown = f"{self.data.label}; {'the fleet' if by == 'total' else name} at {clock_text(self.view.scene)}"
+        return [Section("Key figures", shown, tables=[table]),
+                Section("3D view", f"coloured by {self.view.scene.coloring.title}", images=[self.view.snapshot_png()]),
+                Section("Time series", plots=list(self._plots))]
+
+    def close(self) -> None:
+        if self.view is not None:
+            self.view.close()
+            self.view = None

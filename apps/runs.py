@@ -1,0 +1,243 @@
+"""The runs the dashboard shows: stored runs under a runs directory and the built-in scenarios.
+
+Each run is read or simulated once per process, in the background, and then shared read-only by
+every session (:class:`RunData` also keeps the figures derived from it). A scenario not yet run is
+simulated for :data:`SPAN_S` from its epoch at :data:`STEP_S`; a fleet larger than
+:data:`FULL_RUN_SATELLITES_MAX` is run with one chief per sub-center standing for its satellites
+(``representatives``: phase 3 in seconds), and a scenario with links gets its network.
+
+Sources are named by keys: ``scenario:phase1``, ``run:demo.zarr`` (a path under the runs
+directory), ``whatif:<digest>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import tomllib
+import xarray as xr
+
+from twin import figures
+from twin.dataset import open_run
+from twin.scenario import Scenario, builtin_scenarios, load_scenario
+
+from .worker import RunRequest, Simulator
+
+SPAN_S = 6 * 3600.0       # what the dashboard simulates of a scenario
+STEP_S = 60.0
+FULL_RUN_SATELLITES_MAX = 2000  # above this, one chief per sub-center stands for its satellites
+LOAD_BYTES_MAX = 2 * 2**30       # stored runs up to this size are read into memory; larger ones stay lazy
+RUN_SUFFIXES = (".zarr", ".nc")
+
+
+class SourceError(ValueError):
+    """A source that names no scenario and no stored run."""
+
+
+class RunData:
+    """A run and what the dashboard derives from it, each computed once and shared (read-only) by all sessions."""
+
+    def __init__(self, run: xr.Dataset, label: str):
+        self.run = run
+        self.label = label
+        self._lock = threading.RLock()  # a derived value may derive from another
+        self._cache: dict[tuple, object] = {}
+
+    def cached(self, key: tuple, make):
+        """``make()``, computed once per ``key`` and kept: anything derived from the run."""
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = make()
+            return self._cache[key]
+
+    @property
+    def has_network(self) -> bool:
+        return "downlink_data_delivered" in self.run.data_vars
+
+    @property
+    def has_figures(self) -> bool:
+        """True if the run has power, thermal and compute (orbit-only and TLE runs have none)."""
+        try:
+            figures.check_run(self.run)
+        except ValueError:
+            return False
+        return True
+
+    def summary(self, by: str = "total"):
+        """:func:`twin.figures.summary` of the run (a DataFrame), computed once."""
+        return self.cached(("summary", by), lambda: figures.summary(self.run, by))
+
+    def series(self, by: str = "total") -> xr.Dataset:
+        """:func:`twin.figures.time_series` of the run, computed once."""
+        return self.cached(("series", by), lambda: figures.time_series(self.run, by))
+
+    def grouping(self, by: str) -> figures.Grouping:
+        """:func:`twin.figures.grouping` of the run, computed once."""
+        return self.cached(("grouping", by), lambda: figures.grouping(self.run, by))
+
+    def names(self, coordinate: str) -> list[str]:
+        """Sorted distinct values of a per-satellite coordinate (``subcenter``, ``owner``, ``sat``)."""
+        return self.cached(("names", coordinate),
+                            lambda: sorted(set(self.run[coordinate].values.astype(str).tolist())))
+
+    def scenario(self) -> Scenario | None:
+        """The scenario the run came from (its stations and relays are drawn), if it can still be loaded."""
+        def load():
+            for candidate in (self.run.attrs.get("scenario_source"), self.run.attrs.get("scenario")):
+                if candidate:
+                    try:
+                        return load_scenario(candidate)
+                    except (OSError, ValueError):
+                        continue
+            return None
+        return self.cached(("scenario",), load)
+
+
+class Job:
+    """A run being read or simulated in the background: ``progress`` (0..1), then ``data`` or ``error``."""
+
+    def __init__(self, key: str, label: str, total_steps: float = 1.0):
+        self.key, self.label = key, label
+        self.total_steps = total_steps
+        self.steps_done = 0.0
+        self.data: RunData | None = None
+        self.error: str | None = None
+        self.done = threading.Event()
+
+    @property
+    def progress(self) -> float:
+        return 1.0 if self.done.is_set() else min(self.steps_done / self.total_steps, 0.99)
+
+    def advance(self, steps: float) -> None:
+        self.steps_done += steps
+
+    def finish(self, future: Future) -> None:
+        """Take the outcome of ``future`` (a dataset, or the exception that ended the run)."""
+        try:
+            self.data = RunData(future.result(), self.label)
+        except Exception as error:  # a run that fails is reported on the page, whatever went wrong
+            self.error = f"{self.label}: {error}"
+        self.done.set()
+
+
+def scenario_run_options(scenario: Scenario) -> tuple[bool, bool]:
+    """(representatives, network) of the dashboard's runs of ``scenario``."""
+    return scenario.satellite_count > FULL_RUN_SATELLITES_MAX, scenario.links is not None
+
+
+def scenario_tables(scenario: Scenario) -> dict:
+    """The parsed TOML tables of ``scenario`` (a what-if changes these, then the twin validates them again)."""
+    return tomllib.loads(Path(scenario.source).read_text(encoding="utf-8"))
+
+
+def _span_label(scenario: Scenario) -> str:
+    representatives, _ = scenario_run_options(scenario)
+    chiefs = f", {scenario.subcenter_count} chiefs standing for {scenario.satellite_count:,} satellites" \
+        if representatives else ""
+    return f"{SPAN_S / 3600:g} h from its epoch at {STEP_S:g} s{chiefs}"
+
+
+class Catalogue:
+    """Stored runs and built-in scenarios, each run once per process and shared; what-if runs too."""
+
+    def __init__(self, runs_dir: str | Path):
+        self.runs_dir = Path(runs_dir)
+        self.simulator = Simulator()
+        self._readers = ThreadPoolExecutor(1, thread_name_prefix="twin-read")
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def sources(self) -> dict[str, str]:
+        """Label -> key of every source: stored runs (newest listing each call), then the built-in scenarios."""
+        stored = sorted(path for path in self.runs_dir.glob("*") if path.suffix in RUN_SUFFIXES) \
+            if self.runs_dir.is_dir() else []
+        options = {f"{path.name} (stored run)": f"run:{path.name}" for path in stored}
+        options.update({f"{name} (scenario, {SPAN_S / 3600:g} h)": f"scenario:{name}" for name in builtin_scenarios()})
+        return options
+
+    def resolve(self, name: str) -> str:
+        """The key of ``name``: a key, a built-in scenario (``phase1``) or a stored run (``demo.zarr`` or ``demo``)."""
+        keys = set(self.sources().values())
+        for candidate in (name, f"scenario:{name}", f"run:{name}", *(f"run:{name}{suffix}" for suffix in RUN_SUFFIXES)):
+            if candidate in keys:
+                return candidate
+        stored = ", ".join(key.removeprefix("run:") for key in sorted(keys) if key.startswith("run:")) or "none"
+        raise SourceError(f"source: {name!r} is neither a built-in scenario ({', '.join(builtin_scenarios())}) "
+                          f"nor a stored run under {str(self.runs_dir)!r} ({stored})")
+
+    def label(self, key: str) -> str:
+        return {value: label for label, value in self.sources().items()}.get(key, key)
+
+    def job(self, key: str) -> Job:
+        """The job of source ``key``: shared if it is done or under way, started otherwise (a failed one is retried)."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.error is None:
+                return job
+        kind, _, name = key.partition(":")
+        if kind == "scenario":
+            scenario = load_scenario(name)
+            representatives, network = scenario_run_options(scenario)
+            request = RunRequest(scenario_tables(scenario), scenario.source, SPAN_S, STEP_S, representatives, network)
+            return self.simulate(key, f"{name}, {_span_label(scenario)}", request)
+        if kind == "run":
+            return self._read(key, self.runs_dir / name)
+        raise SourceError(f"source: {key!r} is not a source of this dashboard")
+
+    def simulate(self, key: str, label: str, request: RunRequest) -> Job:
+        """Run ``request`` in the background as job ``key`` (or share the job already under that key)."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.error is None:
+                return job
+            job = self._jobs[key] = Job(key, label, request.total_steps)
+        self.simulator.submit(key, request, job.advance).add_done_callback(job.finish)
+        return job
+
+    def _read(self, key: str, path: Path) -> Job:
+        with self._lock:
+            job = self._jobs[key] = Job(key, path.name)
+        self._readers.submit(_read_run, path).add_done_callback(job.finish)
+        return job
+
+    def shutdown(self) -> None:
+        """Stop the background reader and simulator."""
+        self._readers.shutdown(wait=True, cancel_futures=True)
+        self.simulator.shutdown()
+
+
+def _read_run(path: Path) -> xr.Dataset:
+    run = open_run(path)
+    return run.load() if run.nbytes <= LOAD_BYTES_MAX else run
+
+
+def request_key(request: RunRequest) -> str:
+    """A key naming ``request`` by its content: the same what-if asked twice is run once."""
+    text = json.dumps([request.tables, request.duration_s, request.step_s, request.representatives, request.network],
+                      sort_keys=True, default=str)
+    return "whatif:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_catalogues: dict[Path, Catalogue] = {}
+_catalogues_lock = threading.Lock()
+
+
+def shared_catalogue(runs_dir: str | Path) -> Catalogue:
+    """The process's one :class:`Catalogue` of ``runs_dir``: every session shares its runs."""
+    path = Path(runs_dir).resolve()
+    with _catalogues_lock:
+        if path not in _catalogues:
+            _catalogues[path] = Catalogue(path)
+        return _catalogues[path]
+
+
+def shutdown_catalogues() -> None:
+    """Stop the background work of every shared catalogue (at server shutdown)."""
+    with _catalogues_lock:
+        for catalogue in _catalogues.values():
+            catalogue.shutdown()
+        _catalogues.clear()

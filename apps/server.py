@@ -1,0 +1,33 @@
+"""Serving the dashboard with sign-in: what ``twin serve``, the browser tests and the benchmark start."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+
+import panel as pn
+
+from .dashboard import TITLE, DashboardConfig, create_app
+from .login import PasswordAuthProvider
+from .runs import shutdown_catalogues
+
+COOKIE_SECRET_ENV = "TWIN_COOKIE_SECRET"  # keeps sign-ins valid across restarts; else a new secret per process
+
+
+def serve(config: DashboardConfig, port: int = 5006, address: str = "localhost", threaded: bool = False):
+    """Serve the dashboard at ``http://address:port/``, every page behind the sign-in of ``config.users``.
+
+    Blocks until stopped; with ``threaded``, serves from a thread and returns it (``.stop()`` ends it).
+    """
+    if config.users is None:
+        raise ValueError("users: the dashboard is served with sign-in only; give a users file")
+    atexit.register(shutdown_catalogues)
+    def app():  # a function, so that each session gets its own page
+        return create_app(config)
+
+    origins = sorted({f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"})
+    return pn.serve(app, port=port, address=address, websocket_origin=origins,
+                    show=False, threaded=threaded, title=TITLE, verbose=not threaded,
+                    auth_provider=PasswordAuthProvider(config.users),
+                    cookie_secret=os.environ.get(COOKIE_SECRET_ENV) or secrets.token_hex(32))

@@ -1,0 +1,279 @@
+"""The 3D view in the browser: a :class:`viz.scene.ConstellationScene` on the server, mirrored by vtk.js.
+
+Panel's VTK pane (:class:`ScenePane`) sends the whole scene once: meshes, the Earth's texture,
+colours, camera. Re-sending it at every time step would make the browser rebuild its whole
+vtk.js scene (about a second per step here), so a time step goes another way: the scene moves on
+the server (:meth:`ConstellationScene.update`, in place), and :class:`FrameChannel` sends only
+what moved (:meth:`ConstellationScene.moving_parts`: the points and colours of the satellites,
+tracks and links, the matrices that turn the Earth and the Sun frame) to the browser, which
+writes them into the vtk.js objects it already has and renders once. Structural changes (a new
+colouring, a sub-center's links) re-send the scene through the pane.
+
+Two things of Panel's are relied on and kept here: vtk.js objects are registered in a
+synchronizer context under the ids of Panel's serializer (``SynchronizationContext.getReferenceId``;
+a mapper's dataset is ``<mapper id>-dataset-0``), and the context's name (Panel 1.9 names it
+``panel-{this.model.id}`` literally; a corrected ``panel-<model id>`` is tried first). And one is
+undone in the browser: Panel always adds empty axes whose label mapper reads the depth buffer back
+at every render, a stall that was most of a frame's time with software WebGL (``noDepthReadback``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import functools
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import panel as pn
+import param
+from panel.pane.vtk.vtk import VTKRenderWindowSynchronized
+from vtkmodules.util.numpy_support import vtk_to_numpy
+
+from viz.scene import TEXTURE_PATH, ConstellationScene
+
+VIEW_WIDTH_PX, VIEW_HEIGHT_PX = 760, 480
+LEGEND_STEPS = 12  # colour stops of a continuous colour bar
+WEB_TEXTURE_PX = (1024, 512)  # the browser's Earth: a quarter of the scene's texture, 1.5 MB to send and upload
+CONTEXT_NAMES = ("panel-{model_id}", "panel-{{this.model.id}}")  # see the module docstring
+
+
+class ScenePane(VTKRenderWindowSynchronized):
+    """Panel's synchronised VTK pane, sending on each full sync only the arrays the browser does not hold.
+
+    Panel 1.9 re-sends every array at each sync (the browser never reports the ones it holds), and
+    the Earth's texture alone is 6 MB: here the arrays of the previous sync are left out (vtk.js
+    keeps arrays by content hash while they stay in use). The scene also changes arrays in place,
+    which leaves stale entries in Panel's cache (read back at the next sync, where Panel 1.9 fails
+    in ``getCachedDataArray``): entries whose array changed since are dropped first.
+    """
+
+    def __init__(self, object=None, **params):
+        super().__init__(object, **params)
+        self._held: dict[str, set[str]] = {}  # model id -> hashes of the arrays its browser view holds
+
+    def _update(self, ref, model) -> None:
+        context = self._contexts[model.id]
+        cache = context.dataArrayCache
+        for digest in [digest for digest, entry in cache.items() if entry["mTime"] != entry["array"].GetMTime()]:
+            del cache[digest]
+        held = self._held.get(model.id, set(model.arrays))
+        scene, arrays, annotations = self._serialize_ren_win(self.object, context, exclude_arrays=held)
+        context.checkForArraysToRelease()
+        model.update(arrays=arrays, scene=scene, annotations=annotations)
+        self._held[model.id] = set(cache)
+
+
+class FrameChannel(pn.custom.JSComponent):
+    """The clock of the view, and the channel that moves the vtk.js scene in the browser to each time step.
+
+    After rendering a step, the clock element carries ``data-rendered`` = the time shown, which
+    tests and benchmarks wait for.
+    """
+
+    clock = param.String(default="", doc="UTC time shown")
+
+    _esm = """
+    function floats(text) {
+      const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+      return new Float32Array(bytes.buffer);
+    }
+    const labelMappers = window.vtk && window.vtk.Rendering.Core.vtkPixelSpaceCallbackMapper;
+    if (labelMappers && !labelMappers.twinNoDepth) {  // those made from now on (see noDepthReadback)
+      const make = labelMappers.newInstance;
+      labelMappers.newInstance = (...args) => Object.assign(make(...args), {setUseZValues: () => false});
+      labelMappers.twinNoDepth = true;
+    }
+    function noDepthReadback(renderer) {
+      // Panel always adds (empty) axes whose label mapper reads the depth buffer back at every
+      // render: a stall that is most of a frame's time when WebGL runs in software. No labels, no readback.
+      for (const actor of renderer.getActors()) {
+        const mapper = actor.getMapper();
+        if (mapper && mapper.isA("vtkPixelSpaceCallbackMapper")) mapper.setUseZValues(false);
+      }
+    }
+    export function render({ model, el }) {
+      const clock = document.createElement("div");
+      clock.className = "twin-clock";
+      clock.textContent = model.clock;
+      el.appendChild(clock);
+      model.on("clock", () => { clock.textContent = model.clock; });
+      model.on("msg:custom", (frame) => {
+        clock.textContent = frame.clock;
+        const sync = window.vtk && window.vtk.Rendering.Misc.vtkSynchronizableRenderWindow;
+        if (!sync) return;
+        const points = frame.points.map(floats);
+        const scalars = frame.scalars.map(([name, text]) => name && [name, floats(text)]);
+        let rendered = false;
+        for (const view of frame.views) {
+          const context = view.contexts.map((name) => sync.getSynchronizerContext(name))
+                                       .find((candidate) => candidate.getInstance(view.renderer));
+          if (!context) continue;  // the scene is not in the browser yet: the next frame brings it all
+          view.meshes.forEach((id, i) => {
+            const mesh = context.getInstance(id);
+            if (!mesh || mesh.getPoints().getData().length !== points[i].length) return;
+            mesh.getPoints().setData(points[i], 3);
+            const colours = scalars[i] && mesh.getPointData().getArrayByName(scalars[i][0]);
+            if (colours) colours.setData(scalars[i][1], 1);
+            mesh.modified();
+          });
+          view.actors.forEach(([id, matrix]) => {
+            const actor = context.getInstance(id);
+            if (actor) actor.setUserMatrix(Float64Array.from(matrix));
+          });
+          const renderer = context.getInstance(view.renderer);
+          noDepthReadback(renderer);
+          if (frame.camera) {
+            renderer.getActiveCamera().set(frame.camera);
+          }
+          renderer.getRenderWindow().render();
+          rendered = true;
+        }
+        if (rendered) clock.dataset.rendered = frame.clock;
+      });
+    }
+    """
+
+    _stylesheets = [".twin-clock { font: 600 15px system-ui, sans-serif; padding: 2px 0; color: #e8ecf4; }"]
+
+
+def _floats(values) -> str:
+    return base64.b64encode(np.ascontiguousarray(values, dtype=np.float32).tobytes()).decode("ascii")
+
+
+def _matrix(actor) -> list[float]:
+    """The actor's user matrix, column by column, as Panel's serializer writes it for vtk.js."""
+    matrix = actor.GetUserMatrix()
+    return [matrix.GetElement(i % 4, i // 4) for i in range(16)]
+
+
+@functools.cache
+def web_texture() -> Path:
+    """The Earth's texture at :data:`WEB_TEXTURE_PX`, made once per process from the scene's (a temporary JPEG)."""
+    from PIL import Image
+
+    folder = tempfile.mkdtemp(prefix="twin-dashboard-")
+    atexit.register(shutil.rmtree, folder, True)
+    path = Path(folder) / "earth.jpg"
+    Image.open(TEXTURE_PATH).resize(WEB_TEXTURE_PX, Image.Resampling.LANCZOS).save(path, quality=92)
+    return path
+
+
+def clock_text(scene: ConstellationScene) -> str:
+    return f"{str(scene.time)[:19].replace('T', ' ')} UTC"
+
+
+class SceneView:
+    """One session's 3D view of a run: the scene on the server, the pane and the frame channel, and a colour legend.
+
+    ``layout`` is what goes on the page. :meth:`show` moves to a time step, :meth:`recolor`
+    changes the colouring, :meth:`focus` looks at a sub-center (or the whole Earth),
+    :meth:`snapshot_png` renders what the browser's camera sees into a PNG.
+    """
+
+    def __init__(self, run, color_by: str = "illumination", scenario=None, width_px: int = VIEW_WIDTH_PX,
+                 height_px: int = VIEW_HEIGHT_PX):
+        self.scene = ConstellationScene(run, color_by=color_by, scenario=scenario, window_size=(width_px, height_px),
+                                        show_clock=False, texture=web_texture())
+        self.pane = ScenePane(self.scene.plotter.render_window, width=width_px, height=height_px,
+                              orientation_widget=False, enable_keybindings=False)
+        self.frames = FrameChannel(clock=clock_text(self.scene), sizing_mode="stretch_width")
+        self.legend = pn.pane.HTML(self._legend_html(), width=width_px)
+        self.layout = pn.Column(self.frames, self.pane, self.legend)
+        self._following = False
+
+    @property
+    def index(self) -> int:
+        return self.scene.index
+
+    def show(self, index: int) -> None:
+        """Move the scene to time step ``index`` and send the browser what moved."""
+        self.scene.update(int(index))
+        self._send_frame(camera=self._following)
+
+    def recolor(self, color_by: str) -> None:
+        """Colour the satellites by ``color_by`` (:class:`viz.colors.ColorError` if the run has no such variable)."""
+        self.scene.recolor(color_by)
+        self.legend.object = self._legend_html()
+        self.pane.synchronize()
+
+    def focus(self, subcenter: str | None) -> None:
+        """Look closely at ``subcenter`` (with its formation links) and follow it; ``None``: the whole Earth."""
+        if subcenter is None:
+            self.scene.reset_camera()
+            self._following = False
+        else:
+            before = self._structure()
+            self.scene.show_subcenter_links(subcenter)
+            self.scene.focus(subcenter)
+            self._following = True
+            if self._structure() != before:  # a new link layer, or one of another size: the browser needs it
+                self.pane.synchronize()
+        self._send_frame(camera=True)
+
+    def _structure(self) -> list[tuple[str, int]]:
+        """The moving meshes and their sizes: what a frame can update in place, and nothing else."""
+        return [(actor.GetAddressAsString(""), actor.GetMapper().GetInput().GetNumberOfPoints())
+                for actor in self.scene.moving_parts()[0]]
+
+    def _send_frame(self, camera: bool) -> None:
+        meshes, turned = self.scene.moving_parts()
+        points, scalars = [], []
+        for actor in meshes:
+            mapper = actor.GetMapper()
+            dataset = mapper.GetInput()
+            points.append(_floats(vtk_to_numpy(dataset.GetPoints().GetData())))
+            colours = dataset.GetPointData().GetArray(mapper.GetArrayName()) if mapper.GetScalarVisibility() else None
+            scalars.append([mapper.GetArrayName(), _floats(vtk_to_numpy(colours))] if colours is not None else ["", ""])
+        views = []
+        for model_id, context in self.pane._contexts.items():
+            views.append({
+                "contexts": [name.format(model_id=model_id) for name in CONTEXT_NAMES],
+                "renderer": context.getReferenceId(self.scene.plotter.renderer),
+                "meshes": [context.getReferenceId(actor.GetMapper()) + "-dataset-0" for actor in meshes],
+                "actors": [[context.getReferenceId(actor), _matrix(actor)] for actor in turned],
+            })
+        frame = {"clock": clock_text(self.scene), "points": points, "scalars": scalars, "views": views}
+        if camera:
+            vtk_camera = self.scene.plotter.camera
+            frame["camera"] = {"position": list(vtk_camera.position), "focalPoint": list(vtk_camera.focal_point),
+                               "viewUp": list(vtk_camera.up), "viewAngle": vtk_camera.view_angle,
+                               "clippingRange": list(vtk_camera.clipping_range)}
+        self.frames._send_msg(frame)
+
+    def _legend_html(self) -> str:
+        coloring = self.scene.coloring
+        if coloring.categorical:
+            items = "".join(f'<span style="margin-right:1em"><span style="color:{color}">&#9679;</span> {label}</span>'
+                            for label, color in self.scene.category_colors().items())
+            return f'<div class="twin-legend" style="color:#e8ecf4"><b>{coloring.title}</b>: {items}</div>'
+        from matplotlib import colormaps
+
+        cmap = colormaps[coloring.cmap]
+        stops = ", ".join("#{:02x}{:02x}{:02x}".format(*(round(255 * c) for c in cmap(x)[:3]))
+                          for x in np.linspace(0.0, 1.0, LEGEND_STEPS))
+        low, high = coloring.clim
+        return (f'<div class="twin-legend" style="display:flex;align-items:center;gap:0.6em;color:#e8ecf4">'
+                f'<b>{coloring.title}</b><span>{low:.4g}</span>'
+                f'<span style="flex:1;height:12px;background:linear-gradient(to right, {stops})"></span>'
+                f'<span>{high:.4g}</span></div>')
+
+    def snapshot_png(self) -> bytes:
+        """What the browser shows (its camera, if it reported one), rendered on the server as a PNG."""
+        camera = self.pane.camera or {}
+        if {"position", "focalPoint", "viewUp"} <= set(camera):
+            self.scene.plotter.camera.position = tuple(camera["position"])
+            self.scene.plotter.camera.focal_point = tuple(camera["focalPoint"])
+            self.scene.plotter.camera.up = tuple(camera["viewUp"])
+            self.scene.plotter.reset_camera_clipping_range()
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(self.scene.screenshot()).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def close(self) -> None:
+        self.scene.close()

@@ -1,0 +1,96 @@
+"""The dashboard's background simulator: one spawned process that runs the twin while the server keeps serving.
+
+A run of the twin holds the GIL for much of its time; in the server's own process it would stall
+every session. Here it runs in a worker process started with ``spawn`` (a fresh interpreter: none
+of the server's threads, sockets or OpenGL contexts are copied into it). The worker reports each
+step done through a queue, which a thread of the server reads into the job's progress; the
+finished run comes back through the future.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+_progress_queue = None  # in the worker: where to report steps done
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A twin run to make: a scenario's tables (checked by the server already) and how to run it."""
+
+    tables: dict  # the scenario as parsed TOML, what-if changes applied
+    source: str   # the scenario file it came from (kept in the run's attributes)
+    duration_s: float
+    step_s: float
+    representatives: bool
+    network: bool
+
+    @property
+    def total_steps(self) -> int:
+        """Progress units of the run: the orbit layer counts one, then one per time step."""
+        return int(self.duration_s // self.step_s) + 2
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the server's process ends, however it ends (a killed server leaves no orphan)."""
+    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+    os._exit(0)
+
+
+def _start_worker(queue) -> None:
+    global _progress_queue
+    _progress_queue = queue
+    threading.Thread(target=_exit_with_parent, name="twin-parent-watch", daemon=True).start()
+    import twin
+
+
+def _simulate(key: str, request: RunRequest):
+    from twin.scenario import scenario_from_dict
+    from twin.simulation import run_scenario
+
+    scenario = scenario_from_dict(request.tables, request.source)
+    report = lambda steps: _progress_queue.put((key, float(steps)))
+    return run_scenario(scenario, None, request.duration_s, request.step_s, report,
+                        representatives=request.representatives, network=request.network)
+
+
+class Simulator:
+    """Runs :class:`RunRequest` s in ``workers`` spawned processes; progress goes to the callback given per run."""
+
+    def __init__(self, workers: int = 1):
+        context = multiprocessing.get_context("spawn")
+        self._queue = context.Queue()
+        self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                         initargs=(self._queue,))
+        self._progress: dict[str, Callable[[float], None]] = {}
+        self._listener = threading.Thread(target=self._listen, name="twin-progress", daemon=True)
+        self._listener.start()
+        self._pool.submit(int)  # start the worker now: its first run need not wait for it to import the twin
+
+    def submit(self, key: str, request: RunRequest, progress: Callable[[float], None]) -> Future:
+        """Start ``request``; ``progress(steps)`` is called (in a server thread) as steps are done."""
+        self._progress[key] = progress
+        future = self._pool.submit(_simulate, key, request)
+        future.add_done_callback(lambda _: self._progress.pop(key, None))
+        return future
+
+    def _listen(self) -> None:
+        while True:
+            key, steps = self._queue.get()
+            if key is None:
+                return
+            callback = self._progress.get(key)
+            if callback is not None:
+                callback(steps)
+
+    def shutdown(self) -> None:
+        """Stop the worker (runs not started are dropped; one under way, seconds long, is waited for) and the progress thread."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._queue.put((None, 0.0))
+        self._listener.join()

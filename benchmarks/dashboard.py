@@ -1,0 +1,220 @@
+"""Benchmark the web dashboard in Chromium: time to the first 3D frame and seconds per time step, alone and with 5 sessions.
+
+Serves the dashboard from this process (demo users, sign-in), opens it in Debian's Chromium through
+Playwright and measures in the browser: the first 3D frame is the first WebGL draw after the page
+starts loading (``performance.now()``, from navigation start), drawn (a one-pixel read waits for
+the GPU's work); a time step is the time from pressing the player's "next" button until the clock
+shows the new time, vtk.js has rendered that step, the drawing is done and the browser has painted. The run is made (or read) before the pages open. Then
+the same with ``--sessions`` sessions loading and stepping at once, each in a browser of its own. Targets: first frame < 5 s,
+step < 300 ms, and each no more than 2x slower with 5 sessions.
+
+    .venv/bin/python benchmarks/dashboard.py                        # phase 3, 144 chiefs for 10,485 satellites
+    .venv/bin/python benchmarks/dashboard.py --runs out --source phase3-2h.zarr   # a stored full run
+    .venv/bin/python benchmarks/dashboard.py --screenshot docs/images/dashboard.png
+
+Note the browser renders WebGL in software here (no GPU), on the same two cores as the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
+USERS = Path(__file__).resolve().parent.parent / "apps" / "users.example.toml"
+VIEWPORT = {"width": 1500, "height": 1000}
+FIRST_FRAME_TARGET_S, STEP_TARGET_S, CONCURRENCY_TARGET = 5.0, 0.300, 2.0
+TIMEOUT_MS = 120_000
+
+# Before any page script: keep the WebGL context of the first draw and, once that first frame is drawn
+# (a one-pixel read waits for the GPU, here software), its time; find elements inside shadow roots.
+INSTRUMENT = """
+window.__firstFrame = null;
+window.__finish = () => window.__gl.readPixels(0, 0, 1, 1, window.__gl.RGBA, window.__gl.UNSIGNED_BYTE, new Uint8Array(4));
+for (const proto of [WebGLRenderingContext.prototype, WebGL2RenderingContext.prototype]) {
+  for (const name of ["drawArrays", "drawElements"]) {
+    const draw = proto[name];
+    proto[name] = function (...args) {
+      if (!window.__gl) {
+        window.__gl = this;
+        setTimeout(() => { window.__finish(); window.__firstFrame = performance.now(); }, 0);
+      }
+      return draw.apply(this, args);
+    };
+  }
+}
+window.__deep = (selector, root = document) => {
+  const hit = root.querySelector(selector);
+  if (hit) return hit;
+  for (const element of root.querySelectorAll("*")) {
+    const inner = element.shadowRoot && window.__deep(selector, element.shadowRoot);
+    if (inner) return inner;
+  }
+  return null;
+};
+"""
+# Press "next" n times, one after the other; each time until the new step is rendered and painted (ms each).
+STEPS = """
+async (count) => {
+  const clock = window.__deep(".twin-clock"), next = window.__deep("button.next");
+  const painted = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  const took = [];
+  for (let i = 0; i < count; i++) {
+    const before = clock.textContent;
+    const started = performance.now();
+    const rendered = new Promise((resolve) => {
+      const watch = new MutationObserver(() => {
+        if (clock.textContent !== before && clock.dataset.rendered === clock.textContent) {
+          watch.disconnect();
+          resolve();
+        }
+      });
+      watch.observe(clock, {attributes: true, childList: true, characterData: true, subtree: true});
+    });
+    next.click();
+    await rendered;
+    window.__finish();
+    await painted();
+    took.push(performance.now() - started);
+  }
+  window.__steps = took;
+  return took;
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+def open_pages(context, url: str, count: int) -> list:
+    """``count`` pages starting to load ``url`` at once (each its own session)."""
+    pages = []
+    for _ in range(count):
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url, wait_until="commit")
+        pages.append(page)
+    return pages
+
+
+def first_frames_s(pages) -> list[float]:
+    """Seconds from each page's navigation start to its first 3D frame (drawn: the first WebGL draws done)."""
+    for page in pages:
+        page.wait_for_function("window.__firstFrame !== null && window.__deep('.twin-clock') !== null")
+    return [page.evaluate("window.__firstFrame") / 1e3 for page in pages]
+
+
+def steps_s(pages, count: int) -> list[float]:
+    """Seconds per time step on every page, all stepping at once (``count`` steps each)."""
+    for page in pages:
+        page.evaluate(f"() => {{ window.__steps = null; ({STEPS})({count}); }}")
+    for page in pages:
+        page.wait_for_function("window.__steps !== null", polling=100)
+    return [seconds / 1e3 for page in pages for seconds in page.evaluate("window.__steps")]
+
+
+def screenshot(context, url: str, path: Path, steps: int) -> None:
+    """The dashboard ``steps`` steps into the run, as a PNG at ``path``."""
+    page = open_pages(context, url, 1)[0]
+    first_frames_s([page])
+    page.evaluate(f"({STEPS})({steps})")
+    page.wait_for_timeout(1000)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    print(f"wrote {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", default="phase3", help="scenario or stored run shown (default phase3)")
+    parser.add_argument("--runs", help="directory of stored runs (default: none, a temporary directory)")
+    parser.add_argument("--steps", type=int, default=20, help="time steps measured per session (default 20)")
+    parser.add_argument("--sessions", type=int, default=5, help="concurrent sessions (default 5)")
+    parser.add_argument("--screenshot", type=Path, metavar="PNG", help="only write a screenshot of the dashboard")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    from apps.auth import UserBook
+    from apps.dashboard import DashboardConfig
+    from apps.runs import shared_catalogue, shutdown_catalogues
+    from apps.server import serve
+
+    runs_dir = Path(args.runs or tempfile.mkdtemp(prefix="twin-bench-"))
+    port = free_port()
+    server = serve(DashboardConfig(runs_dir, UserBook.from_file(USERS)), port=port, threaded=True)
+    catalogue = shared_catalogue(runs_dir)
+    started = time.perf_counter()
+    job = catalogue.job(catalogue.resolve(args.source))
+    job.done.wait()
+    if job.error:
+        raise SystemExit(job.error)
+    run = job.data.run
+    satellites = int(run["represents"].sum())
+    kind = (f"representatives: {run.sizes['sat']} chiefs stand for {satellites:,} satellites"
+            if int(run.attrs.get("representatives", 0)) else f"full run: {run.sizes['sat']:,} satellites drawn")
+    url = f"http://localhost:{port}/?source={args.source}"
+    try:
+        with sync_playwright() as playwright:
+            def signed_in_browser():
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                context = browser.new_context(viewport=VIEWPORT)
+                context.add_init_script(INSTRUMENT)
+                context.request.post(f"http://localhost:{port}/login", max_redirects=0,
+                                     form={"username": "viewer", "password": "viewer-demo"})
+                return context
+
+            context = signed_in_browser()
+            if args.screenshot:
+                screenshot(context, url, args.screenshot, args.steps)
+                return
+            print(f"run: {job.label} ({kind}), {run.sizes['time']} steps; read or simulated in "
+                  f"{time.perf_counter() - started:.1f} s before the pages open")
+            cold = open_pages(context, url, 1)  # a first visit: the page's scripts are not cached yet
+            first_cold = first_frames_s(cold)[0]
+            cold[0].close()
+
+            alone = open_pages(context, url, 1)
+            first_alone = first_frames_s(alone)
+            steps_alone = steps_s(alone, args.steps)
+            alone[0].close()
+            # Each of the other sessions in a browser of its own, as users have (its scripts cached too).
+            contexts = [context] + [signed_in_browser() for _ in range(args.sessions - 1)]
+            for other in contexts[1:]:
+                first_frames_s(open_pages(other, url, 1))
+            together = [open_pages(each, url, 1)[0] for each in contexts]
+            first_together = first_frames_s(together)
+            steps_together = steps_s(together, args.steps)
+    finally:
+        server.stop()
+        shutdown_catalogues()
+
+    def line(label: str, seconds: list[float], target: float, unit_s: float = 1.0, unit: str = "s") -> str:
+        values = np.array(seconds) / unit_s
+        return (f"{label}: {values.mean():.3f} {unit} mean, {np.percentile(values, 95):.3f} {unit} p95 over "
+                f"{len(values)}; {values.mean() / (target / unit_s):.2f} of the target (< {target / unit_s:g} {unit})")
+
+    print(f"Chromium {CHROMIUM} (software WebGL), {VIEWPORT['width']}x{VIEWPORT['height']}, "
+          f"{args.steps} steps per session")
+    print(f"first 3D frame, first visit (scripts not cached yet): {first_cold:.3f} s")
+    print(line("first 3D frame, 1 session", first_alone, FIRST_FRAME_TARGET_S))
+    print(line("time step, 1 session", steps_alone, STEP_TARGET_S, 1e-3, "ms"))
+    print(line(f"first 3D frame, {args.sessions} sessions at once", first_together, FIRST_FRAME_TARGET_S))
+    print(line(f"time step, {args.sessions} sessions at once", steps_together, STEP_TARGET_S, 1e-3, "ms"))
+    for label, alone_s, together_s in (("first frame", first_alone, first_together),
+                                       ("time step", steps_alone, steps_together)):
+        ratio = np.mean(together_s) / np.mean(alone_s)
+        print(f"{args.sessions} sessions / 1 session, {label}: {ratio:.2f}x (target <= {CONCURRENCY_TARGET:g}x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""The web dashboard (apps/) in a real browser: Debian's Chromium driven by Playwright against the served app.
+
+One server for the module, in a thread of this process (so the tests can also call its
+server-side functions directly), on a free port, with the demo users and a runs directory holding
+one small stored run. Screenshots go to tests/artifacts/. Without Chromium or Playwright the
+browser tests are skipped, unless TWIN_REQUIRE_BROWSER=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+import twin
+from apps.auth import AccessDenied, UserBook
+from apps.dashboard import DashboardConfig
+from apps.runs import shared_catalogue, shutdown_catalogues
+from apps.whatif import WhatIf, submit_whatif
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
+USERS = Path(__file__).resolve().parent.parent / "apps" / "users.example.toml"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+TIMEOUT_MS = 30_000
+FIRST_TIME = "2026-06-01 00:00:00 UTC"  # of the stored run (phase 1 from its epoch)
+
+
+def _missing_browser() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is not installed (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[apps]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = _missing_browser()
+    if missing:
+        if os.environ.get("TWIN_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"TWIN_REQUIRE_BROWSER=1 but {missing}")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory, phase1_run):
+    """A runs directory with one stored run: phase 1, 6 h at 60 s (the conftest run)."""
+    path = tmp_path_factory.mktemp("runs")
+    twin.save(phase1_run, path / "demo.zarr")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(runs_dir):
+    """The dashboard served from a thread on a free port: its base URL."""
+    from apps.server import serve
+
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        port = probe.getsockname()[1]
+    thread = serve(DashboardConfig(runs_dir, UserBook.from_file(USERS)), port=port, threaded=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("localhost", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"http://localhost:{port}"
+    thread.stop()
+    shutdown_catalogues()
+
+
+@pytest.fixture(scope="module")
+def open_page(browser, server):
+    """``open_page(user, query)``: a new page of ``user`` (password ``<user>-demo``; ``None``: signed out) at ``/?query``.
+
+    Each user's pages share one browser context, signed in once (as a browser keeps its cookie).
+    """
+    contexts = {}
+
+    def open_page(user: str | None, query: str = ""):
+        if user not in contexts:
+            contexts[user] = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+            if user:
+                response = contexts[user].request.post(f"{server}/login", max_redirects=0,
+                                                       form={"username": user, "password": f"{user}-demo"})
+                assert response.status == 302 and response.headers["location"] == "/", response.headers
+        page = contexts[user].new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{server}/{query}")
+        return page
+
+    yield open_page
+    for context in contexts.values():
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def viewer_page(open_page):
+    """A viewer's page on the stored run, shared by the tests that only look (each opens the tab it needs)."""
+    page = open_page("viewer", "?source=demo.zarr")
+    _expect()(page.locator(".twin-clock")).to_have_text(FIRST_TIME)
+    return page
+
+
+@pytest.fixture(scope="module")
+def engineer_page(open_page):
+    """An engineer's page on the stored run, shared by the tests that run what-ifs and export."""
+    page = open_page("engineer", "?source=demo.zarr")
+    _expect()(page.locator(".twin-clock")).to_have_text(FIRST_TIME)
+    return page
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _expect():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    return expect
+
+
+def _tab(page, name: str) -> None:
+    page.locator(".bk-tab", has_text=name).click()
+
+
+def _rendered_after_step(page, before: str) -> str:
+    """Wait until the clock shows a time other than ``before`` and vtk.js has rendered that step; the new clock."""
+    expect = _expect()
+    clock = page.locator(".twin-clock").first
+    expect(clock).not_to_have_text(before)
+    shown = clock.inner_text()
+    expect(clock).to_have_attribute("data-rendered", shown)
+    return shown
+
+
+def _wait_for_bokeh_text(page, text: str) -> None:
+    """Wait until a model of the page's Bokeh document (a plot title, a label) has ``text``."""
+    page.wait_for_function("(text) => [...Bokeh.documents[0].all_models].some((m) => m.text === text)", arg=text)
+
+
+def test_wrong_password_gives_a_clear_message(open_page, server):
+    page = open_page(None)
+    assert page.url.startswith(f"{server}/login")
+    page.fill("#username", "viewer")
+    page.fill("#password", "not-the-password")
+    page.click("button[type=submit]")
+    _expect()(page.locator("#login-message")).to_have_text("Wrong user name or password. Check both and try again.")
+    _shot(page, "login-wrong-password")
+    page.close()
+
+
+def test_play_colour_and_pick_a_satellite(viewer_page):
+    expect, page = _expect(), viewer_page
+    _tab(page, "Constellation")
+    page.locator("button.play").click()
+    shown = _rendered_after_step(page, FIRST_TIME)
+    page.locator("button.pause").click()
+    assert shown > FIRST_TIME
+    _shot(page, "played")
+
+    page.get_by_label("Colour by").select_option("battery_soc")
+    expect(page.locator(".twin-legend")).to_contain_text("battery_soc")
+
+    page.get_by_label("Look at").select_option("Satellite")
+    page.get_by_label("Which").select_option("CC1-002-03")
+    expect(page.locator(".kpi-title")).to_contain_text("CC1-002 at")
+    _wait_for_bokeh_text(page, "Power, CC1-002-03")
+    shown = page.locator(".twin-clock").first.inner_text()
+    page.locator("button.next").click()
+    _rendered_after_step(page, shown)  # the camera follows the satellite's sub-center as time moves
+    _shot(page, "satellite-picked")
+
+
+def test_phase_review_side_by_side(viewer_page):
+    expect, page = _expect(), viewer_page
+    _tab(page, "Phase review")
+    page.get_by_label("Run A").select_option("phase1 (scenario, 6 h)")
+    page.get_by_label("Run B").select_option("phase3 (scenario, 6 h)")
+    page.get_by_role("button", name="Compare").click()
+    expect(page.get_by_text("change (phase3 - phase1)")).to_be_visible()
+    expect(page.locator(".twin-clock")).to_have_count(3)  # the two runs in 3D, beside the first tab's view
+    _wait_for_bokeh_text(page, "Delivered power")
+    _shot(page, "phase-review")
+
+
+def test_whatif_runs_in_the_background_and_compares_with_the_baseline(engineer_page):
+    expect, page = _expect(), engineer_page
+    _tab(page, "What-if")
+    page.get_by_label("Satellites per sub-center").fill("4")
+    page.get_by_label("Failed ground station").select_option("Kashi")
+    page.get_by_label("Fault start (after the run starts)").fill("1h")
+    page.get_by_role("button", name="Run what-if").click()
+    expect(page.get_by_role("heading", name="phase1 with CC1 at 4 satellites per sub-center, Kashi lost at 1h")
+           ).to_be_visible()
+    table = page.locator("table")
+    expect(table).to_contain_text("what-if")
+    rows = table.locator("tbody tr")
+    assert [rows.nth(i).locator("th").inner_text() for i in range(3)] == \
+        ["baseline", "what-if", "change (what-if - baseline)"]
+    assert [rows.nth(i).locator("td").first.inner_text() for i in range(3)] == ["25", "13", "-12"]  # satellites
+    _wait_for_bokeh_text(page, "Compute delivered")
+    _shot(page, "whatif")
+
+
+def test_background_run_reports_progress(server, runs_dir):
+    """The worker's progress reaches the job step by step before the run arrives (what the progress bar shows)."""
+    catalogue = shared_catalogue(runs_dir)
+    job, _ = submit_whatif(UserBook.from_file(USERS).user("engineer"),
+                           WhatIf("phase1", bus="compute-s", solar_array_area_m2=18.0), catalogue)
+    seen = []
+    while not job.done.wait(0.02):
+        seen.append(job.progress)
+    assert job.error is None and job.data.run.sizes["sat"] == 25
+    assert any(0.0 < progress < 1.0 for progress in seen), seen
+    assert seen == sorted(seen)
+
+
+def test_viewer_cannot_start_a_run(viewer_page, runs_dir):
+    expect, page = _expect(), viewer_page
+    viewer = UserBook.from_file(USERS).user("viewer")
+    catalogue = shared_catalogue(runs_dir)
+    with pytest.raises(AccessDenied, match=r"viewer \(viewer\) may not start a what-if run: that needs the engineer"):
+        submit_whatif(viewer, WhatIf("phase1", group="CC1", satellites_per_subcenter=4), catalogue)
+    with pytest.raises(AccessDenied):
+        submit_whatif(None, WhatIf("phase1"), catalogue)
+
+    _tab(page, "What-if")
+    button = page.get_by_role("button", name="Run what-if")
+    expect(button).to_be_disabled()
+    expect(page.get_by_text("starting a what-if run needs the engineer role")).to_be_visible()
+    # A viewer who enables the button in the browser and clicks is refused by the server.
+    page.evaluate("() => { for (const m of Bokeh.documents[0].all_models) if (m.label === 'Run what-if') m.disabled = false }")
+    expect(button).to_be_enabled()
+    button.click()
+    expect(page.get_by_text("viewer (viewer) may not start a what-if run: that needs the engineer role")).to_be_visible()
+    _shot(page, "viewer-refused")
+
+
+def test_bad_input_gets_a_clear_message_and_other_sessions_go_on(open_page, viewer_page):
+    expect = _expect()
+    page = open_page("engineer", "?source=phase9")
+    expect(page.get_by_text("source: 'phase9' is neither a built-in scenario (phase1, phase2, phase3) nor a stored "
+                            "run")).to_be_visible()
+    _tab(page, "What-if")
+    page.get_by_label("Satellites per sub-center").fill("0")
+    page.get_by_role("button", name="Run what-if").click()
+    expect(page.get_by_text("Satellites per sub-center: subcenters[1].satellites: 0 is out of range; it must be at "
+                            "least 1")).to_be_visible()
+    page.get_by_label("Satellites per sub-center").fill("")
+    page.get_by_label("Solar array area (m2)").fill("big")
+    page.get_by_role("button", name="Run what-if").click()
+    expect(page.get_by_text("Solar array area (m2): buses.compute-s.solar_array_area_m2: 'big' must be of type "
+                            "float")).to_be_visible()
+    page.get_by_label("Solar array area (m2)").fill("")
+    page.get_by_label("Failed satellite or sub-center").fill("CC1-002-03")
+    page.get_by_label("Fault start (after the run starts)").fill("soon")
+    page.get_by_role("button", name="Run what-if").click()
+    expect(page.get_by_text(re.compile(r"Fault start: faults\[0\]\.start: 'soon' is neither"))).to_be_visible()
+    _shot(page, "bad-input")
+    page.close()
+
+    _tab(viewer_page, "Constellation")  # another session, still served
+    shown = viewer_page.locator(".twin-clock").first.inner_text()
+    viewer_page.locator("button.next").click()
+    _rendered_after_step(viewer_page, shown)
+
+
+def test_export_review_is_one_self_contained_file(engineer_page):
+    page = engineer_page
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Export review (HTML)").click()
+    path = ARTIFACTS / "review.html"
+    ARTIFACTS.mkdir(exist_ok=True)
+    download.value.save_as(str(path))
+    html = path.read_text(encoding="utf-8")
+    assert re.search(r"data:image/png;base64,[A-Za-z0-9+/]{100000}", html)  # the 3D snapshot (icons are far smaller)
+    assert "Key figures" in html and "Delivered power" in html and "Power, fleet" in html
+    assert not re.search(r'<script[^>]+src="http', html)  # nothing fetched from the network

@@ -1,0 +1,149 @@
+"""The dashboard's Live tab in a real browser, following a real ingest server's store as packets arrive.
+
+A virtual phase-1 fleet with a radiator stuck on CC1-001-02 sends its first hour through
+``twin telemetry serve`` (its own process); the operator sees the measurements and the anomaly,
+then a second half-hour arrives and the count grows; the operator acknowledges the anomaly, and a
+viewer is refused, in the page and by the server-side call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from test_dashboard import TIMEOUT_MS, USERS, browser  # noqa: F401  (browser: the shared Chromium fixture)
+
+from apps.auth import AccessDenied, User, UserBook
+from apps.dashboard import DashboardConfig
+from twin.telemetry import virtual_fleet
+from twin.telemetry.client import TelemetrySender
+
+TOKEN = "live-test-token"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def recording(phase1):
+    faults = [virtual_fleet.InjectedFault.parse("radiator_stuck:CC1-001-02:0s:0.9")]
+    sensors = virtual_fleet.load_sensors()
+    truth = virtual_fleet.simulate_truth(phase1, phase1.epoch, 1.5 * 3600, sensors, faults)
+    return virtual_fleet.record(truth, sensors, faults, seed=2)
+
+
+@pytest.fixture(scope="module")
+def ingest_server(tmp_path_factory):
+    store = tmp_path_factory.mktemp("telemetry") / "store.zarr"
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(store), "--port",
+                                str(port), "--clock", "stream"], env={**os.environ, "TWIN_TELEMETRY_TOKEN": TOKEN},
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith("listening")
+    yield store, port
+    process.terminate()
+    process.wait(10)
+
+
+def send(recording, port: int, until_s: float, after_s: float = -1.0) -> None:
+    """Send the packets arriving in (after_s, until_s] of the recording, and wait until they are stored."""
+    first = int(np.searchsorted(recording.arrival_s, after_s, side="right"))
+    last = int(np.searchsorted(recording.arrival_s, until_s, side="right"))
+    begin = int(recording.packet_ends[first - 1]) if first else 0
+    with TelemetrySender("127.0.0.1", port, TOKEN, "kashi") as sender:
+        sender.send(recording.stream[begin:int(recording.packet_ends[last - 1])])
+        sender.flush()
+
+
+@pytest.fixture(scope="module")
+def dashboard(ingest_server, tmp_path_factory):
+    from apps.runs import shutdown_catalogues
+    from apps.server import serve
+
+    store, _ = ingest_server
+    port = free_port()
+    config = DashboardConfig(tmp_path_factory.mktemp("runs"), UserBook.from_file(USERS), telemetry=store,
+                             telemetry_scenario="phase1")
+    thread = serve(config, port=port, threaded=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("localhost", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"http://localhost:{port}"
+    thread.stop()
+    shutdown_catalogues()
+
+
+def signed_in_page(browser, dashboard, user: str):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    response = context.request.post(f"{dashboard}/login", max_redirects=0,
+                                    form={"username": user, "password": f"{user}-demo"})
+    assert response.status == 302
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{dashboard}/")
+    page.locator(".bk-tab", has_text="Live").click()
+    return page
+
+
+def stored_count(page) -> int:
+    return int(page.locator("#stored-count").inner_text().replace(",", ""))
+
+
+def test_operator_sees_measurements_arrive_and_acknowledges_the_anomaly(browser, dashboard, ingest_server, recording):
+    from playwright.sync_api import expect
+
+    store, port = ingest_server
+    send(recording, port, until_s=3600.0)
+    page = signed_in_page(browser, dashboard, "operator")
+    expect(page.locator("#stored-count")).to_be_visible()
+    first = stored_count(page)
+    assert first > 0
+    anomaly = page.locator(".tabulator-row", has_text="CC1-001-02")
+    expect(anomaly.first).to_be_visible()
+    expect(anomaly.first).to_contain_text(re.compile("temperature:(payload|bus)"))
+    page.screenshot(path=str(ARTIFACTS / "live-anomaly.png"), full_page=True)
+
+    send(recording, port, until_s=recording.arrival_s[-1], after_s=3600.0)  # more telemetry arrives
+    expect(page.locator("#stored-count")).not_to_have_text(f"{first:,d}", timeout=30_000)
+    assert stored_count(page) > first
+
+    anomaly.first.click()
+    page.get_by_role("button", name="Acknowledge selected").click()
+    expect(page.locator(".tabulator-row", has_text="CC1-001-02").first).to_contain_text("operator")
+    page.screenshot(path=str(ARTIFACTS / "live-acknowledged.png"), full_page=True)
+    page.context.close()
+
+
+def test_a_viewer_cannot_acknowledge_even_by_calling_the_server(browser, dashboard, ingest_server):
+    from playwright.sync_api import expect
+
+    from apps.live_tab import LiveTab
+
+    page = signed_in_page(browser, dashboard, "viewer")
+    expect(page.get_by_role("button", name="Acknowledge selected")).to_be_disabled()
+    expect(page.get_by_text("acknowledging an alarm needs the operator role")).to_be_visible()
+    page.context.close()
+    store, _ = ingest_server
+    import panel as pn
+
+    with pn.io.hold():  # outside a served session: the tab's server-side action alone
+        tab = LiveTab(store, "phase1", User("vera", frozenset({"viewer"})))
+    with pytest.raises(AccessDenied, match="vera \\(viewer\\) may not acknowledge an alarm"):
+        tab.acknowledge("CC1-001-02|temperature:payload")
+    tab.close()
