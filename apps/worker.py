@@ -47,7 +47,7 @@ def _start_worker(queue) -> None:
     global _progress_queue
     _progress_queue = queue
     threading.Thread(target=_exit_with_parent, name="twin-parent-watch", daemon=True).start()
-    import twin
+    import twin  # noqa: F401  (loaded once as the worker starts, not in its first run)
 
 
 def _simulate(key: str, request: RunRequest):

@@ -50,7 +50,7 @@ def _scenario(name: str):
 def cmd_generate(args) -> int:
     from .telemetry import virtual_fleet
     from .telemetry.client import SenderError, TelemetrySender
-    from .timegrid import parse_duration_s, parse_time
+    from .timegrid import parse_duration_s
 
     if bool(args.out) == bool(args.to):
         raise UserError("generate: give exactly one of --out FILE or --to HOST:PORT")
