@@ -153,7 +153,8 @@ class LiveTab:
             x="time", ylabel=units, label="measured - predicted", **LINE_OPTIONS)
         band = self._band(view, self.variable.value)
         lines = [hv.HLine(limit).opts(color="#d9534f", line_dash="dashed") for limit in (band, -band)] if band else []
-        self.plot.object = hv.Overlay([curve, *lines]).opts(title=f"{self.satellite.value}: {self.variable.value}")
+        self.plot.object = hv.Overlay([curve, *lines]).opts(title=f"{self.satellite.value}: {self.variable.value}",
+                                                             shared_axes=False)  # its own hour, not another tab's run
 
     def _band(self, view: LiveView, variable: str) -> float | None:
         bands = self.shared.assessment.sensors["bands"]
