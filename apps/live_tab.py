@@ -18,6 +18,7 @@ import hvplot.xarray  # noqa: F401  (registers .hvplot on xarray objects)
 import panel as pn
 
 from twin.scenario import load_scenario
+from twin.telemetry.anomalies import band, monitored_residuals
 from twin.telemetry.live import LiveAssessment, LiveView
 
 from .auth import AccessDenied, User, require
@@ -25,9 +26,6 @@ from .plots import LINE_OPTIONS
 
 REFRESH_S = 5.0
 TABLE_COLUMNS = ["satellite", "variable", "start", "end", "size", "units", "band", "acknowledged_by", "key"]
-RESIDUALS = {"position": "position_residual", "solar_power": "solar_power_residual",
-             "load_power": "load_power_residual", "battery_soc": "battery_soc_residual",
-             "temperature:payload": ("temperature_residual", "payload"), "temperature:bus": ("temperature_residual", "bus")}
 
 
 class SharedLive:
@@ -83,7 +81,7 @@ class LiveTab:
         self.note = pn.pane.Markdown(note)
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self.satellite = pn.widgets.Select(name="Satellite", width=200)
-        self.variable = pn.widgets.Select(name="Residual", options=list(RESIDUALS), value="solar_power", width=200)
+        self.variable = pn.widgets.Select(name="Residual", width=200)  # the monitored residuals, once a state exists
         self.plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=260)
         self.layout = pn.Column(self.status, self.message, "### Anomalies", self.table,
                                 pn.Row(self.acknowledge_button, self.note),
@@ -122,7 +120,9 @@ class LiveTab:
             self._shown_newest = view.newest
             satellites = [str(s) for s in view.state["sat"].values]
             self.satellite.options = satellites
-            plottable = table[table["variable"].isin(list(RESIDUALS))]
+            if not self.variable.options:
+                self.variable.param.update(options=list(monitored_residuals(view.state)), value="solar_power")
+            plottable = table[table["variable"].isin(self.variable.options)]
             if first_time and len(plottable):  # start on the first anomaly that has a residual to plot
                 self._focus(plottable.iloc[0]["satellite"], plottable.iloc[0]["variable"])
             elif self.satellite.value not in satellites:
@@ -132,7 +132,7 @@ class LiveTab:
     def _focus(self, satellite: str, variable: str) -> None:
         with pn.io.hold():
             self.satellite.value = satellite
-            if variable in RESIDUALS:
+            if variable in self.variable.options:
                 self.variable.value = variable
 
     def _selected(self) -> None:
@@ -143,28 +143,18 @@ class LiveTab:
 
     def _draw(self) -> None:
         view = self.shared.view
-        if view is None or view.state is None or not self.satellite.value:
+        if view is None or view.state is None or not self.satellite.value or not self.variable.value:
             return
-        name = RESIDUALS[self.variable.value]
-        residual = (view.state[name[0]].sel(node=name[1]) if isinstance(name, tuple) else view.state[name])
+        band_name, residual = monitored_residuals(view.state)[self.variable.value]
         residual = residual.sel(sat=self.satellite.value).reset_coords(drop=True)
         units = residual.attrs.get("units", "")
         curve = residual.rename("measured - predicted").hvplot.line(
             x="time", ylabel=units, label="measured - predicted", **LINE_OPTIONS)
-        band = self._band(view, self.variable.value)
-        lines = [hv.HLine(limit).opts(color="#d9534f", line_dash="dashed") for limit in (band, -band)] if band else []
+        settings = self.shared.assessment.sensors["bands"][band_name]
+        limit = float(band(view.state.sel(sat=[self.satellite.value]), settings)[0, 0])  # the band find_anomalies uses
+        lines = [hv.HLine(value).opts(color="#d9534f", line_dash="dashed") for value in (limit, -limit)]
         self.plot.object = hv.Overlay([curve, *lines]).opts(title=f"{self.satellite.value}: {self.variable.value}",
                                                              shared_axes=False)  # its own hour, not another tab's run
-
-    def _band(self, view: LiveView, variable: str) -> float | None:
-        bands = self.shared.assessment.sensors["bands"]
-        settings = bands.get(variable.split(":")[0])
-        if settings is None:
-            return None
-        if "band_fraction_of_installed" in settings:
-            installed = view.state["installed_power"].sel(sat=self.satellite.value)
-            return float(settings["band_fraction_of_installed"] * installed)
-        return float(settings["band"])
 
     def acknowledge(self, key: str) -> None:
         """Acknowledge the anomalies ``key`` (satellite|variable) as the signed-in user; operators only."""

@@ -38,14 +38,14 @@ def _rejoin(rows: np.ndarray, first: np.ndarray, last: np.ndarray, gap_steps: in
     return [tuple(run) for run in joined]
 
 
-def _band(state: xr.Dataset, name: str, settings: dict) -> np.ndarray:
-    """The band of ``name`` for each satellite (sat, 1)."""
+def band(state: xr.Dataset, settings: dict) -> np.ndarray:
+    """The band of a residual for each satellite (sat, 1), from its ``[bands.*]`` ``settings``."""
     if "band_fraction_of_installed" in settings:
         return (settings["band_fraction_of_installed"] * state["installed_power"].values)[:, None]
     return np.full((state.sizes["sat"], 1), float(settings["band"]))
 
 
-def _residuals(state: xr.Dataset) -> dict[str, tuple[str, xr.DataArray]]:
+def monitored_residuals(state: xr.Dataset) -> dict[str, tuple[str, xr.DataArray]]:
     """Monitored residuals by display name: (band name, (sat, time) residual)."""
     residuals = {"position": ("position", state["position_residual"])}
     for name in ("solar_power", "load_power", "battery_soc"):
@@ -62,11 +62,11 @@ def find_anomalies(state: xr.Dataset, sensors: dict) -> pd.DataFrame:
     names = state["sat"].values
     subcenters = state["subcenter"].values
     records = []
-    for variable, (band_name, residual) in _residuals(state).items():
+    for variable, (band_name, residual) in monitored_residuals(state).items():
         settings = sensors["bands"][band_name]
-        band = _band(state, band_name, settings)
+        limit = band(state, settings)
         values = residual.values
-        verdict = np.where(np.isnan(values), np.nan, (np.abs(values) > band).astype(float))
+        verdict = np.where(np.isnan(values), np.nan, (np.abs(values) > limit).astype(float))
         rows, first, last = true_runs(_carry_forward(verdict))
         long_enough = (last - first + 1) * step_s >= settings["persistence_s"]
         rejoin_steps = int(sensors["anomalies"]["rejoin_s"] / step_s)
@@ -75,7 +75,7 @@ def find_anomalies(state: xr.Dataset, sensors: dict) -> pd.DataFrame:
             peak = int(np.nanargmax(np.abs(window)))
             records.append((names[row], subcenters[row], variable, times[start], times[stop],
                             (stop - start + 1) * step_s, float(window[peak]), residual.attrs.get("units", ""),
-                            float(band[row, 0])))
+                            float(limit[row, 0])))
     records.extend(_silences(state, sensors["silence"]["after_s"], step_s))
     table = pd.DataFrame.from_records(records, columns=COLUMNS)
     return table.sort_values(["start", "satellite", "variable"], ignore_index=True)
