@@ -46,6 +46,7 @@ SPEED_OF_LIGHT_M_S = 299_792_458.0
 # One rotation of the Earth relative to the fixed stars (IERS), and the geostationary radius it
 # sets with WGS-84 mu: 42,164.2 km.
 SIDEREAL_DAY_S = 86164.0905
+EARTH_ROTATION_RAD_S = 2.0 * 3.141592653589793 / SIDEREAL_DAY_S  # 7.292115e-5 rad/s, about the ITRS z axis
 GEOSTATIONARY_RADIUS_M = (EARTH_MU_KM3_S2 * 1e9 * (SIDEREAL_DAY_S / (2.0 * 3.141592653589793)) ** 2) ** (1.0 / 3.0)
 
 EARTH_EQUATORIAL_RADIUS_M = EARTH_EQUATORIAL_RADIUS_KM * 1e3

@@ -69,6 +69,14 @@ class EarthOrientation:
         self.teme_to_itrs = _interpolate(offsets_s, nodes_s, polar_motion_nodes) @ earth_rotation
 
 
+def gcrs_to_itrs(times: np.ndarray) -> np.ndarray:
+    """Rotation matrices (time, 3, 3) from GCRS to ITRS at UTC ``times`` (datetime64), through :class:`EarthOrientation`."""
+    start = Time(times[0].astype("datetime64[ns]"), scale="utc")
+    offsets_s = (times - times[0]) / np.timedelta64(1, "s")
+    orientation = EarthOrientation(start, offsets_s.astype(float))
+    return orientation.teme_to_itrs @ orientation.teme_to_gcrs.swapaxes(-1, -2)
+
+
 def _interpolate(x: np.ndarray, nodes: np.ndarray, matrices: np.ndarray) -> np.ndarray:
     if nodes[0] == nodes[-1]:
         return np.broadcast_to(matrices[0], (x.size, 3, 3)).copy()

@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..constants import EARTH_MU_KM3_S2
-from .virtual_fleet import EARTH_ROTATION_RAD_S, bus_voltage_v, gcrs_to_itrs
+from ..constants import EARTH_MU_KM3_S2, EARTH_ROTATION_RAD_S
+from ..frames import gcrs_to_itrs
+from .virtual_fleet import bus_voltage_v
 
 NODES = ("payload", "bus")
 KINDS = ("gnss", "power", "thermal", "compute")

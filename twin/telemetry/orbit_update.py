@@ -13,8 +13,8 @@ import pandas as pd
 import xarray as xr
 from sgp4.exporter import export_tle
 
+from ..frames import gcrs_to_itrs
 from .orbit_fit import fit_orbits
-from .virtual_fleet import gcrs_to_itrs
 
 COLUMNS = ["satellite", "since", "fixes_used", "rms_m", "semi_major_axis_change_m", "converged", "tle_line1", "tle_line2"]
 

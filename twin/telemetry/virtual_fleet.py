@@ -24,8 +24,8 @@ import numpy as np
 import xarray as xr
 from astropy.time import Time
 
-from ..constants import EARTH_MU_KM3_S2, SIDEREAL_DAY_S
-from ..frames import EarthOrientation, rotate
+from ..constants import EARTH_MU_KM3_S2, EARTH_ROTATION_RAD_S
+from ..frames import gcrs_to_itrs, rotate
 from ..scenario import ASSETS_DIR, Fault, Scenario
 from ..timegrid import parse_duration_s
 from .packets import encode, layouts_by_name
@@ -33,7 +33,6 @@ from .packets import encode, layouts_by_name
 SENSORS_PATH = ASSETS_DIR / "telemetry" / "sensors.toml"
 ENGINE_KINDS = ("satellite_lost", "array_degraded", "radiator_stuck")
 ORBIT_KINDS = ("manoeuvre", "sensor_bias")
-EARTH_ROTATION_RAD_S = 2.0 * np.pi / SIDEREAL_DAY_S
 
 
 def load_sensors(path: str | Path = SENSORS_PATH) -> dict:
@@ -93,14 +92,6 @@ def bus_voltage_v(installed_power_w: np.ndarray, sensors: dict) -> np.ndarray:
     """Regulated bus voltage of each satellite (V), from its installed array power (W)."""
     bus = sensors["bus"]
     return np.where(installed_power_w > bus["high_voltage_above_w"], bus["high_voltage_v"], bus["low_voltage_v"])
-
-
-def gcrs_to_itrs(times: np.ndarray) -> np.ndarray:
-    """Rotation matrices (time, 3, 3) from GCRS to ITRS at UTC ``times``."""
-    start = Time(times[0].astype("datetime64[ns]"), scale="utc")
-    offsets_s = (times - times[0]) / np.timedelta64(1, "s")
-    orientation = EarthOrientation(start, offsets_s.astype(float))
-    return orientation.teme_to_itrs @ orientation.teme_to_gcrs.swapaxes(-1, -2)
 
 
 def itrs_state(position_gcrs_m: np.ndarray, velocity_gcrs_m_s: np.ndarray, times: np.ndarray):
