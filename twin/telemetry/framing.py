@@ -36,15 +36,21 @@ class Framed:
         return sum(len(s) for s in self.starts.values())
 
 
+def _header(buffer, position: int) -> tuple[bool, int, int]:
+    """The primary header at ``position``: is it telemetry with a secondary header (version 0, type 0,
+    flag 1), its APID, and the packet's total length in octets that its length field declares."""
+    first = buffer[position]
+    apid = ((first & 0x07) << 8) | buffer[position + 1]
+    return first >> 3 == 0b00001, apid, ((buffer[position + 4] << 8) | buffer[position + 5]) + PRIMARY_HEADER_BYTES + 1
+
+
 def _packet_at(buffer, position: int, end: int, lengths: dict[int, int]) -> tuple[str, int]:
     """What starts at ``position``: ('good', apid), ('unknown', length), ('short', 0) or ('bad', 0)."""
     if end - position < PRIMARY_HEADER_BYTES:
         return "short", 0
-    first = buffer[position]
-    if first >> 3 != 0b00001:  # version 0, telemetry, secondary header present
+    telemetry, apid, length = _header(buffer, position)
+    if not telemetry:
         return "bad", 0
-    apid = ((first & 0x07) << 8) | buffer[position + 1]
-    length = ((buffer[position + 4] << 8) | buffer[position + 5]) + PRIMARY_HEADER_BYTES + 1
     expected = lengths.get(apid)
     if expected is not None and length != expected:
         return "bad", 0
@@ -99,10 +105,8 @@ def _skip_kind(view, start: int, stop: int, lengths: dict[int, int]) -> str:
     """A skipped span is a truncated packet if it began with a good header for a longer packet."""
     if stop - start < PRIMARY_HEADER_BYTES:
         return "corrupt" if stop - start else "truncated"
-    first = view[start]
-    apid = ((first & 0x07) << 8) | view[start + 1]
-    declared = ((view[start + 4] << 8) | view[start + 5]) + PRIMARY_HEADER_BYTES + 1
-    if first >> 3 == 0b00001 and lengths.get(apid) == declared and stop - start < declared:
+    telemetry, apid, declared = _header(view, start)
+    if telemetry and lengths.get(apid) == declared and stop - start < declared:
         return "truncated"
     return "corrupt"
 
