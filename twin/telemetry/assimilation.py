@@ -1,7 +1,7 @@
 """The twin meets the measurements: measured where measured, modelled elsewhere, and the residuals.
 
 The model is a fault-free twin run over the telemetry's span (or a trailing window of it,
-:func:`since`) on the reporting grid, started from the measured battery and temperatures and driven
+:func:`twin.telemetry.store.select_since`) on the reporting grid, started from the measured battery and temperatures and driven
 by the measured compute utilisation (:func:`model_run`): the work the fleet really did sets the
 loads, so power and thermal residuals point at the hardware, not at a scheduler's different
 choices. Each stored
@@ -106,11 +106,6 @@ def measurement_span(groups: dict[str, xr.Dataset]) -> tuple[np.datetime64, np.d
     if not times:
         raise AssimilationError("measurements: the store holds no packet yet")
     return min(t.min() for t in times), max(t.max() for t in times)
-
-
-def since(groups: dict[str, xr.Dataset], start: np.datetime64) -> dict[str, xr.Dataset]:
-    """The rows of every group stamped at or after ``start``."""
-    return {name: group.isel(record=np.flatnonzero(group["time"].values >= start)) for name, group in groups.items()}
 
 
 def initial_state(groups: dict[str, xr.Dataset], times: np.ndarray, sat_count: int) -> dict[str, np.ndarray]:

@@ -64,7 +64,7 @@ class LiveAssessment:
         if newest is None:
             return LiveView(None, empty, status, None)
         start = newest - np.timedelta64(int(self.window_s * 1e9), "ns")
-        groups = {name: group.load() for name, group in store.open_measurements(self.store_path, since=start).items()}
+        groups = {name: store.select_since(group, start).load() for name, group in everything.items()}
         try:
             model = assimilation.model_run(self.scenario, groups, self.sensors)
             state = assimilation.assimilate(model, groups, self.sensors)

@@ -176,16 +176,19 @@ def open_measurements(path: str | Path, since: np.datetime64 | None = None,
     groups = {}
     for name, rows in state["rows"].items():
         dataset = xr.open_zarr(str(path), group=name, consolidated=False, zarr_format=2, mask_and_scale=False)
-        first = 0
-        if since is not None and rows:
-            first = _first_row_at_or_after(dataset["time"].variable, rows, np.datetime64(since, "ns")
-                                           - np.timedelta64(int(reorder_margin_s * 1e9), "ns"))
-        dataset = dataset.isel({DIMENSION: slice(first, rows)})
-        if since is not None:
-            dataset = dataset.isel({DIMENSION: np.flatnonzero(dataset["time"].values >= np.datetime64(since, "ns"))})
+        dataset = dataset.isel({DIMENSION: slice(0, rows)})
         dataset.attrs["stations"] = state["stations"]
-        groups[name] = dataset
+        groups[name] = dataset if since is None else select_since(dataset, since, reorder_margin_s)
     return groups
+
+
+def select_since(group: xr.Dataset, since: np.datetime64, reorder_margin_s: float = 3600.0) -> xr.Dataset:
+    """The rows of an opened group stamped at or after ``since``, found by bisection (see :func:`open_measurements`)."""
+    moment = np.datetime64(since, "ns")
+    first = _first_row_at_or_after(group["time"].variable, group.sizes[DIMENSION],
+                                   moment - np.timedelta64(int(reorder_margin_s * 1e9), "ns"))
+    tail = group.isel({DIMENSION: slice(first, None)})
+    return tail.isel({DIMENSION: np.flatnonzero(tail["time"].values >= moment)})
 
 
 def _first_row_at_or_after(times: xr.Variable, rows: int, moment: np.datetime64) -> int:
