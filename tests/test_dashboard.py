@@ -8,6 +8,7 @@ browser tests are skipped, unless TWIN_REQUIRE_BROWSER=1 (CI), where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -63,15 +64,15 @@ def runs_dir(tmp_path_factory, phase1_run):
     return path
 
 
-@pytest.fixture(scope="module")
-def server(runs_dir):
-    """The dashboard served from a thread on a free port: its base URL."""
+@contextlib.contextmanager
+def served(config: DashboardConfig):
+    """The dashboard of ``config`` served from a thread on a free port: its base URL, until the block ends."""
     from apps.server import serve
 
     with socket.socket() as probe:
         probe.bind(("localhost", 0))
         port = probe.getsockname()[1]
-    thread = serve(DashboardConfig(runs_dir, UserBook.from_file(USERS)), port=port, threaded=True)
+    thread = serve(config, port=port, threaded=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -79,9 +80,18 @@ def server(runs_dir):
             break
         except OSError:
             time.sleep(0.1)
-    yield f"http://localhost:{port}"
-    thread.stop()
-    shutdown_catalogues()
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        thread.stop()
+        shutdown_catalogues()
+
+
+@pytest.fixture(scope="module")
+def server(runs_dir):
+    """The dashboard with the stored run and the demo users: its base URL."""
+    with served(DashboardConfig(runs_dir, UserBook.from_file(USERS))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

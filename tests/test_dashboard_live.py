@@ -13,13 +13,12 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_dashboard import TIMEOUT_MS, USERS, browser  # noqa: F401  (browser: the shared Chromium fixture)
+from test_dashboard import TIMEOUT_MS, USERS, browser, served  # noqa: F401  (browser: the shared Chromium fixture)
 
 from apps.auth import AccessDenied, User, UserBook
 from apps.dashboard import DashboardConfig
@@ -69,24 +68,11 @@ def send(recording, port: int, until_s: float, after_s: float = -1.0) -> None:
 
 @pytest.fixture(scope="module")
 def dashboard(ingest_server, tmp_path_factory):
-    from apps.runs import shutdown_catalogues
-    from apps.server import serve
-
     store, _ = ingest_server
-    port = free_port()
     config = DashboardConfig(tmp_path_factory.mktemp("runs"), UserBook.from_file(USERS), telemetry=store,
                              telemetry_scenario="phase1")
-    thread = serve(config, port=port, threaded=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("localhost", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield f"http://localhost:{port}"
-    thread.stop()
-    shutdown_catalogues()
+    with served(config) as url:
+        yield url
 
 
 def signed_in_page(browser, dashboard, user: str):
