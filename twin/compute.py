@@ -207,22 +207,37 @@ class Scheduler:
 
     def step(self, start_s: float, dt_s: float, capacity_cu: np.ndarray) -> StepResult:
         """Admit, serve and check deadlines over ``[start_s, start_s + dt_s)`` with ``capacity_cu`` (sat,) CU."""
-        if not np.isfinite(start_s):
-            raise ValueError(f"start_s: {start_s!r} must be a finite number")
-        if not np.isfinite(dt_s) or dt_s <= 0:
-            raise ValueError(f"dt_s: {dt_s!r} must be a finite number above 0")
-        if start_s < self._clock_s - 1e-9 * max(1.0, abs(self._clock_s)):
-            raise ValueError(f"start_s: {start_s!r} is before the end of the previous step, {self._clock_s!r}")
         capacity = np.asarray(capacity_cu, dtype=np.float64)
         if capacity.shape != self.subcenter_of_satellite.shape:
             raise ValueError(f"capacity_cu: shape {capacity.shape} does not match "
                              f"{self.subcenter_of_satellite.size} satellites")
         _first_bad("capacity_cu", capacity, ~(np.isfinite(capacity) & (capacity >= 0)),
                    "must be a finite number at least 0")
+        subcenter_cu = np.bincount(self.subcenter_of_satellite, weights=capacity, minlength=self.subcenter_count)
+        result = self.step_subcenters(start_s, dt_s, subcenter_cu)
+        utilization = np.where(capacity > 0, result.utilization[self.subcenter_of_satellite], 0.0)
+        return StepResult(utilization=utilization, served_cu_s=utilization * capacity * dt_s,
+                          queue_length=result.queue_length, queued_work_cu_s=result.queued_work_cu_s,
+                          completed=result.completed, missed=result.missed)
+
+    def step_subcenters(self, start_s: float, dt_s: float, subcenter_cu: np.ndarray) -> StepResult:
+        """:meth:`step` given the capacity of each sub-center (its satellites' sum, CU); ``utilization``
+        and ``served_cu_s`` are then per sub-center, and every satellite of a sub-center shares its
+        utilisation. Partitioned runs (:mod:`twin.scale_out`) add the sums of their partitions."""
+        if not np.isfinite(start_s):
+            raise ValueError(f"start_s: {start_s!r} must be a finite number")
+        if not np.isfinite(dt_s) or dt_s <= 0:
+            raise ValueError(f"dt_s: {dt_s!r} must be a finite number above 0")
+        if start_s < self._clock_s - 1e-9 * max(1.0, abs(self._clock_s)):
+            raise ValueError(f"start_s: {start_s!r} is before the end of the previous step, {self._clock_s!r}")
+        count = self.subcenter_count
+        subcenter_cu = np.asarray(subcenter_cu, dtype=np.float64)
+        if subcenter_cu.shape != (count,):
+            raise ValueError(f"subcenter_cu: shape {subcenter_cu.shape} does not match {count} sub-centers")
+        _first_bad("subcenter_cu", subcenter_cu, ~(np.isfinite(subcenter_cu) & (subcenter_cu >= 0)),
+                   "must be a finite number at least 0")
         end_s = start_s + dt_s
         self._clock_s = end_s
-        count = self.subcenter_count
-        subcenter_cu = np.bincount(self.subcenter_of_satellite, weights=capacity, minlength=count)
         self._admit(start_s, end_s, subcenter_cu)
         served_cu_s, completed = self._serve(dt_s, subcenter_cu)
 
@@ -238,13 +253,12 @@ class Scheduler:
         self._active = active[~late]
 
         budget_cu_s = subcenter_cu * dt_s
-        subcenter_utilization = np.divide(served_cu_s, budget_cu_s, out=np.zeros(count), where=budget_cu_s > 0)
-        subcenter_utilization = np.minimum(subcenter_utilization, 1.0)  # rounding of the grouped sums
-        utilization = np.where(capacity > 0, subcenter_utilization[self.subcenter_of_satellite], 0.0)
+        utilization = np.divide(served_cu_s, budget_cu_s, out=np.zeros(count), where=budget_cu_s > 0)
+        utilization = np.minimum(utilization, 1.0)  # rounding of the grouped sums
         queued = self._subcenter[self._active]
         return StepResult(
             utilization=utilization,
-            served_cu_s=utilization * capacity * dt_s,
+            served_cu_s=utilization * budget_cu_s,
             queue_length=np.bincount(queued, minlength=count),
             queued_work_cu_s=np.bincount(queued, weights=self._remaining_cu_s[self._active], minlength=count),
             completed=np.bincount(self._subcenter[finished], minlength=count),

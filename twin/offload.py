@@ -45,12 +45,15 @@ class GroundDataCenters:
     def step(self, spare_cu_s: np.ndarray, dt_s: float) -> np.ndarray:
         """Run one step; ``spare_cu_s`` (sat,) is what each satellite may take. Returns what each takes (CU s)."""
         spare = np.maximum(np.asarray(spare_cu_s, dtype=float), 0.0)
+        return spare * self.take(float(spare.sum()), dt_s)
+
+    def take(self, spare_cu_s: float, dt_s: float) -> float:
+        """Run one step with ``spare_cu_s`` (CU s, at least 0) spare in orbit in all; returns the fraction of it taken."""
         self.arrived_cu_s = self.arrival_cu * dt_s
         self.backlog_cu_s += self.arrived_cu_s
-        total_spare = float(spare.sum())
-        self.offloaded_cu_s = min(self.backlog_cu_s, total_spare)
-        taken = spare * (self.offloaded_cu_s / total_spare) if total_spare > 0 else np.zeros_like(spare)
+        self.offloaded_cu_s = min(self.backlog_cu_s, spare_cu_s)
+        fraction = self.offloaded_cu_s / spare_cu_s if spare_cu_s > 0 else 0.0
         self.backlog_cu_s -= self.offloaded_cu_s
         self.served_cu_s = min(self.backlog_cu_s, self.capacity_cu * dt_s)
         self.backlog_cu_s -= self.served_cu_s
-        return taken
+        return fraction
