@@ -41,28 +41,41 @@ COORD_ATTRS = {
 }
 
 
-def empty_dataset(fleet, times: np.ndarray, attrs: dict) -> xr.Dataset:
-    """A dataset with every orbit variable allocated (uninitialised) for ``fleet`` at ``times`` (datetime64)."""
-    sats, steps = len(fleet), len(times)
-    vector = lambda dtype: (("sat", "time", "xyz"), np.empty((sats, steps, 3), dtype))
-    scalar = lambda dtype: (("sat", "time"), np.empty((sats, steps), dtype))
-    # float32 where its resolution is far below the model's accuracy: 0.5 mm/s of speed, 6 cm of
-    # altitude, 1e-7 of illumination; position, latitude and longitude keep float64 (centimetres).
-    data_vars = {
-        "position": vector(np.float64), "velocity": vector(np.float32), "latitude": scalar(np.float64),
-        "longitude": scalar(np.float64), "altitude": scalar(np.float32), "illumination": scalar(np.float32),
-        "beta_angle": scalar(np.float32), "sun_position": (("time", "xyz"), np.empty((steps, 3))),
-    }
-    coords = {
+# float32 where its resolution is far below the model's accuracy: 0.5 mm/s of speed, 6 cm of
+# altitude, 1e-7 of illumination; position, latitude and longitude keep float64 (centimetres).
+ORBIT_LAYOUT = {
+    "position": (("sat", "time", "xyz"), np.float64), "velocity": (("sat", "time", "xyz"), np.float32),
+    "latitude": (("sat", "time"), np.float64), "longitude": (("sat", "time"), np.float64),
+    "altitude": (("sat", "time"), np.float32), "illumination": (("sat", "time"), np.float32),
+    "beta_angle": (("sat", "time"), np.float32), "sun_position": (("time", "xyz"), np.float64),
+}
+
+
+def fleet_coords(fleet, times: np.ndarray) -> dict:
+    """Coordinates of a run of ``fleet`` at ``times`` (datetime64): satellites with their labels, time, xyz."""
+    return {
         "sat": ("sat", fleet.names), "time": ("time", times), "xyz": ("xyz", np.array(["x", "y", "z"])),
         "subcenter": ("sat", fleet.subcenter), "plane": ("sat", fleet.plane.astype(np.int32)),
         "owner": ("sat", fleet.owner), "group": ("sat", fleet.group), "bus": ("sat", fleet.bus), "role": ("sat", fleet.role),
         "represents": ("sat", fleet.represents.astype(np.int32)),
     }
-    dataset = xr.Dataset(data_vars, coords=coords, attrs={"Conventions": CONVENTIONS, **attrs})
+
+
+def with_attrs(dataset: xr.Dataset) -> xr.Dataset:
+    """``dataset`` with the CF attributes of the orbit variables and coordinates it holds."""
     for name, variable_attrs in {**VARIABLE_ATTRS, **COORD_ATTRS}.items():
-        dataset[name].attrs.update(variable_attrs)
+        if name in dataset.variables:
+            dataset[name].attrs.update(variable_attrs)
     return dataset
+
+
+def empty_dataset(fleet, times: np.ndarray, attrs: dict) -> xr.Dataset:
+    """A dataset with every orbit variable allocated (uninitialised) for ``fleet`` at ``times`` (datetime64)."""
+    coords = fleet_coords(fleet, times)
+    sizes = {"sat": len(fleet), "time": len(times), "xyz": 3}
+    data_vars = {name: (dims, np.empty(tuple(sizes[dim] for dim in dims), dtype))
+                 for name, (dims, dtype) in ORBIT_LAYOUT.items()}
+    return with_attrs(xr.Dataset(data_vars, coords=coords, attrs={"Conventions": CONVENTIONS, **attrs}))
 
 
 def _encoding(dataset: xr.Dataset, time_chunk: int) -> dict:

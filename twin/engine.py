@@ -214,14 +214,18 @@ def subsystem_variables(plan: FleetPlan) -> dict[str, tuple[tuple[str, ...], np.
     return variables
 
 
-def fleet_results(plan: FleetPlan, coupling: FleetCoupling) -> tuple[dict, dict, dict]:
-    """What the fleet as a whole adds to a run: coordinates (node, cluster), variables per sub-center and
-    ground (name: values) and attributes (the scheduler's totals)."""
+def cluster_coords(plan: FleetPlan) -> dict:
+    """Coordinates the engine adds: the thermal nodes and the sub-centers with their owners."""
     owners = plan.labels["owner"]
-    coords = {"node": ("node", np.array(["payload", "bus"]), {"long_name": "thermal node"}),
-              "cluster": ("cluster", plan.cluster_names, {"long_name": "sub-center (per-sub-center variables)"}),
-              "cluster_owner": ("cluster", np.array([owners[np.argmax(plan.cluster_of == i)]
-                                                     for i in range(plan.cluster_names.size)]))}
+    return {"node": ("node", np.array(["payload", "bus"]), {"long_name": "thermal node"}),
+            "cluster": ("cluster", plan.cluster_names, {"long_name": "sub-center (per-sub-center variables)"}),
+            "cluster_owner": ("cluster", np.array([owners[np.argmax(plan.cluster_of == i)]
+                                                   for i in range(plan.cluster_names.size)]))}
+
+
+def fleet_results(coupling: FleetCoupling) -> tuple[dict, dict]:
+    """What the fleet as a whole adds to a run: variables per sub-center and of the ground (name: values)
+    and attributes (the scheduler's totals)."""
     values = {"cluster_jobs_completed": coupling.completed, "cluster_jobs_missed": coupling.missed,
               "cluster_queue_length": coupling.queued, "cluster_eclipse_loss_power": coupling.eclipse_loss}
     if coupling.ground_work is not None:
@@ -231,7 +235,7 @@ def fleet_results(plan: FleetPlan, coupling: FleetCoupling) -> tuple[dict, dict,
     totals = scheduler.totals()["overall"]
     for key in ("completed_jobs", "missed_jobs", "queued_jobs", "served_cu_s", "lost_cu_s", "wasted_cu_s"):
         attrs[f"compute_{key}"] = float(totals[key])
-    return coords, values, attrs
+    return values, attrs
 
 
 def installed_power_w(plan: FleetPlan) -> np.ndarray:
@@ -246,9 +250,9 @@ def assemble(dataset: xr.Dataset, plan: FleetPlan, outputs: dict[str, np.ndarray
     for name, values in outputs.items():
         dataset[name] = (variables[name][0], values, SUBSYSTEM_ATTRS[name])
     dataset["installed_power"] = (("sat",), installed_power_w(plan), SUBSYSTEM_ATTRS["installed_power"])
-    coords, values, attrs = fleet_results(plan, coupling)
-    for name, coord in coords.items():
+    for name, coord in cluster_coords(plan).items():
         dataset.coords[name] = coord
+    values, attrs = fleet_results(coupling)
     for name, array in values.items():
         dataset[name] = (variables[name][0], array, SUBSYSTEM_ATTRS[name])
     dataset.attrs.update(attrs)

@@ -107,6 +107,25 @@ class Fleet:
                      owner=self.owner[rows], group=self.group[rows], bus=self.bus[rows], role=self.role[rows],
                      represents=represents)
 
+    def covering(self, start: int, stop: int) -> tuple[Fleet, int]:
+        """The smallest fleet of whole chiefs (with all their members) that holds rows ``start:stop``,
+        and the row of this fleet where it begins."""
+        blocks, first_row, row = [], None, 0
+        for block in self.blocks:
+            members, end = block.relative.count, row + block.satellite_count
+            if row < stop and start < end:
+                first = max(start - row, 0) // members
+                last = -(-(min(stop, end) - row) // members)  # ceiling
+                blocks.append(FormationBlock(block.chiefs[first:last], block.relative))
+                first_row = row + first * members if first_row is None else first_row
+            row = end
+        if first_row is None:
+            raise ValueError(f"rows: {start}:{stop} holds no satellite of a fleet of {len(self)}")
+        rows = slice(first_row, first_row + sum(block.satellite_count for block in blocks))
+        return Fleet(blocks, names=self.names[rows], subcenter=self.subcenter[rows], plane=self.plane[rows],
+                     owner=self.owner[rows], group=self.group[rows], bus=self.bus[rows], role=self.role[rows],
+                     represents=self.represents[rows]), first_row
+
     def satrecs(self) -> list[Satrec]:
         """One SGP4 element set per satellite, in fleet order (chiefs as designed, members from their offsets)."""
         result = []

@@ -4,6 +4,7 @@ thermal, compute and optionally the network, into one twin dataset."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -23,11 +24,51 @@ from .timegrid import julian_dates, time_grid, to_datetime64
 ORBIT_VARIABLES = ("position", "velocity", "latitude", "longitude", "altitude", "illumination", "beta_angle")
 
 
-def _elapsed_max_s(fleet: Fleet, jd: np.ndarray, fr: np.ndarray) -> float:
+@dataclass(frozen=True)
+class OrbitFrames:
+    """What every satellite's orbit layer shares at each time: TEME km to GCRS and ITRS m (t, 3, 3),
+    the Sun in GCRS (t, 3; m) and the Julian dates (two parts) of the steps.
+
+    Both are interpolated between nodes spread over the whole run, so a run computed in pieces of
+    time (:mod:`twin.scale_out`) slices one ``OrbitFrames`` to get the same numbers.
+    """
+
+    to_gcrs_m: np.ndarray
+    to_itrs_m: np.ndarray
+    sun_m: np.ndarray
+    jd: np.ndarray
+    fr: np.ndarray
+
+    @classmethod
+    def at(cls, start: Time, offsets_s: np.ndarray) -> OrbitFrames:
+        orientation = EarthOrientation(start, offsets_s)
+        jd, fr = julian_dates(start, offsets_s)
+        return cls(orientation.teme_to_gcrs * 1e3, orientation.teme_to_itrs * 1e3, sun_position_gcrs_m(start, offsets_s),
+                   jd, fr)
+
+    def __getitem__(self, times: slice) -> OrbitFrames:
+        return OrbitFrames(self.to_gcrs_m[times], self.to_itrs_m[times], self.sun_m[times], self.jd[times], self.fr[times])
+
+
+def elapsed_max_s(fleet: Fleet, frames: OrbitFrames) -> float:
     """Longest time (s) between any chief's element epoch and any step: bounds the members' drift terms."""
     epochs = np.array([chief.jdsatepoch + chief.jdsatepochF for block in fleet.blocks for chief in block.chiefs])
-    times = jd + fr
+    times = frames.jd + frames.fr
     return float(max(np.abs(times.max() - epochs.min()), np.abs(times.min() - epochs.max())) * 86400.0)
+
+
+def fill_orbits(fleet: Fleet, frames: OrbitFrames, drift_s: float, out: dict[str, np.ndarray],
+                progress: Callable[[float], None] | None = None) -> None:
+    """Fill the orbit-layer arrays ``out`` (every satellite of ``fleet``, every time of ``frames``),
+    formation block by formation block; ``drift_s`` is :func:`elapsed_max_s` of the whole run."""
+    row = 0
+    for block in fleet.blocks:
+        rows = slice(row, row + block.satellite_count)
+        fill_block(block, frames.jd, frames.fr, frames.to_gcrs_m, frames.to_itrs_m, frames.sun_m, drift_s,
+                   {name: values[rows] for name, values in out.items()})
+        row = rows.stop
+        if progress:
+            progress(len(frames.jd) * block.satellite_count / len(fleet))
 
 
 def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | None = None,
@@ -39,23 +80,27 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
     """
     offsets_s = np.asarray(offsets_s, dtype=float)
     dataset = empty_dataset(fleet, to_datetime64(start, offsets_s), attrs or {})
-    orientation = EarthOrientation(start, offsets_s)
-    sun_m = sun_position_gcrs_m(start, offsets_s)
-    dataset["sun_position"].values[:] = sun_m
-    to_gcrs_m = orientation.teme_to_gcrs * 1e3  # TEME km -> GCRS m in one product
-    to_itrs_m = orientation.teme_to_itrs * 1e3
-    jd, fr = julian_dates(start, offsets_s)
-    out = {name: dataset[name].values for name in ORBIT_VARIABLES}
-    elapsed_max_s = _elapsed_max_s(fleet, jd, fr)
-    row = 0
-    for block in fleet.blocks:
-        rows = slice(row, row + block.satellite_count)
-        fill_block(block, jd, fr, to_gcrs_m, to_itrs_m, sun_m, elapsed_max_s,
-                   {name: values[rows] for name, values in out.items()})
-        row = rows.stop
-        if progress:
-            progress(len(offsets_s) * block.satellite_count / len(fleet))
+    frames = OrbitFrames.at(start, offsets_s)
+    dataset["sun_position"].values[:] = frames.sun_m
+    fill_orbits(fleet, frames, elapsed_max_s(fleet, frames), {name: dataset[name].values for name in ORBIT_VARIABLES},
+                progress)
     return dataset
+
+
+def run_attrs(scenario: Scenario, step_s: float, representatives: bool) -> dict:
+    """Global attributes of a run of ``scenario``."""
+    return {
+        "title": f"Orbital data center twin: {scenario.title}",
+        "scenario": scenario.name,
+        "phase": scenario.phase,
+        "scenario_source": scenario.source,
+        "scenario_epoch": scenario.epoch.utc.isot,
+        "step_s": float(step_s),
+        "source": f"twin {__version__}: SGP4 chiefs and linear relative motion of formation members",
+        "earth_orientation": earth_orientation_note(),
+        "installed_power_w": float(scenario.installed_power_w()),
+        "representatives": int(representatives),
+    }
 
 
 def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
@@ -84,18 +129,7 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
         raise ValueError("network: the scenario has no [links] section")
     if representatives:
         fleet = fleet.chiefs_only()
-    attrs = {
-        "title": f"Orbital data center twin: {scenario.title}",
-        "scenario": scenario.name,
-        "phase": scenario.phase,
-        "scenario_source": scenario.source,
-        "scenario_epoch": scenario.epoch.utc.isot,
-        "step_s": float(step_s),
-        "source": f"twin {__version__}: SGP4 chiefs and linear relative motion of formation members",
-        "earth_orientation": earth_orientation_note(),
-        "installed_power_w": float(scenario.installed_power_w()),
-        "representatives": int(representatives),
-    }
+    attrs = run_attrs(scenario, step_s, representatives)
     offsets = time_grid(start, duration_s, step_s)
     dataset = run_orbits(fleet, start, offsets, attrs, progress if not subsystems else None)
     if not subsystems:
