@@ -24,11 +24,9 @@ def _progress_bar(total_steps: int, enabled: bool):
     return tqdm(total=total_steps, unit="step", desc="twin", disable=None if enabled else True, file=sys.stderr)
 
 
-def _run(args) -> "xarray.Dataset":  # noqa: F821
-    from .constellation import fleet_from_tles, read_tle_file
-    from .scenario import ScenarioError, load_scenario
-    from .simulation import run_orbits, run_scenario
-    from .timegrid import parse_duration_s, parse_time, time_grid
+def span_of(args) -> tuple:
+    """``--start``, ``--duration`` and ``--step`` of ``args`` (astropy Time or None, s or None, s or None)."""
+    from .timegrid import parse_duration_s, parse_time
 
     try:
         duration_s = parse_duration_s(args.duration, "--duration") if args.duration else None
@@ -36,7 +34,25 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
         start = parse_time(args.start, "--start") if args.start else None
     except ValueError as error:
         raise UserError(str(error)) from None
+    return start, duration_s, step_s
 
+
+def scenario_of(args) -> "twin.scenario.Scenario":  # noqa: F821
+    """The scenario named by ``args.scenario``, or a clear error."""
+    from .scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(args.scenario)
+    except ScenarioError as error:
+        raise UserError(str(error)) from None
+
+
+def _run(args) -> "xarray.Dataset":  # noqa: F821
+    from .constellation import fleet_from_tles, read_tle_file
+    from .simulation import run_orbits, run_scenario
+    from .timegrid import time_grid
+
+    start, duration_s, step_s = span_of(args)
     representatives = getattr(args, "representatives", False)
     source = Path(args.scenario)
     if source.suffix.lower() in (".tle", ".3le", ".txt"):
@@ -57,10 +73,7 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
         with _progress_bar(len(offsets), not args.quiet) as bar:
             return run_orbits(fleet, start, offsets, {"title": f"Orbital data center twin: TLEs from {source.name}",
                                                       "scenario": source.stem}, bar.update)
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as error:
-        raise UserError(str(error)) from None
+    scenario = scenario_of(args)
     duration = duration_s or scenario.duration_s
     step = step_s or scenario.step_s
     if step > duration:
@@ -85,8 +98,13 @@ def cmd_simulate(args) -> int:
     out = Path(args.out)
     if out.suffix not in (".zarr", ".nc"):
         raise UserError(f"--out: {args.out!r} must end in .zarr or .nc")
-    run = _run(args)
-    save(run, out)
+    if getattr(args, "workers", None) is not None or getattr(args, "scheduler", None):
+        from .scale_out_cli import simulate_on_cluster
+
+        run = simulate_on_cluster(args)
+    else:
+        run = _run(args)
+        save(run, out)
     print(f"wrote {out} ({run.sizes['sat']} satellites x {run.sizes['time']} steps)")
     if "solar_power" in run:  # TLE runs have orbits only
         print(report(run, "total"))
@@ -303,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--network", action="store_true",
                           help="add links, ground contacts, routing and data flows (memory grows with the fleet)")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .scale_out_cli import add_cluster_options
+
+    add_cluster_options(simulate)
     simulate.set_defaults(handler=cmd_simulate)
 
     info = commands.add_parser("info", help="describe a stored run")

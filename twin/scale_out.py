@@ -258,7 +258,8 @@ def _orbit_layer(client, scenario, representatives, fleet, out, frames, plan, sa
 
 def _engine(client, plan: FleetPlan, chiefs, out: Path, rows, time_chunk: int, progress, max_restarts: int):
     """Step the partitions as actors, resuming from the last window if a worker is lost; returns the coupling."""
-    [plan_future, chiefs_future] = client.scatter([plan, chiefs], broadcast=True)
+    from distributed.client import FutureCancelledError
+
     steps = plan.offset_s.size
     checkpoint = {"step": 1, "states": None, "coupling": plan.coupling()}
 
@@ -270,6 +271,7 @@ def _engine(client, plan: FleetPlan, chiefs, out: Path, rows, time_chunk: int, p
         coupling = copy.deepcopy(checkpoint["coupling"])
         actors = []
         try:
+            [plan_future, chiefs_future] = client.scatter([plan, chiefs], broadcast=True)  # again: a lost worker may take them
             workers = list(client.scheduler_info()["workers"])
             for index, partition_rows_ in enumerate(rows):
                 resume = None if checkpoint["states"] is None else (checkpoint["step"], checkpoint["states"][index])
@@ -289,7 +291,7 @@ def _engine(client, plan: FleetPlan, chiefs, out: Path, rows, time_chunk: int, p
 
             drive(proxies, coupling, first=checkpoint["step"], call=_call_actors, progress=step_done, on_checkpoint=keep)
             return coupling, restarts
-        except LOST_WORKER_ERRORS:
+        except (*LOST_WORKER_ERRORS, FutureCancelledError):  # an actor, or the data it was built from, lost
             restarts += 1
             if restarts > max_restarts:
                 raise
@@ -309,5 +311,5 @@ def _append_network(out: Path, scenario: Scenario, start, faults) -> None:
                for fault in tuple(scenario.faults) + tuple(faults) if fault.kind in ("station_lost", "relay_lost")]
     with_network = add_network(run, scenario, outages)
     added = with_network.drop_vars([name for name in run.variables])
-    added.attrs = {key: value for key, value in with_network.attrs.items() if key not in run.attrs}
+    added.attrs = dict(with_network.attrs)  # appending replaces the store's attributes: keep the run's
     added.to_zarr(out, mode="a", zarr_format=2, consolidated=False)
