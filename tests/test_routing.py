@@ -254,3 +254,96 @@ def test_command_plan_and_best_paths(network):
     assert widest.bottleneck_bps >= fastest.bottleneck_bps and widest.latency_s >= fastest.latency_s - 1e-12
     with pytest.raises(ValueError, match="target: 'Atlantis' is not a satellite"):
         best_path(network, window["sat"], "Atlantis", step)
+
+
+# Earth-observation data from partner satellites, in through the relays (phase 1: eo_inflow_bps = 2e8, one relay).
+
+
+def relay_connected(run, step):
+    """(cluster,): whether each sub-center's chief is joined to a working relay at ``step`` by links up,
+    ground links left out (stations neither feed nor forward EO data)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    names = list(run["sat"].values) + list(run["relay"].values)
+    index = {name: row for row, name in enumerate(names)}
+    use = (run["link_up"].values[:, step] == 1) & (run["link_kind"].values != "ground")
+    a = [index[name] for name in run["link_end_a"].values[use]]
+    b = [index[name] for name in run["link_end_b"].values[use]]
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(names), len(names)))
+    _, label = connected_components(graph, directed=False)
+    relay_labels = set(label[[index[name] for name in run["relay"].values]])
+    chiefs = run["sat"].values[run["role"].values == "chief"]
+    chief_of = dict(zip(run["subcenter"].values[run["role"].values == "chief"], chiefs))
+    return np.array([label[index[chief_of[cluster]]] in relay_labels for cluster in run["cluster"].values])
+
+
+def test_eo_inflow_accounting_is_exact_at_every_step(phase1_run, phase1):
+    # A buffer of 200 Gbit fills in 1,000 s at 2e8 bit/s, and the relay is lost after 1 h: EO data are dropped too.
+    scenario = dataclasses.replace(phase1, links=dataclasses.replace(phase1.links, buffer_bits=2e11))
+    run = add_network(phase1_run, scenario, outages=[Outage("TL-77E", 3600.0)])
+    data_in = run["eo_data_in"].values
+    rest = sum(run[f"eo_data_{name}"].values for name in ("delivered", "queued", "dropped"))
+    np.testing.assert_allclose(rest, data_in, rtol=1e-12, atol=1.0)  # 1 bit of 1e13
+    assert run["eo_data_dropped"].values[:, -1].sum() > 0 and run["eo_data_delivered"].values[:, -1].sum() > 0
+    # What comes in is eo_inflow_bps per sub-center (every chief is alive), from the second step on.
+    np.testing.assert_allclose(data_in[:, -1], 2e8 * 60.0 * (run.sizes["time"] - 1), rtol=1e-12)
+    for name in ("in", "delivered", "queued", "dropped"):
+        variable = run[f"eo_data_{name}"]
+        assert variable.dims == ("cluster", "time") and variable.attrs["units"] == "bit"
+        assert variable.attrs["long_name"].startswith("Earth-observation data")
+
+
+def test_eo_data_wait_while_every_relay_is_lost_and_the_downlink_still_flows(phase1_run, phase1):
+    lost_s = 7200.0
+    run = add_network(phase1_run, phase1, outages=[Outage(relay.name, lost_s) for relay in phase1.relays])
+    after = ((run["time"] - run["time"][0]) / np.timedelta64(1, "s")).values >= lost_s
+    relay = run["link_kind"].values == "relay"
+    assert not run["link_up"].values[relay][:, after].any()
+    delivered, queued = run["eo_data_delivered"].values, run["eo_data_queued"].values
+    first = np.flatnonzero(after)[0]
+    assert delivered[:, first - 1].sum() > 0  # the relay brought EO data in before it was lost...
+    assert (delivered[:, first:] == delivered[:, [first - 1]]).all()  # ...and nothing since
+    # Delayed, not vanished: every step adds 2e8 bit/s x 60 s to each queue (the 8e12 bit buffer is far off).
+    np.testing.assert_allclose(np.diff(queued[:, first - 1:], axis=1), 2e8 * 60.0, rtol=1e-9)
+    assert run["eo_data_dropped"].values[:, -1].sum() == 0
+    # The downlink still reaches the ground through the stations.
+    downlink = run["downlink_data_delivered"].values
+    assert downlink[:, -1].sum() - downlink[:, first - 1].sum() > 1e11  # above 100 Gbit in the 4 h without relay
+    report = network_report(run)
+    assert report["eo_data_queued"] == pytest.approx(queued[:, -1].sum(), rel=1e-12)
+    from twin.cli import network_lines
+
+    row = next(line for line in network_lines(run).splitlines() if line.startswith("eo inflow"))
+    data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell) for cell in row.split()[2:])
+    assert data_in == pytest.approx(report["eo_data_in"] / 1e9, abs=1e-3)
+    assert queued_gbit == pytest.approx(report["eo_data_queued"] / 1e9, abs=1e-3) and dropped_gbit == 0
+
+
+def test_eo_data_arrive_only_over_a_path_through_a_relay(network):
+    # One relay with two antennas over the Indian Ocean: each sub-center is cut from it about half the time.
+    run = network
+    increment = np.diff(run["eo_data_delivered"].values, axis=1)
+    connected = np.stack([relay_connected(run, step) for step in range(1, run.sizes["time"])], axis=1)
+    assert (~connected).any() and connected.any()
+    assert (increment[~connected] == 0).all()
+    assert (increment[connected] > 0).any()
+    # Whatever arrives fits in the relay's forward links up in that step (2 antennas x 1.2 Gbit/s at most).
+    relay = run["link_kind"].values == "relay"
+    forward_bits = run["link_reverse_rate"].values[relay].sum(axis=0)[1:] * 60.0
+    assert (increment.sum(axis=0) <= forward_bits * (1 + 1e-9)).all()
+
+
+def test_without_eo_inflow_the_run_has_no_eo_variables(phase1_run, phase1, network):
+    """eo_inflow_bps = 0 (the default when [links] omits it): no eo_* variables, no eo row in the report,
+    and the downlink and uplink flows are those of the run with an EO inflow (it only uses what they leave)."""
+    scenario = dataclasses.replace(phase1, links=dataclasses.replace(phase1.links, eo_inflow_bps=0.0))
+    run = add_network(phase1_run, scenario)
+    assert not [name for name in run.data_vars if name.startswith("eo_")]
+    assert not [key for key in network_report(run) if key.startswith("eo_")]
+    from twin.cli import network_lines
+
+    assert "eo inflow" not in network_lines(run) and "eo inflow" in network_lines(network)
+    flows = [f"{direction}_data_{name}" for direction in ("downlink", "uplink")
+             for name in ("in", "delivered", "queued", "dropped")]
+    xr.testing.assert_identical(run[flows], network[flows])

@@ -96,6 +96,9 @@ def edit(mutate):
     (lambda d: d["links"].update(inter_max_range_km=500.0), "links.inter_max_range_km", "500.0"),
     (lambda d: d["links"].update(laser_colour="green"), "links.laser_colour", "'green'"),
     (lambda d: d["links"].update(relay_min_elevation_deg=-95.0), "links.relay_min_elevation_deg", "-95.0"),
+    (lambda d: d["links"].update(eo_inflow_bps=-2.0e8), "links.eo_inflow_bps", "-200000000.0"),
+    (lambda d: d["links"].update(eo_inflow_bps="lots"), "links.eo_inflow_bps", "'lots'"),
+    (lambda d: d["links"].update(eo_inflow_bps=float("inf")), "links.eo_inflow_bps", "inf"),
     (lambda d: d.update(offload={"ground_offered_load": 0.3, "ground_capacity": 0.1, "min_battery_soc": 1.5}),
      "offload.min_battery_soc", "1.5"),
     (lambda d: d.update(offload={"ground_offered_load": 0.3, "ground_capacity": 0.1}), "offload.min_battery_soc", "missing"),
@@ -151,3 +154,11 @@ def test_links_section_and_station_network_fields_are_optional():
     scenario = scenario_from_dict(data)
     assert scenario.links is None and scenario.ground_stations[0].downlink_rate_bps is None
     assert twin.load_scenario("phase3").links.inter_rate_bps == 1e11
+
+
+def test_eo_inflow_is_optional_and_read_from_links():
+    """Older scenario files without eo_inflow_bps load with no Earth-observation inflow (0 bit/s)."""
+    data = edit(lambda d: d["links"].pop("eo_inflow_bps"))
+    assert scenario_from_dict(data).links.eo_inflow_bps == 0.0
+    assert twin.load_scenario("phase1").links.eo_inflow_bps == 2.0e8
+    assert scenario_from_dict(edit(lambda d: d["links"].update(eo_inflow_bps=0))).links.eo_inflow_bps == 0.0

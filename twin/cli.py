@@ -240,14 +240,17 @@ def offload_line(run) -> str:
 
 
 def network_lines(run) -> str:
-    """Data moved through the network over the run, each way, and what was delayed (queued) or lost (dropped)."""
+    """Data moved through the network over the run, each way (and the Earth-observation inflow when the run has
+    one), and what was delayed (queued) or lost (dropped)."""
     from .network import network_report
 
     figures = network_report(run)
     lines = ["network        in (Gbit)  delivered  queued (delayed)  dropped (lost)"]
-    for direction in ("downlink", "uplink"):
+    for direction, label in (("downlink", "downlink"), ("uplink", "uplink"), ("eo", "eo inflow")):
+        if f"{direction}_data_in" not in figures:  # a run without an Earth-observation inflow
+            continue
         values = [figures[f"{direction}_data_{part}"] / 1e9 for part in ("in", "delivered", "queued", "dropped")]
-        lines.append(f"{direction:<12}" + "".join(f"{value:>{width}.3f}" for value, width in zip(values, (11, 11, 18, 16))))
+        lines.append(f"{label:<12}" + "".join(f"{value:>{width}.3f}" for value, width in zip(values, (11, 11, 18, 16))))
     lines.append(f"latency to ground {figures['mean_latency_s'] * 1e3:.1f} ms mean; a path to the ground "
                  f"{100 * figures['reachable_fraction']:.1f} % of satellite-steps")
     return "\n".join(lines)

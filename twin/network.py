@@ -16,7 +16,14 @@
   every FLOP a sub-center serves, besides the fixed ``uplink_demand_bps`` and ``downlink_demand_bps``;
 * ``downlink_data_in``, ``downlink_data_delivered``, ``downlink_data_queued``,
   ``downlink_data_dropped`` and the same for ``uplink`` (cluster, time; bits; cumulative except
-  the queue): the flows of :mod:`twin.routing`, with ``in = delivered + queued + dropped``.
+  the queue): the flows of :mod:`twin.routing`, with ``in = delivered + queued + dropped``;
+* ``eo_data_in``, ``eo_data_delivered``, ``eo_data_queued``, ``eo_data_dropped`` (cluster, time; bits),
+  only when ``eo_inflow_bps`` > 0 (absent otherwise): Earth-observation data that partner satellites
+  send to each sub-center through the GEO data relays. They enter at the working relays only (not at
+  ground stations, which neither feed nor forward them) and reach the chief over the relay's forward
+  link and the satellites' links, on the widest tree of what the uplink leaves of the relay-to-satellite
+  capacity; queued, buffered and dropped as the other flows, with the same exact accounting. A
+  sub-center without a path through a relay keeps its EO data queued.
 
 Outages (a ground station or relay lost from a time) are given as :class:`Outage` s.
 :func:`command_windows` turns the latency into a command plan; :mod:`twin.paths` finds the best
@@ -64,6 +71,8 @@ FLOW_ATTRS = {
     "data_queued": "data waiting for a path",
     "data_dropped": "data dropped for lack of buffer since the start (cumulative)",
 }
+FLOW_LABELS = {"downlink": "downlink", "uplink": "uplink",
+               "eo": "Earth-observation data from partner satellites through the relays"}
 
 
 @dataclass(frozen=True)
@@ -191,7 +200,7 @@ def _link_rates(scenario, links, range_m, state, sats, relays) -> tuple[np.ndarr
 
 
 def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s, outages):
-    """Per step: latency to the ground of every node, and the downlink and uplink flows of every sub-center."""
+    """Per step: latency to the ground of every node, and the downlink, uplink and EO flows of every sub-center."""
     settings = scenario.links
     sats = run.sizes["sat"]
     relays, stations = len(scenario.relays), len(scenario.ground_stations)
@@ -218,33 +227,55 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
 
     steps = times_s.size
     backbone_latency = np.full((backbone.size, steps), np.inf)
-    flows = {f"{direction}_{name}": np.zeros((len(clusters), steps)) for direction in ("downlink", "uplink")
-             for name in FLOW_ATTRS}
-    queue = {"downlink": np.zeros(len(clusters)), "uplink": np.zeros(len(clusters))}
-    totals = {f"{direction}_{name}": np.zeros(len(clusters)) for direction in ("downlink", "uplink")
+    # Earth-observation data enter at the working relays only, and reach the chiefs over the relay links
+    # and the satellites' own links: ground stations neither feed nor forward them.
+    directions = ("downlink", "uplink") + (("eo",) if settings.eo_inflow_bps > 0 else ())
+    relay_feeder = np.arange(relays + stations) < relays
+    not_ground = links.kind[backbone_links] != "ground"
+    flows = {f"{direction}_{name}": np.zeros((len(clusters), steps)) for direction in directions for name in FLOW_ATTRS}
+    queue = {direction: np.zeros(len(clusters)) for direction in directions}
+    totals = {f"{direction}_{name}": np.zeros(len(clusters)) for direction in directions
               for name in ("data_in", "data_delivered", "data_dropped")}
-    demand = {"downlink": settings.downlink_demand_bps, "uplink": settings.uplink_demand_bps}
+    demand = {"downlink": settings.downlink_demand_bps, "uplink": settings.uplink_demand_bps,
+              "eo": settings.eo_inflow_bps}
     workload = _workload_flop(run, clusters, subcenter, times_s, step_s)
-    bits_per_flop = {"downlink": settings.output_bits_per_flop, "uplink": settings.input_bits_per_flop}
+    bits_per_flop = {"downlink": settings.output_bits_per_flop, "uplink": settings.input_bits_per_flop, "eo": 0.0}
     for step in range(steps):  # one graph per step; each step is whole-array work on its edges
         on = state[backbone_links, step]
         feeding = working[:, step]
         eu, ev = np.r_[u[on], feeder_u[feeding]], np.r_[v[on], np.full(feeding.sum(), ground)]
         latency = np.r_[light_s[on, step], feeder_latency[feeding]]
         backbone_latency[:, step] = shortest_latency(eu, ev, latency, backbone.size + 1, ground)[:-1]
-        for direction, capacity in (("downlink", rate), ("uplink", reverse)):
+        uplink_bps = np.zeros(on.sum())  # what the uplink carries on each link up (relay links only; for the EO flow)
+        for direction in directions:
             if step == 0:
                 flows[f"{direction}_data_queued"][:, step] = queue[direction]
                 continue
-            cap = np.r_[capacity[backbone_links[on], step].astype(float), np.full(feeding.sum(), UNLIMITED_BPS)]
+            if direction == "eo":
+                # The relay's forward link (relay to satellite) carries the uplink too: what the uplink
+                # used of it this step is taken off before the EO tree is built (inter-satellite links, 4 to
+                # 100 Gbit/s, are not shared out). The source is the "ground" node, fed by the working relays only.
+                links_on, feeds = on & not_ground, feeding & relay_feeder
+                spare = np.maximum(reverse[backbone_links[links_on], step] - uplink_bps[not_ground[on]], 0.0)
+                tree_u, tree_v = np.r_[u[links_on], feeder_u[feeds]], np.r_[v[links_on], np.full(feeds.sum(), ground)]
+                cap = np.r_[spare, np.full(feeds.sum(), UNLIMITED_BPS)]
+            else:
+                capacity = rate if direction == "downlink" else reverse
+                tree_u, tree_v = eu, ev
+                cap = np.r_[capacity[backbone_links[on], step].astype(float), np.full(feeding.sum(), UNLIMITED_BPS)]
             positive = cap > 0
-            parent, up_capacity = widest_tree(eu[positive], ev[positive], cap[positive], backbone.size + 1, ground)
+            parent, up_capacity = widest_tree(tree_u[positive], tree_v[positive], cap[positive], backbone.size + 1,
+                                              ground)
             arrivals = demand[direction] * step_s * alive[chief_rows, step] + bits_per_flop[direction] * workload[:, step]
             queue[direction] += arrivals
             offered = np.zeros(backbone.size + 1)
             offered[chief_of_cluster] = queue[direction]
-            sent = flow_step(parent, up_capacity * step_s, offered, ground)[chief_of_cluster]
-            sent = np.minimum(sent, queue[direction])
+            sent_by_node = flow_step(parent, up_capacity * step_s, offered, ground)
+            if direction == "uplink" and "eo" in directions:  # what it uses of each relay's forward link
+                load, edge_u, edge_v = _gateway_load(parent, sent_by_node, chiefs.size), u[on], v[on]
+                uplink_bps = (np.where(parent[edge_u] == edge_v, load[edge_u], 0.0)
+                              + np.where(parent[edge_v] == edge_u, load[edge_v], 0.0)) / step_s
+            sent = np.minimum(sent_by_node[chief_of_cluster], queue[direction])
             queue[direction] -= sent
             dropped = np.maximum(queue[direction] - settings.buffer_bits, 0.0)
             queue[direction] -= dropped
@@ -267,6 +298,22 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
     latency = backbone_latency[chief_of_sat] + to_chief[:, None]
     latency[~alive] = np.inf
     return latency, {"clusters": clusters, **flows}
+
+
+def _gateway_load(parent: np.ndarray, sent_bits: np.ndarray, satellites: int) -> np.ndarray:
+    """Bits each satellite passes up to the relay or station it hangs from (its gateway edge) when every node
+    sends ``sent_bits`` to the root along the tree ``parent``; 0 for satellites under another satellite.
+
+    Nodes below ``satellites`` are satellites; relays and stations hang from the root by their unlimited feeders,
+    so a path climbs satellites, then one relay or station. Pointer jumping finds each node's highest
+    satellite ancestor in log2(depth) vectorised rounds.
+    """
+    top = np.where((parent >= 0) & (parent < satellites), parent, np.arange(parent.size))
+    while True:
+        higher = top[top]
+        if (higher == top).all():
+            return np.bincount(top, weights=sent_bits, minlength=parent.size)
+        top = higher
 
 
 def _workload_flop(run, clusters: list[str], subcenter: np.ndarray, times_s: np.ndarray, step_s: float) -> np.ndarray:
@@ -339,11 +386,13 @@ def _store(dataset, contacts, links, stations, scenario, range_m, state, rate, r
     dataset.attrs["network_hop_delay_s"] = scenario.links.hop_delay_s
     if "cluster" not in dataset.coords:
         dataset.coords["cluster"] = ("cluster", np.array(flows["clusters"]), {"long_name": "sub-center (per-sub-center variables)"})
-    for direction in ("downlink", "uplink"):
+    for direction, label in FLOW_LABELS.items():
+        if f"{direction}_data_in" not in flows:  # no EO inflow in this scenario
+            continue
         for name, meaning in FLOW_ATTRS.items():
             variable = f"{direction}_{name}"
             dataset[variable] = (("cluster", "time"), flows[variable])
-            dataset[variable].attrs.update({"long_name": f"{direction}: {meaning}", "units": "bit"})
+            dataset[variable].attrs.update({"long_name": f"{label}: {meaning}", "units": "bit"})
 
 
 def command_windows(run: xr.Dataset) -> pd.DataFrame:
@@ -363,8 +412,10 @@ def command_windows(run: xr.Dataset) -> pd.DataFrame:
 
 
 def network_report(run: xr.Dataset) -> dict[str, float]:
-    """Fleet totals of a run with a network: data in, delivered, queued and dropped (bits) each way, latency figures."""
-    last = {name: float(run[name].isel(time=-1).sum()) for direction in ("downlink", "uplink")
+    """Fleet totals of a run with a network: data in, delivered, queued and dropped (bits) of each flow (``eo_*``
+    when the run has an EO inflow), latency figures."""
+    directions = [direction for direction in FLOW_LABELS if f"{direction}_data_in" in run]
+    last = {name: float(run[name].isel(time=-1).sum()) for direction in directions
             for name in (f"{direction}_data_in", f"{direction}_data_delivered", f"{direction}_data_queued",
                          f"{direction}_data_dropped")}
     latency = run["latency_to_ground"].values

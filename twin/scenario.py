@@ -182,6 +182,7 @@ LINKS_SCHEMA = {
     "relay_min_elevation_deg": Field(float, -90.0, 90.0),
     "inter_max_elevation_deg": Field(float, 0.0, 90.0),
     "buffer_bits": Field(float, 0.0),
+    "eo_inflow_bps": Field(float, 0.0, default=0.0),  # optional so older scenario files still load
 }
 RELAY_SCHEMA = {
     "name": Field(str),
@@ -317,7 +318,9 @@ class LinkSettings:
     ``hop_delay_s``. Each sub-center sends ``downlink_demand_bps`` to the ground and receives
     ``uplink_demand_bps`` (telemetry, commands, products made elsewhere), plus the data of its own
     compute workload: ``input_bits_per_flop`` up and ``output_bits_per_flop`` down for every FLOP
-    served; it queues up to ``buffer_bits`` each way.
+    served; it queues up to ``buffer_bits`` each way. Partner Earth-observation satellites send
+    ``eo_inflow_bps`` to each sub-center through the GEO data relays (0, the default: none), queued
+    the same way.
     """
 
     atmosphere_margin_km: float
@@ -337,6 +340,7 @@ class LinkSettings:
     relay_min_elevation_deg: float
     inter_max_elevation_deg: float
     buffer_bits: float
+    eo_inflow_bps: float = 0.0
 
 
 @dataclass(frozen=True)
