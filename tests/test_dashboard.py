@@ -9,7 +9,6 @@ browser tests are skipped, unless TWIN_REQUIRE_BROWSER=1 (CI), where they fail.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import socket
 import time
@@ -23,37 +22,10 @@ from apps.dashboard import DashboardConfig
 from apps.runs import shared_catalogue, shutdown_catalogues
 from apps.whatif import WhatIf, submit_whatif
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 USERS = Path(__file__).resolve().parent.parent / "apps" / "users.example.toml"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT_MS = 30_000
 FIRST_TIME = "2026-06-01 00:00:00 UTC"  # of the stored run (phase 1 from its epoch)
-
-
-def _missing_browser() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is not installed (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -e '.[apps]')"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    missing = _missing_browser()
-    if missing:
-        if os.environ.get("TWIN_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"TWIN_REQUIRE_BROWSER=1 but {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

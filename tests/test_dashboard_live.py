@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_dashboard import TIMEOUT_MS, USERS, browser, served  # noqa: F401  (browser: the shared Chromium fixture)
+from test_dashboard import TIMEOUT_MS, USERS, served
 
 from apps.auth import AccessDenied, User, UserBook
 from apps.dashboard import DashboardConfig
