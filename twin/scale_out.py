@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import pickle
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,12 +53,14 @@ LOST_WORKER_ERRORS = (OSError, ConnectionError)  # an actor's worker gone (distr
 
 @dataclass(frozen=True)
 class ScaleOutResult:
-    """A partitioned run: where it is stored, how it was split, and how many times it resumed after a lost worker."""
+    """A partitioned run: where it is stored, how it was split, how many times it resumed after a lost
+    worker, and the wall time of each stage (s: ``orbits``, ``engine``, ``network``)."""
 
     path: Path
     partitions: list[tuple[int, int]]
     orbit_tasks: int
     restarts: int
+    seconds: dict[str, float]
 
 
 def partition_rows(satellites: int, sat_chunk: int, partitions: int) -> list[tuple[int, int]]:
@@ -202,11 +205,15 @@ def simulate_partitioned(scenario: Scenario, out: str | Path, client, start=None
     frames = OrbitFrames.at(start, offsets)
     zarr.open_group(out, mode="r+")["sun_position"][:] = frames.sun_m
 
+    began = time.perf_counter()
     chief_data = _orbit_layer(client, scenario, representatives, fleet, out, frames, plan, sat_chunk, time_chunk, progress)
     chiefs = plan.chief_geometry(chief_data["position"], chief_data["velocity"], chief_data["altitude"],
                                  chief_data["beta_angle"], frames.sun_m)
+    seconds = {"orbits": time.perf_counter() - began}
+    began = time.perf_counter()
     rows = partition_rows(len(fleet), sat_chunk, partitions or sum(client.nthreads().values()))
     coupling, restarts = _engine(client, plan, chiefs, out, rows, time_chunk, progress, max_restarts)
+    seconds["engine"] = time.perf_counter() - began
 
     group = zarr.open_group(out, mode="r+")
     values, run_attributes = fleet_results(coupling)
@@ -214,9 +221,12 @@ def simulate_partitioned(scenario: Scenario, out: str | Path, client, start=None
         group[name][:] = array
     group.attrs.update({**run_attributes, "partitions": len(rows)})
     if network:
+        began = time.perf_counter()
         _append_network(out, scenario, start, faults)
+        seconds["network"] = time.perf_counter() - began
     zarr.consolidate_metadata(str(out))
-    return ScaleOutResult(out, rows, _orbit_task_count(len(fleet), offsets.size, sat_chunk, time_chunk), restarts)
+    return ScaleOutResult(out, rows, _orbit_task_count(len(fleet), offsets.size, sat_chunk, time_chunk), restarts,
+                          seconds)
 
 
 def _orbit_ranges(satellites: int, steps: int, sat_chunk: int, time_chunk: int):
