@@ -122,6 +122,8 @@ class Partition:
         self.window_steps = window_steps or self.steps
         self.sink = sink
         self._block_end = 0
+        self._buffers: dict[str, np.ndarray] = {}
+        self.window = None
 
         if resume is None:
             self._start(initial_state)
@@ -154,9 +156,12 @@ class Partition:
             self._flush(1)
 
     def _open_window(self, first: int) -> None:
-        """Fresh output arrays (sat, steps) for the window of steps from ``first``."""
+        """Output arrays (sat, steps) for the window of steps from ``first`` (the last window's, when as wide:
+        on a long run, fresh memory for every window would cost more than the steps themselves)."""
         self.window_start = first
         width = min(self.window_steps, self.steps - first)
+        if self.window is not None and self.window["alive"].shape[1] == width:
+            return
         self.window = {name: np.empty((self.sats, width), dtype=np.float64 if name == "battery_energy" else np.float32)
                        for name in STEP_VARIABLES}
         self.window["temperature"] = np.empty((self.sats, width, 2), dtype=np.float32)
@@ -193,12 +198,23 @@ class Partition:
         shadow = np.zeros((self.clusters, last - first + 1))
         np.add.at(shadow, self.cluster_of[self.run_starts],
                   np.add.reduceat((full_sun - generated) * self.weight[:, None], self.run_starts, axis=0))
-        self._block = {"first": first, "generated": generated.T.copy(), "environment": environment.T.copy(),
-                       "alive": alive.T.copy(), "radiator": radiator.T.copy(),
-                       "records": {name: np.empty((last - first, self.sats)) for name in STEP_VARIABLES},
-                       "temperature": np.empty((last - first, self.sats, 2)), "alive_out": alive[:, 1:]}
+        self._block = {"first": first, "alive_out": alive[:, 1:]}
+        for name, values in (("generated", generated), ("environment", environment), ("alive", alive),
+                             ("radiator", radiator)):
+            self._block[name] = self._buffer(name, values.shape[::-1], values.dtype)
+            np.copyto(self._block[name], values.T)
+        self._block["records"] = {name: self._buffer(name, (last - first, self.sats), np.float64)
+                                  for name in STEP_VARIABLES}
+        self._block["temperature"] = self._buffer("temperature", (last - first, self.sats, 2), np.float64)
         self._block_end = last
         return 0.5 * (shadow[:, :-1] + shadow[:, 1:])  # means over the intervals
+
+    def _buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """A reusable time-major array of a block (a view of one allocated for a whole block)."""
+        full = self._buffers.get(name)
+        if full is None or full.dtype != dtype or full.shape[1:] != shape[1:]:
+            full = self._buffers[name] = np.empty((BLOCK_STEPS + 1,) + shape[1:], dtype)
+        return full[:shape[0]]
 
     # -- the three calls of a step -------------------------------------------------------------------
 
