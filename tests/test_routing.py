@@ -1,4 +1,5 @@
-"""Routing and flows: widest and shortest paths against brute force, capacity limits, exact accounting, outages."""
+"""Routing and flows: shortest paths and maximum flows against brute force, capacity limits, exact
+accounting, outages."""
 
 import dataclasses
 import itertools
@@ -9,7 +10,7 @@ import xarray as xr
 
 import twin
 from twin.network import Outage, add_network, network_report
-from twin.routing import flow_step, path_minimum, shortest_latency, subtree_sum, widest_tree
+from twin.routing import max_flow, shortest_latency
 
 
 def random_graph(seed, nodes=9, edges=16):
@@ -37,43 +38,66 @@ def all_simple_paths(u, v, source, target):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_widest_and_shortest_paths_match_brute_force(seed):
+def test_shortest_paths_match_brute_force(seed):
     u, v, weight = random_graph(seed)
     edge = {frozenset((a, b)): w for a, b, w in zip(u, v, weight)}
-    parent, up_capacity = widest_tree(u, v, weight, 9, 0)
-    width = path_minimum(parent, up_capacity)
     latency = shortest_latency(u, v, weight, 9, 0)
     for target in range(1, 9):
         paths = list(all_simple_paths(u, v, 0, target))
         if not paths:
-            assert parent[target] == -1 and np.isinf(latency[target])
+            assert np.isinf(latency[target])
             continue
-        widths = [min(edge[frozenset(p)] for p in itertools.pairwise(path)) for path in paths]
-        lengths = [sum(edge[frozenset(p)] for p in itertools.pairwise(path)) for path in paths]
-        assert width[target] == pytest.approx(max(widths))
-        assert latency[target] == pytest.approx(min(lengths))
+        assert latency[target] == pytest.approx(min(sum(edge[frozenset(p)] for p in itertools.pairwise(path))
+                                                    for path in paths))
 
 
-def test_subtree_sums_and_flows_within_capacity():
-    #      0 (root)
-    #    /   \
-    #   1     2        capacities to parent: 1: 10, 2: 4, 3: 3, 4: 100
-    #  / \
-    # 3   4
-    parent = np.array([-1, 0, 0, 1, 1])
-    capacity = np.array([np.inf, 10.0, 4.0, 3.0, 100.0])
-    offered = np.array([0.0, 2.0, 8.0, 6.0, 6.0])
-    assert subtree_sum(parent, offered).tolist() == [22.0, 14.0, 8.0, 6.0, 6.0]
-    sent = flow_step(parent, capacity, offered, 0)
-    # Edge 3-1 carries 3 of 6 (factor 0.5); edge 1-0 carries 14 offered into 10 (factor 5/7); edge 2-0 4 of 8.
-    np.testing.assert_allclose(sent, [0.0, 2 * 5 / 7, 4.0, 6 * 0.5, 6 * 5 / 7])
-    load_on_edge_1 = sent[1] + sent[3] + sent[4]
-    assert load_on_edge_1 <= 10.0 + 1e-12 and sent[3] <= 3.0 and sent[2] <= 4.0
+@pytest.mark.parametrize("seed", range(6))
+def test_max_flow_is_the_minimum_cut(seed):
+    """Max-flow min-cut (Ford and Fulkerson 1956): the flow's value equals the smallest capacity of edges
+    leaving a set that holds the source and not the sink, found here by trying every such set."""
+    rng = np.random.default_rng(seed)
+    nodes, source, sink = 7, 0, 6
+    pairs = [(a, b) for a in range(nodes) for b in range(nodes) if a != b]
+    chosen = rng.choice(len(pairs), 18, replace=False)
+    u, v = np.array([pairs[i] for i in chosen]).T
+    capacity = rng.integers(1, 50, u.size).astype(float) * 1e9  # bits in a step: Gbit, as the network's
+    flow = max_flow(u, v, capacity, nodes, source, sink)
+    assert (flow >= 0).all() and (flow <= capacity).all()
+    net = np.zeros(nodes)
+    np.add.at(net, u, -flow)
+    np.add.at(net, v, flow)
+    np.testing.assert_allclose(net[1:-1], 0.0, atol=1.0)  # conserved at every inner node, to a bit
+    cuts = []
+    for members in itertools.product([False, True], repeat=nodes - 2):
+        inside = np.array([True, *members, False])
+        cuts.append(capacity[inside[u] & ~inside[v]].sum())
+    unit = capacity.max() / 2**30  # int32 counting: short by at most a unit per cut edge (46 bits of 43 Gbit here)
+    assert min(cuts) - u.size * unit <= net[sink] <= min(cuts) + 1.0
 
 
-def test_a_node_cut_from_the_root_sends_nothing():
-    parent = np.array([-1, 0, -1, 2])
-    assert flow_step(parent, np.array([np.inf, 5.0, 0.0, 5.0]), np.array([0.0, 1.0, 1.0, 1.0]), 0).tolist() == [0, 1, 0, 0]
+def test_data_spread_over_every_gateway_in_view():
+    """Two sub-centers linked to each other, each in view of its own station: both passes carry data, so the
+    pair sends the sum of the two gateway rates (a single widest tree would use one gateway only)."""
+    # nodes: 0, 1 chiefs; 2, 3 stations; 4 ground; 5 the sub-centers' source
+    u = np.array([0, 1, 0, 1, 2, 3, 5, 5])
+    v = np.array([1, 0, 2, 3, 4, 4, 0, 1])
+    capacity = np.array([1e12, 1e12, 7.2e10, 3.6e10, np.inf, np.inf, 2e11, 1e9])
+    flow = max_flow(u, v, capacity, 6, 5, 4)
+    assert flow[-2:].sum() == pytest.approx(7.2e10 + 3.6e10, abs=2 * 1e12 / 2**30)  # to two counting units (1 kbit)
+    assert flow[2] <= 7.2e10 and flow[3] <= 3.6e10
+
+
+def test_a_node_cut_from_the_ground_sends_nothing():
+    u, v, capacity = np.array([3, 0, 1]), np.array([0, 2, 2]), np.array([np.inf, 5.0, 5.0])  # 1 has no way in
+    flow = max_flow(u, v, capacity, 4, 3, 2)
+    assert flow.tolist() == [5.0, 5.0, 0.0]
+
+
+def test_large_capacities_are_rounded_down_never_up():
+    """A day-long step over a 100 Gbit/s link is 8.6e15 bits, beyond int32: counted in coarser units, rounded down."""
+    u, v, capacity = np.array([0, 1]), np.array([1, 2]), np.array([8.64e15, 8.64e15 - 12345.0])
+    flow = max_flow(u, v, capacity, 3, 0, 2)
+    assert (flow <= capacity).all() and flow[1] > capacity[1] * (1 - 1e-8)
 
 
 @pytest.fixture(scope="module")

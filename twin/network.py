@@ -20,10 +20,12 @@
 * ``eo_data_in``, ``eo_data_delivered``, ``eo_data_queued``, ``eo_data_dropped`` (cluster, time; bits),
   only when ``eo_inflow_bps`` > 0 (absent otherwise): Earth-observation data that partner satellites
   send to each sub-center through the GEO data relays. They enter at the working relays only (not at
-  ground stations, which neither feed nor forward them) and reach the chief over the relay's forward
-  link and the satellites' links, on the widest tree of what the uplink leaves of the relay-to-satellite
-  capacity; queued, buffered and dropped as the other flows, with the same exact accounting. A
-  sub-center without a path through a relay keeps its EO data queued.
+  ground stations, which neither feed nor forward them) and reach the chiefs over the relays' forward
+  links and the satellites' links, within what the uplink leaves of those forward links (the uplink
+  is served first); queued, buffered and dropped as the other flows, with the same exact accounting.
+
+Each step, each direction's data move as a maximum flow over every link up (:func:`twin.routing.max_flow`):
+every station pass and relay link in view carries its share.
 
 Outages (a ground station or relay lost from a time) are given as :class:`Outage` s.
 :func:`command_windows` turns the latency into a command plan; :mod:`twin.paths` finds the best
@@ -42,7 +44,7 @@ from .constants import EARTH_EQUATORIAL_RADIUS_KM, GEOSTATIONARY_RADIUS_M, SPEED
 from .contacts import contact_windows, station_itrs_m, station_up, stations_of
 from .intervals import true_runs
 from .links import assign_antennas, link_geometry, link_set, relay_itrs_m
-from .routing import flow_step, shortest_latency, widest_tree
+from .routing import max_flow, shortest_latency
 from .scenario import Scenario, ScenarioError
 
 UNLIMITED_BPS = 1e18  # terrestrial lines and relay feeders: never the bottleneck (an assumption)
@@ -230,8 +232,8 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
     # Earth-observation data enter at the working relays only, and reach the chiefs over the relay links
     # and the satellites' own links: ground stations neither feed nor forward them.
     directions = ("downlink", "uplink") + (("eo",) if settings.eo_inflow_bps > 0 else ())
-    relay_feeder = np.arange(relays + stations) < relays
-    not_ground = links.kind[backbone_links] != "ground"
+    graph = _FlowGraph(u, v, links.kind[backbone_links], feeder_u, np.arange(relays + stations) < relays, ground,
+                       chief_of_cluster)
     flows = {f"{direction}_{name}": np.zeros((len(clusters), steps)) for direction in directions for name in FLOW_ATTRS}
     queue = {direction: np.zeros(len(clusters)) for direction in directions}
     totals = {f"{direction}_{name}": np.zeros(len(clusters)) for direction in directions
@@ -246,36 +248,21 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
         eu, ev = np.r_[u[on], feeder_u[feeding]], np.r_[v[on], np.full(feeding.sum(), ground)]
         latency = np.r_[light_s[on, step], feeder_latency[feeding]]
         backbone_latency[:, step] = shortest_latency(eu, ev, latency, backbone.size + 1, ground)[:-1]
-        uplink_bps = np.zeros(on.sum())  # what the uplink carries on each link up (relay links only; for the EO flow)
-        for direction in directions:
-            if step == 0:
+        if step == 0:
+            for direction in directions:
                 flows[f"{direction}_data_queued"][:, step] = queue[direction]
-                continue
-            if direction == "eo":
-                # The relay's forward link (relay to satellite) carries the uplink too: what the uplink
-                # used of it this step is taken off before the EO tree is built (inter-satellite links, 4 to
-                # 100 Gbit/s, are not shared out). The source is the "ground" node, fed by the working relays only.
-                links_on, feeds = on & not_ground, feeding & relay_feeder
-                spare = np.maximum(reverse[backbone_links[links_on], step] - uplink_bps[not_ground[on]], 0.0)
-                tree_u, tree_v = np.r_[u[links_on], feeder_u[feeds]], np.r_[v[links_on], np.full(feeds.sum(), ground)]
-                cap = np.r_[spare, np.full(feeds.sum(), UNLIMITED_BPS)]
-            else:
-                capacity = rate if direction == "downlink" else reverse
-                tree_u, tree_v = eu, ev
-                cap = np.r_[capacity[backbone_links[on], step].astype(float), np.full(feeding.sum(), UNLIMITED_BPS)]
-            positive = cap > 0
-            parent, up_capacity = widest_tree(tree_u[positive], tree_v[positive], cap[positive], backbone.size + 1,
-                                              ground)
+            continue
+        forward_bits = rate[backbone_links, step] * step_s  # end a to end b: satellite to satellite, relay or station
+        backward_bits = reverse[backbone_links, step] * step_s
+        uplink_used = np.zeros(backbone_links.size)  # of each relay's forward link, by the uplink (for the EO flow)
+        for direction in directions:
             arrivals = demand[direction] * step_s * alive[chief_rows, step] + bits_per_flop[direction] * workload[:, step]
             queue[direction] += arrivals
-            offered = np.zeros(backbone.size + 1)
-            offered[chief_of_cluster] = queue[direction]
-            sent_by_node = flow_step(parent, up_capacity * step_s, offered, ground)
-            if direction == "uplink" and "eo" in directions:  # what it uses of each relay's forward link
-                load, edge_u, edge_v = _gateway_load(parent, sent_by_node, chiefs.size), u[on], v[on]
-                uplink_bps = (np.where(parent[edge_u] == edge_v, load[edge_u], 0.0)
-                              + np.where(parent[edge_v] == edge_u, load[edge_v], 0.0)) / step_s
-            sent = np.minimum(sent_by_node[chief_of_cluster], queue[direction])
+            sent, gateway_flow = graph.send(direction, on, feeding, forward_bits, backward_bits - uplink_used,
+                                            queue[direction])
+            if direction == "uplink":
+                uplink_used = gateway_flow
+            sent = np.minimum(sent, queue[direction])
             queue[direction] -= sent
             dropped = np.maximum(queue[direction] - settings.buffer_bits, 0.0)
             queue[direction] -= dropped
@@ -300,20 +287,48 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
     return latency, {"clusters": clusters, **flows}
 
 
-def _gateway_load(parent: np.ndarray, sent_bits: np.ndarray, satellites: int) -> np.ndarray:
-    """Bits each satellite passes up to the relay or station it hangs from (its gateway edge) when every node
-    sends ``sent_bits`` to the root along the tree ``parent``; 0 for satellites under another satellite.
+class _FlowGraph:
+    """The directed graph of one direction's flow at a step, over the backbone (chiefs, relays, stations), the
+    ground node and one more node: the sub-centers' source (downlink) or sink (uplink, EO).
 
-    Nodes below ``satellites`` are satellites; relays and stations hang from the root by their unlimited feeders,
-    so a path climbs satellites, then one relay or station. Pointer jumping finds each node's highest
-    satellite ancestor in log2(depth) vectorised rounds.
+    Inter-satellite links carry data both ways; a gateway link (to a relay or a station) carries the
+    downlink from the satellite and the uplink and EO data to it; EO data enter at the relays only.
     """
-    top = np.where((parent >= 0) & (parent < satellites), parent, np.arange(parent.size))
-    while True:
-        higher = top[top]
-        if (higher == top).all():
-            return np.bincount(top, weights=sent_bits, minlength=parent.size)
-        top = higher
+
+    def __init__(self, u, v, kind, feeder, feeder_is_relay, ground: int, cluster_nodes):
+        self.u, self.v = u, v
+        self.inter = (kind == "in_plane") | (kind == "cross_plane")
+        self.relay = kind == "relay"
+        self.feeder, self.feeder_is_relay = feeder, feeder_is_relay
+        self.ground, self.end = ground, ground + 1
+        self.cluster_nodes = cluster_nodes
+
+    def send(self, direction: str, on, feeding, forward_bits, backward_bits, queue_bits):
+        """Bits each sub-center sends (downlink) or receives (uplink, EO) in the step, and the flow on each
+        backbone link's gateway direction (0 on inter-satellite links)."""
+        inter, gateway = on & self.inter, on & ~self.inter
+        if direction == "eo":
+            gateway, feeding = gateway & self.relay, feeding & self.feeder_is_relay
+        feeders = self.feeder[feeding]
+        ones = lambda count, value: np.full(count, value, dtype=int)
+        unlimited = np.full(feeders.size, np.inf)
+        if direction == "downlink":  # sub-centers -> gateways -> ground
+            source, sink = self.end, self.ground
+            gate = (self.u[gateway], self.v[gateway], forward_bits[gateway])
+            feed = (feeders, ones(feeders.size, self.ground), unlimited)
+            offer = (ones(self.cluster_nodes.size, self.end), self.cluster_nodes, queue_bits)
+        else:  # ground -> gateways -> sub-centers
+            source, sink = self.ground, self.end
+            gate = (self.v[gateway], self.u[gateway], np.maximum(backward_bits[gateway], 0.0))
+            feed = (ones(feeders.size, self.ground), feeders, unlimited)
+            offer = (self.cluster_nodes, ones(self.cluster_nodes.size, self.end), queue_bits)
+        parts = [(self.u[inter], self.v[inter], forward_bits[inter]), (self.v[inter], self.u[inter], backward_bits[inter]),
+                 gate, feed, offer]
+        flow = max_flow(*(np.concatenate(column) for column in zip(*parts)), self.end + 1, source, sink)
+        gateway_flow = np.zeros(on.size)
+        first_gate = 2 * int(inter.sum())
+        gateway_flow[gateway] = flow[first_gate:first_gate + int(gateway.sum())]
+        return flow[-self.cluster_nodes.size:], gateway_flow
 
 
 def _workload_flop(run, clusters: list[str], subcenter: np.ndarray, times_s: np.ndarray, step_s: float) -> np.ndarray:
