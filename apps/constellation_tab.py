@@ -94,6 +94,7 @@ class ConstellationTab:
         self.close()
         self.data = data
         self.view = SceneView(data.run, DEFAULT_COLOR_BY, data.scenario())
+        self.view.on_satellite = self._look_at_satellite
         self.view_slot.objects = [self.view.layout]
         self._quiet = True
         try:
@@ -127,6 +128,17 @@ class ConstellationTab:
         self._quiet = True
         try:
             self._set_targets()
+        finally:
+            self._quiet = False
+        self._drill_down()
+
+    def _look_at_satellite(self, name: str) -> None:
+        """A satellite clicked in the 3D view: drill down to it."""
+        self._quiet = True
+        try:
+            self.level.value = "Satellite"
+            self._set_targets()
+            self.target.value = name
         finally:
             self._quiet = False
         self._drill_down()

@@ -33,6 +33,7 @@ import param
 from panel.pane.vtk.vtk import VTKRenderWindowSynchronized
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
+from viz.picking import pick
 from viz.scene import TEXTURE_PATH, ConstellationScene
 
 VIEW_WIDTH_PX, VIEW_HEIGHT_PX = 760, 480
@@ -54,6 +55,16 @@ class ScenePane(VTKRenderWindowSynchronized):
     def __init__(self, object=None, **params):
         super().__init__(object, **params)
         self._held: dict[str, set[str]] = {}  # model id -> hashes of the arrays its browser view holds
+        self.on_model = None  # called when a browser view of the scene is made
+
+    def _get_model(self, doc, root=None, parent=None, comm=None):
+        model = super()._get_model(doc, root, parent, comm)
+        if self.on_model is not None:  # after the document is built: a change made while it is being built is lost
+            if doc.session_context is not None:
+                doc.add_next_tick_callback(self.on_model)
+            else:
+                self.on_model()
+        return model
 
     def _update(self, ref, model) -> None:
         context = self._contexts[model.id]
@@ -71,10 +82,21 @@ class FrameChannel(pn.custom.JSComponent):
     """The clock of the view, and the channel that moves the vtk.js scene in the browser to each time step.
 
     After rendering a step, the clock element carries ``data-rendered`` = the time shown, which
-    tests and benchmarks wait for.
+    tests and benchmarks wait for. A click on the view (not a drag) comes back to ``on_pick``; the
+    clock carries ``data-picking="ready"`` once the browser listens for clicks.
     """
 
     clock = param.String(default="", doc="UTC time shown")
+    views = param.List(default=[], doc="where the browser finds each copy of the scene (contexts, renderer id)")
+
+    def __init__(self, on_pick=None, **params):
+        super().__init__(**params)
+        self.on_pick = on_pick
+
+    def _handle_msg(self, data) -> None:
+        """A click in the view: ``pick`` (x, y display pixels), ``size`` (width, height) and ``camera``."""
+        if self.on_pick is not None and isinstance(data, dict) and {"pick", "size", "camera"} <= set(data):
+            self.on_pick(data)
 
     _esm = """
     function floats(text) {
@@ -95,8 +117,37 @@ class FrameChannel(pn.custom.JSComponent):
         if (mapper && mapper.isA("vtkPixelSpaceCallbackMapper")) mapper.setUseZValues(false);
       }
     }
+    const picking = new WeakSet();  // interactors already listening for clicks
+    function listenForPicks(model, sync, view) {
+      // A click (press and release within a few pixels, not a drag) reports where, the view's size
+      // and its camera; the server finds the satellite there (viz.picking).
+      const context = view.contexts.map((name) => sync.getSynchronizerContext(name))
+                                   .find((candidate) => candidate.getInstance(view.renderer));
+      const renderer = context && context.getInstance(view.renderer);
+      const interactor = renderer && renderer.getRenderWindow().getInteractor();
+      if (!interactor || picking.has(interactor)) return Boolean(interactor);
+      picking.add(interactor);
+      let down = null;
+      interactor.onLeftButtonPress((event) => { down = event.position; });
+      interactor.onLeftButtonRelease((event) => {
+        const at = event.position;
+        if (!down || Math.hypot(at.x - down.x, at.y - down.y) > 4) return;
+        const camera = renderer.getActiveCamera();
+        model.send_msg({pick: [at.x, at.y], size: interactor.getView().getSize(),
+                        camera: {position: camera.getPosition(), focalPoint: camera.getFocalPoint(),
+                                 viewUp: camera.getViewUp(), viewAngle: camera.getViewAngle()}});
+      });
+      return true;
+    }
     export function render({ model, el }) {
       const clock = document.createElement("div");
+      const listen = () => {
+        const sync = window.vtk && window.vtk.Rendering.Misc.vtkSynchronizableRenderWindow;
+        const ready = sync && model.views.map((view) => listenForPicks(model, sync, view));
+        if (ready && ready.length && ready.every(Boolean)) clock.dataset.picking = "ready";  // tests wait for it
+      };
+      const listening = setInterval(listen, 250);  // the scene reaches the browser some time after this element
+      model.on("remove", () => clearInterval(listening));
       clock.className = "twin-clock";
       clock.textContent = model.clock;
       el.appendChild(clock);
@@ -180,7 +231,9 @@ class SceneView:
                                         show_clock=False, texture=web_texture())
         self.pane = ScenePane(self.scene.plotter.render_window, width=width_px, height=height_px,
                               orientation_widget=False, enable_keybindings=False)
-        self.frames = FrameChannel(clock=clock_text(self.scene), sizing_mode="stretch_width")
+        self.frames = FrameChannel(clock=clock_text(self.scene), sizing_mode="stretch_width", on_pick=self._picked)
+        self.on_satellite = None  # called with the name of a satellite clicked in the view
+        self.pane.on_model = lambda: self.frames.param.update(views=self._views())
         self.legend = pn.pane.HTML(self._legend_html(), width=width_px)
         self.layout = pn.Column(self.frames, self.pane, self.legend)
         self._following = False
@@ -214,10 +267,21 @@ class SceneView:
                 self.pane.synchronize()
         self._send_frame(camera=True)
 
+    def _picked(self, click: dict) -> None:
+        row = pick(self.scene.satellite_positions_km(), click["camera"], click["pick"], click["size"])
+        if row is not None and self.on_satellite is not None:
+            self.on_satellite(str(self.scene.run["sat"].values[row]))
+
     def _structure(self) -> list[tuple[str, int]]:
         """The moving meshes and their sizes: what a frame can update in place, and nothing else."""
         return [(actor.GetAddressAsString(""), actor.GetMapper().GetInput().GetNumberOfPoints())
                 for actor in self.scene.moving_parts()[0]]
+
+    def _views(self) -> list[dict]:
+        """Where each browser copy of the scene lives: its synchronizer context names and its renderer's id."""
+        return [{"contexts": [name.format(model_id=model_id) for name in CONTEXT_NAMES],
+                 "renderer": context.getReferenceId(self.scene.plotter.renderer)}
+                for model_id, context in self.pane._contexts.items()]
 
     def _send_frame(self, camera: bool) -> None:
         meshes, turned = self.scene.moving_parts()
@@ -228,14 +292,10 @@ class SceneView:
             points.append(_floats(vtk_to_numpy(dataset.GetPoints().GetData())))
             colours = dataset.GetPointData().GetArray(mapper.GetArrayName()) if mapper.GetScalarVisibility() else None
             scalars.append([mapper.GetArrayName(), _floats(vtk_to_numpy(colours))] if colours is not None else ["", ""])
-        views = []
-        for model_id, context in self.pane._contexts.items():
-            views.append({
-                "contexts": [name.format(model_id=model_id) for name in CONTEXT_NAMES],
-                "renderer": context.getReferenceId(self.scene.plotter.renderer),
-                "meshes": [context.getReferenceId(actor.GetMapper()) + "-dataset-0" for actor in meshes],
-                "actors": [[context.getReferenceId(actor), _matrix(actor)] for actor in turned],
-            })
+        views = self._views()
+        for view, context in zip(views, self.pane._contexts.values()):
+            view["meshes"] = [context.getReferenceId(actor.GetMapper()) + "-dataset-0" for actor in meshes]
+            view["actors"] = [[context.getReferenceId(actor), _matrix(actor)] for actor in turned]
         frame = {"clock": clock_text(self.scene), "points": points, "scalars": scalars, "views": views}
         if camera:
             vtk_camera = self.scene.plotter.camera

@@ -14,6 +14,7 @@ import socket
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import twin
@@ -169,6 +170,47 @@ def test_play_colour_and_pick_a_satellite(viewer_page):
     page.locator("button.next").click()
     _rendered_after_step(page, shown)  # the camera follows the satellite's sub-center as time moves
     _shot(page, "satellite-picked")
+
+
+def test_click_a_satellite_in_3d(open_page, runs_dir):
+    """Clicking a satellite in the 3D view drills down to it. Where to click comes from the same scene and
+    camera on this side (the fleet view at the first step, as the page opens), projected by viz.picking."""
+    from apps.view3d import VIEW_HEIGHT_PX, VIEW_WIDTH_PX, web_texture
+    from viz.picking import hidden_by_earth, project_px
+    from viz.scene import ConstellationScene
+
+    run = twin.open_run(runs_dir / "demo.zarr")
+    scene = ConstellationScene(run, window_size=(VIEW_WIDTH_PX, VIEW_HEIGHT_PX), show_clock=False,
+                               texture=web_texture())
+    scene.reset_camera()
+    camera = scene.plotter.camera
+    camera = {"position": camera.position, "focalPoint": camera.focal_point, "viewUp": camera.up,
+              "viewAngle": camera.view_angle}
+    positions = scene.satellite_positions_km(0)
+    scene.close()
+    # At the fleet's zoom a formation's satellites (within a kilometre) fall on the same pixel: click the
+    # visible sub-center farthest on screen from any other, and expect one of its satellites.
+    subcenters = run["subcenter"].values.astype(str)
+    names = sorted(set(subcenters))
+    centres = np.array([positions[subcenters == name].mean(axis=0) for name in names])
+    screen, _ = project_px(centres, camera, VIEW_WIDTH_PX, VIEW_HEIGHT_PX)
+    apart = np.linalg.norm(screen[:, None] - screen[None], axis=-1) + np.diag(np.full(len(names), np.inf))
+    isolation = np.where(hidden_by_earth(centres, camera), 0.0, apart.min(axis=1))
+    target = int(np.argmax(isolation))
+    assert isolation[target] > 20.0  # at least 20 px from any other sub-center: the click is unambiguous
+
+    page = open_page("viewer", "?source=demo.zarr")
+    _expect()(page.locator(".twin-clock")).to_have_text(FIRST_TIME)
+    _tab(page, "Constellation")
+    _expect()(page.locator(".twin-clock").first).to_have_attribute("data-picking", "ready")
+    view = next(box for box in (canvas.bounding_box() for canvas in page.locator("canvas").all())
+                if box and abs(box["width"] - VIEW_WIDTH_PX) < 2 and abs(box["height"] - VIEW_HEIGHT_PX) < 2)
+    x, y = screen[target]
+    page.mouse.click(view["x"] + x, view["y"] + view["height"] - y)  # display pixels count from the bottom
+    _expect()(page.get_by_label("Which")).to_have_value(re.compile(f"^{names[target]}-"))
+    _expect()(page.locator(".kpi-title")).to_contain_text(f"{names[target]} at")
+    _shot(page, "satellite-clicked")
+    page.close()
 
 
 def test_phase_review_side_by_side(viewer_page):

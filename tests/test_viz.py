@@ -307,3 +307,40 @@ def test_render_command_refuses_mistakes_in_one_line(stored_run, tmp_path, capsy
 def test_render_command_missing_run(tmp_path, capsys):
     assert twin_main(["render", str(tmp_path / "none.zarr"), "--out", str(tmp_path / "x.png")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_picking_projects_as_vtk_does_and_the_earth_hides():
+    """viz.picking's projection against VTK's own world-to-display transform (vtkCoordinate) for the same
+    camera and window, to a hundredth of a pixel; a satellite behind the Earth is never picked."""
+    from vtkmodules.vtkRenderingCore import vtkCoordinate, vtkRenderer, vtkRenderWindow
+
+    from viz.picking import pick, project_px
+
+    camera = {"position": [21000.0, 14000.0, 9000.0], "focalPoint": [0.0, 0.0, 0.0], "viewUp": [0.0, 0.0, 1.0],
+              "viewAngle": 30.0}
+    window, renderer = vtkRenderWindow(), vtkRenderer()
+    window.SetOffScreenRendering(True)
+    window.AddRenderer(renderer)
+    window.SetSize(760, 480)
+    vtk_camera = renderer.GetActiveCamera()
+    vtk_camera.SetPosition(camera["position"])
+    vtk_camera.SetFocalPoint(camera["focalPoint"])
+    vtk_camera.SetViewUp(camera["viewUp"])
+    vtk_camera.SetViewAngle(camera["viewAngle"])
+    rng = np.random.default_rng(7)
+    points = rng.normal(size=(50, 3)) * 7200.0
+    coordinate = vtkCoordinate()
+    coordinate.SetCoordinateSystemToWorld()
+    expected = []
+    for point in points:
+        coordinate.SetValue(*point)
+        expected.append(coordinate.GetComputedDoubleDisplayValue(renderer))
+    screen, _ = project_px(points, camera, 760, 480)
+    np.testing.assert_allclose(screen, np.array(expected), atol=0.01)
+
+    behind = -np.asarray(camera["position"]) / 3.0  # 9,000 km from the centre, right behind the Earth
+    front = np.asarray(camera["position"]) / 3.0
+    click = project_px(front[None], camera, 760, 480)[0][0]
+    assert pick(np.array([behind, front]), camera, click, (760, 480)) == 1
+    assert pick(np.array([behind]), camera, click, (760, 480)) is None
+    assert pick(np.array([front]), camera, click + 30.0, (760, 480)) is None  # 42 px away: nothing there
