@@ -3,7 +3,8 @@
 1. Contacts: every satellite against every ground station over 24 h at 10 s. The orbit layer of
    10,485 satellites x 8,641 steps would be about 5 GB, so it is built and searched a slice of
    sub-centers at a time (:func:`twin.run_orbits` on a slice of the fleet, then
-   :func:`twin.contacts.contact_windows`).
+   :func:`twin.contacts.contact_windows`, which evaluates the chiefs at every step and their
+   members only around the chiefs' passes: the same passes as evaluating everyone everywhere).
 2. The link graph of every step: the backbone (each sub-center's chief, the relays, the stations)
    with line of sight, ranges, antennas and rates, then per step the shortest-latency tree and the
    widest-path flows (:func:`twin.network.add_network` on the chiefs' run).

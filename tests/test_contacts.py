@@ -16,15 +16,22 @@ from twin.contacts import (
     Station,
     contact_windows,
     elevation_deg,
+    elevation_sine,
+    elevation_sine_margin,
+    formation_chiefs,
+    formation_spread_m,
     itrs_from_geodetic_m,
     parse_station,
+    satellite_itrs_m,
     station_itrs_m,
     station_up,
+    stations_of,
 )
 
 ISS_TLE = Path(__file__).resolve().parent.parent / "assets" / "tle" / "iss-2019-12-09.tle"
 EDGE_TOLERANCE_S = 10.0  # the issue's acceptance: rise and set within 10 s of Skyfield over a week
 ELEVATION_TOLERANCE_DEG = 0.01  # maximum elevation: 0.01 deg is 140 m across track at 800 km range
+KIRUNA = Station("Kiruna", 67.9, 21.0, 400.0, 5.0)
 
 
 def iss_week(step_s):
@@ -113,3 +120,75 @@ def test_every_satellite_of_a_formation_sees_kiruna_at_nearly_the_same_times(pha
     cluster = passes[passes["sat"].str.startswith("CC1-001-") & passes["acquisition_observed"]]
     spread = cluster.groupby(cluster.groupby("sat").cumcount())["acquisition"].agg(lambda t: (t.max() - t.min()).total_seconds())
     assert len(spread) >= 2 and spread.max() < 1.0
+
+
+def assert_same_passes(screened, full):
+    """Same rows in the same order: names and flags equal, times within 1 ms, elevations within 1e-9 deg."""
+    assert list(screened.columns) == list(full.columns) and len(screened) == len(full)
+    for column in full.columns:
+        got, expected = screened[column].to_numpy(), full[column].to_numpy()
+        if expected.dtype.kind == "M":
+            assert np.abs((got - expected) / np.timedelta64(1, "ns")).max(initial=0.0) <= 1e6, column
+        elif expected.dtype.kind == "f":
+            np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9 if column == "max_elevation_deg" else 1e-3,
+                                       err_msg=column)
+        else:
+            np.testing.assert_array_equal(got, expected, err_msg=column)
+
+
+def stations_in_view(scenario):
+    return stations_of(scenario) + [KIRUNA]  # Kiruna (67.9 N) sees the polar orbits on most revolutions
+
+
+def test_screening_members_by_their_chief_finds_the_passes_of_the_full_search(phase1_run, phase1):
+    rows = np.arange(phase1_run.sizes["sat"])
+    assert (formation_chiefs(phase1_run, rows) >= 0).sum() == 21  # every member of the three formations
+    full = contact_windows(phase1_run, stations_in_view(phase1), screen=False)
+    assert len(full) > 100 and full["station"].nunique() == 4
+    assert_same_passes(contact_windows(phase1_run, stations_in_view(phase1)), full)
+
+
+def test_screened_search_on_a_cut_run_keeps_the_cut_passes_flagged(phase1_run, phase1):
+    member = contact_windows(phase1_run, [KIRUNA], sats=["CC1-002-05"], screen=False)
+    middle = lambda i: member["acquisition"].iloc[i] + (member["loss"].iloc[i] - member["acquisition"].iloc[i]) / 2
+    cut = phase1_run.sel(time=slice(middle(0), middle(len(member) - 1)))  # the run starts and ends in a pass
+    screened, full = contact_windows(cut, [KIRUNA]), contact_windows(cut, [KIRUNA], screen=False)
+    members = full["sat"].str.startswith("CC1-002-") & (full["sat"] != "CC1-002-01")
+    assert (members & ~full["acquisition_observed"]).sum() == (members & ~full["loss_observed"]).sum() == 7
+    assert_same_passes(screened, full)
+
+
+def test_screened_search_of_some_members_and_of_a_run_without_labels(phase1_run, phase1):
+    members = ["CC1-001-03", "CC1-001-07", "CC1-002-02"]  # their chiefs are not asked for but screen them
+    assert_same_passes(contact_windows(phase1_run, stations_in_view(phase1), sats=members),
+                       contact_windows(phase1_run, stations_in_view(phase1), sats=members, screen=False))
+    unlabelled = phase1_run.drop_vars(["role", "subcenter"])
+    assert (formation_chiefs(unlabelled, np.arange(unlabelled.sizes["sat"])) == -1).all()
+    assert_same_passes(contact_windows(unlabelled, [KIRUNA]), contact_windows(phase1_run, [KIRUNA], screen=False))
+
+
+def test_screened_search_of_phase2_formations_at_10_s():
+    phase2 = twin.load_scenario("phase2")  # formations of 37 satellites, 24 sub-centers
+    run = twin.run_scenario(phase2, duration_s=2 * 3600, step_s=10, subsystems=False)
+    full = contact_windows(run, stations_of(phase2), screen=False)
+    assert len(full) > 1000
+    assert_same_passes(contact_windows(run, stations_of(phase2)), full)
+
+
+def test_member_elevation_sine_stays_within_the_margin_of_its_chief(phase1_run, phase1):
+    # The bound of elevation_sine_margin without its safety factor, on every step of the run.
+    stations = stations_in_view(phase1)
+    station_m = station_itrs_m([s.latitude_deg for s in stations], [s.longitude_deg for s in stations],
+                               [s.altitude_m for s in stations])
+    up = station_up([s.latitude_deg for s in stations], [s.longitude_deg for s in stations])
+    sine = elevation_sine(satellite_itrs_m(phase1_run), station_m, up)
+    rows = np.arange(phase1_run.sizes["sat"])
+    chief_of, position_m = formation_chiefs(phase1_run, rows), phase1_run["position"].values
+    for chief in np.unique(chief_of[chief_of >= 0]):
+        members = rows[chief_of == chief]
+        spread_m = formation_spread_m(position_m[members], position_m[chief])
+        radius_m = np.linalg.norm(position_m[chief], axis=-1).min()
+        bound = spread_m / (radius_m - np.linalg.norm(station_m, axis=-1) - spread_m)
+        difference = np.abs(sine[members] - sine[chief][None]).max(axis=(0, 2))
+        assert (difference <= bound).all() and (bound < elevation_sine_margin(spread_m, radius_m, station_m)).all()
+        assert 300.0 < spread_m < 1000.0  # phase 1 formations: members within a kilometre of their chief

@@ -44,27 +44,35 @@ def threshold_intervals(times_s: np.ndarray, values: np.ndarray, threshold: np.n
     (edges interpolated on a quadratic), ``peak_index``, ``peak_s``, ``peak_value`` (the highest
     sample), ``start_observed`` and ``end_observed`` (False where
     the interval is cut by the first or last sample).
+
+    Three passes over the (row, time) grid find the runs (a comparison, then their rises and
+    falls); everything else touches only the samples of the runs or next to their edges.
+
+    >>> found = threshold_intervals(np.arange(6.0), np.array([[0.0, 2.0, 3.0, 1.0, 0.0, 2.0]]), np.array([1.0]))
+    >>> found["peak_s"].tolist(), found["peak_value"].tolist(), found["end_observed"].tolist()
+    ([2.0, 5.0], [3.0, 2.0], [True, False])
     """
     rows, steps = values.shape
     times_s = np.asarray(times_s, float)
-    margin = values - np.asarray(threshold, float).reshape(-1, 1)
-    above = margin >= 0.0
-    # A False column after each row keeps runs of the flattened array inside their row.
-    padded = np.zeros((rows, steps + 1), bool)
-    padded[:, :steps] = above
-    flat = padded.ravel()
-    edges = np.diff(flat.astype(np.int8), prepend=np.int8(0))
-    first = np.flatnonzero(edges == 1)
-    last = np.flatnonzero(edges == -1) - 1
-    row = first // (steps + 1)
-    start_index, end_index = first % (steps + 1), last % (steps + 1)
+    threshold = np.broadcast_to(np.asarray(threshold, float).reshape(-1), (rows,))
+    # x >= t is (x - t) >= 0 for every pair but equal infinities; margins are formed below only where needed.
+    above = values >= threshold[:, None]
+    rise, fall = np.empty_like(above), np.empty_like(above)
+    rise[:, :1], fall[:, -1:] = above[:, :1], above[:, -1:]
+    np.greater(above[:, 1:], above[:, :-1], out=rise[:, 1:])  # on booleans, a > b is "a and not b"
+    np.greater(above[:, :-1], above[:, 1:], out=fall[:, :-1])
+    first, last = np.flatnonzero(rise), np.flatnonzero(fall)  # flat indices, one rise and one fall per run
+    del above, rise, fall
+    row = first // steps
+    start_index, end_index = first % steps, last % steps
 
     def crossing(of_row: np.ndarray, before: np.ndarray) -> np.ndarray:
         # Zero between samples ``before`` and ``before + 1``; the third sample is the next one (or the previous).
         after = before + 1
         third = np.clip(np.where(after + 1 < steps, after + 1, before - 1), 0, steps - 1)
-        return quadratic_roots(times_s[before], times_s[after], times_s[third],
-                                margin[of_row, before], margin[of_row, after], margin[of_row, third])
+        level = threshold[of_row]
+        return quadratic_roots(times_s[before], times_s[after], times_s[third], values[of_row, before] - level,
+                               values[of_row, after] - level, values[of_row, third] - level)
 
     start_s = times_s[start_index].astype(float)
     end_s = times_s[end_index].astype(float)
@@ -73,15 +81,15 @@ def threshold_intervals(times_s: np.ndarray, values: np.ndarray, threshold: np.n
         start_s[start_observed] = crossing(row[start_observed], start_index[start_observed] - 1)
         end_s[end_observed] = crossing(row[end_observed], end_index[end_observed])
 
-    # Highest sample of each run: maximum by reduceat, then its first position.
-    values_flat = np.where(padded, np.pad(values, ((0, 0), (0, 1))), -np.inf).ravel()
-    peak_value = np.maximum.reduceat(values_flat, first) if first.size else np.empty(0)
+    # Highest sample of each run (its first position on ties), over the runs' samples only.
     lengths = last - first + 1
+    offsets = np.cumsum(lengths) - lengths  # where each run begins among the runs' samples
     run_of = np.repeat(np.arange(first.size), lengths)
-    members = np.flatnonzero(padded.ravel())
-    is_peak = values_flat[members] == peak_value[run_of]
-    peak_flat = members[is_peak][np.searchsorted(run_of[is_peak], np.arange(first.size))] if first.size else first
-    peak_index = peak_flat % (steps + 1)
+    member_index = np.arange(run_of.size) + np.repeat(start_index - offsets, lengths)
+    member_values = values[row[run_of], member_index]
+    peak_value = np.maximum.reduceat(member_values, offsets) if first.size else member_values[:0]
+    is_peak = member_values == peak_value[run_of]
+    peak_index = member_index[is_peak][np.searchsorted(run_of[is_peak], np.arange(first.size))]
     peak_s = times_s[peak_index].astype(float)
     return {"row": row, "start_s": start_s, "end_s": end_s, "peak_s": peak_s, "peak_value": peak_value,
             "peak_index": peak_index, "start_observed": start_observed, "end_observed": end_observed}
