@@ -228,7 +228,7 @@ class SceneView:
     def __init__(self, run, color_by: str = "illumination", scenario=None, width_px: int = VIEW_WIDTH_PX,
                  height_px: int = VIEW_HEIGHT_PX):
         self.scene = ConstellationScene(run, color_by=color_by, scenario=scenario, window_size=(width_px, height_px),
-                                        show_clock=False, texture=web_texture())
+                                        show_clock=False, texture=web_texture(), lightweight=True)
         self.pane = ScenePane(self.scene.plotter.render_window, width=width_px, height=height_px,
                               orientation_widget=False, enable_keybindings=False)
         self.frames = FrameChannel(clock=clock_text(self.scene), sizing_mode="stretch_width", on_pick=self._picked)
