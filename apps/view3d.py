@@ -40,6 +40,9 @@ VIEW_WIDTH_PX, VIEW_HEIGHT_PX = 760, 480
 LEGEND_STEPS = 12  # colour stops of a continuous colour bar
 WEB_TEXTURE_PX = (1024, 512)  # the browser's Earth: a quarter of the scene's texture, 1.5 MB to send and upload
 CONTEXT_NAMES = ("panel-{model_id}", "panel-{{this.model.id}}")  # see the module docstring
+# Orbit tracks are re-sent every this many steps at the fleet's zoom (every step when looking at a sub-center):
+# an osculating ellipse moves a few kilometres in that time, under a pixel there (about 30 km).
+TRACK_REFRESH_STEPS = 10
 
 
 class ScenePane(VTKRenderWindowSynchronized):
@@ -237,6 +240,7 @@ class SceneView:
         self.legend = pn.pane.HTML(self._legend_html(), width=width_px)
         self.layout = pn.Column(self.frames, self.pane, self.legend)
         self._following = False
+        self._track_age = 0  # steps since the browser last had the orbit tracks
 
     @property
     def index(self) -> int:
@@ -286,7 +290,13 @@ class SceneView:
     def _send_frame(self, camera: bool) -> None:
         meshes, turned = self.scene.moving_parts()
         points, scalars = [], []
+        refresh_tracks = camera or self._following or self._track_age + 1 >= TRACK_REFRESH_STEPS
+        self._track_age = 0 if refresh_tracks else self._track_age + 1
         for actor in meshes:
+            if actor is getattr(self.scene, "tracks_actor", None) and not refresh_tracks:
+                points.append("")  # the browser keeps the tracks it has
+                scalars.append(["", ""])
+                continue
             mapper = actor.GetMapper()
             dataset = mapper.GetInput()
             points.append(_floats(vtk_to_numpy(dataset.GetPoints().GetData())))

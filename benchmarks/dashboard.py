@@ -89,6 +89,28 @@ async (count) => {
 """
 
 
+class ServerStepClock:
+    """Seconds the server spends on each time step (``SceneView.show``: move the scene, send what moved), in
+    this process; the browsers' share of a step is the rest."""
+
+    def __init__(self):
+        from apps.view3d import SceneView
+
+        self.seconds: list[float] = []
+        show = SceneView.show
+
+        def timed(view, index):
+            began = time.perf_counter()
+            show(view, index)
+            self.seconds.append(time.perf_counter() - began)
+
+        SceneView.show = timed
+
+    def take(self) -> list[float]:
+        taken, self.seconds = self.seconds, []
+        return taken
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("localhost", 0))
@@ -149,6 +171,7 @@ def main() -> None:
     from apps.runs import shared_catalogue, shutdown_catalogues
     from apps.server import serve
 
+    server_steps = ServerStepClock()
     runs_dir = Path(args.runs or tempfile.mkdtemp(prefix="twin-bench-"))
     port = free_port()
     server = serve(DashboardConfig(runs_dir, UserBook.from_file(USERS)), port=port, threaded=True)
@@ -185,7 +208,9 @@ def main() -> None:
 
             alone = open_pages(context, url, 1)
             first_alone = first_frames_s(alone)
+            server_steps.take()
             steps_alone = steps_s(alone, args.steps)
+            server_alone = server_steps.take()
             alone[0].close()
             # Each of the other sessions in a browser of its own, as users have (its scripts cached too).
             contexts = [context] + [signed_in_browser() for _ in range(args.sessions - 1)]
@@ -193,7 +218,9 @@ def main() -> None:
                 first_frames_s(open_pages(other, url, 1))
             together = [open_pages(each, url, 1)[0] for each in contexts]
             first_together = first_frames_s(together)
+            server_steps.take()
             steps_together = steps_s(together, args.steps)
+            server_together = server_steps.take()
     finally:
         server.stop()
         shutdown_catalogues()
@@ -214,6 +241,9 @@ def main() -> None:
                                        ("time step", steps_alone, steps_together)):
         ratio = np.mean(together_s) / np.mean(alone_s)
         print(f"{args.sessions} sessions / 1 session, {label}: {ratio:.2f}x (target <= {CONCURRENCY_TARGET:g}x)")
+    print(f"server's share of a time step: {1e3 * np.mean(server_alone):.1f} ms alone, "
+          f"{1e3 * np.mean(server_together):.1f} ms with {args.sessions} sessions "
+          f"({np.mean(server_together) / np.mean(server_alone):.2f}x); the rest is the browsers, on the same cores")
 
 
 if __name__ == "__main__":
