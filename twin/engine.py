@@ -125,7 +125,8 @@ class FleetPlan:
     def installed_cu(self) -> np.ndarray:
         """Installed compute capacity (sat,) in capacity units."""
         buses = self.scenario.buses
-        return np.array([buses[bus].compute_capacity_units for bus in self.labels["bus"]], dtype=float)
+        unique, inverse = np.unique(self.labels["bus"].astype(str), return_inverse=True)
+        return np.array([buses[bus].compute_capacity_units for bus in unique], dtype=float)[inverse.reshape(-1)]
 
     def coupling(self) -> FleetCoupling:
         """The scheduler with this run's jobs, and phase 2's ground data centers when the scenario has them."""

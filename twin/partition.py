@@ -103,7 +103,8 @@ class Partition:
         bus_names = labels["bus"]
         self.power = PowerModel.from_buses(buses, bus_names, compute)
         self.thermal = ThermalModel.from_buses(buses, bus_names)
-        bus_of = lambda field: np.array([getattr(buses[bus], field) for bus in bus_names], dtype=float)
+        unique, inverse = np.unique(np.asarray(bus_names, dtype=str), return_inverse=True)
+        bus_of = lambda field: np.array([getattr(buses[bus], field) for bus in unique], dtype=float)[inverse.reshape(-1)]
         self.installed_cu = bus_of("compute_capacity_units")
         self.flops_per_cu = bus_of("compute_flops") / self.installed_cu
         self.throttle_k, self.max_k = bus_of("payload_throttle_temperature_k"), bus_of("payload_max_temperature_k")

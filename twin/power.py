@@ -53,7 +53,9 @@ class PowerModel:
         if unknown:
             index = int(np.flatnonzero(bus_of_satellite == unknown[0])[0])
             raise ValueError(f"bus_of_satellite[{index}]: {unknown[0]!r} is not a bus of the scenario")
-        column = lambda name: np.array([getattr(buses[bus], name) for bus in bus_of_satellite], dtype=float)
+        unique, inverse = np.unique(np.asarray(bus_of_satellite, dtype=str), return_inverse=True)
+        inverse = inverse.reshape(-1)  # a value per bus type, then spread to the satellites
+        column = lambda name: np.array([getattr(buses[bus], name) for bus in unique], dtype=float)[inverse]
         capacity_j = column("battery_capacity_wh") * 3600.0
         one_way = np.sqrt(column("battery_round_trip_efficiency"))
         return cls(
@@ -61,7 +63,7 @@ class PowerModel:
             cell_efficiency=column("solar_cell_efficiency"),
             degradation_per_year=column("array_degradation_per_year"),
             temperature_coefficient_per_k=column("cell_temperature_coefficient_per_k"),
-            sun_tracking=np.array([buses[bus].array_pointing == "sun_tracking" for bus in bus_of_satellite]),
+            sun_tracking=np.array([buses[bus].array_pointing == "sun_tracking" for bus in unique], dtype=bool)[inverse],
             battery_capacity_j=capacity_j,
             battery_floor_j=capacity_j * (1.0 - column("battery_max_depth_of_discharge")),
             charge_efficiency=one_way,
