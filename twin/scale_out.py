@@ -47,8 +47,7 @@ from .simulation import ORBIT_VARIABLES, OrbitFrames, elapsed_max_s, fill_orbits
 from .timegrid import time_grid, to_datetime64
 
 SAT_STEPS_PER_ORBIT_TASK = 2_000_000  # satellite-steps per orbit task: about 0.2 GB of orbit layer at a time
-ORBIT_OUTPUTS = ORBIT_VARIABLES
-LOST_WORKER_ERRORS = (OSError, ConnectionError)  # an actor's worker gone (distributed raises OSError)
+LOST_WORKER_ERRORS = (OSError,)  # an actor's worker gone: distributed raises OSError (ConnectionError is one)
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def _orbit_task(scenario, representatives, key, store, rows, times, frames, drif
     part, first = fleet.covering(start, stop)
     piece = frames[slice(*times)]
     out = {name: np.empty((len(part), piece.jd.size) + ((3,) if len(ORBIT_LAYOUT[name][0]) == 3 else ()),
-                          ORBIT_LAYOUT[name][1]) for name in ORBIT_OUTPUTS}
+                          ORBIT_LAYOUT[name][1]) for name in ORBIT_VARIABLES}
     fill_orbits(part, piece, drift_s, out)
     group = zarr.open_group(store, mode="r+")
     local = slice(start - first, stop - first)
@@ -249,8 +248,9 @@ def _orbit_layer(client, scenario, representatives, fleet, out, frames, plan, sa
     chief_rows = np.unique(plan.chief_of)
     [frames_future] = client.scatter([frames], broadcast=True)
     ranges = list(_orbit_ranges(len(fleet), frames.jd.size, sat_chunk, time_chunk))
+    drift_s = elapsed_max_s(fleet, frames)
     futures = [client.submit(_orbit_task, scenario, representatives, key, str(out), rows, times, frames_future,
-                             elapsed_max_s(fleet, frames), chief_rows, pure=False) for rows, times in ranges]
+                             drift_s, chief_rows, pure=False) for rows, times in ranges]
     where = {future.key: times for future, (_, times) in zip(futures, ranges)}
     chief_data = {name: np.empty((chief_rows.size, frames.jd.size) + ((3,) if name in ("position", "velocity") else ()),
                                  ORBIT_LAYOUT[name][1]) for name in ("position", "velocity", "altitude", "beta_angle")}
@@ -283,9 +283,9 @@ def _engine(client, plan: FleetPlan, chiefs, out: Path, rows, time_chunk: int, p
         try:
             [plan_future, chiefs_future] = client.scatter([plan, chiefs], broadcast=True)  # again: a lost worker may take them
             workers = list(client.scheduler_info()["workers"])
-            for index, partition_rows_ in enumerate(rows):
+            for index, span in enumerate(rows):
                 resume = None if checkpoint["states"] is None else (checkpoint["step"], checkpoint["states"][index])
-                actors.append(client.submit(PartitionActor, plan_future, chiefs_future, str(out), partition_rows_,
+                actors.append(client.submit(PartitionActor, plan_future, chiefs_future, str(out), span,
                                             time_chunk, resume, actor=True, pure=False,
                                             workers=[workers[index % len(workers)]], allow_other_workers=True))
             proxies = [future.result() for future in actors]
