@@ -10,7 +10,7 @@ import xarray as xr
 
 import twin
 from twin.network import Outage, add_network, network_report
-from twin.routing import max_flow, shortest_latency
+from twin.routing import max_flow, shared_max_flow, shortest_latency
 
 
 def random_graph(seed, nodes=9, edges=16):
@@ -85,6 +85,22 @@ def test_data_spread_over_every_gateway_in_view():
     flow = max_flow(u, v, capacity, 6, 5, 4)
     assert flow[-2:].sum() == pytest.approx(7.2e10 + 3.6e10, abs=2 * 1e12 / 2**30)  # to two counting units (1 kbit)
     assert flow[2] <= 7.2e10 and flow[3] <= 3.6e10
+
+
+def test_a_shared_gateway_serves_every_sub_center_in_proportion():
+    """Two sub-centers behind one 10 Gbit gateway, holding 30 and 10 Gbit: a maximum flow alone may send one
+    and starve the other; shared, they get 7.5 and 2.5 Gbit, the same quarter of what each holds."""
+    # nodes: 0, 1 chiefs (linked); 2 station; 3 ground; 4 the sub-centers' source
+    u, v = np.array([0, 1, 0, 2, 4, 4]), np.array([1, 0, 2, 3, 0, 1])
+    capacity = np.array([1e12, 1e12, 1e10, np.inf, 3e10, 1e10])
+    flow = shared_max_flow(u, v, capacity, 5, 4, 3, slice(4, None), bottleneck=1e10)
+    np.testing.assert_allclose(flow[4:], [7.5e9, 2.5e9], rtol=1e-6)
+    assert flow[2] <= 1e10
+    # Where the shares leave capacity behind (here the second sub-center has no way out), the rest is filled.
+    u2, v2 = np.array([0, 4, 4]), np.array([2, 0, 1])
+    flow = shared_max_flow(np.r_[u2, 2], np.r_[v2, 3], np.array([1e10, 3e10, 1e10, np.inf]), 5, 4, 3,
+                           slice(1, 3), bottleneck=1e10)
+    np.testing.assert_allclose(flow[1:3], [1e10, 0.0], atol=1e4)
 
 
 def test_a_node_cut_from_the_ground_sends_nothing():

@@ -44,7 +44,7 @@ from .constants import EARTH_EQUATORIAL_RADIUS_KM, GEOSTATIONARY_RADIUS_M, SPEED
 from .contacts import contact_windows, station_itrs_m, station_up, stations_of
 from .intervals import true_runs
 from .links import assign_antennas, link_geometry, link_set, relay_itrs_m
-from .routing import max_flow, shortest_latency
+from .routing import shared_max_flow, shortest_latency
 from .scenario import Scenario, ScenarioError
 
 UNLIMITED_BPS = 1e18  # terrestrial lines and relay feeders: never the bottleneck (an assumption)
@@ -324,7 +324,9 @@ class _FlowGraph:
             offer = (self.cluster_nodes, ones(self.cluster_nodes.size, self.end), queue_bits)
         parts = [(self.u[inter], self.v[inter], forward_bits[inter]), (self.v[inter], self.u[inter], backward_bits[inter]),
                  gate, feed, offer]
-        flow = max_flow(*(np.concatenate(column) for column in zip(*parts)), self.end + 1, source, sink)
+        u, v, capacity = (np.concatenate(column) for column in zip(*parts))
+        offers = slice(capacity.size - self.cluster_nodes.size, None)
+        flow = shared_max_flow(u, v, capacity, self.end + 1, source, sink, offers, float(gate[2].sum()))
         gateway_flow = np.zeros(on.size)
         first_gate = 2 * int(inter.sum())
         gateway_flow[gateway] = flow[first_gate:first_gate + int(gateway.sum())]

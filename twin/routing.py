@@ -11,7 +11,8 @@ link; an edge exists for each link that is up. Two questions are answered per st
   to the ground (or from the ground to them), over every link within what it carries in the step.
   The flow spreads over every gateway in view (each station pass, each relay link) and over the
   inter-satellite links between them, so the network delivers as much as its cut allows
-  (max-flow min-cut); what is not sent stays queued (up to the buffer; the rest is dropped).
+  (max-flow min-cut), shared among the sub-centers in proportion to what they hold
+  (:func:`shared_max_flow`); what is not sent stays queued (up to the buffer; the rest is dropped).
   Accounting is exact by construction: ``data in = delivered + queued + dropped`` at every step.
 """
 
@@ -60,6 +61,25 @@ def max_flow(u: np.ndarray, v: np.ndarray, capacity: np.ndarray, nodes: int, sou
     pair_flow = np.maximum(np.asarray(result[pairs // nodes, pairs % nodes]).ravel(), 0) * unit  # net flow u -> v
     share = units[keep] / np.bincount(inverse, weights=units[keep])[inverse]
     flow[keep] = pair_flow[inverse] * share
+    return flow
+
+
+def shared_max_flow(u: np.ndarray, v: np.ndarray, capacity: np.ndarray, nodes: int, source: int, sink: int,
+                    offers: slice, bottleneck: float) -> np.ndarray:
+    """:func:`max_flow` shared among the offering edges ``offers`` (their capacities are the offers), in two rounds.
+
+    A maximum flow alone may give one offer everything and another nothing. First every offer is cut
+    to the same fraction of itself, ``bottleneck`` (what the cut that limits them carries, e.g. the
+    gateways' capacity) over all offers, and sent; then, if less than the bottleneck got through,
+    what is left of every edge takes what is left of the offers. Same total as a maximum flow where
+    the bottleneck binds, and each offer served in proportion to its size.
+    """
+    offered = float(capacity[offers].sum())
+    first = capacity.copy()
+    first[offers] *= min(1.0, bottleneck / offered) if offered > 0 else 0.0
+    flow = max_flow(u, v, first, nodes, source, sink)
+    if flow[offers].sum() < (1.0 - 1e-6) * min(offered, bottleneck):
+        flow += max_flow(u, v, np.maximum(capacity - flow, 0.0), nodes, source, sink)
     return flow
 
 
