@@ -125,3 +125,14 @@ def test_cluster_options_are_checked(arguments, message, tmp_path, capsys):
 def test_a_netcdf_output_is_refused_on_a_cluster(tmp_path, capsys):
     assert main(["simulate", "phase1", "--out", str(tmp_path / "run.nc"), "--workers", "2"]) == 2
     assert "must end in .zarr on a Dask cluster" in capsys.readouterr().err
+
+
+def test_the_command_line_runs_on_a_local_cluster(tmp_path, capsys):
+    out = tmp_path / "run.zarr"
+    assert main(["simulate", "phase1", "--duration", "2h", "--out", str(out), "--workers", "2", "--sat-chunk", "8",
+                 "--time-chunk", "30", "--dashboard", ":0", "--quiet"]) == 0
+    printed = capsys.readouterr()
+    assert "2 partitions, 5 orbit tasks" in printed.err and "dashboard http://" in printed.err
+    assert f"wrote {out} (25 satellites x 121 steps)" in printed.out and "total    25" in printed.out
+    run = open_run(out)
+    assert run.attrs["partitions"] == 2 and float(run["solar_power"].isel(time=-1).sum()) > 0
