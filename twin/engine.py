@@ -84,7 +84,7 @@ def _age_years(scenario: Scenario, group_of_satellite: np.ndarray, elapsed_s: np
     return (elapsed_s[None, :] - offsets[:, None]) / JULIAN_YEAR_S
 
 
-def chief_rows(subcenters: np.ndarray, roles: np.ndarray) -> np.ndarray:
+def chief_of_each(subcenters: np.ndarray, roles: np.ndarray) -> np.ndarray:
     """Row of each satellite's chief: the row with role ``chief`` in its sub-center (itself if none)."""
     chiefs = {name: row for row, (name, role) in enumerate(zip(subcenters, roles)) if role == "chief"}
     return np.array([chiefs.get(name, row) for row, name in enumerate(subcenters)])
@@ -119,8 +119,13 @@ class FleetPlan:
         resolved = (resolve_faults(scenario.faults, labels["sat"], labels["subcenter"], "scenario.faults")
                     + resolve_faults(faults, labels["sat"], labels["subcenter"], "faults"))
         return cls(scenario, offset_s, elapsed_s, labels, cluster_names, cluster_of,
-                   chief_rows(labels["subcenter"], labels["role"]), resolved, losses_by_step(resolved, elapsed_s),
+                   chief_of_each(labels["subcenter"], labels["role"]), resolved, losses_by_step(resolved, elapsed_s),
                    scenario.offload is not None and not workload_given)
+
+    @property
+    def chief_rows(self) -> np.ndarray:
+        """Rows of the chiefs (each sub-center's, sorted): the satellites whose geometry their members share."""
+        return np.unique(self.chief_of)
 
     def installed_cu(self) -> np.ndarray:
         """Installed compute capacity (sat,) in capacity units."""
@@ -140,8 +145,8 @@ class FleetPlan:
         return FleetCoupling(jobs, clusters, self.offset_s, ground)
 
     def chief_geometry(self, position_m, velocity_m_s, altitude_m, beta_deg, sun_position_m) -> ChiefGeometry:
-        """:class:`ChiefGeometry` of the chiefs (rows ``np.unique(chief_of)``) from their orbit layer (chief, time)."""
-        rows = np.unique(self.chief_of)
+        """:class:`ChiefGeometry` of the chiefs (rows :attr:`chief_rows`) from their orbit layer (chief, time)."""
+        rows = self.chief_rows
         buses = self.labels["bus"][rows]
         power = PowerModel.from_buses(self.scenario.buses, buses, self.scenario.compute)
         age = _age_years(self.scenario, self.labels["group"][rows], self.elapsed_s)
@@ -185,7 +190,7 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     in K; NaN entries keep the defaults (a full battery, temperatures settled at the offered load).
     """
     plan = FleetPlan.of(orbits, scenario, faults, workload_given=workload is not None)
-    rows = np.unique(plan.chief_of)
+    rows = plan.chief_rows
     chiefs = plan.chief_geometry(orbits["position"].values[rows], orbits["velocity"].values[rows],
                                  orbits["altitude"].values[rows], orbits["beta_angle"].values[rows],
                                  orbits["sun_position"].values)

@@ -42,6 +42,7 @@ import xarray as xr
 
 from .constants import EARTH_EQUATORIAL_RADIUS_KM, GEOSTATIONARY_RADIUS_M, SPEED_OF_LIGHT_M_S
 from .contacts import contact_windows, station_itrs_m, station_up, stations_of
+from .faults import NETWORK_KINDS
 from .intervals import true_runs
 from .links import assign_antennas, link_geometry, link_set, relay_itrs_m
 from .routing import shared_max_flow, shortest_latency
@@ -84,6 +85,14 @@ class Outage:
     target: str
     start_s: float
     end_s: float | None = None
+
+
+def outages_of(scenario: Scenario, start, faults=()) -> list[Outage]:
+    """The ``station_lost`` and ``relay_lost`` faults of ``scenario`` and ``faults`` as outages of a run from
+    ``start`` (astropy Time): a fault's time counts from the epoch, an outage's from the run's start."""
+    run_start_s = float((start - scenario.epoch).sec)
+    return [Outage(fault.target, fault.start_s - run_start_s)
+            for fault in tuple(scenario.faults) + tuple(faults) if fault.kind in NETWORK_KINDS]
 
 
 def _check_scenario(scenario: Scenario) -> None:

@@ -43,7 +43,7 @@ from .coupling import drive
 from .dataset import CONVENTIONS, ORBIT_LAYOUT, fleet_coords, with_attrs
 from .engine import SUBSYSTEM_ATTRS, FleetPlan, cluster_coords, fleet_results, installed_power_w, subsystem_variables
 from .scenario import Scenario
-from .simulation import ORBIT_VARIABLES, OrbitFrames, elapsed_max_s, fill_orbits, run_attrs
+from .simulation import ORBIT_VARIABLES, OrbitFrames, elapsed_max_s, fill_orbits, run_attrs, run_span
 from .timegrid import time_grid, to_datetime64
 
 SAT_STEPS_PER_ORBIT_TASK = 2_000_000  # satellite-steps per orbit task: about 0.2 GB of orbit layer at a time
@@ -185,14 +185,7 @@ def simulate_partitioned(scenario: Scenario, out: str | Path, client, start=None
     for name, value in (("sat_chunk", sat_chunk), ("time_chunk", time_chunk)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
             raise ValueError(f"{name}: {value!r} must be an integer of at least 2")
-    start = scenario.epoch if start is None else start
-    duration_s = scenario.duration_s if duration_s is None else duration_s
-    step_s = scenario.step_s if step_s is None else step_s
-    if step_s > duration_s:
-        raise ValueError(f"step: {step_s} s is longer than the duration of {duration_s} s")
-    if network and scenario.links is None:
-        raise ValueError("network: the scenario has no [links] section")
-
+    start, duration_s, step_s = run_span(scenario, start, duration_s, step_s, network)
     fleet = design_fleet(scenario)
     fleet = fleet.chiefs_only() if representatives else fleet
     offsets = time_grid(start, duration_s, step_s)
@@ -245,7 +238,7 @@ def _orbit_layer(client, scenario, representatives, fleet, out, frames, plan, sa
     from dask.distributed import as_completed
 
     key = _fleet_key(scenario, representatives)
-    chief_rows = np.unique(plan.chief_of)
+    chief_rows = plan.chief_rows
     [frames_future] = client.scatter([frames], broadcast=True)
     ranges = list(_orbit_ranges(len(fleet), frames.jd.size, sat_chunk, time_chunk))
     drift_s = elapsed_max_s(fleet, frames)
@@ -313,13 +306,10 @@ def _engine(client, plan: FleetPlan, chiefs, out: Path, rows, time_chunk: int, p
 
 def _append_network(out: Path, scenario: Scenario, start, faults) -> None:
     """Links, contacts and routing of the stored run (one process), appended to the store."""
-    from .network import Outage, add_network
+    from .network import add_network, outages_of
 
     run = xr.open_zarr(out, consolidated=False)
-    run_start_s = float((start - scenario.epoch).sec)
-    outages = [Outage(fault.target, fault.start_s - run_start_s)
-               for fault in tuple(scenario.faults) + tuple(faults) if fault.kind in ("station_lost", "relay_lost")]
-    with_network = add_network(run, scenario, outages)
+    with_network = add_network(run, scenario, outages_of(scenario, start, faults))
     added = with_network.drop_vars([name for name in run.variables])
     added.attrs = dict(with_network.attrs)  # appending replaces the store's attributes: keep the run's
     added.to_zarr(out, mode="a", zarr_format=2, consolidated=False)

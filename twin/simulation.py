@@ -103,6 +103,19 @@ def run_attrs(scenario: Scenario, step_s: float, representatives: bool) -> dict:
     }
 
 
+def run_span(scenario: Scenario, start: Time | None, duration_s: float | None, step_s: float | None,
+             network: bool = False) -> tuple[Time, float, float]:
+    """Start, duration (s) and step (s) of a run of ``scenario`` (its own where None), checked."""
+    start = scenario.epoch if start is None else start
+    duration_s = scenario.duration_s if duration_s is None else duration_s
+    step_s = scenario.step_s if step_s is None else step_s
+    if step_s > duration_s:
+        raise ValueError(f"step: {step_s} s is longer than the duration of {duration_s} s")
+    if network and scenario.links is None:
+        raise ValueError("network: the scenario has no [links] section")
+    return start, duration_s, step_s
+
+
 def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
                  step_s: float | None = None, progress: Callable[[int], None] | None = None,
                  subsystems: bool = True, representatives: bool = False, faults=(), network: bool = False,
@@ -119,14 +132,8 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
     ``workload`` (sat, time) drives compute with measured utilisation and ``initial_state`` starts
     the battery and temperatures where they were measured (:func:`twin.engine.run_subsystems`).
     """
-    start = scenario.epoch if start is None else start
-    duration_s = scenario.duration_s if duration_s is None else duration_s
-    step_s = scenario.step_s if step_s is None else step_s
-    if step_s > duration_s:
-        raise ValueError(f"step: {step_s} s is longer than the duration of {duration_s} s")
+    start, duration_s, step_s = run_span(scenario, start, duration_s, step_s, network)
     fleet = design_fleet(scenario)
-    if network and scenario.links is None:
-        raise ValueError("network: the scenario has no [links] section")
     if representatives:
         fleet = fleet.chiefs_only()
     attrs = run_attrs(scenario, step_s, representatives)
@@ -140,10 +147,7 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
         progress(1)
     dataset = run_subsystems(dataset, scenario, faults, progress, workload, initial_state)
     if network:
-        from .network import Outage, add_network
+        from .network import add_network, outages_of
 
-        run_start_s = float((start - scenario.epoch).sec)  # outages count from the run's start
-        outages = [Outage(fault.target, fault.start_s - run_start_s)
-                   for fault in tuple(scenario.faults) + tuple(faults) if fault.kind in ("station_lost", "relay_lost")]
-        dataset = add_network(dataset, scenario, outages)
+        dataset = add_network(dataset, scenario, outages_of(scenario, start, faults))
     return dataset
