@@ -24,7 +24,7 @@ import numexpr
 
 import twin
 from twin.contacts import contact_windows, stations_of
-from twin.fleet import Fleet, FormationBlock
+from twin.fleet import Fleet
 from twin.network import add_network
 from twin.timegrid import time_grid
 
@@ -36,16 +36,13 @@ def peak_rss_gib() -> float:
 
 
 def fleet_slices(fleet: Fleet):
-    """Sub-fleets of at most CHIEFS_PER_SLICE chiefs with all their members."""
+    """Sub-fleets of at most CHIEFS_PER_SLICE chiefs with all their members (:meth:`twin.fleet.Fleet.covering`)."""
     row = 0
     for block in fleet.blocks:
         members = block.relative.count
         for first in range(0, len(block.chiefs), CHIEFS_PER_SLICE):
-            chiefs = block.chiefs[first:first + CHIEFS_PER_SLICE]
-            rows = slice(row + first * members, row + (first + len(chiefs)) * members)
-            yield Fleet([FormationBlock(chiefs, block.relative)], names=fleet.names[rows],
-                        subcenter=fleet.subcenter[rows], plane=fleet.plane[rows], owner=fleet.owner[rows],
-                        group=fleet.group[rows], bus=fleet.bus[rows], role=fleet.role[rows])
+            chiefs = min(CHIEFS_PER_SLICE, len(block.chiefs) - first)
+            yield fleet.covering(row + first * members, row + (first + chiefs) * members)[0]
         row += block.satellite_count
 
 
