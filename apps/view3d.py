@@ -106,6 +106,23 @@ class FrameChannel(pn.custom.JSComponent):
       const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
       return new Float32Array(bytes.buffer);
     }
+    if (!window.twinWebGLChecked) {
+      // WebGL drawn in software (no GPU) pays for multisampling at every pixel, and for nothing else
+      // as much: there, WebGL contexts made from now on (the scene's, after this element) go without.
+      window.twinWebGLChecked = true;
+      const getContext = HTMLCanvasElement.prototype.getContext;
+      const probe = getContext.call(document.createElement("canvas"), "webgl2");
+      const info = probe && probe.getExtension("WEBGL_debug_renderer_info");
+      const renderer = info ? String(probe.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "";
+      const lose = probe && probe.getExtension("WEBGL_lose_context");
+      if (lose) lose.loseContext();
+      if (/SwiftShader|llvmpipe|softpipe|software/i.test(renderer)) {
+        HTMLCanvasElement.prototype.getContext = function (kind, options) {
+          const webgl = kind === "webgl2" || kind === "webgl" || kind === "experimental-webgl";
+          return getContext.call(this, kind, webgl ? {...options, antialias: false} : options);
+        };
+      }
+    }
     const labelMappers = window.vtk && window.vtk.Rendering.Core.vtkPixelSpaceCallbackMapper;
     if (labelMappers && !labelMappers.twinNoDepth) {  // those made from now on (see noDepthReadback)
       const make = labelMappers.newInstance;

@@ -172,6 +172,30 @@ def test_play_colour_and_pick_a_satellite(viewer_page):
     _shot(page, "satellite-picked")
 
 
+WEBGL_CONTEXTS = """() => {
+  const canvases = [];
+  const walk = (root) => root.querySelectorAll("*").forEach((element) => {
+    if (element.tagName === "CANVAS") canvases.push(element);
+    if (element.shadowRoot) walk(element.shadowRoot);
+  });
+  walk(document);
+  return canvases.map((canvas) => canvas.getContext("webgl2")).filter(Boolean).map((gl) => ({
+    renderer: gl.getParameter(gl.getExtension("WEBGL_debug_renderer_info").UNMASKED_RENDERER_WEBGL),
+    antialias: gl.getContextAttributes().antialias}));
+}"""
+
+
+def test_software_webgl_draws_the_3d_view_without_multisampling(viewer_page):
+    """Chromium with no GPU draws WebGL with SwiftShader, where 4x multisampling tripled a step's drawing time."""
+    page = viewer_page
+    _tab(page, "Constellation")
+    _expect()(page.locator(".twin-clock").first).to_have_attribute("data-picking", "ready")
+    contexts = page.evaluate(WEBGL_CONTEXTS)
+    assert contexts, "no WebGL context on the page: the 3D view is missing"
+    assert all("SwiftShader" in context["renderer"] for context in contexts), contexts  # CI has no GPU
+    assert not any(context["antialias"] for context in contexts), contexts
+
+
 def test_click_a_satellite_in_3d(open_page, runs_dir):
     """Clicking a satellite in the 3D view drills down to it. Where to click comes from the same scene and
     camera on this side (the fleet view at the first step, as the page opens), projected by viz.picking."""

@@ -26,7 +26,7 @@ import twin
 from twin import render_cli
 from twin.cli import main as twin_main
 from viz import ColorError, ConstellationScene, TimeError
-from viz.geometry import KM, homogeneous, subsolar_point_deg
+from viz.geometry import KM, homogeneous, kepler_tracks, subsolar_point_deg
 
 REFERENCE_DIR = Path(__file__).parent / "reference_images"
 UPDATE = os.environ.get("TWIN_UPDATE_REFERENCE_IMAGES") == "1"
@@ -344,3 +344,23 @@ def test_picking_projects_as_vtk_does_and_the_earth_hides():
     assert pick(np.array([behind, front]), camera, click, (760, 480)) == 1
     assert pick(np.array([behind]), camera, click, (760, 480)) is None
     assert pick(np.array([front]), camera, click + 30.0, (760, 480)) is None  # 42 px away: nothing there
+
+
+def test_lightweight_scene_draws_one_track_per_plane_and_the_followed_chiefs_own(run):
+    """The chiefs of a designed plane fly one orbit: the dashboard's scene draws it once, and through the chief
+    of the sub-center it follows (the track passes through that chief, not a neighbour some kilometres off)."""
+    chiefs = np.flatnonzero(run["role"].values.astype(str) == "chief")
+    full, light = scene(run), scene(run, lightweight=True)
+    np.testing.assert_array_equal(full.track_rows, chiefs)
+    assert sorted(run["plane"].values[light.track_rows]) == sorted(set(run["plane"].values[chiefs]))
+    other = next(row for row in chiefs if row not in light.track_rows)
+    subcenter = str(run["subcenter"].values[other])
+    light.focus(subcenter)
+    assert other in light.track_rows and len(light.track_rows) == len(set(run["plane"].values[chiefs]))
+    tracks = light.tracks.points.reshape(len(light.track_rows), -1, 3)
+    own = tracks[list(light.track_rows).index(other)]
+    expected = kepler_tracks(run["position"].values[other:other + 1, 45], run["velocity"].values[other:other + 1, 45],
+                             light._track_samples)[0]
+    np.testing.assert_allclose(own, expected, atol=0.01)  # km (float32 points)
+    full.close()
+    light.close()

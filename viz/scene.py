@@ -50,7 +50,9 @@ LINK_COLORS = {"intra": "#66ccff", "in_plane": "#ffffff", "cross_plane": "#bbbbf
                "ground": "#ffcc33"}
 EARTH_AMBIENT = 0.08  # the night side: dim, so the terminator shows but the continents stay readable
 UMBRA_LENGTH_KM = 3.0 * geometry.EARTH_RADIUS_KM  # far enough to cover LEO, short enough to stay in view
-LIGHT_EARTH_CELLS = (90, 45)  # longitude x latitude cells of the lightweight Earth (4 degrees)
+# Longitude x latitude cells of the lightweight Earth (6 degrees): software WebGL pays per triangle, and the
+# limb stays within half a pixel of the ellipsoid at the dashboard's whole-Earth zoom (texture carries the detail).
+LIGHT_EARTH_CELLS = (60, 30)
 TRACK_OPAQUE_COLOR = "#404956"  # 0.45 x #8fa3bf: the translucent tracks over the black sky
 
 
@@ -121,9 +123,10 @@ class ConstellationScene:
     off_screen : bool
         Render to an image (the default; always, on a machine with no display).
     lightweight : bool
-        A scene for a browser drawing WebGL in software (the dashboard): the Earth in 4-degree cells
-        instead of 2, opaque orbit tracks and the umbra as an outline. Translucent surfaces cost
-        vtk.js extra render passes; together this takes a time step from about 250 to 150 ms here.
+        A scene for a browser drawing WebGL in software (the dashboard): the Earth in 6-degree cells
+        instead of 2, one opaque orbit track per orbital plane (the chiefs of a designed plane fly
+        the same orbit) and the umbra as an outline. Translucent surfaces cost vtk.js extra render
+        passes, and a software rasteriser pays for every triangle and line segment.
     """
 
     def __init__(self, run: xr.Dataset, color_by: str = "illumination", time=0, *, scenario=None,
@@ -254,12 +257,33 @@ class ConstellationScene:
                 for code, label in enumerate(self.coloring.categories)}
 
     def _track_rows(self) -> np.ndarray:
-        """Satellites whose orbits are drawn: each sub-center's chief (its members fly within kilometres)."""
+        """Satellites whose orbits are drawn: each sub-center's chief (its members fly within kilometres).
+
+        Lightweight: one chief per designed orbital plane (the run's ``plane`` >= 0), and every chief
+        outside the design; :meth:`focus` draws the followed sub-center's own chief for its plane.
+        """
         if "role" in self.run.coords:
             rows = np.flatnonzero(self.run["role"].values.astype(str) == "chief")
+            if rows.size and self._lightweight and "plane" in self.run.coords:
+                plane = self.run["plane"].values[rows]
+                designed = np.unique(plane[plane >= 0], return_index=True)[1]
+                rows = np.sort(np.concatenate([rows[plane < 0], rows[plane >= 0][designed]]))
             if rows.size:
                 return rows
         return np.arange(min(self.run.sizes["sat"], 500))
+
+    def _draw_own_track(self, rows: np.ndarray) -> None:
+        """Draw the orbit of the chief among ``rows`` (a sub-center) in place of its plane's representative."""
+        if self.tracks is None or "role" not in self.run.coords or "plane" not in self.run.coords:
+            return
+        chief = rows[self.run["role"].values[rows].astype(str) == "chief"]
+        if not chief.size or chief[0] in self.track_rows:
+            return
+        planes = self.run["plane"].values
+        same_plane = np.flatnonzero(planes[self.track_rows] == planes[chief[0]])
+        if planes[chief[0]] >= 0 and same_plane.size:
+            self.track_rows[same_plane[0]] = chief[0]
+            self._place_tracks(self.satellite_positions_km(), self.index)
 
     def _add_tracks(self, pv):
         samples = 120
@@ -321,9 +345,7 @@ class ConstellationScene:
         for actor in self._sun_actors:
             actor.user_matrix = sun_frame
         if self.tracks is not None:
-            velocity = np.asarray(self._velocity[self.track_rows, index], dtype=float)
-            self.tracks.points[:] = geometry.kepler_tracks(positions[self.track_rows] * KM, velocity,
-                                                           self._track_samples).reshape(-1, 3)
+            self._place_tracks(positions, index)
         if self._links:
             nodes = self.node_positions_km(index)
             for layer in self._links.values():
@@ -332,6 +354,11 @@ class ConstellationScene:
             self._follow_subcenter()
         if self.clock is not None:
             self.clock.SetText(2, self.caption())
+
+    def _place_tracks(self, positions_km: np.ndarray, index: int) -> None:
+        velocity = np.asarray(self._velocity[self.track_rows, index], dtype=float)
+        self.tracks.points[:] = geometry.kepler_tracks(positions_km[self.track_rows] * KM, velocity,
+                                                       self._track_samples).reshape(-1, 3)
 
     def moving_parts(self) -> tuple[list, list]:
         """What :meth:`update` moves: actors whose points (and colours) change, and actors turned by a matrix.
@@ -461,6 +488,7 @@ class ConstellationScene:
         extent = float(np.max(np.linalg.norm(positions - centre, axis=1))) if rows.size > 1 else 1.0
         self._focus = (rows, distance_km or max(4.0 * extent, 0.5))
         self._follow = subcenter if follow else None
+        self._draw_own_track(rows)
         self._follow_subcenter()
 
     def _follow_subcenter(self) -> None:
