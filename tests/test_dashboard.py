@@ -186,7 +186,7 @@ WEBGL_CONTEXTS = """() => {
 
 
 def test_software_webgl_draws_the_3d_view_without_multisampling(viewer_page):
-    """Chromium with no GPU draws WebGL with SwiftShader, where 4x multisampling tripled a step's drawing time."""
+    """Chromium with no GPU draws WebGL with SwiftShader, where 4x multisampling more than doubled a frame's drawing time."""
     page = viewer_page
     _tab(page, "Constellation")
     _expect()(page.locator(".twin-clock").first).to_have_attribute("data-picking", "ready")
