@@ -342,3 +342,18 @@ def test_export_review_is_one_self_contained_file(engineer_page):
     assert re.search(r"data:image/png;base64,[A-Za-z0-9+/]{100000}", html)  # the 3D snapshot (icons are far smaller)
     assert "Key figures" in html and "Delivered power" in html and "Power, fleet" in html
     assert not re.search(r'<script[^>]+src="http', html)  # nothing fetched from the network
+
+
+def test_group_plots_show_the_runs_figures_and_are_made_once_for_all_sessions(phase1_run):
+    from apps.kpis import GROUP_DIMS
+    from apps.plots import group_plots
+    from apps.runs import RunData
+
+    data = RunData(phase1_run, "phase1")
+    power = group_plots(data, "subcenter", "CC1-002")
+    assert group_plots(data, "subcenter", "CC1-002") is power  # another session: the same objects
+    assert group_plots(data, "subcenter", "CC1-001") is not power
+    delivered = power[0].get(0)  # the first curve of "Power, CC1-002"
+    expected = data.series("subcenter")["delivered_power"].sel({GROUP_DIMS["subcenter"]: "CC1-002"}).values / 1e6  # W -> MW
+    np.testing.assert_allclose(delivered.dimension_values("delivered"), expected, rtol=1e-12)
+    assert power[0].opts.get().kwargs["title"] == "Power, CC1-002"
