@@ -387,3 +387,10 @@ def test_without_eo_inflow_the_run_has_no_eo_variables(phase1_run, phase1, netwo
     flows = [f"{direction}_data_{name}" for direction in ("downlink", "uplink")
              for name in ("in", "delivered", "queued", "dropped")]
     xr.testing.assert_identical(run[flows], network[flows])
+
+
+def test_a_sub_center_without_a_chief_is_named(phase1_run, phase1):
+    role = phase1_run["role"].values.copy()
+    role[(phase1_run["subcenter"].values == "CC1-002") & (role == "chief")] = "member"
+    with pytest.raises(ValueError, match="^subcenter 'CC1-002': has no satellite of role 'chief'"):
+        add_network(phase1_run.assign_coords(role=("sat", role)), phase1)

@@ -35,6 +35,7 @@ import pandas as pd
 import xarray as xr
 
 from .constants import EARTH_ECCENTRICITY_SQUARED, EARTH_EQUATORIAL_RADIUS_KM
+from .fleet import formation_chief
 from .intervals import threshold_intervals
 
 ELEMENTS_PER_BLOCK = 20_000_000  # (sat, station, time) elevations computed at once: 160 MB of float64
@@ -196,16 +197,11 @@ def formation_chiefs(run: xr.Dataset, rows: np.ndarray) -> np.ndarray:
     runs without ``role``, ``subcenter`` or ``position``, and sub-centers with no chief or several
     (satellites from TLEs are each their own chief) get -1.
     """
-    chief_of = np.full(rows.size, -1)
     if "role" not in run.coords or "subcenter" not in run.coords or "position" not in run.data_vars:
-        return chief_of
-    role, subcenter = run["role"].values.astype(str), run["subcenter"].values
-    chiefs = np.flatnonzero(role == "chief")
-    centers, counts = np.unique(subcenter[chiefs], return_counts=True)
-    single = pd.Index(subcenter[chiefs]).get_indexer(centers[counts == 1])
-    found = pd.Index(centers[counts == 1]).get_indexer(subcenter[rows])
-    screened = (found >= 0) & (role[rows] != "chief")
-    chief_of[screened] = chiefs[single][found[screened]]
+        return np.full(rows.size, -1)
+    role = run["role"].values.astype(str)
+    chief_of = formation_chief(run["subcenter"].values, role)[rows]
+    chief_of[role[rows] == "chief"] = -1
     return chief_of
 
 

@@ -35,6 +35,7 @@ from .compute import generate_jobs
 from .constants import JULIAN_YEAR_S, SOLAR_CONSTANT_W_M2
 from .coupling import FleetCoupling, drive
 from .faults import ResolvedFault, losses_by_step, resolve_faults
+from .fleet import formation_chief
 from .offload import GroundDataCenters
 from .partition import ChiefGeometry, Partition
 from .power import PowerModel
@@ -85,9 +86,9 @@ def _age_years(scenario: Scenario, group_of_satellite: np.ndarray, elapsed_s: np
 
 
 def chief_of_each(subcenters: np.ndarray, roles: np.ndarray) -> np.ndarray:
-    """Row of each satellite's chief: the row with role ``chief`` in its sub-center (itself if none)."""
-    chiefs = {name: row for row, (name, role) in enumerate(zip(subcenters, roles)) if role == "chief"}
-    return np.array([chiefs.get(name, row) for row, name in enumerate(subcenters)])
+    """Row of each satellite's chief (:func:`twin.fleet.formation_chief`); itself where its sub-center has none."""
+    chief = formation_chief(subcenters, roles)
+    return np.where(chief >= 0, chief, np.arange(chief.size))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,23 @@ from sgp4.api import WGS72, Satrec
 SGP4_EPOCH_JD = 2433281.5  # sgp4init counts epoch days from 1949-12-31 00:00 UTC.
 
 
+def formation_chief(subcenter: np.ndarray, role: np.ndarray) -> np.ndarray:
+    """Row of each satellite's chief: the one satellite of role ``chief`` in its sub-center (a chief's is itself).
+
+    -1 where the sub-center has no chief or several. Sorted lookups, no loop over satellites.
+
+    >>> formation_chief(np.array(["A", "A", "B", "C", "C"]), np.array(["member", "chief", "member", "chief", "chief"]))
+    array([ 1,  1, -1, -1, -1])
+    """
+    subcenter, is_chief = np.asarray(subcenter), np.asarray(role).astype(str) == "chief"
+    chiefs = np.flatnonzero(is_chief)
+    names, first, counts = np.unique(subcenter[chiefs], return_index=True, return_counts=True)
+    names, rows = names[counts == 1], chiefs[first[counts == 1]]
+    found = np.minimum(np.searchsorted(names, subcenter), max(names.size - 1, 0))
+    known = (names[found] == subcenter) if names.size else np.zeros(subcenter.shape, bool)
+    return np.where(known, rows[found] if names.size else -1, -1)
+
+
 @dataclass
 class RelativeOrbits:
     """``m`` relative orbits about a chief, dimensionless, with secular drift rates (1/s).

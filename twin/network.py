@@ -43,6 +43,7 @@ import xarray as xr
 from .constants import EARTH_EQUATORIAL_RADIUS_KM, GEOSTATIONARY_RADIUS_M, SPEED_OF_LIGHT_M_S
 from .contacts import contact_windows, station_itrs_m, station_up, stations_of
 from .faults import NETWORK_KINDS
+from .fleet import formation_chief
 from .intervals import true_runs
 from .links import assign_antennas, link_geometry, link_set, relay_itrs_m
 from .routing import shared_max_flow, shortest_latency
@@ -210,6 +211,17 @@ def _link_rates(scenario, links, range_m, state, sats, relays) -> tuple[np.ndarr
     return rate, reverse
 
 
+def _gateway_of_each(clusters: list[str], subcenter: np.ndarray, chiefs: np.ndarray) -> np.ndarray:
+    """Row of each cluster's gateway to the backbone: its first satellite of role chief (ValueError if none)."""
+    names, first = np.unique(subcenter[chiefs], return_index=True)
+    wanted = np.asarray(clusters)
+    found = np.minimum(np.searchsorted(names, wanted), max(names.size - 1, 0))
+    missing = wanted[names[found] != wanted] if names.size else wanted
+    if missing.size:
+        raise ValueError(f"subcenter {str(missing[0])!r}: has no satellite of role 'chief' to route its data through")
+    return chiefs[first[found]]
+
+
 def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s, outages):
     """Per step: latency to the ground of every node, and the downlink, uplink and EO flows of every sub-center."""
     settings = scenario.links
@@ -232,7 +244,7 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
 
     subcenter = run["subcenter"].values.astype(str)
     clusters = list(run["cluster"].values.astype(str)) if "cluster" in run.coords else list(dict.fromkeys(subcenter))
-    chief_of_cluster = np.array([index_of[chiefs[subcenter[chiefs] == name][0]] for name in clusters])
+    chief_of_cluster = index_of[_gateway_of_each(clusters, subcenter, chiefs)]
     alive = run["alive"].values.astype(bool) if "alive" in run else np.ones((sats, times_s.size), bool)
     chief_rows = backbone[chief_of_cluster]
 
@@ -289,9 +301,9 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
         weights = range_m[intra, 0] / SPEED_OF_LIGHT_M_S + settings.hop_delay_s
         distance = shortest_latency(links.node_a[intra], links.node_b[intra], weights, sats, chiefs)
         to_chief = distance.min(axis=0)
-    chief_of_sat = np.array([index_of[chiefs[subcenter[chiefs] == name][0]] if (subcenter[chiefs] == name).any() else -1
-                             for name in subcenter]) if sats else np.empty(0, int)
-    latency = backbone_latency[chief_of_sat] + to_chief[:, None]
+    # A chief is on the backbone itself; a member reaches it through its chief (none: no way to the ground).
+    chief_of_sat = np.where(role == "chief", np.arange(sats), formation_chief(subcenter, role))
+    latency = np.where(chief_of_sat[:, None] >= 0, backbone_latency[index_of[chief_of_sat]], np.inf) + to_chief[:, None]
     latency[~alive] = np.inf
     return latency, {"clusters": clusters, **flows}
 
