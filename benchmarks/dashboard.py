@@ -135,6 +135,12 @@ def first_frames_s(pages) -> list[float]:
     return [page.evaluate("window.__firstFrame") / 1e3 for page in pages]
 
 
+def first_bytes_s(pages) -> list[float]:
+    """Seconds from each page's navigation start to the first byte of its response: the server building the
+    session's page (and any queue for it)."""
+    return [page.evaluate("performance.getEntriesByType('navigation')[0].responseStart") / 1e3 for page in pages]
+
+
 def steps_s(pages, count: int) -> list[float]:
     """Seconds per time step on every page, all stepping at once (``count`` steps each)."""
     for page in pages:
@@ -208,6 +214,7 @@ def main() -> None:
 
             alone = open_pages(context, url, 1)
             first_alone = first_frames_s(alone)
+            built_alone = first_bytes_s(alone)
             server_steps.take()
             steps_alone = steps_s(alone, args.steps)
             server_alone = server_steps.take()
@@ -218,6 +225,7 @@ def main() -> None:
                 first_frames_s(open_pages(other, url, 1))
             together = [open_pages(each, url, 1)[0] for each in contexts]
             first_together = first_frames_s(together)
+            built_together = first_bytes_s(together)
             server_steps.take()
             steps_together = steps_s(together, args.steps)
             server_together = server_steps.take()
@@ -241,6 +249,8 @@ def main() -> None:
                                        ("time step", steps_alone, steps_together)):
         ratio = np.mean(together_s) / np.mean(alone_s)
         print(f"{args.sessions} sessions / 1 session, {label}: {ratio:.2f}x (target <= {CONCURRENCY_TARGET:g}x)")
+    print(f"server's share of a first frame (page built, first byte): {np.mean(built_alone):.3f} s alone, "
+          f"{np.mean(built_together):.3f} s mean with {args.sessions} sessions")
     print(f"server's share of a time step: {1e3 * np.mean(server_alone):.1f} ms alone, "
           f"{1e3 * np.mean(server_together):.1f} ms with {args.sessions} sessions "
           f"({np.mean(server_together) / np.mean(server_alone):.2f}x); the rest is the browsers, on the same cores")
