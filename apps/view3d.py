@@ -15,6 +15,8 @@ a mapper's dataset is ``<mapper id>-dataset-0``), and the context's name (Panel 
 ``panel-{this.model.id}`` literally; a corrected ``panel-<model id>`` is tried first). And one is
 undone in the browser: Panel always adds empty axes whose label mapper reads the depth buffer back
 at every render, a stall that was most of a frame's time with software WebGL (``noDepthReadback``).
+Where WebGL is drawn in software, contexts made after the frame channel's script runs (the scene's)
+are made without multisampling.
 """
 
 from __future__ import annotations
@@ -107,8 +109,9 @@ class FrameChannel(pn.custom.JSComponent):
       return new Float32Array(bytes.buffer);
     }
     if (!window.twinWebGLChecked) {
-      // WebGL drawn in software (no GPU) pays for multisampling at every pixel, and for nothing else
-      // as much: there, WebGL contexts made from now on (the scene's, after this element) go without.
+      // WebGL drawn in software (no GPU) pays for 4x multisampling at every pixel: it more than doubled
+      // the view's drawing time. There, WebGL contexts made from now on (the scene's, after this element)
+      // go without it; with a GPU they keep it.
       window.twinWebGLChecked = true;
       const getContext = HTMLCanvasElement.prototype.getContext;
       const probe = getContext.call(document.createElement("canvas"), "webgl2");
