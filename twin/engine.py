@@ -39,7 +39,7 @@ from .fleet import formation_chief
 from .offload import GroundDataCenters
 from .partition import ChiefGeometry, Partition
 from .power import PowerModel
-from .scenario import Fault, Scenario
+from .scenario import Fault, Scenario, bus_columns
 from .thermal import ThermalModel
 from .timegrid import parse_time
 
@@ -130,9 +130,7 @@ class FleetPlan:
 
     def installed_cu(self) -> np.ndarray:
         """Installed compute capacity (sat,) in capacity units."""
-        buses = self.scenario.buses
-        unique, inverse = np.unique(self.labels["bus"].astype(str), return_inverse=True)
-        return np.array([buses[bus].compute_capacity_units for bus in unique], dtype=float)[inverse.reshape(-1)]
+        return bus_columns(self.scenario.buses, self.labels["bus"])("compute_capacity_units")
 
     def coupling(self) -> FleetCoupling:
         """The scheduler with this run's jobs, and phase 2's ground data centers when the scenario has them."""

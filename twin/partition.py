@@ -27,6 +27,7 @@ import numpy as np
 
 from .faults import ResolvedFault, fault_factors
 from .power import PowerModel, array_output_w, battery_step, compute_power_fraction, solar_flux_w_m2
+from .scenario import bus_columns
 from .thermal import (ThermalModel, combine_environment, environment_factors, equilibrium_temperatures,
                       step_temperatures, vertical_view_factor)
 
@@ -103,8 +104,7 @@ class Partition:
         bus_names = labels["bus"]
         self.power = PowerModel.from_buses(buses, bus_names, compute)
         self.thermal = ThermalModel.from_buses(buses, bus_names)
-        unique, inverse = np.unique(np.asarray(bus_names, dtype=str), return_inverse=True)
-        bus_of = lambda field: np.array([getattr(buses[bus], field) for bus in unique], dtype=float)[inverse.reshape(-1)]
+        bus_of = bus_columns(buses, bus_names)
         self.installed_cu = bus_of("compute_capacity_units")
         self.flops_per_cu = bus_of("compute_flops") / self.installed_cu
         self.throttle_k, self.max_k = bus_of("payload_throttle_temperature_k"), bus_of("payload_max_temperature_k")

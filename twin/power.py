@@ -18,7 +18,7 @@ import numexpr as ne
 import numpy as np
 
 from .constants import ASTRONOMICAL_UNIT_M, EARTH_INFRARED_W_M2, SOLAR_CONSTANT_W_M2, STEFAN_BOLTZMANN_W_M2_K4
-from .scenario import Bus, ComputeSettings
+from .scenario import Bus, ComputeSettings, bus_columns
 
 CELL_REFERENCE_TEMPERATURE_K = 301.15  # space cells are rated at AM0 and 28 C (ISO 15387)
 ARRAY_ABSORPTANCE = 0.92  # assumption: solar absorptance of a triple-junction cell front with cover glass
@@ -53,9 +53,7 @@ class PowerModel:
         if unknown:
             index = int(np.flatnonzero(bus_of_satellite == unknown[0])[0])
             raise ValueError(f"bus_of_satellite[{index}]: {unknown[0]!r} is not a bus of the scenario")
-        unique, inverse = np.unique(np.asarray(bus_of_satellite, dtype=str), return_inverse=True)
-        inverse = inverse.reshape(-1)  # a value per bus type, then spread to the satellites
-        column = lambda name: np.array([getattr(buses[bus], name) for bus in unique], dtype=float)[inverse]
+        column = bus_columns(buses, bus_of_satellite)
         capacity_j = column("battery_capacity_wh") * 3600.0
         one_way = np.sqrt(column("battery_round_trip_efficiency"))
         return cls(
@@ -63,7 +61,7 @@ class PowerModel:
             cell_efficiency=column("solar_cell_efficiency"),
             degradation_per_year=column("array_degradation_per_year"),
             temperature_coefficient_per_k=column("cell_temperature_coefficient_per_k"),
-            sun_tracking=np.array([buses[bus].array_pointing == "sun_tracking" for bus in unique], dtype=bool)[inverse],
+            sun_tracking=column("array_pointing", str) == "sun_tracking",
             battery_capacity_j=capacity_j,
             battery_floor_j=capacity_j * (1.0 - column("battery_max_depth_of_discharge")),
             charge_efficiency=one_way,

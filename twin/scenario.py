@@ -15,8 +15,10 @@ import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from astropy.time import Time
 
 if sys.version_info >= (3, 11):
@@ -261,6 +263,18 @@ class Bus:
     payload_max_temperature_k: float
     min_temperature_k: float
     heater_power_w: float
+
+
+def bus_columns(buses: dict[str, Bus], bus_of_satellite) -> Callable[..., np.ndarray]:
+    """``column(field, dtype=float)``: that field of each satellite's bus (sat,), each bus type read once.
+
+    >>> buses = load_scenario("phase1").buses
+    >>> bus_columns(buses, ["compute-s", "experimental", "compute-s"])("name", str).tolist()
+    ['compute-s', 'experimental', 'compute-s']
+    """
+    unique, inverse = np.unique(np.asarray(bus_of_satellite, dtype=str), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return lambda field, dtype=float: np.array([getattr(buses[bus], field) for bus in unique], dtype=dtype)[inverse]
 
 
 @dataclass(frozen=True)

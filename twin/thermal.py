@@ -58,7 +58,6 @@ twin.load_scenario("phase1").buses, names)`` builds the same from a scenario):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numexpr as ne
 import numpy as np
@@ -66,9 +65,7 @@ import numpy as np
 from .constants import ASTRONOMICAL_UNIT_M, EARTH_ALBEDO, EARTH_INFRARED_W_M2, SOLAR_CONSTANT_W_M2
 from .constants import EARTH_EQUATORIAL_RADIUS_M as EARTH_RADIUS_M  # a spherical Earth of WGS-84 equatorial radius
 from .constants import STEFAN_BOLTZMANN_W_M2_K4
-
-if TYPE_CHECKING:
-    from .scenario import Bus
+from .scenario import Bus, bus_columns
 
 # Newton iterations of the implicit step stop when every update is below this, K.
 NEWTON_TOLERANCE_K = 1e-9
@@ -99,8 +96,7 @@ class ThermalModel:
         unknown ``radiator_orientation``.
         """
         names = np.asarray(bus_of_satellite, dtype=str)
-        unique, inverse = np.unique(names, return_inverse=True)
-        for name in unique:
+        for name in np.unique(names):
             if name not in buses:
                 index = int(np.argmax(names == name))
                 raise ValueError(f"satellite {index}: bus {str(name)!r} is not defined "
@@ -109,19 +105,15 @@ class ThermalModel:
                 index = int(np.argmax(names == name))
                 raise ValueError(f"satellite {index}: bus {str(name)!r} has radiator_orientation "
                                  f"{buses[name].radiator_orientation!r}; expected 'along_track' or 'zenith'")
-        table = [buses[name] for name in unique]
-
-        def column(getter) -> np.ndarray:
-            return np.array([getter(bus) for bus in table])[inverse.reshape(-1)] if table else np.array([])
-
+        column = bus_columns(buses, names)
         return cls(
-            payload_heat_capacity_j_per_k=column(lambda b: float(b.payload_heat_capacity_j_per_k)),
-            bus_heat_capacity_j_per_k=column(lambda b: float(b.bus_heat_capacity_j_per_k)),
-            conductance_w_per_k=column(lambda b: float(b.payload_conductance_w_per_k)),
-            radiator_area_m2=column(lambda b: float(b.radiator_area_m2)),
-            radiator_emissivity=column(lambda b: float(b.radiator_emissivity)),
-            radiator_absorptance=column(lambda b: float(b.radiator_absorptance)),
-            radiator_zenith=column(lambda b: b.radiator_orientation == "zenith").astype(bool),
+            payload_heat_capacity_j_per_k=column("payload_heat_capacity_j_per_k"),
+            bus_heat_capacity_j_per_k=column("bus_heat_capacity_j_per_k"),
+            conductance_w_per_k=column("payload_conductance_w_per_k"),
+            radiator_area_m2=column("radiator_area_m2"),
+            radiator_emissivity=column("radiator_emissivity"),
+            radiator_absorptance=column("radiator_absorptance"),
+            radiator_zenith=column("radiator_orientation", str) == "zenith",
         )
 
 
