@@ -69,13 +69,17 @@ def with_attrs(dataset: xr.Dataset) -> xr.Dataset:
     return dataset
 
 
+def orbit_arrays(satellites: int, steps: int, names=tuple(ORBIT_LAYOUT)) -> dict[str, np.ndarray]:
+    """Uninitialised arrays of the orbit variables ``names`` for ``satellites`` x ``steps``, as :data:`ORBIT_LAYOUT` lays them out."""
+    sizes = {"sat": satellites, "time": steps, "xyz": 3}
+    return {name: np.empty(tuple(sizes[dim] for dim in ORBIT_LAYOUT[name][0]), ORBIT_LAYOUT[name][1]) for name in names}
+
+
 def empty_dataset(fleet, times: np.ndarray, attrs: dict) -> xr.Dataset:
     """A dataset with every orbit variable allocated (uninitialised) for ``fleet`` at ``times`` (datetime64)."""
-    coords = fleet_coords(fleet, times)
-    sizes = {"sat": len(fleet), "time": len(times), "xyz": 3}
-    data_vars = {name: (dims, np.empty(tuple(sizes[dim] for dim in dims), dtype))
-                 for name, (dims, dtype) in ORBIT_LAYOUT.items()}
-    return with_attrs(xr.Dataset(data_vars, coords=coords, attrs={"Conventions": CONVENTIONS, **attrs}))
+    data_vars = {name: (ORBIT_LAYOUT[name][0], values) for name, values in orbit_arrays(len(fleet), len(times)).items()}
+    return with_attrs(xr.Dataset(data_vars, coords=fleet_coords(fleet, times),
+                                 attrs={"Conventions": CONVENTIONS, **attrs}))
 
 
 def _encoding(dataset: xr.Dataset, time_chunk: int) -> dict:

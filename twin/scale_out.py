@@ -40,13 +40,14 @@ import zarr
 
 from .constellation import design_fleet
 from .coupling import drive
-from .dataset import CONVENTIONS, ORBIT_LAYOUT, fleet_coords, with_attrs
+from .dataset import CONVENTIONS, ORBIT_LAYOUT, fleet_coords, orbit_arrays, with_attrs
 from .engine import SUBSYSTEM_ATTRS, FleetPlan, cluster_coords, fleet_results, installed_power_w, subsystem_variables
 from .scenario import Scenario
 from .simulation import ORBIT_VARIABLES, OrbitFrames, elapsed_max_s, fill_orbits, run_attrs, run_span
 from .timegrid import time_grid, to_datetime64
 
 SAT_STEPS_PER_ORBIT_TASK = 2_000_000  # satellite-steps per orbit task: about 0.2 GB of orbit layer at a time
+CHIEF_ORBIT_VARIABLES = ("position", "velocity", "altitude", "beta_angle")  # what the engine needs of the chiefs
 LOST_WORKER_ERRORS = (OSError,)  # an actor's worker gone: distributed raises OSError (ConnectionError is one)
 
 
@@ -90,16 +91,14 @@ def _orbit_task(scenario, representatives, key, store, rows, times, frames, drif
     fleet, (start, stop) = _fleet(scenario, representatives, key), rows
     part, first = fleet.covering(start, stop)
     piece = frames[slice(*times)]
-    out = {name: np.empty((len(part), piece.jd.size) + ((3,) if len(ORBIT_LAYOUT[name][0]) == 3 else ()),
-                          ORBIT_LAYOUT[name][1]) for name in ORBIT_VARIABLES}
+    out = orbit_arrays(len(part), piece.jd.size, ORBIT_VARIABLES)
     fill_orbits(part, piece, drift_s, out)
     group = zarr.open_group(store, mode="r+")
     local = slice(start - first, stop - first)
     for name, values in out.items():
         group[name][start:stop, times[0]:times[1]] = values[local]
     chosen = chiefs[(chiefs >= start) & (chiefs < stop)]
-    return {"rows": chosen, **{name: out[name][chosen - first] for name in ("position", "velocity", "altitude",
-                                                                              "beta_angle")}}
+    return {"rows": chosen, **{name: out[name][chosen - first] for name in CHIEF_ORBIT_VARIABLES}}
 
 
 class PartitionActor:
@@ -245,8 +244,7 @@ def _orbit_layer(client, scenario, representatives, fleet, out, frames, plan, sa
     futures = [client.submit(_orbit_task, scenario, representatives, key, str(out), rows, times, frames_future,
                              drift_s, chief_rows, pure=False) for rows, times in ranges]
     where = {future.key: times for future, (_, times) in zip(futures, ranges)}
-    chief_data = {name: np.empty((chief_rows.size, frames.jd.size) + ((3,) if name in ("position", "velocity") else ()),
-                                 ORBIT_LAYOUT[name][1]) for name in ("position", "velocity", "altitude", "beta_angle")}
+    chief_data = orbit_arrays(chief_rows.size, frames.jd.size, CHIEF_ORBIT_VARIABLES)
     for done, future in enumerate(as_completed(futures), 1):
         part = future.result()
         times = slice(*where[future.key])
