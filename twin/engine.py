@@ -221,11 +221,10 @@ def subsystem_variables(plan: FleetPlan) -> dict[str, tuple[tuple[str, ...], np.
 
 def cluster_coords(plan: FleetPlan) -> dict:
     """Coordinates the engine adds: the thermal nodes and the sub-centers with their owners."""
-    owners = plan.labels["owner"]
+    first_row = np.unique(plan.cluster_of, return_index=True)[1]  # of each sub-center
     return {"node": ("node", np.array(["payload", "bus"]), {"long_name": "thermal node"}),
             "cluster": ("cluster", plan.cluster_names, {"long_name": "sub-center (per-sub-center variables)"}),
-            "cluster_owner": ("cluster", np.array([owners[np.argmax(plan.cluster_of == i)]
-                                                   for i in range(plan.cluster_names.size)]))}
+            "cluster_owner": ("cluster", plan.labels["owner"][first_row])}
 
 
 def fleet_results(coupling: FleetCoupling) -> tuple[dict, dict]:
