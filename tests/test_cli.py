@@ -1,5 +1,6 @@
 """The twin command line, run as a user runs it: a real process, its output and exit status."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,16 @@ def test_bad_scenario_file_names_field_and_value(tmp_path):
     result = run_twin("simulate", str(scenario), "--out", str(tmp_path / "x.zarr"))
     assert result.returncode == 2
     assert "orbit.ltan_hours: 25.0" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_network_without_a_links_section_is_refused_before_running(tmp_path):
+    scenario = tmp_path / "no-links.toml"
+    text = (Path(twin.scenario.SCENARIO_DIR) / "phase1.toml").read_text()
+    scenario.write_text(re.sub(r"^\[links\]\n(?:[^\[].*\n|\n)*", "", text, flags=re.M))
+    result = run_twin("simulate", str(scenario), "--duration", "1h", "--network", "--out", str(tmp_path / "x.zarr"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == "twin: error: --network: the scenario has no [links] section"
+    assert not (tmp_path / "x.zarr").exists()
 
 
 def test_scenarios_lists_the_phases():

@@ -49,7 +49,7 @@ def scenario_of(args) -> "twin.scenario.Scenario":  # noqa: F821
 
 def _run(args) -> "xarray.Dataset":  # noqa: F821
     from .constellation import fleet_from_tles, read_tle_file
-    from .simulation import run_orbits, run_scenario
+    from .simulation import run_orbits, run_scenario, run_span
     from .timegrid import time_grid
 
     start, duration_s, step_s = span_of(args)
@@ -74,22 +74,18 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
             return run_orbits(fleet, start, offsets, {"title": f"Orbital data center twin: TLEs from {source.name}",
                                                       "scenario": source.stem}, bar.update)
     scenario = scenario_of(args)
-    duration = duration_s or scenario.duration_s
-    step = step_s or scenario.step_s
-    if step > duration:
-        raise UserError(f"--step: {step:g} s is longer than the duration of {duration:g} s")
+    network = getattr(args, "network", False)
+    try:
+        start, duration, step = run_span(scenario, start, duration_s, step_s, network)
+    except ValueError as error:  # step: or network:, the options' names
+        raise UserError(f"--{error}") from None
     print(f"{scenario.name}: {scenario.satellite_count} satellites in {scenario.subcenter_count} sub-centers, "
           f"{scenario.installed_power_w() / 1e6:.3f} MW installed"
           + (", simulating each sub-center's chief for all its satellites" if representatives else ""),
           file=sys.stderr)
     with _progress_bar(int(duration // step) + 1, not args.quiet) as bar:
-        try:
-            return run_scenario(scenario, start, duration, step, bar.update, representatives=representatives,
-                                network=getattr(args, "network", False))
-        except ValueError as error:
-            if str(error).startswith("network:"):
-                raise UserError(str(error).replace("network:", "--network:", 1)) from None
-            raise
+        return run_scenario(scenario, start, duration, step, bar.update, representatives=representatives,
+                            network=network)
 
 
 def cmd_simulate(args) -> int:

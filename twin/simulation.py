@@ -110,7 +110,7 @@ def run_span(scenario: Scenario, start: Time | None, duration_s: float | None, s
     duration_s = scenario.duration_s if duration_s is None else duration_s
     step_s = scenario.step_s if step_s is None else step_s
     if step_s > duration_s:
-        raise ValueError(f"step: {step_s} s is longer than the duration of {duration_s} s")
+        raise ValueError(f"step: {step_s:g} s is longer than the duration of {duration_s:g} s")
     if network and scenario.links is None:
         raise ValueError("network: the scenario has no [links] section")
     return start, duration_s, step_s
