@@ -140,12 +140,16 @@ class FrameChannel(pn.custom.JSComponent):
         if (mapper && mapper.isA("vtkPixelSpaceCallbackMapper")) mapper.setUseZValues(false);
       }
     }
+    function sceneContext(sync, view) {
+      // The synchronizer context holding this copy of the scene (undefined until it reaches the browser).
+      return view.contexts.map((name) => sync.getSynchronizerContext(name))
+                          .find((candidate) => candidate.getInstance(view.renderer));
+    }
     const picking = new WeakSet();  // interactors already listening for clicks
     function listenForPicks(model, sync, view) {
       // A click (press and release within a few pixels, not a drag) reports where, the view's size
       // and its camera; the server finds the satellite there (viz.picking).
-      const context = view.contexts.map((name) => sync.getSynchronizerContext(name))
-                                   .find((candidate) => candidate.getInstance(view.renderer));
+      const context = sceneContext(sync, view);
       const renderer = context && context.getInstance(view.renderer);
       const interactor = renderer && renderer.getRenderWindow().getInteractor();
       if (!interactor || picking.has(interactor)) return Boolean(interactor);
@@ -183,8 +187,7 @@ class FrameChannel(pn.custom.JSComponent):
         const scalars = frame.scalars.map(([name, text]) => name && [name, floats(text)]);
         let rendered = false;
         for (const view of frame.views) {
-          const context = view.contexts.map((name) => sync.getSynchronizerContext(name))
-                                       .find((candidate) => candidate.getInstance(view.renderer));
+          const context = sceneContext(sync, view);
           if (!context) continue;  // the scene is not in the browser yet: the next frame brings it all
           view.meshes.forEach((id, i) => {
             const mesh = context.getInstance(id);
