@@ -45,6 +45,7 @@ class ConstellationTab:
         self.data: RunData | None = None
         self.view: SceneView | None = None
         self._plots: list = []  # the HoloViews objects shown, for the export
+        self._plots_shown: list | None = None  # the list of them that self.plots holds
         self._quiet = False  # True while widgets are set together: their watchers wait for the last
         options = catalogue.sources()
         self.source = pn.widgets.Select(label="Run", options=options, width=280)
@@ -153,9 +154,14 @@ class ConstellationTab:
             self._plots = satellite_plots(self.data, self.target.value)
         else:
             self._plots = group_plots(self.data, by, name)
-        self.plots.objects = list(self._plots)
+        pn.state.onload(self._show_plots)  # a new page shows its 3D view first, then the plots; later, at once
         self.view.focus(name if by == "subcenter" else None)
         self._update_kpis()
+
+    def _show_plots(self) -> None:
+        if self._plots_shown is not self._plots:  # not yet shown by an earlier call
+            self.plots.objects = list(self._plots)
+            self._plots_shown = self._plots
 
     def _show_time(self, index: int) -> None:
         if self.view is not None and not self._quiet:

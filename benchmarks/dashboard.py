@@ -31,6 +31,8 @@ USERS = Path(__file__).resolve().parent.parent / "apps" / "users.example.toml"
 VIEWPORT = {"width": 1500, "height": 1000}
 FIRST_FRAME_TARGET_S, STEP_TARGET_S, CONCURRENCY_TARGET = 5.0, 0.300, 2.0
 TIMEOUT_MS = 120_000
+TAB_SETTLE_S = 3.0  # a new tab's window takes about a second of CPU to open
+PLOTS_SHOWN = 4  # the Constellation tab's time-series plots of the fleet
 
 # Before any page script: keep the WebGL context of the first draw and, once that first frame is drawn
 # (a one-pixel read waits for the GPU, here software), its time; find elements inside shadow roots.
@@ -58,6 +60,21 @@ window.__deep = (selector, root = document) => {
   }
   return null;
 };
+window.__count = (selector, root = document) => {
+  let count = root.querySelectorAll(selector).length;
+  for (const element of root.querySelectorAll("*")) {
+    if (element.shadowRoot) count += window.__count(selector, element.shadowRoot);
+  }
+  return count;
+};
+// The time the page first holds its PLOTS_SHOWN time-series plots (they follow the 3D view), checked every 50 ms.
+window.__plotsShown = null;
+const plotsWatch = setInterval(() => {
+  if (window.__count(".bk-Figure") >= PLOTS_SHOWN) {
+    window.__plotsShown = performance.now();
+    clearInterval(plotsWatch);
+  }
+}, 50);
 """
 # Press "next" n times, one after the other; each time until the new step is rendered and painted (ms each).
 STEPS = """
@@ -111,21 +128,81 @@ class ServerStepClock:
         return taken
 
 
+class CpuMeter:
+    """CPU seconds spent by this process (the server) and by each kind of Chromium process (browser, renderer,
+    GPU, utility), between two readings: where a step's or a page's time goes on this machine."""
+
+    def __init__(self):
+        import psutil
+
+        self._me = psutil.Process()
+        self._last = self._read()
+
+    @staticmethod
+    def _kind(process) -> str:
+        try:
+            command = process.cmdline()
+        except Exception:  # gone, or not ours to read
+            return "other"
+        if not command or "chrom" not in command[0]:
+            return "other"
+        kinds = [arg.split("=", 1)[1] for arg in command if arg.startswith("--type=")]
+        return {"gpu-process": "gpu"}.get(kinds[0], kinds[0]) if kinds else "browser"
+
+    def _read(self) -> dict[int, tuple[str, float]]:
+        readings = {}
+        for process in [self._me] + self._me.children(recursive=True):
+            try:
+                times = process.cpu_times()
+            except Exception:  # ended meanwhile
+                continue
+            kind = "server" if process == self._me else self._kind(process)
+            readings[process.pid] = (kind, times.user + times.system)
+        return readings
+
+    def take(self) -> dict[str, float]:
+        """CPU seconds per process kind since the last reading (processes that ended meanwhile are not counted)."""
+        now = self._read()
+        spent: dict[str, float] = {}
+        for pid, (kind, seconds) in now.items():
+            spent[kind] = spent.get(kind, 0.0) + seconds - self._last.get(pid, (kind, 0.0))[1]
+        self._last = now
+        return spent
+
+
+def cpu_text(spent: dict[str, float], per: int = 1, unit_s: float = 1.0, unit: str = "s") -> str:
+    order = ["server", "renderer", "gpu", "browser", "utility", "other"]
+    parts = [f"{kind} {spent[kind] / per / unit_s:.{3 if unit == 's' else 1}f} {unit}"
+             for kind in sorted(spent, key=lambda kind: order.index(kind) if kind in order else 9) if spent[kind] > 0]
+    return ", ".join(parts)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("localhost", 0))
         return probe.getsockname()[1]
 
 
-def open_pages(context, url: str, count: int) -> list:
-    """``count`` pages starting to load ``url`` at once (each its own session)."""
-    pages = []
-    for _ in range(count):
-        page = context.new_page()
+def blank_tabs(contexts) -> list:
+    """A blank tab in each browser context, settled: a user's browser is open before the address is typed,
+    and here each tab is a new Chromium window whose own user interface costs about a second of CPU."""
+    pages = [context.new_page() for context in contexts]
+    time.sleep(TAB_SETTLE_S)
+    for page in pages:
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(url, wait_until="commit")
-        pages.append(page)
     return pages
+
+
+def navigate(pages, url: str) -> list:
+    """Each page starts to load ``url`` (each its own session), all at once."""
+    for page in pages:
+        page.goto(url, wait_until="commit")
+    return pages
+
+
+def open_pages(contexts, url: str) -> list:
+    """A page of ``url`` in each browser context, all starting to load at once, from settled blank tabs."""
+    return navigate(blank_tabs(contexts), url)
 
 
 def first_frames_s(pages) -> list[float]:
@@ -133,6 +210,13 @@ def first_frames_s(pages) -> list[float]:
     for page in pages:
         page.wait_for_function("window.__firstFrame !== null && window.__deep('.twin-clock') !== null")
     return [page.evaluate("window.__firstFrame") / 1e3 for page in pages]
+
+
+def plots_shown_s(pages) -> list[float]:
+    """Seconds from each page's navigation start until its time-series plots are on the page (checked every 50 ms)."""
+    for page in pages:
+        page.wait_for_function("window.__plotsShown !== null")
+    return [page.evaluate("window.__plotsShown") / 1e3 for page in pages]
 
 
 def first_bytes_s(pages) -> list[float]:
@@ -152,8 +236,9 @@ def steps_s(pages, count: int) -> list[float]:
 
 def screenshot(context, url: str, path: Path, steps: int) -> None:
     """The dashboard ``steps`` steps into the run, as a PNG at ``path``."""
-    page = open_pages(context, url, 1)[0]
+    page = open_pages([context], url)[0]
     first_frames_s([page])
+    plots_shown_s([page])
     page.evaluate(f"({STEPS})({steps})")
     page.wait_for_timeout(1000)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,7 +282,7 @@ def main() -> None:
             def signed_in_browser():
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 context = browser.new_context(viewport=VIEWPORT)
-                context.add_init_script(INSTRUMENT)
+                context.add_init_script(INSTRUMENT.replace("PLOTS_SHOWN", str(PLOTS_SHOWN)))
                 context.request.post(f"http://localhost:{port}/login", max_redirects=0,
                                      form={"username": "viewer", "password": "viewer-demo"})
                 return context
@@ -208,23 +293,30 @@ def main() -> None:
                 return
             print(f"run: {job.label} ({kind}), {run.sizes['time']} steps; read or simulated in "
                   f"{time.perf_counter() - started:.1f} s before the pages open")
-            cold = open_pages(context, url, 1)  # a first visit: the page's scripts are not cached yet
+            cold = open_pages([context], url)  # a first visit: the page's scripts are not cached yet
             first_cold = first_frames_s(cold)[0]
             cold[0].close()
 
-            alone = open_pages(context, url, 1)
+            cpu = CpuMeter()
+            alone = blank_tabs([context])
+            cpu.take()  # from the address typed on
+            navigate(alone, url)
             first_alone = first_frames_s(alone)
+            plots_alone = plots_shown_s(alone)
+            time.sleep(1.0)
+            cpu_page = cpu.take()
             built_alone = first_bytes_s(alone)
             server_steps.take()
             steps_alone = steps_s(alone, args.steps)
+            cpu_steps = cpu.take()
             server_alone = server_steps.take()
             alone[0].close()
             # Each of the other sessions in a browser of its own, as users have (its scripts cached too).
             contexts = [context] + [signed_in_browser() for _ in range(args.sessions - 1)]
-            for other in contexts[1:]:
-                first_frames_s(open_pages(other, url, 1))
-            together = [open_pages(each, url, 1)[0] for each in contexts]
+            plots_shown_s(open_pages(contexts[1:], url))  # their first visits, one tab each, kept open
+            together = open_pages(contexts, url)
             first_together = first_frames_s(together)
+            plots_together = plots_shown_s(together)
             built_together = first_bytes_s(together)
             server_steps.take()
             steps_together = steps_s(together, args.steps)
@@ -249,6 +341,10 @@ def main() -> None:
                                        ("time step", steps_alone, steps_together)):
         ratio = np.mean(together_s) / np.mean(alone_s)
         print(f"{args.sessions} sessions / 1 session, {label}: {ratio:.2f}x (target <= {CONCURRENCY_TARGET:g}x)")
+    print(f"time-series plots on the page (after the 3D view): {np.mean(plots_alone):.3f} s alone, "
+          f"{np.mean(plots_together):.3f} s mean with {args.sessions} sessions")
+    print(f"CPU of one session's page, to its plots and a second after: {cpu_text(cpu_page)}")
+    print(f"CPU of one session's time step: {cpu_text(cpu_steps, args.steps, 1e-3, 'ms')}")
     print(f"server's share of a first frame (page built, first byte): {np.mean(built_alone):.3f} s alone, "
           f"{np.mean(built_together):.3f} s mean with {args.sessions} sessions")
     print(f"server's share of a time step: {1e3 * np.mean(server_alone):.1f} ms alone, "
