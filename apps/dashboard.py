@@ -70,21 +70,33 @@ class DashboardConfig:
 
 
 class Dashboard:
-    """One signed-in session's page: header (user, sign-out, export) and the four tabs."""
+    """One signed-in session's page: header (user, sign-out, export) and the four tabs.
+
+    The Constellation tab is made with the page; each other tab the first time it is opened, so a
+    page that is only looked at costs neither the server nor the browser their widgets and plots
+    (and every later update of the page's document is smaller).
+    """
 
     def __init__(self, catalogue: Catalogue, user: User, source: str | None = None,
                  telemetry: Path | None = None, telemetry_scenario: str | None = None):
         self.user = user
-        self.live = LiveTab(telemetry, telemetry_scenario, user) if telemetry and telemetry_scenario else None
         self.constellation = ConstellationTab(catalogue, source)
-        self.review = ReviewTab(catalogue)
-        self.whatif = WhatIfTab(catalogue, user)
+        self.review: ReviewTab | None = None
+        self.whatif: WhatIfTab | None = None
+        self.live: LiveTab | None = None
+        self._makers = {
+            "Phase review": lambda: self._made("review", ReviewTab(catalogue)),
+            "What-if": lambda: self._made("whatif", WhatIfTab(catalogue, user)),
+            "Live": lambda: (self._made("live", LiveTab(telemetry, telemetry_scenario, user))
+                             if telemetry and telemetry_scenario else pn.pane.Markdown(NO_TELEMETRY)),
+        }
         self.export = pn.widgets.FileDownload(callback=self._export, filename="twin-review.html",
                                               label="Export review (HTML)", color="success", width=200)
-        self.tabs = pn.Tabs(("Constellation", self.constellation.layout), ("Phase review", self.review.layout),
-                            ("What-if", self.whatif.layout),
-                            ("Live", self.live.layout if self.live else pn.pane.Markdown(NO_TELEMETRY)), dynamic=False,
-                            stylesheets=[TABS_CSS])
+        self._titles = ["Constellation", *self._makers]
+        self.tabs = pn.Tabs(("Constellation", self.constellation.layout),
+                            *((title, pn.Column(sizing_mode="stretch_width")) for title in self._makers),
+                            dynamic=False, stylesheets=[TABS_CSS])
+        self.tabs.param.watch(lambda event: self._open(event.new), "active")
         header = pn.Row(
             pn.pane.HTML(f"<h2 style='margin:0'>{TITLE}</h2>", sizing_mode="stretch_width", align="center"),
             pn.pane.HTML(f'<span class="twin-user">{html.escape(user.name)} ({user.role_text})</span> &middot; '
@@ -93,17 +105,28 @@ class Dashboard:
         self.page = pn.Column(header, self.tabs, sizing_mode="stretch_width")
         pn.state.on_session_destroyed(lambda context: self.close())
 
+    def _made(self, name: str, tab):
+        """Keep ``tab`` as attribute ``name``; its layout goes on the page."""
+        setattr(self, name, tab)
+        return tab.layout
+
+    def _open(self, index: int) -> None:
+        """Tab ``index`` chosen: its content, made the first time."""
+        make = self._makers.pop(self._titles[index], None)
+        if make is not None:
+            self.tabs[index].objects = [make()]
+
     def _export(self) -> io.BytesIO:
-        sections = self.constellation.review() + self.review.review() + self.whatif.review()
+        sections = [section for tab in (self.constellation, self.review, self.whatif) if tab is not None
+                    for section in tab.review()]
         title = f"{TITLE}: review by {self.user.name}"
         return io.BytesIO(review_html(title, sections))
 
     def close(self) -> None:
-        """Free the session's 3D scenes (their render windows)."""
-        self.constellation.close()
-        self.review.close()
-        if self.live is not None:
-            self.live.close()
+        """Free the session's 3D scenes (their render windows) and stop its live refresh."""
+        for tab in (self.constellation, self.review, self.live):
+            if tab is not None:
+                tab.close()
 
 
 def create_app(config: DashboardConfig) -> pn.viewable.Viewable:
