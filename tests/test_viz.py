@@ -147,6 +147,23 @@ def test_the_sun_lights_the_hemisphere_it_faces(run):
     view.close()
 
 
+def test_earth_faces_wind_outward_so_its_far_side_is_culled(run):
+    """Every face of the Earth winds counter-clockwise seen from outside, so culling back faces (as the scene
+    does: a software renderer otherwise shades the far side too) removes the far side, never the near one."""
+    from viz.geometry import earth_surface
+
+    points, faces, _, _ = earth_surface(60, 30)
+    quads = faces.reshape(-1, 5)[:, 1:]
+    corners = points[quads]  # (cell, 4, 3)
+    # The winding's normal from both diagonals: a polar quad has two corners at the pole.
+    winding = np.cross(corners[:, 2] - corners[:, 0], corners[:, 3] - corners[:, 1])
+    outward = np.einsum("ij,ij->i", winding, corners.mean(axis=1))
+    assert (outward > 0).all()
+    view = scene(run)
+    assert view._earth_actors[0].prop.culling == "back"
+    view.close()
+
+
 # --------------------------------------------------------------------------------------- the scene
 
 

@@ -196,8 +196,10 @@ class ConstellationScene:
         earth.active_texture_coordinates = uv
         earth.point_data.active_normals = normals
         self.earth = earth
+        # A closed opaque surface: its far side is never seen, and culling it halves what a software renderer
+        # shades (the browser's WebGL on a machine with no GPU spent 12 of 28 ms a frame on it).
         actors = [self.plotter.add_mesh(earth, texture=pv.read_texture(str(texture)), ambient=EARTH_AMBIENT,
-                                        diffuse=1.0, specular=0.0, name="earth")]
+                                        diffuse=1.0, specular=0.0, culling="back", name="earth")]
         actors[0].prop.interpolation = "gouraud"
         if len(self._station_itrs_km):
             self.stations = pv.PolyData(self._station_itrs_km * 1.001)
