@@ -6,7 +6,8 @@ import panel as pn
 
 from viz.colors import ColorError, colorable
 
-from .kpis import Kpi, key_figures
+from .kpi_cards import KeyFigureCards
+from .kpis import key_figures
 from .plots import group_plots, satellite_plots
 from .progress import JobProgress
 from .review_export import Section
@@ -18,23 +19,6 @@ DEFAULT_COLOR_BY = "illumination"
 # "Look at" choice -> (twin.figures grouping, coordinate listing the names); a satellite's figures are its sub-center's
 LEVELS = {"Fleet": ("total", None), "Sub-center": ("subcenter", "subcenter"), "Member": ("owner", "owner"),
           "Satellite": ("subcenter", "sat")}
-
-
-def kpi_cards_html(title: str, figures: list[Kpi]) -> str:
-    """Key figures as cards: the value at the time shown, and the whole run's below it."""
-    cards = "".join(
-        f'<div class="kpi"><div class="kpi-label">{kpi.label}</div><div class="kpi-now">{kpi.at_time}</div>'
-        f'<div class="kpi-run">run: {kpi.whole_run}</div></div>' for kpi in figures)
-    return (f'<div class="kpi-title">{title}</div><div class="kpis">{cards}</div>')
-
-
-KPI_CSS = """
-.kpi-title { font-weight: 600; margin: 0 0 6px; }
-.kpis { display: grid; grid-template-columns: 1fr 1fr; gap: 6px; }
-.kpi { border: 1px solid rgba(128,128,128,0.35); border-radius: 6px; padding: 5px 8px; }
-.kpi-label { font-size: 12px; opacity: 0.75; } .kpi-now { font-size: 17px; font-weight: 600; }
-.kpi-run { font-size: 12px; opacity: 0.8; }
-"""
 
 
 class ConstellationTab:
@@ -55,7 +39,7 @@ class ConstellationTab:
         self.color_by = pn.widgets.Select(label="Colour by", options=[DEFAULT_COLOR_BY], width=280)
         self.level = pn.widgets.Select(label="Look at", options=list(LEVELS), value="Fleet", width=280)
         self.target = pn.widgets.Select(label="Which", options=[], width=280, visible=False)
-        self.kpis = pn.pane.HTML("", width=360, stylesheets=[KPI_CSS])
+        self.kpis = KeyFigureCards(width=360)
         self.plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
         self.view_slot = pn.Column(width=780)
         controls = pn.Column(self.source, self.color_by, self.level, self.target, self.player, width=300)
@@ -181,7 +165,7 @@ class ConstellationTab:
         what = "Fleet" if by == "total" else name
         index = self.view.index
         time = str(self.view.scene.time)[:16].replace("T", " ")
-        self.kpis.object = kpi_cards_html(f"{what} at {time} UTC", key_figures(self.data, index, by, name))
+        self.kpis.show(f"{what} at {time} UTC", key_figures(self.data, index, by, name))
 
     def review(self) -> list[Section]:
         """This tab as sections of an exported review: figures, the 3D view as seen, the plots shown."""

@@ -157,6 +157,7 @@ def test_play_colour_and_pick_a_satellite(viewer_page):
     shown = _rendered_after_step(page, FIRST_TIME)
     page.locator("button.pause").click()
     assert shown > FIRST_TIME
+    expect(page.locator(".kpi", has_text="Satellites healthy").locator(".kpi-now")).to_have_text("25 of 25")
     _shot(page, "played")
 
     page.get_by_label("Colour by").select_option("battery_soc")
@@ -168,7 +169,8 @@ def test_play_colour_and_pick_a_satellite(viewer_page):
     _wait_for_bokeh_text(page, "Power, CC1-002-03")
     shown = page.locator(".twin-clock").first.inner_text()
     page.locator("button.next").click()
-    _rendered_after_step(page, shown)  # the camera follows the satellite's sub-center as time moves
+    shown = _rendered_after_step(page, shown)  # the camera follows the satellite's sub-center as time moves
+    expect(page.locator(".kpi-title")).to_have_text(f"CC1-002 at {shown[:16]} UTC")  # the cards follow the clock
     _shot(page, "satellite-picked")
 
 
