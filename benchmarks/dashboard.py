@@ -1,23 +1,30 @@
 """Benchmark the web dashboard in Chromium: time to the first 3D frame and seconds per time step, alone and with 5 sessions.
 
-Serves the dashboard from this process (demo users, sign-in), opens it in Debian's Chromium through
-Playwright and measures in the browser: the first 3D frame is the first WebGL draw after the page
-starts loading (``performance.now()``, from navigation start), drawn (a one-pixel read waits for
-the GPU's work); a time step is the time from pressing the player's "next" button until the clock
-shows the new time, vtk.js has rendered that step, the drawing is done and the browser has painted. The run is made (or read) before the pages open. Then
-the same with ``--sessions`` sessions loading and stepping at once, each in a browser of its own. Targets: first frame < 5 s,
-step < 300 ms, and each no more than 2x slower with 5 sessions.
+Serves the dashboard from a process of its own, as ``twin serve`` does (demo users, sign-in; the
+run is made or read before the pages open), opens it in Debian's Chromium through Playwright and
+measures in the browser: the first 3D frame is the first WebGL draw after the page starts loading
+(``performance.now()``, from navigation start), drawn (a one-pixel read waits for the GPU's work);
+a time step is the time from pressing the player's "next" button until the clock shows the new
+time, vtk.js has rendered that step, the drawing is done and the browser has painted. Then the
+same with ``--sessions`` sessions loading and stepping at once, each in a browser of its own.
+Targets: first frame < 5 s, step < 300 ms, and each no more than 2x slower with 5 sessions.
 
     .venv/bin/python benchmarks/dashboard.py                        # phase 3, 144 chiefs for 10,485 satellites
     .venv/bin/python benchmarks/dashboard.py --runs out --source phase3-2h.zarr   # a stored full run
     .venv/bin/python benchmarks/dashboard.py --screenshot docs/images/dashboard.png
 
-Note the browser renders WebGL in software here (no GPU), on the same two cores as the server.
+It also prints the CPU each kind of process spends (server, and Chromium's renderer, GPU and browser
+processes) per page and per step. Here the browsers draw WebGL in software (no GPU), on the same
+cores as the server: five sessions cannot step faster than their CPU per step times five over the
+cores, and the script prints that bound beside the ratio it measures.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
+import queue
 import socket
 import tempfile
 import time
@@ -106,36 +113,16 @@ async (count) => {
 """
 
 
-class ServerStepClock:
-    """Seconds the server spends on each time step (``SceneView.show``: move the scene, send what moved), in
-    this process; the browsers' share of a step is the rest."""
-
-    def __init__(self):
-        from apps.view3d import SceneView
-
-        self.seconds: list[float] = []
-        show = SceneView.show
-
-        def timed(view, index):
-            began = time.perf_counter()
-            show(view, index)
-            self.seconds.append(time.perf_counter() - began)
-
-        SceneView.show = timed
-
-    def take(self) -> list[float]:
-        taken, self.seconds = self.seconds, []
-        return taken
-
-
 class CpuMeter:
-    """CPU seconds spent by this process (the server) and by each kind of Chromium process (browser, renderer,
-    GPU, utility), between two readings: where a step's or a page's time goes on this machine."""
+    """CPU seconds spent by the server's processes and by each kind of Chromium process (browser, renderer,
+    GPU, utility) between two readings: where a step's or a page's time goes on this machine. The rest
+    (this script, Playwright's driver) is "other"."""
 
-    def __init__(self):
+    def __init__(self, server_pid: int):
         import psutil
 
         self._me = psutil.Process()
+        self._server_pid = server_pid
         self._last = self._read()
 
     @staticmethod
@@ -154,9 +141,11 @@ class CpuMeter:
         for process in [self._me] + self._me.children(recursive=True):
             try:
                 times = process.cpu_times()
+                serving = process.pid == self._server_pid or any(
+                    parent.pid == self._server_pid for parent in process.parents())
             except Exception:  # ended meanwhile
                 continue
-            kind = "server" if process == self._me else self._kind(process)
+            kind = "server" if serving else self._kind(process)
             readings[process.pid] = (kind, times.user + times.system)
         return readings
 
@@ -246,6 +235,61 @@ def screenshot(context, url: str, path: Path, steps: int) -> None:
     print(f"wrote {path}")
 
 
+def serve_prepared(runs_dir: Path, port: int, source: str, ready) -> None:
+    """The dashboard server's process: make or read ``source`` first, say what it is on ``ready``, then serve."""
+    from apps.auth import UserBook
+    from apps.dashboard import DashboardConfig
+    from apps.runs import shared_catalogue
+    from apps.server import serve
+
+    catalogue = shared_catalogue(runs_dir)
+    started = time.perf_counter()
+    try:
+        job = catalogue.job(catalogue.resolve(source))
+    except ValueError as error:
+        ready.put(str(error))
+        return
+    job.done.wait()
+    if job.error:
+        ready.put(str(job.error))
+        return
+    run = job.data.run
+    satellites = int(run["represents"].sum())
+    kind = (f"representatives: {run.sizes['sat']} chiefs stand for {satellites:,} satellites"
+            if int(run.attrs.get("representatives", 0)) else f"full run: {run.sizes['sat']:,} satellites drawn")
+    ready.put(f"run: {job.label} ({kind}), {run.sizes['time']} steps; read or simulated in "
+              f"{time.perf_counter() - started:.1f} s before the pages open")
+    serve(DashboardConfig(runs_dir, UserBook.from_file(USERS)), port=port)
+
+
+def start_server(runs_dir: Path, source: str):
+    """The server's process, serving ``source`` at a free port once it is ready: (process, port, what it serves)."""
+    spawn = multiprocessing.get_context("spawn")
+    ready, port = spawn.Queue(), free_port()
+    server = spawn.Process(target=serve_prepared, args=(runs_dir, port, source, ready))  # it has a worker of its own
+    server.start()
+    said = None
+    while said is None and server.is_alive():
+        try:
+            said = ready.get(timeout=1.0)
+        except queue.Empty:
+            pass
+    if said is None:
+        raise SystemExit(f"the dashboard server ended (exit code {server.exitcode}) before serving {source}")
+    if not said.startswith("run: "):
+        server.terminate()
+        raise SystemExit(said)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("localhost", port), timeout=1).close()
+            return server, port, said
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise SystemExit(f"the dashboard server did not listen on port {port}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", default="phase3", help="scenario or stored run shown (default phase3)")
@@ -257,25 +301,8 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from apps.auth import UserBook
-    from apps.dashboard import DashboardConfig
-    from apps.runs import shared_catalogue, shutdown_catalogues
-    from apps.server import serve
-
-    server_steps = ServerStepClock()
     runs_dir = Path(args.runs or tempfile.mkdtemp(prefix="twin-bench-"))
-    port = free_port()
-    server = serve(DashboardConfig(runs_dir, UserBook.from_file(USERS)), port=port, threaded=True)
-    catalogue = shared_catalogue(runs_dir)
-    started = time.perf_counter()
-    job = catalogue.job(catalogue.resolve(args.source))
-    job.done.wait()
-    if job.error:
-        raise SystemExit(job.error)
-    run = job.data.run
-    satellites = int(run["represents"].sum())
-    kind = (f"representatives: {run.sizes['sat']} chiefs stand for {satellites:,} satellites"
-            if int(run.attrs.get("representatives", 0)) else f"full run: {run.sizes['sat']:,} satellites drawn")
+    server, port, serving = start_server(runs_dir, args.source)
     url = f"http://localhost:{port}/?source={args.source}"
     try:
         with sync_playwright() as playwright:
@@ -291,13 +318,12 @@ def main() -> None:
             if args.screenshot:
                 screenshot(context, url, args.screenshot, args.steps)
                 return
-            print(f"run: {job.label} ({kind}), {run.sizes['time']} steps; read or simulated in "
-                  f"{time.perf_counter() - started:.1f} s before the pages open")
+            print(serving)
             cold = open_pages([context], url)  # a first visit: the page's scripts are not cached yet
             first_cold = first_frames_s(cold)[0]
             cold[0].close()
 
-            cpu = CpuMeter()
+            cpu = CpuMeter(server.pid)
             alone = blank_tabs([context])
             cpu.take()  # from the address typed on
             navigate(alone, url)
@@ -306,10 +332,9 @@ def main() -> None:
             time.sleep(1.0)
             cpu_page = cpu.take()
             built_alone = first_bytes_s(alone)
-            server_steps.take()
+            cpu.take()
             steps_alone = steps_s(alone, args.steps)
-            cpu_steps = cpu.take()
-            server_alone = server_steps.take()
+            cpu_steps_alone = cpu.take()
             alone[0].close()
             # Each of the other sessions in a browser of its own, as users have (its scripts cached too).
             contexts = [context] + [signed_in_browser() for _ in range(args.sessions - 1)]
@@ -318,38 +343,44 @@ def main() -> None:
             first_together = first_frames_s(together)
             plots_together = plots_shown_s(together)
             built_together = first_bytes_s(together)
-            server_steps.take()
+            cpu.take()
             steps_together = steps_s(together, args.steps)
-            server_together = server_steps.take()
+            cpu_steps_together = cpu.take()
     finally:
-        server.stop()
-        shutdown_catalogues()
+        server.terminate()
+        server.join()
 
     def line(label: str, seconds: list[float], target: float, unit_s: float = 1.0, unit: str = "s") -> str:
         values = np.array(seconds) / unit_s
         return (f"{label}: {values.mean():.3f} {unit} mean, {np.percentile(values, 95):.3f} {unit} p95 over "
                 f"{len(values)}; {values.mean() / (target / unit_s):.2f} of the target (< {target / unit_s:g} {unit})")
 
+    sessions, cores = args.sessions, os.cpu_count()
     print(f"Chromium {CHROMIUM} (software WebGL), {VIEWPORT['width']}x{VIEWPORT['height']}, "
-          f"{args.steps} steps per session")
+          f"{args.steps} steps per session, {cores} cores")
     print(f"first 3D frame, first visit (scripts not cached yet): {first_cold:.3f} s")
     print(line("first 3D frame, 1 session", first_alone, FIRST_FRAME_TARGET_S))
     print(line("time step, 1 session", steps_alone, STEP_TARGET_S, 1e-3, "ms"))
-    print(line(f"first 3D frame, {args.sessions} sessions at once", first_together, FIRST_FRAME_TARGET_S))
-    print(line(f"time step, {args.sessions} sessions at once", steps_together, STEP_TARGET_S, 1e-3, "ms"))
+    print(line(f"first 3D frame, {sessions} sessions at once", first_together, FIRST_FRAME_TARGET_S))
+    print(line(f"time step, {sessions} sessions at once", steps_together, STEP_TARGET_S, 1e-3, "ms"))
     for label, alone_s, together_s in (("first frame", first_alone, first_together),
                                        ("time step", steps_alone, steps_together)):
         ratio = np.mean(together_s) / np.mean(alone_s)
-        print(f"{args.sessions} sessions / 1 session, {label}: {ratio:.2f}x (target <= {CONCURRENCY_TARGET:g}x)")
+        print(f"{sessions} sessions / 1 session, {label}: {ratio:.2f}x (target <= {CONCURRENCY_TARGET:g}x)")
     print(f"time-series plots on the page (after the 3D view): {np.mean(plots_alone):.3f} s alone, "
-          f"{np.mean(plots_together):.3f} s mean with {args.sessions} sessions")
-    print(f"CPU of one session's page, to its plots and a second after: {cpu_text(cpu_page)}")
-    print(f"CPU of one session's time step: {cpu_text(cpu_steps, args.steps, 1e-3, 'ms')}")
+          f"{np.mean(plots_together):.3f} s mean with {sessions} sessions")
     print(f"server's share of a first frame (page built, first byte): {np.mean(built_alone):.3f} s alone, "
-          f"{np.mean(built_together):.3f} s mean with {args.sessions} sessions")
-    print(f"server's share of a time step: {1e3 * np.mean(server_alone):.1f} ms alone, "
-          f"{1e3 * np.mean(server_together):.1f} ms with {args.sessions} sessions "
-          f"({np.mean(server_together) / np.mean(server_alone):.2f}x); the rest is the browsers, on the same cores")
+          f"{np.mean(built_together):.3f} s mean with {sessions} sessions")
+    print(f"CPU of one session's page, to its plots and a second after: {cpu_text(cpu_page)}")
+    step_cpu_s = sum(cpu_steps_alone.values()) / args.steps
+    print(f"CPU of a time step, 1 session: {cpu_text(cpu_steps_alone, args.steps, 1e-3, 'ms')}; "
+          f"{1e3 * step_cpu_s:.1f} ms in all")
+    print(f"CPU of a time step, {sessions} sessions (per session): "
+          f"{cpu_text(cpu_steps_together, args.steps * sessions, 1e-3, 'ms')}; "
+          f"{1e3 * sum(cpu_steps_together.values()) / args.steps / sessions:.1f} ms in all")
+    bound = sessions * step_cpu_s / cores / np.mean(steps_alone)
+    print(f"{sessions} sessions' CPU per step on {cores} cores bounds their step from below at {bound:.2f}x "
+          f"one session's (every process of every session, server and browsers, on this machine)")
 
 
 if __name__ == "__main__":
