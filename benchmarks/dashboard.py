@@ -127,9 +127,11 @@ class CpuMeter:
 
     @staticmethod
     def _kind(process) -> str:
+        import psutil
+
         try:
             command = process.cmdline()
-        except Exception:  # gone, or not ours to read
+        except psutil.Error:  # gone, or not ours to read
             return "other"
         if not command or "chrom" not in command[0]:
             return "other"
@@ -137,13 +139,15 @@ class CpuMeter:
         return {"gpu-process": "gpu"}.get(kinds[0], kinds[0]) if kinds else "browser"
 
     def _read(self) -> dict[int, tuple[str, float]]:
+        import psutil
+
         readings = {}
         for process in [self._me] + self._me.children(recursive=True):
             try:
                 times = process.cpu_times()
                 serving = process.pid == self._server_pid or any(
                     parent.pid == self._server_pid for parent in process.parents())
-            except Exception:  # ended meanwhile
+            except psutil.Error:  # ended meanwhile
                 continue
             kind = "server" if serving else self._kind(process)
             readings[process.pid] = (kind, times.user + times.system)
@@ -371,7 +375,8 @@ def main() -> None:
           f"{np.mean(plots_together):.3f} s mean with {sessions} sessions")
     print(f"server's share of a first frame (page built, first byte): {np.mean(built_alone):.3f} s alone, "
           f"{np.mean(built_together):.3f} s mean with {sessions} sessions")
-    print(f"CPU of one session's page, to its plots and a second after: {cpu_text(cpu_page)}")
+    print(f"CPU of one session's page, to its plots and a second after: {cpu_text(cpu_page)}; "
+          f"{sum(cpu_page.values()):.3f} s in all")
     step_cpu_s = sum(cpu_steps_alone.values()) / args.steps
     print(f"CPU of a time step, 1 session: {cpu_text(cpu_steps_alone, args.steps, 1e-3, 'ms')}; "
           f"{1e3 * step_cpu_s:.1f} ms in all")
