@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
+import socket
+import time
 
 import panel as pn
 
@@ -31,3 +33,16 @@ def serve(config: DashboardConfig, port: int = 5006, address: str = "localhost",
                     show=False, threaded=threaded, title=TITLE, verbose=not threaded,
                     auth_provider=PasswordAuthProvider(config.users),
                     cookie_secret=os.environ.get(COOKIE_SECRET_ENV) or secrets.token_hex(32))
+
+
+def wait_until_listening(port: int, timeout_s: float = 60.0, address: str = "localhost") -> None:
+    """Return once something accepts connections at ``address:port`` (a server started in a thread or a
+    process listens a moment later); :class:`TimeoutError` naming the port after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((address, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"port {port}: nothing listening at {address} after {timeout_s:g} s")

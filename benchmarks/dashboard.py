@@ -283,15 +283,14 @@ def start_server(runs_dir: Path, source: str):
     if not said.startswith("run: "):
         server.terminate()
         raise SystemExit(said)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("localhost", port), timeout=1).close()
-            return server, port, said
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit(f"the dashboard server did not listen on port {port}")
+    from apps.server import wait_until_listening
+
+    try:
+        wait_until_listening(port)
+    except TimeoutError as error:
+        server.terminate()
+        raise SystemExit(f"the dashboard server: {error}") from None
+    return server, port, said
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
-import time
 from pathlib import Path
 
 import numpy as np
@@ -40,19 +39,13 @@ def runs_dir(tmp_path_factory, phase1_run):
 @contextlib.contextmanager
 def served(config: DashboardConfig):
     """The dashboard of ``config`` served from a thread on a free port: its base URL, until the block ends."""
-    from apps.server import serve
+    from apps.server import serve, wait_until_listening
 
     with socket.socket() as probe:
         probe.bind(("localhost", 0))
         port = probe.getsockname()[1]
     thread = serve(config, port=port, threaded=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("localhost", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_listening(port, timeout_s=30)
     try:
         yield f"http://localhost:{port}"
     finally:
