@@ -22,7 +22,7 @@ import tomllib
 import xarray as xr
 
 from twin import figures
-from twin.dataset import open_run
+from twin.dataset import RUN_SUFFIXES, open_run
 from twin.scenario import Scenario, builtin_scenarios, load_scenario
 
 from .worker import RunRequest, Simulator
@@ -31,7 +31,6 @@ SPAN_S = 6 * 3600.0       # what the dashboard simulates of a scenario
 STEP_S = 60.0
 FULL_RUN_SATELLITES_MAX = 2000  # above this, one chief per sub-center stands for its satellites
 LOAD_BYTES_MAX = 2 * 2**30       # stored runs up to this size are read into memory; larger ones stay lazy
-RUN_SUFFIXES = (".zarr", ".nc")
 
 
 class SourceError(ValueError):
@@ -153,7 +152,8 @@ class Catalogue:
 
     def sources(self) -> dict[str, str]:
         """Label -> key of every source: stored runs (newest listing each call), then the built-in scenarios."""
-        stored = sorted(path for path in self.runs_dir.glob("*") if path.suffix in RUN_SUFFIXES) \
+        stored = sorted(path for path in self.runs_dir.glob("*")  # not a hidden run being written (twin.safe_output)
+                        if path.suffix in RUN_SUFFIXES and not path.name.startswith(".")) \
             if self.runs_dir.is_dir() else []
         options = {f"{path.name} (stored run)": f"run:{path.name}" for path in stored}
         options.update({f"{name} (scenario, {SPAN_S / 3600:g} h)": f"scenario:{name}" for name in builtin_scenarios()})

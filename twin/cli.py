@@ -1,13 +1,16 @@
 """The ``twin`` command line: ``twin simulate``, ``twin info``, ``twin report``, ``twin scenarios``, ``twin demo``.
 
-User mistakes (a bad scenario, a missing file, a malformed duration) end with one line on stderr
-and exit status 2; no traceback.
+User mistakes (a bad scenario, a missing file, a malformed duration) and outputs that may not or
+could not be written (:mod:`twin.safe_output`) end with one line on stderr and exit status 2; no
+traceback. A reader that stops reading (``twin contacts ... | head``) ends the command quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 
 EXIT_USER_ERROR = 2
@@ -47,8 +50,24 @@ def scenario_of(args) -> "twin.scenario.Scenario":  # noqa: F821
         raise UserError(str(error)) from None
 
 
-def _run(args) -> "xarray.Dataset":  # noqa: F821
+def _tle_fleet(source: Path, check_checksums: bool):
+    """The fleet of the TLE file ``source``; a line with a wrong checksum refused, or accepted with a warning."""
     from .constellation import fleet_from_tles, read_tle_file
+    from .scenario import ScenarioError, read_utf8
+
+    try:
+        with warnings.catch_warnings(record=True) as accepted:
+            warnings.simplefilter("always")
+            fleet = fleet_from_tles(read_tle_file(read_utf8(source, "scenario"), check_checksums))
+    except ValueError as error:  # ScenarioError too
+        raise UserError(str(error)) from None
+    for warning in accepted:
+        print(f"twin: warning: {warning.message}", file=sys.stderr)
+    return fleet
+
+
+def _run(args) -> "xarray.Dataset":  # noqa: F821
+    from .memory import RunTooLargeError
     from .simulation import run_orbits, run_scenario, run_span
     from .timegrid import time_grid
 
@@ -60,19 +79,19 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
             raise UserError(f"scenario: {args.scenario!r} does not exist")
         if representatives:
             raise UserError("--representatives: needs a scenario (its sub-centers); a TLE file has none")
-        try:
-            fleet = fleet_from_tles(read_tle_file(source.read_text()))
-        except ValueError as error:
-            raise UserError(str(error)) from None
+        fleet = _tle_fleet(source, not args.no_checksum)
         if start is None:
             from astropy.time import Time
 
             chief = fleet.blocks[0].chiefs[0]
             start = Time(chief.jdsatepoch, chief.jdsatepochF, format="jd", scale="utc")
         offsets = time_grid(start, duration_s or 86400.0, step_s or 60.0)
-        with _progress_bar(len(offsets), not args.quiet) as bar:
-            return run_orbits(fleet, start, offsets, {"title": f"Orbital data center twin: TLEs from {source.name}",
-                                                      "scenario": source.stem}, bar.update)
+        try:
+            with _progress_bar(len(offsets), not args.quiet) as bar:
+                return run_orbits(fleet, start, offsets, {"title": f"Orbital data center twin: TLEs from {source.name}",
+                                                          "scenario": source.stem}, bar.update)
+        except RunTooLargeError as error:
+            raise UserError(str(error)) from None
     scenario = scenario_of(args)
     network = getattr(args, "network", False)
     try:
@@ -83,24 +102,26 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
           f"{scenario.installed_power_w() / 1e6:.3f} MW installed"
           + (", simulating each sub-center's chief for all its satellites" if representatives else ""),
           file=sys.stderr)
-    with _progress_bar(int(duration // step) + 1, not args.quiet) as bar:
-        return run_scenario(scenario, start, duration, step, bar.update, representatives=representatives,
-                            network=network)
+    try:
+        with _progress_bar(int(duration // step) + 1, not args.quiet) as bar:
+            return run_scenario(scenario, start, duration, step, bar.update, representatives=representatives,
+                                network=network)
+    except RunTooLargeError as error:
+        raise UserError(str(error)) from None
 
 
 def cmd_simulate(args) -> int:
-    from .dataset import save
+    from .dataset import check_run_target, save
 
     out = Path(args.out)
-    if out.suffix not in (".zarr", ".nc"):
-        raise UserError(f"--out: {args.out!r} must end in .zarr or .nc")
+    check_run_target(out, args.overwrite)  # a wrong suffix or a path that may not be replaced: refused now, not after the run
     if getattr(args, "workers", None) is not None or getattr(args, "scheduler", None):
         from .scale_out_cli import simulate_on_cluster
 
         run = simulate_on_cluster(args)
     else:
         run = _run(args)
-        save(run, out)
+        save(run, out, args.overwrite)
     print(f"wrote {out} ({run.sizes['sat']} satellites x {run.sizes['time']} steps)")
     if "solar_power" in run:  # TLE runs have orbits only
         print(report(run, "total"))
@@ -253,27 +274,30 @@ def network_lines(run) -> str:
 
 
 def cmd_report(args) -> int:
-    from .dataset import open_run
+    from .dataset import damage_named, open_run
 
     if args.top is not None and args.top < 1:
         raise UserError(f"--top: {args.top} must be at least 1")
     try:
         run = open_run(args.run)
-        text = report(run, args.by, args.top)
-    except (OSError, ValueError) as error:  # missing, unreadable, or not a run with power and compute
+        with damage_named(run, args.run):
+            text = report(run, args.by, args.top)
+    except (OSError, ValueError) as error:  # missing, unreadable, damaged, or not a run with power and compute
         raise UserError(str(error)) from None
     print(text)
     return 0
 
 
 def cmd_info(args) -> int:
-    from .dataset import open_run
+    from .dataset import damage_named, open_run
 
     try:
         run = open_run(args.run)
-    except (FileNotFoundError, ValueError) as error:
+        with damage_named(run, args.run):
+            text = describe(run)
+    except (OSError, ValueError) as error:
         raise UserError(str(error)) from None
-    print(describe(run))
+    print(text)
     return 0
 
 
@@ -314,12 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--duration", help="span such as 24h, 7d, 90min (default: the scenario's)")
     simulate.add_argument("--step", help="step such as 60s, 10s, 10min (default: the scenario's)")
     simulate.add_argument("--out", required=True, help="output .zarr directory or .nc file")
+    simulate.add_argument("--overwrite", action="store_true", help="replace the twin run already at --out")
     simulate.add_argument("--representatives", action="store_true",
                           help="simulate only each sub-center's chief, standing for all its satellites: "
                                "for long studies, e.g. a year of phase 3")
     simulate.add_argument("--network", action="store_true",
                           help="add links, ground contacts, routing and data flows (memory grows with the fleet)")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    simulate.add_argument("--no-checksum", action="store_true",
+                          help="accept TLE lines whose checksum is wrong (with a warning)")
     from .scale_out_cli import add_cluster_options
 
     add_cluster_options(simulate)
@@ -344,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run the phase-1 demo twin and describe it")
     demo.add_argument("--out", default="out/demo.zarr", help="where to store the demo run")
+    demo.add_argument("--overwrite", action="store_true", help="replace the twin run already at --out")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(handler=cmd_demo)
     from .network_cli import register as register_network
@@ -359,12 +387,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .safe_output import OutputError
+
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        return status
     except UserError as error:
         print(f"twin: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OutputError as error:  # every writer's option is --out
+        print(f"twin: error: --{error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # The reader went away (twin contacts ... | head): stop quietly. Python's recipe: point stdout at
+        # devnull so the interpreter's last flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -29,6 +29,11 @@ STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
 
 SECONDS_PER_DAY = 86400.0
 
+# Highest satellite number an SGP4 element set can carry: 339,999 ("Z9999" in the Alpha-5 scheme of
+# five-column catalogue numbers; python-sgp4's Satrec.sgp4init refuses more). The twin numbers each
+# designed satellite, so a scenario may have at most this many.
+SGP4_MAX_SATELLITE_NUMBER = 339_999
+
 # Julian year (IAU): the year used for ages and degradation rates.
 JULIAN_YEAR_S = 365.25 * SECONDS_PER_DAY
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sgp4.api import WGS72, Satrec
+from sgp4.io import compute_checksum
 
 from .constants import EARTH_EQUATORIAL_RADIUS_KM, SUN_SYNCHRONOUS_RATE_RAD_S
 from .fleet import Fleet, FormationBlock, RelativeOrbits, relative_orbits_for_chief, satrec_from_elements
@@ -123,17 +126,43 @@ def fleet_from_tles(tles: list[tuple[str, str, str]], owner: str = "", subcenter
     )
 
 
-def read_tle_file(text: str) -> list[tuple[str, str, str]]:
-    """(name, line 1, line 2) triples from a TLE or 3LE text; unnamed TLEs are named by catalogue number."""
-    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+class TleChecksumWarning(UserWarning):
+    """A TLE line whose checksum does not match, accepted because checksums were not to be checked."""
+
+
+def tle_checksum_error(line: str) -> str | None:
+    """Why the checksum of TLE ``line`` (column 69) is wrong, or None if it is right."""
+    given = line[68:69]
+    if len(line) != 69 or not given.isdigit():
+        return f"{line!r} is not 69 columns ending in a checksum digit"
+    computed = compute_checksum(line)
+    if int(given) != computed:
+        return f"checksum {given} does not match the line's digits, which add up to {computed} (a corrupted digit?)"
+    return None
+
+
+def read_tle_file(text: str, check_checksums: bool = True) -> list[tuple[str, str, str]]:
+    """(name, line 1, line 2) triples from a TLE or 3LE text; unnamed TLEs are named by catalogue number.
+
+    A line whose checksum is wrong is refused (``ValueError`` naming the line), or with
+    ``check_checksums=False`` accepted with a :class:`TleChecksumWarning`.
+    """
+    lines = [(number, line.rstrip()) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
     result, index = [], 0
     while index < len(lines):
-        if lines[index].startswith("1 ") and index + 1 < len(lines) and lines[index + 1].startswith("2 "):
-            result.append((lines[index][2:7].strip(), lines[index], lines[index + 1]))
+        if lines[index][1].startswith("1 ") and index + 1 < len(lines) and lines[index + 1][1].startswith("2 "):
+            elements, name = lines[index:index + 2], lines[index][1][2:7].strip()
             index += 2
-        elif index + 2 < len(lines) and lines[index + 1].startswith("1 ") and lines[index + 2].startswith("2 "):
-            result.append((lines[index].removeprefix("0 ").strip(), lines[index + 1], lines[index + 2]))
+        elif index + 2 < len(lines) and lines[index + 1][1].startswith("1 ") and lines[index + 2][1].startswith("2 "):
+            elements, name = lines[index + 1:index + 3], lines[index][1].removeprefix("0 ").strip()
             index += 3
         else:
-            raise ValueError(f"tle line {index + 1}: {lines[index]!r} is not part of a two-line element set")
+            raise ValueError(f"tle line {lines[index][0]}: {lines[index][1]!r} is not part of a two-line element set")
+        for number, line in elements:
+            error = tle_checksum_error(line)
+            if error and check_checksums:
+                raise ValueError(f"tle line {number}: {error}; --no-checksum accepts it")
+            if error:
+                warnings.warn(f"tle line {number}: {error}; accepted unchecked", TleChecksumWarning, stacklevel=2)
+        result.append((name, elements[0][1], elements[1][1]))
     return result

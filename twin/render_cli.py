@@ -54,16 +54,13 @@ def _scenario(run, name: str | None):
 
 
 def cmd_render(args) -> int:
-    import numpy as np
-
-    from viz.colors import ColorError, coloring
-    from viz.scene import TimeError, time_index
-
-    from .dataset import open_run
+    from .dataset import RunDamagedError, damage_named, open_run
+    from .safe_output import FILE, check_target
 
     out = Path(args.out)
     if out.suffix.lower() not in STILL_SUFFIXES + ANIMATION_SUFFIXES:
         raise UserError(f"--out: {args.out!r} must end in .png, .gif, .mp4 or .html")
+    check_target(out, FILE, args.overwrite)  # refused now, not after reading and drawing
     animation = out.suffix.lower() in ANIMATION_SUFFIXES
     if args.end and not animation:
         raise UserError("--end: only for an animation (--out ending in .gif or .mp4)")
@@ -79,6 +76,21 @@ def cmd_render(args) -> int:
     for name in ("position", "sun_position"):
         if name not in run:
             raise UserError(f"run: {args.run!r} has no {name!r}; is it a twin run?")
+    try:
+        with damage_named(run, args.run):
+            return _render(args, run, out, size)
+    except RunDamagedError as error:
+        raise UserError(str(error)) from None
+
+
+def _render(args, run, out: Path, size: tuple[int, int]) -> int:
+    """Draw ``run`` as ``args`` ask, ``size`` pixels, into ``out`` (checked by :func:`cmd_render`)."""
+    from viz.colors import ColorError, coloring
+    from viz.scene import TimeError, time_index
+
+    from .safe_output import FILE, written_into_place
+
+    animation = out.suffix.lower() in ANIMATION_SUFFIXES
     times = run["time"].values.astype("datetime64[ns]")
     try:
         first = time_index(times, args.time) if args.time else 0
@@ -110,13 +122,14 @@ def cmd_render(args) -> int:
         scene.show_subcenter_links(args.focus)
         scene.focus(args.focus)
     try:
-        if animation:
-            with _progress_bar(len(steps), not args.quiet) as bar:
-                save_animation(scene, out, steps - steps[0], fps=args.fps, progress=bar.update)
-        elif out.suffix.lower() == ".png":
-            save_png(scene, out)
-        else:
-            save_html(scene, out)
+        with written_into_place(out, FILE, args.overwrite) as partial:
+            if animation:
+                with _progress_bar(len(steps), not args.quiet) as bar:
+                    save_animation(scene, partial, steps - steps[0], fps=args.fps, progress=bar.update)
+            elif out.suffix.lower() == ".png":
+                save_png(scene, partial)
+            else:
+                save_html(scene, partial)
     finally:
         scene.close()
     shown = f"{len(steps)} steps from {str(times[steps[0]])[:19]}Z to {str(times[steps[-1]])[:19]}Z" if animation \
@@ -148,6 +161,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                                    help="draw a stored run in 3D: a PNG, a GIF or MP4 of a span, an HTML page")
     render.add_argument("run", help="a .zarr or .nc written by twin simulate")
     render.add_argument("--out", required=True, help="view.png, span.gif, span.mp4 or view.html (interactive, vtk.js)")
+    render.add_argument("--overwrite", action="store_true", help="replace the file already at --out")
     render.add_argument("--time", help="ISO 8601 UTC time shown (the nearest step; default: the first), "
                                        "or the start of an animation")
     render.add_argument("--end", help="last time of an animation (default: the run's last step)")

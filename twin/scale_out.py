@@ -3,7 +3,9 @@ written in parallel to one Zarr store.
 
 1. **Store.** Every variable is laid out in a Zarr store (format 2, as :func:`twin.dataset.save`),
    in chunks of ``sat_chunk`` satellites by ``time_chunk`` steps: a notebook reads one satellite's
-   span or one step of the fleet without reading the rest.
+   span or one step of the fleet without reading the rest. The store is written beside the path
+   asked for and renamed to it when complete (:mod:`twin.safe_output`): a failed or interrupted run
+   leaves what was at the path before.
 2. **Orbit layer.** SGP4 is analytic, so each task computes a block of whole satellite chunks over
    one time chunk, alone, and writes its region (chunks no other task touches). The Earth's
    orientation and the Sun are computed once for the whole run and sliced
@@ -40,9 +42,10 @@ import zarr
 
 from .constellation import design_fleet
 from .coupling import drive
-from .dataset import CONVENTIONS, ORBIT_LAYOUT, fleet_coords, orbit_arrays, with_attrs
+from .dataset import CONVENTIONS, ORBIT_LAYOUT, RUN, RUN_FORMAT, RUN_FORMAT_ATTR, fleet_coords, orbit_arrays, with_attrs
 from .engine import SUBSYSTEM_ATTRS, FleetPlan, cluster_coords, fleet_results, installed_power_w, subsystem_variables
 from .scenario import Scenario
+from .safe_output import written_into_place
 from .simulation import ORBIT_VARIABLES, OrbitFrames, elapsed_max_s, fill_orbits, run_attrs, run_span
 from .timegrid import time_grid, to_datetime64
 
@@ -86,6 +89,11 @@ def _fleet(scenario: Scenario, representatives: bool, key: str):
     return _FLEETS[key]
 
 
+def _array(group: zarr.Group, name: str) -> zarr.Array:
+    """``group[name]``, storing every chunk written, even one of fill values (:func:`twin.open_run` checks none is missing)."""
+    return group[name].with_config({"write_empty_chunks": True})
+
+
 def _orbit_task(scenario, representatives, key, store, rows, times, frames, drift_s, chiefs) -> dict:
     """Compute and store the orbit layer of ``rows`` x ``times``; return the chiefs' part the engine needs."""
     fleet, (start, stop) = _fleet(scenario, representatives, key), rows
@@ -96,7 +104,7 @@ def _orbit_task(scenario, representatives, key, store, rows, times, frames, drif
     group = zarr.open_group(store, mode="r+")
     local = slice(start - first, stop - first)
     for name, values in out.items():
-        group[name][start:stop, times[0]:times[1]] = values[local]
+        _array(group, name)[start:stop, times[0]:times[1]] = values[local]
     chosen = chiefs[(chiefs >= start) & (chiefs < stop)]
     return {"rows": chosen, **{name: out[name][chosen - first] for name in CHIEF_ORBIT_VARIABLES}}
 
@@ -127,7 +135,7 @@ class PartitionActor:
     def _write(self, first_step: int, outputs: dict[str, np.ndarray]) -> None:
         rows = slice(*self.rows)
         for name, values in outputs.items():
-            self.group[name][rows, first_step:first_step + values.shape[1]] = values
+            _array(self.group, name)[rows, first_step:first_step + values.shape[1]] = values
 
     def advance(self, k, previous):
         return self.partition.advance(k, previous)
@@ -171,8 +179,11 @@ def simulate_partitioned(scenario: Scenario, out: str | Path, client, start=None
                          step_s: float | None = None, faults=(), network: bool = False, representatives: bool = False,
                          sat_chunk: int = 512, time_chunk: int = 240, partitions: int | None = None,
                          progress: Callable[[str, int, int], None] | None = None,
-                         max_restarts: int = 3) -> ScaleOutResult:
+                         max_restarts: int = 3, overwrite: bool = False) -> ScaleOutResult:
     """Run ``scenario`` on the Dask cluster of ``client`` into the Zarr store ``out`` (see the module docstring).
+
+    The store is written beside ``out`` and renamed to it when complete; an existing run at ``out`` is
+    replaced only if ``overwrite``, and anything else there never (:func:`twin.save`'s rules).
 
     ``partitions`` defaults to the cluster's worker threads. ``progress(stage, done, total)`` is
     called as orbit tasks (stage ``"orbits"``) and steps (``"steps"``) complete. The result equals
@@ -185,37 +196,39 @@ def simulate_partitioned(scenario: Scenario, out: str | Path, client, start=None
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
             raise ValueError(f"{name}: {value!r} must be an integer of at least 2")
     start, duration_s, step_s = run_span(scenario, start, duration_s, step_s, network)
-    fleet = design_fleet(scenario)
-    fleet = fleet.chiefs_only() if representatives else fleet
-    offsets = time_grid(start, duration_s, step_s)
-    times = to_datetime64(start, offsets)
-    attrs = run_attrs(scenario, step_s, representatives)
-    plan = FleetPlan.of(xr.Dataset(coords=fleet_coords(fleet, times)), scenario, faults)
-    skeleton = _skeleton(fleet, times, attrs, plan, sat_chunk, time_chunk)
-    skeleton.to_zarr(out, mode="w", zarr_format=2, compute=False, consolidated=False)
-    frames = OrbitFrames.at(start, offsets)
-    zarr.open_group(out, mode="r+")["sun_position"][:] = frames.sun_m
+    with written_into_place(out, RUN, overwrite) as store:  # the workers write beside ``out``; renamed in when complete
+        fleet = design_fleet(scenario)
+        fleet = fleet.chiefs_only() if representatives else fleet
+        offsets = time_grid(start, duration_s, step_s)
+        times = to_datetime64(start, offsets)
+        attrs = run_attrs(scenario, step_s, representatives)
+        plan = FleetPlan.of(xr.Dataset(coords=fleet_coords(fleet, times)), scenario, faults)
+        skeleton = _skeleton(fleet, times, attrs, plan, sat_chunk, time_chunk)
+        skeleton.to_zarr(store, mode="w-", zarr_format=2, compute=False, consolidated=False, write_empty_chunks=True)
+        frames = OrbitFrames.at(start, offsets)
+        _array(zarr.open_group(store, mode="r+"), "sun_position")[:] = frames.sun_m
 
-    began = time.perf_counter()
-    chief_data = _orbit_layer(client, scenario, representatives, fleet, out, frames, plan, sat_chunk, time_chunk, progress)
-    chiefs = plan.chief_geometry(chief_data["position"], chief_data["velocity"], chief_data["altitude"],
-                                 chief_data["beta_angle"], frames.sun_m)
-    seconds = {"orbits": time.perf_counter() - began}
-    began = time.perf_counter()
-    rows = partition_rows(len(fleet), sat_chunk, partitions or sum(client.nthreads().values()))
-    coupling, restarts = _engine(client, plan, chiefs, out, rows, time_chunk, progress, max_restarts)
-    seconds["engine"] = time.perf_counter() - began
-
-    group = zarr.open_group(out, mode="r+")
-    values, run_attributes = fleet_results(coupling)
-    for name, array in values.items():
-        group[name][:] = array
-    group.attrs.update({**run_attributes, "partitions": len(rows)})
-    if network:
         began = time.perf_counter()
-        _append_network(out, scenario, start, faults)
-        seconds["network"] = time.perf_counter() - began
-    zarr.consolidate_metadata(str(out))
+        chief_data = _orbit_layer(client, scenario, representatives, fleet, store, frames, plan, sat_chunk, time_chunk,
+                                  progress)
+        chiefs = plan.chief_geometry(chief_data["position"], chief_data["velocity"], chief_data["altitude"],
+                                     chief_data["beta_angle"], frames.sun_m)
+        seconds = {"orbits": time.perf_counter() - began}
+        began = time.perf_counter()
+        rows = partition_rows(len(fleet), sat_chunk, partitions or sum(client.nthreads().values()))
+        coupling, restarts = _engine(client, plan, chiefs, store, rows, time_chunk, progress, max_restarts)
+        seconds["engine"] = time.perf_counter() - began
+
+        group = zarr.open_group(store, mode="r+")
+        values, run_attributes = fleet_results(coupling)
+        for name, array in values.items():
+            _array(group, name)[:] = array
+        group.attrs.update({**run_attributes, "partitions": len(rows), RUN_FORMAT_ATTR: RUN_FORMAT})
+        if network:
+            began = time.perf_counter()
+            _append_network(store, scenario, start, faults)
+            seconds["network"] = time.perf_counter() - began
+        zarr.consolidate_metadata(str(store))
     return ScaleOutResult(out, rows, _orbit_task_count(len(fleet), offsets.size, sat_chunk, time_chunk), restarts,
                           seconds)
 
@@ -310,4 +323,4 @@ def _append_network(out: Path, scenario: Scenario, start, faults) -> None:
     with_network = add_network(run, scenario, outages_of(scenario, start, faults))
     added = with_network.drop_vars([name for name in run.variables])
     added.attrs = dict(with_network.attrs)  # appending replaces the store's attributes: keep the run's
-    added.to_zarr(out, mode="a", zarr_format=2, consolidated=False)
+    added.to_zarr(out, mode="a", zarr_format=2, consolidated=False, write_empty_chunks=True)

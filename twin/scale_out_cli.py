@@ -67,6 +67,7 @@ def simulate_on_cluster(args):
 
     from .cli import UserError, scenario_of, span_of
     from .dataset import open_run
+    from .safe_output import OutputError
     from .scale_out import simulate_partitioned
 
     _check(args)
@@ -87,7 +88,9 @@ def simulate_on_cluster(args):
         result = simulate_partitioned(scenario, args.out, client, start, duration_s, step_s,
                                       network=args.network, representatives=args.representatives,
                                       sat_chunk=args.sat_chunk, time_chunk=args.time_chunk,
-                                      partitions=args.partitions, progress=bars)
+                                      partitions=args.partitions, progress=bars, overwrite=args.overwrite)
+    except OutputError:
+        raise
     except ValueError as error:
         raise UserError(str(error).replace("network:", "--network:", 1)) from None
     finally:

@@ -26,6 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10, where the poliastro bridge runs: the same parser, packaged as tomli
     import tomli as tomllib
 
+from .constants import SGP4_MAX_SATELLITE_NUMBER
 from .timegrid import parse_duration_s, parse_time
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -539,7 +540,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         for index, item in enumerate(_list_of_tables("faults", raw["faults"], FAULT_SCHEMA) if raw.get("faults") else [])
     )
 
-    return Scenario(
+    scenario = Scenario(
         name=head["name"],
         title=head["title"],
         phase=head["phase"],
@@ -560,6 +561,10 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         links=links,
         offload=offload,
     )
+    if scenario.satellite_count > SGP4_MAX_SATELLITE_NUMBER:
+        raise ScenarioError(f"subcenters: {scenario.satellite_count:,} satellites are more than SGP4 can number; its "
+                            f"satellite numbers (Alpha-5) go up to {SGP4_MAX_SATELLITE_NUMBER:,}")
+    return scenario
 
 
 def _compute_settings(raw: Any) -> ComputeSettings:
@@ -645,6 +650,20 @@ def builtin_scenarios() -> list[str]:
     return sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
 
 
+def read_utf8(path: Path, field: str) -> str:
+    """The text of the file at ``path``, or a :class:`ScenarioError` for ``field`` naming the line that is not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ScenarioError(f"{field}: cannot read {str(path)!r} ({error.strerror})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ScenarioError(f"{field}: {str(path)!r} is not UTF-8 text: line {line} has the byte "
+                            f"0x{data[error.start]:02x}") from None
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a built-in scenario by name (``"phase1"``) or a scenario file by path."""
     path = Path(name_or_path)
@@ -657,7 +676,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not path.is_file():
         raise ScenarioError(f"scenario: {str(name_or_path)!r} is not a file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_utf8(path, "scenario"))
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"scenario: {str(path)!r} is not valid TOML ({error})") from None
     return scenario_from_dict(raw, source=str(path))

@@ -15,6 +15,7 @@ from .constellation import design_fleet
 from .dataset import empty_dataset
 from .fleet import Fleet
 from .frames import EarthOrientation
+from .memory import check_run_fits
 from .orbit_layer import fill_block
 from .offline import earth_orientation_note
 from .scenario import Scenario
@@ -75,11 +76,15 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
                progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """The orbit and sunlight layer of the twin for ``fleet`` at ``start + offsets_s`` (s).
 
+    Raises :class:`twin.memory.RunTooLargeError` before allocating if its arrays would not fit in memory.
+
     ``progress`` is called after each formation block with the steps done, counted as a share of
     the fleet's steps (a float).
     """
     offsets_s = np.asarray(offsets_s, dtype=float)
-    dataset = empty_dataset(fleet, to_datetime64(start, offsets_s), attrs or {})
+    times = to_datetime64(start, offsets_s)
+    check_run_fits(fleet, times)
+    dataset = empty_dataset(fleet, times, attrs or {})
     frames = OrbitFrames.at(start, offsets_s)
     dataset["sun_position"].values[:] = frames.sun_m
     fill_orbits(fleet, frames, elapsed_max_s(fleet, frames), {name: dataset[name].values for name in ORBIT_VARIABLES},
@@ -131,6 +136,8 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
     (:func:`twin.network.add_network`; it costs memory on big fleets, so it is asked for).
     ``workload`` (sat, time) drives compute with measured utilisation and ``initial_state`` starts
     the battery and temperatures where they were measured (:func:`twin.engine.run_subsystems`).
+    A run whose arrays would not fit in memory raises :class:`twin.memory.RunTooLargeError` before
+    anything is allocated.
     """
     start, duration_s, step_s = run_span(scenario, start, duration_s, step_s, network)
     fleet = design_fleet(scenario)
@@ -138,6 +145,8 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
         fleet = fleet.chiefs_only()
     attrs = run_attrs(scenario, step_s, representatives)
     offsets = time_grid(start, duration_s, step_s)
+    if subsystems:
+        check_run_fits(fleet, to_datetime64(start, offsets), scenario, faults, workload is not None)
     dataset = run_orbits(fleet, start, offsets, attrs, progress if not subsystems else None)
     if not subsystems:
         return dataset

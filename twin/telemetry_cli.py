@@ -54,6 +54,8 @@ def cmd_generate(args) -> int:
 
     if bool(args.out) == bool(args.to):
         raise UserError("generate: give exactly one of --out FILE or --to HOST:PORT")
+    if args.out:
+        virtual_fleet.check_recording_target(args.out, args.overwrite)  # refused now, not after simulating
     scenario = _scenario(args.scenario)
     try:
         duration_s = parse_duration_s(args.duration, "--duration")
@@ -66,7 +68,7 @@ def cmd_generate(args) -> int:
         raise UserError(str(error)) from None
     packets = recording.manifest["valid_packets"]
     if args.out:
-        path = recording.write(args.out)
+        path = recording.write(args.out, args.overwrite)
         print(f"wrote {path}: {packets} packets, {len(recording.stream)} octets; manifest {path}.json")
         return 0
     try:
@@ -194,10 +196,12 @@ def cmd_status(args) -> int:
 
 
 def cmd_assess(args) -> int:
-    from .dataset import save
+    from .dataset import check_run_target, save
     from .telemetry import assimilation, store, virtual_fleet
     from .telemetry.anomalies import find_anomalies
 
+    if args.out:
+        check_run_target(args.out, args.overwrite)  # refused now, not after assimilating
     scenario = _scenario(args.scenario)
     try:
         groups = {name: group.load() for name, group in store.open_measurements(args.store).items()}
@@ -214,7 +218,7 @@ def cmd_assess(args) -> int:
     if args.fit_orbits:
         print(orbit_fit_text(scenario, state, anomalies))
     if args.out:
-        save(state, args.out)
+        save(state, args.out, args.overwrite)
         print(f"wrote {args.out}")
     return 0
 
@@ -251,6 +255,7 @@ def register(commands) -> None:
                                "(repeatable; kinds satellite_lost, array_degraded, radiator_stuck, manoeuvre, sensor_bias)")
     generate.add_argument("--seed", type=int, default=0, help="noise, dropout and delay seed")
     generate.add_argument("--out", help="write the packets to this file (and a .json manifest beside it)")
+    generate.add_argument("--overwrite", action="store_true", help="replace the files already at --out")
     generate.add_argument("--to", help="send to an ingest server at HOST:PORT")
     generate.add_argument("--speed", type=float, default=0.0, help="1 real time, 60 a minute per second, 0 as fast as possible")
     token_options(generate)
@@ -283,6 +288,7 @@ def register(commands) -> None:
     assess.add_argument("scenario", help="the scenario the fleet flies (built-in name or .toml)")
     assess.add_argument("--store", required=True, help="measurement store directory")
     assess.add_argument("--out", help="write the assimilated state (.zarr or .nc)")
+    assess.add_argument("--overwrite", action="store_true", help="replace the twin run already at --out")
     assess.add_argument("--fit-orbits", action="store_true",
                         help="re-estimate the orbit of each satellite with a position anomaly from its GNSS fixes")
     assess.set_defaults(handler=cmd_assess)

@@ -75,7 +75,7 @@ class MeasurementStore:
         if self.path.exists() and not existed and any(self.path.iterdir()):
             raise StoreError(f"store: {str(self.path)!r} exists and is not a measurement store (no {COMMIT_FILE})")
         self.root = zarr.open_group(str(self.path), mode="a", zarr_format=2)
-        state = json.loads((self.path / COMMIT_FILE).read_text()) if existed else {}
+        state = _commit_record(self.path / COMMIT_FILE) if existed else {}
         self.rows: dict[str, int] = {name: int(state.get("rows", {}).get(name, 0)) for name in self.layouts}
         self.counts = Counter(state.get("counts", {}))
         self.stations: list[str] = list(state.get("stations", []))
@@ -162,7 +162,18 @@ def read_state(path: str | Path) -> dict:
     commit = Path(path) / COMMIT_FILE
     if not commit.exists():
         raise StoreError(f"store: {str(path)!r} is not a measurement store (no {COMMIT_FILE})")
-    return json.loads(commit.read_text())
+    return _commit_record(commit)
+
+
+def _commit_record(commit: Path) -> dict:
+    """The parsed ``commit.json`` file ``commit``; a :class:`StoreError` naming it if it is damaged (cut short, not JSON)."""
+    try:
+        state = json.loads(commit.read_text(encoding="utf-8"))
+    except ValueError as error:  # JSON or UTF-8 that does not decode
+        raise StoreError(f"store: {str(commit)!r} is damaged ({error})") from None
+    if not isinstance(state, dict):
+        raise StoreError(f"store: {str(commit)!r} is damaged (not a JSON object)")
+    return state
 
 
 def open_measurements(path: str | Path, since: np.datetime64 | None = None,

@@ -26,6 +26,7 @@ from astropy.time import Time
 
 from ..constants import EARTH_MU_KM3_S2, EARTH_ROTATION_RAD_S
 from ..frames import gcrs_to_itrs, rotate
+from ..safe_output import FILE, check_target, written_into_place
 from ..scenario import ASSETS_DIR, Fault, Scenario
 from ..timegrid import parse_duration_s
 from .packets import encode, layouts_by_name
@@ -79,13 +80,27 @@ class Recording:
     packet_ends: np.ndarray        # octet offset after each packet
     manifest: dict = field(default_factory=dict)
 
-    def write(self, path: str | Path) -> Path:
-        """The raw packets to ``path`` and the manifest beside it (``path`` + ``.json``)."""
+    def write(self, path: str | Path, overwrite: bool = False) -> Path:
+        """The raw packets to ``path`` and the manifest beside it (``path`` + ``.json``), each written whole
+        (:mod:`twin.safe_output`); files already there are replaced only if ``overwrite``."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.stream)
-        Path(f"{path}.json").write_text(json.dumps(self.manifest, indent=1))
+        check_recording_target(path, overwrite)
+        with written_into_place(path, FILE, overwrite) as packets, \
+                written_into_place(manifest_path(path), FILE, overwrite) as manifest:
+            packets.write_bytes(self.stream)
+            manifest.write_text(json.dumps(self.manifest, indent=1))
         return path
+
+
+def manifest_path(path: str | Path) -> Path:
+    """Where the manifest of a recording at ``path`` goes: ``path`` + ``.json``."""
+    return Path(f"{path}.json")
+
+
+def check_recording_target(path: str | Path, overwrite: bool = False) -> None:
+    """Raise :class:`twin.safe_output.OutputError` now if :meth:`Recording.write` would refuse ``path`` or its manifest."""
+    for target in (Path(path), manifest_path(path)):
+        check_target(target, FILE, overwrite)
 
 
 def bus_voltage_v(installed_power_w: np.ndarray, sensors: dict) -> np.ndarray:
