@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -85,7 +86,10 @@ def written_into_place(path: str | Path, kind: OutputKind, overwrite: bool) -> I
     check_target(path, kind, overwrite)
     partial = _sibling(path, PARTIAL)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # a file where the folder should be: say so, not "File exists"
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent)) from None
         yield partial
         check_target(path, kind, overwrite)  # something may have appeared there while writing
         _put_in_place(partial, path)
@@ -114,14 +118,12 @@ def _writer_alive(pid: int) -> bool:
 
 def _clean_leftovers(path: Path) -> None:
     """Remove the partials of killed writers to ``path``; put back an old output they had set aside if ``path`` is empty."""
-    prefix = f".{path.name}."
+    name = re.compile(rf"\.{re.escape(path.name)}\.({PARTIAL}|{REPLACED})-(\d+)-[0-9a-f]+{re.escape(path.suffix)}")
     for leftover in path.parent.iterdir():
-        if not leftover.name.startswith(prefix):
+        match = name.fullmatch(leftover.name)
+        if match is None or _writer_alive(int(match[2])):
             continue
-        tag, _, rest = leftover.name[len(prefix):].partition("-")
-        pid = rest.split("-", 1)[0]
-        if tag not in (PARTIAL, REPLACED) or not pid.isdigit() or _writer_alive(int(pid)):
-            continue
+        tag = match[1]
         if tag == REPLACED and not os.path.lexists(path):
             try:
                 os.rename(leftover, path)
