@@ -244,3 +244,34 @@ def test_telemetry_outputs_follow_the_same_rules(tmp_path, capsys):
     assert one_error_line(capsys.readouterr().err) == \
         f"twin: error: --out: {str(mine)!r} exists and is not a twin run; nothing was written"
     assert not (tmp_path / "tm.zarr").exists()  # refused before the store was opened
+
+
+def test_the_dashboard_does_not_list_a_run_being_written(tmp_path, short_run):
+    from apps.runs import Catalogue
+
+    save(short_run, tmp_path / "done.zarr")
+    (tmp_path / f".next.zarr.{safe_output.PARTIAL}-{os.getpid()}-abcdef.zarr").mkdir()
+    catalogue = Catalogue(tmp_path)
+    try:
+        assert [key for key in catalogue.sources().values() if key.startswith("run:")] == ["run:done.zarr"]
+    finally:
+        catalogue.shutdown()
+
+
+def test_render_follows_the_same_rules(tmp_path, short_run, capsys):
+    pytest.importorskip("pyvista")
+    run = save(short_run, tmp_path / "run.zarr")
+    view = tmp_path / "view.png"
+    view.write_bytes(b"my holiday photo")
+    render = ["render", str(run), "--size", "160x120", "--out", str(view)]
+    assert main(render) == 2
+    assert one_error_line(capsys.readouterr().err) == \
+        f"twin: error: --out: {str(view)!r} already holds a regular file; --overwrite replaces it"
+    assert view.read_bytes() == b"my holiday photo"
+    assert main([*render, "--overwrite"]) == 0
+    assert view.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = tmp_path / "view.html"
+    result = twin_process(*render[:-1], str(page), preexec_fn=limit_file_size(200_000))  # a page is ~10 MB
+    assert result.returncode == 2
+    assert one_error_line(result.stderr) == f"twin: error: --out: cannot write {str(page)!r}: File too large"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run.zarr", "view.png"]

@@ -136,3 +136,36 @@ def test_the_command_line_runs_on_a_local_cluster(tmp_path, capsys):
     assert f"wrote {out} (25 satellites x 121 steps)" in printed.out and "total    25" in printed.out
     run = open_run(out)
     assert run.attrs["partitions"] == 2 and float(run["solar_power"].isel(time=-1).sum()) > 0
+
+
+def test_a_partitioned_run_is_written_beside_its_path_and_renamed_in_when_complete(client, tmp_path):
+    """The Dask run follows twin.save's rules: what is not a run is never touched, a run is replaced only with
+    ``overwrite``, and a run that fails midway leaves nothing under its name (nor beside it)."""
+    from twin.safe_output import OutputError
+
+    phase1 = load_scenario("phase1")
+    out = tmp_path / "run.zarr"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="exists and is not a twin run"):
+        simulate_partitioned(phase1, out, client, duration_s=3600.0, overwrite=True)
+    assert [path.name for path in out.iterdir()] == ["notes.txt"]
+
+    def fail_midway(stage: str, done: int, total: int) -> None:
+        if stage == "steps" and done == 30:
+            raise RuntimeError("the cluster went away")
+
+    out = tmp_path / "new.zarr"
+    with pytest.raises(RuntimeError, match="the cluster went away"):
+        simulate_partitioned(phase1, out, client, duration_s=3600.0, sat_chunk=8, time_chunk=20, progress=fail_midway)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run.zarr"]
+    simulate_partitioned(phase1, out, client, duration_s=1800.0, sat_chunk=8, time_chunk=20)
+    with pytest.raises(OutputError, match="already holds a twin run"):
+        simulate_partitioned(phase1, out, client, duration_s=3600.0)
+    result = simulate_partitioned(phase1, out, client, duration_s=3600.0, sat_chunk=8, time_chunk=20, overwrite=True)
+    assert result.path == out and open_run(out).sizes["time"] == 61
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["new.zarr", "run.zarr"]
+    # Every chunk is stored, so a deleted one is found (4 x 4 chunks of up to 8 satellites x 20 steps)
+    (out / "solar_power" / "1.2").unlink()
+    with pytest.raises(ValueError, match="variable 'solar_power' has 1 of its 16 chunks missing"):
+        open_run(out)
