@@ -27,4 +27,4 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[all]'
 
-.venv/bin/twin demo --out out/demo.zarr
+.venv/bin/twin demo --out out/demo.zarr --overwrite   # a run again replaces the last demo run

@@ -16,9 +16,10 @@ import xarray as xr
 
 from .dataset import ORBIT_LAYOUT, fleet_coords
 
-# Peak resident memory a run adds per byte of its arrays: benchmarks/memory.py measured 1.35 to 1.50
-# (phase 1 for 7 days, phase 2 for 2 days, phase 3 for 6 hours).
-PEAK_PER_ARRAY_BYTE = 1.5
+# Peak resident memory a run adds (simulated and stored) per byte of its arrays: benchmarks/memory.py
+# measured 0.81 (phase 1, 7 d), 1.35 to 1.53 (phase 2, 2 d) and 1.43 to 1.45 (phase 3, 6 h) over three
+# runs, 1.20 to 1.24 (phase 3, 24 h) over two.
+PEAK_PER_ARRAY_BYTE = 1.6
 MEMINFO = Path("/proc/meminfo")
 
 

@@ -54,7 +54,7 @@ def pass_table(passes) -> str:
 
 def cmd_contacts(args) -> int:
     from .contacts import contact_windows
-    from .dataset import open_run
+    from .dataset import RunDamagedError, damage_named, open_run
 
     if not -90.0 <= args.min_elevation <= 90.0:
         raise UserError(f"--min-elevation: {args.min_elevation} is out of range; it must be within -90..90")
@@ -64,9 +64,12 @@ def cmd_contacts(args) -> int:
         raise UserError(str(error)) from None
     station = _station(args, run)
     try:
-        passes = contact_windows(run, [station], sats=[args.sat] if args.sat else None)
+        with damage_named(run, args.run):
+            passes = contact_windows(run, [station], sats=[args.sat] if args.sat else None)
     except KeyError:
         raise UserError(f"--sat: {args.sat!r} is not a satellite of this run") from None
+    except RunDamagedError as error:
+        raise UserError(str(error)) from None
     print(f"{station.name}: {station.latitude_deg:.4f} N, {station.longitude_deg:.4f} E, {station.altitude_m:.0f} m, "
           f"mask {station.min_elevation_deg:g} deg; {len(passes)} passes")
     print(pass_table(passes))

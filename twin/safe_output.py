@@ -119,7 +119,11 @@ def _writer_alive(pid: int) -> bool:
 def _clean_leftovers(path: Path) -> None:
     """Remove the partials of killed writers to ``path``; put back an old output they had set aside if ``path`` is empty."""
     name = re.compile(rf"\.{re.escape(path.name)}\.({PARTIAL}|{REPLACED})-(\d+)-[0-9a-f]+{re.escape(path.suffix)}")
-    for leftover in path.parent.iterdir():
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:  # a folder that cannot be listed: the write itself will say why if it fails
+        return
+    for leftover in siblings:
         match = name.fullmatch(leftover.name)
         if match is None or _writer_alive(int(match[2])):
             continue
