@@ -5,12 +5,10 @@ pipe ends a command quietly."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ import twin
 from twin.constellation import TleChecksumWarning, read_tle_file
 from twin.dataset import open_run, save
 from twin.memory import RunTooLargeError, check_run_fits
-from twin.scenario import SCENARIO_DIR, ScenarioError, load_scenario
+from twin.scenario import SCENARIO_DIR, load_scenario
 from twin.telemetry.store import COMMIT_FILE, MeasurementStore
 
 ISS_TLE = Path(__file__).resolve().parent.parent / "assets" / "tle" / "iss-2019-12-09.tle"

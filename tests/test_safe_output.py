@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import xarray as xr
 
-import twin
 from twin import safe_output
 from twin.cli import main
 from twin.dataset import open_run, save

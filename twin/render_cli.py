@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .cli import UserError, _progress_bar
+from .safe_output import FILE, check_target, written_into_place
 
 STILL_SUFFIXES = (".png", ".html", ".htm")
 ANIMATION_SUFFIXES = (".gif", ".mp4")
@@ -55,7 +56,6 @@ def _scenario(run, name: str | None):
 
 def cmd_render(args) -> int:
     from .dataset import RunDamagedError, damage_named, open_run
-    from .safe_output import FILE, check_target
 
     out = Path(args.out)
     if out.suffix.lower() not in STILL_SUFFIXES + ANIMATION_SUFFIXES:
@@ -87,8 +87,6 @@ def _render(args, run, out: Path, size: tuple[int, int]) -> int:
     """Draw ``run`` as ``args`` ask, ``size`` pixels, into ``out`` (checked by :func:`cmd_render`)."""
     from viz.colors import ColorError, coloring
     from viz.scene import TimeError, time_index
-
-    from .safe_output import FILE, written_into_place
 
     animation = out.suffix.lower() in ANIMATION_SUFFIXES
     times = run["time"].values.astype("datetime64[ns]")
