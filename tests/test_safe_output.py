@@ -235,6 +235,9 @@ def test_telemetry_outputs_follow_the_same_rules(tmp_path, capsys):
     assert main([*generate, "/dev/full", "--overwrite"]) == 2
     assert one_error_line(capsys.readouterr().err) == \
         "twin: error: --out: '/dev/full' exists and is not a regular file; nothing was written"
+    limited = twin_process(*generate, str(recording), "--overwrite", preexec_fn=limit_file_size(20_000))
+    assert one_error_line(limited.stderr) == f"twin: error: --out: cannot write {str(recording)!r}: File too large"
+    assert recording.read_bytes() == b"yesterday's packets" and hidden_leftovers(tmp_path) == []
     assert main([*generate, str(recording), "--overwrite"]) == 0
     assert recording.read_bytes() != b"yesterday's packets" and (tmp_path / "fleet.tm.json").is_file()
     mine = tmp_path / "mine.zarr"

@@ -85,10 +85,10 @@ class Recording:
         (:mod:`twin.safe_output`); files already there are replaced only if ``overwrite``."""
         path = Path(path)
         check_recording_target(path, overwrite)
-        with written_into_place(path, FILE, overwrite) as packets, \
-                written_into_place(manifest_path(path), FILE, overwrite) as manifest:
+        with written_into_place(path, FILE, overwrite) as packets:
             packets.write_bytes(self.stream)
-            manifest.write_text(json.dumps(self.manifest, indent=1))
+            with written_into_place(manifest_path(path), FILE, overwrite) as manifest:  # a failure here drops both
+                manifest.write_text(json.dumps(self.manifest, indent=1))
         return path
 
 
