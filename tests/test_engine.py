@@ -427,3 +427,54 @@ def test_power_margin_is_array_output_minus_demand(runs):
     margin = run["power_margin"].values[:, 1:]
     assert np.all(margin[(lit[:, 1:] == 0) & (lit[:, :-1] == 0)] < 0)  # steps wholly in umbra
     assert np.all(margin[(lit[:, 1:] == 1) & (lit[:, :-1] == 1)] > 0)  # steps wholly in sunlight
+
+
+# 6. Heat of the loads and the battery; the start's equilibrium --------------------------------------
+
+
+def test_every_watt_used_or_lost_in_the_battery_heats_the_satellite(phase1, monkeypatch):
+    """First law across power and thermal: each step, the heat given to the payload and bus nodes is the
+    power the loads used plus the battery's conversion losses (which once left the energy balance
+    without reaching the thermal model), per satellite, over 3 h of June with umbras."""
+    import twin.partition
+
+    heats = []
+    original = twin.partition.step_temperatures
+
+    def recording(model, payload_k, bus_k, payload_heat_w, bus_heat_w, *args, **kwargs):
+        heats.append(np.asarray(payload_heat_w) + np.asarray(bus_heat_w))
+        return original(model, payload_k, bus_k, payload_heat_w, bus_heat_w, *args, **kwargs)
+
+    monkeypatch.setattr(twin.partition, "step_temperatures", recording)
+    run = twin.run_scenario(phase1, duration_s=3 * 3600, step_s=60)
+    heat_w = np.array(heats).T  # (sat, steps 1..)
+    used_w = run["load_power"].values[:, 1:].astype(float)
+    loss_w = run["battery_loss_power"].values[:, 1:].astype(float)
+    assert (loss_w > 1.0).any()  # the run charges and discharges
+    np.testing.assert_allclose(heat_w, used_w + loss_w, rtol=1e-6, atol=1e-3)
+
+
+def test_each_satellite_starts_at_the_equilibrium_of_its_own_first_load_and_sunlight(phase1):
+    """Closed-form balance (``thermal.equilibrium_temperatures``): the temperatures at the first time are those
+    at which the heat of the first step's loads (and battery losses) and the environment at that time
+    radiate away. The experimental satellite gets no jobs: it starts at its idle payload's equilibrium,
+    not 32 K hotter at the fleet's offered load as it once did."""
+    from twin.thermal import ThermalModel, environment_heat_w, equilibrium_temperatures
+
+    run = twin.run_scenario(phase1, duration_s=3 * 3600, step_s=60)
+    chiefs = np.flatnonzero(run["role"].values == "chief")  # members share their chief's environment geometry
+    buses = run["bus"].values[chiefs]
+    thermal = ThermalModel.from_buses(phase1.buses, buses)
+    bus = lambda field: np.array([getattr(phase1.buses[name], field) for name in buses])
+    idle = phase1.compute.idle_power_fraction
+    first = lambda name: run[name].values[chiefs, 1].astype(float)
+    payload_w = bus("compute_power_w") * (idle + (1.0 - idle) * first("compute_utilization")) - first("shed_power")
+    bus_w = first("load_power") - payload_w + first("battery_loss_power")
+    environment_w = environment_heat_w(thermal, run["position"].values[chiefs, 0], run["velocity"].values[chiefs, 0],
+                                       run["sun_position"].values[0], run["illumination"].values[chiefs, 0])
+    payload_k, bus_k = equilibrium_temperatures(thermal, payload_w, bus_w, environment_w)
+    start = run["temperature"].values[chiefs, 0].astype(float)
+    np.testing.assert_allclose(start[:, 0], payload_k, atol=1e-3)
+    np.testing.assert_allclose(start[:, 1], bus_k, atol=1e-3)
+    experimental = list(run["sat"].values[chiefs]).index("EXP-001-01")
+    assert first("compute_utilization")[experimental] == 0.0

@@ -118,11 +118,11 @@ class Partition:
         self.faults, self.losses = faults, losses
         self.offload_floor_j = None if offload is None else offload * self.power.battery_capacity_j
         self.workload = workload
-        self.offered_load = min(sum(job_class.offered_load for job_class in compute.classes), 1.0)
         self.sats, self.steps = len(bus_names), len(offset_s)
         self.window_steps = window_steps or self.steps
         self.sink = sink
         self._block_end = 0
+        self._settle_start = None
         self._buffers: dict[str, np.ndarray] = {}
         self.window = None
 
@@ -136,17 +136,26 @@ class Partition:
     # -- set-up ------------------------------------------------------------------------------------
 
     def _start(self, initial_state) -> None:
-        """State and outputs at the first step: a full battery and temperatures settled at the offered load."""
+        """State and outputs at the first step: a full battery and temperatures settled at each satellite's own load.
+
+        The load of the first step is known only once the scheduler has placed work, so the temperatures
+        start at the idle payload's equilibrium (which only the first step's thermal headroom sees) and
+        :meth:`settle` replaces them at step 1 by the equilibrium of that step's heat: a satellite that
+        receives no jobs starts at its idle equilibrium, a busy one at its busy one.
+        """
         self._open_window(0)
         generated, _, environment, alive, radiator = self._inputs(slice(0, 1))
         power = self.power
-        start_heat = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * self.offered_load)
-        payload_k, bus_k = equilibrium_temperatures(self.thermal, start_heat, power.bus_power_w + power.comms_power_w,
+        payload_k, bus_k = equilibrium_temperatures(self.thermal, power.compute_power_w * power.idle_fraction,
+                                                    power.bus_power_w + power.comms_power_w,
                                                     environment[:, 0], radiator[:, 0])
         energy = power.battery_capacity_j.copy()
+        self._settle_start = np.ones(self.sats, bool)  # rows whose start temperature awaits the first step's load
         if initial_state is not None:
             energy, payload_k, bus_k = _measured_start(initial_state, energy, payload_k, bus_k,
                                                        power.battery_capacity_j)
+            measured = np.asarray(initial_state.get("temperature", np.full((self.sats, 2), np.nan)), float)
+            self._settle_start = np.isnan(measured).all(axis=1)
         self.energy, self.payload_k, self.bus_k = energy, payload_k, bus_k
         for name in STEP_VARIABLES:
             self.window[name][:, 0] = np.nan  # no interval ends at the first time
@@ -279,10 +288,12 @@ class Partition:
         compute_w = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * busy) * alive
         result = battery_step(power, self.energy, step["gen"], [compute_w, *step["loads"]], dt)
         payload_heat = compute_w - result.compute_shed_w
+        bus_heat = result.load_w - payload_heat + result.loss_w  # the battery's conversion losses heat the bus
+        if k == 1 and self._settle_start is not None:
+            self._settle_start_temperatures(payload_heat, bus_heat, block["environment"][0], block["radiator"][0])
         environment = 0.5 * (block["environment"][row - 1] + block["environment"][row])
         self.payload_k, self.bus_k = step_temperatures(self.thermal, self.payload_k, self.bus_k, payload_heat,
-                                                       result.load_w - payload_heat, environment, dt,
-                                                       block["radiator"][row])
+                                                       bus_heat, environment, dt, block["radiator"][row])
         self.energy = result.energy_j
         record = {name: values[row - 1] for name, values in block["records"].items()}
         record["solar_power"][:] = step["gen"]
@@ -300,6 +311,16 @@ class Partition:
         block["temperature"][row - 1, :, 0], block["temperature"][row - 1, :, 1] = self.payload_k, self.bus_k
         if k + 1 == self._block_end:
             self._close_block()
+
+    def _settle_start_temperatures(self, payload_heat_w, bus_heat_w, environment_w, radiator_fraction) -> None:
+        """Temperatures at the first time: the equilibrium of the first step's heat and the sunlight at that time
+        (rows measured by ``initial_state`` keep their values)."""
+        rows = self._settle_start
+        payload_k, bus_k = equilibrium_temperatures(self.thermal, payload_heat_w, bus_heat_w, environment_w,
+                                                    radiator_fraction)
+        self.payload_k = np.where(rows, payload_k, self.payload_k)
+        self.bus_k = np.where(rows, bus_k, self.bus_k)
+        self.window["temperature"][:, 0, 0], self.window["temperature"][:, 0, 1] = self.payload_k, self.bus_k
 
     def advance(self, k: int, previous: tuple[np.ndarray | None, float] | None) -> Offer | None:
         """Finish step ``k - 1`` with ``previous`` = (sub-center utilisation, or None once served; offload
