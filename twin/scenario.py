@@ -146,6 +146,7 @@ SUBCENTER_SCHEMA = {
     "planes": Field(int, 1),
     "plane_spacing_deg": Field(float, 0.0, 30.0, default=0.0),
     "phase_offset_deg": Field(float, 0.0, 360.0, default=0.0),
+    "phase_deg": Field(float, 0.0, 360.0, default=0.0),
     "bus": Field(str),
     "owners": Field(list),
     "formation": Field(dict),
@@ -295,6 +296,7 @@ class SubcenterGroup:
     planes: int
     plane_spacing_deg: float
     phase_offset_deg: float
+    phase_deg: float
     bus: str
     owners: tuple[str, ...]
     formation: Formation
@@ -539,7 +541,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         for index, item in enumerate(_list_of_tables("faults", raw["faults"], FAULT_SCHEMA) if raw.get("faults") else [])
     )
 
-    return Scenario(
+    scenario = Scenario(
         name=head["name"],
         title=head["title"],
         phase=head["phase"],
@@ -560,6 +562,16 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         links=links,
         offload=offload,
     )
+    _check_separation(scenario)
+    return scenario
+
+
+def _check_separation(scenario: Scenario) -> None:
+    """Refuse a scenario whose designed fleet puts two satellites too close (:mod:`twin.separation`)."""
+    from .constellation import design_fleet
+    from .separation import check_separation, formation_spacings_m
+
+    check_separation(design_fleet(scenario), formation_spacings_m(scenario))
 
 
 def _compute_settings(raw: Any) -> ComputeSettings:
