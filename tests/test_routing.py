@@ -394,3 +394,13 @@ def test_a_sub_center_without_a_chief_is_named(phase1_run, phase1):
     role[(phase1_run["subcenter"].values == "CC1-002") & (role == "chief")] = "member"
     with pytest.raises(ValueError, match="^subcenter 'CC1-002': has no satellite of role 'chief'"):
         add_network(phase1_run.assign_coords(role=("sat", role)), phase1)
+
+
+def test_no_laser_link_joins_two_satellites_closer_than_the_safe_separation(network):
+    """Phase 1 once had a laser link at 0 km range, up all the time, between EXP-001-01 and CC1-001-01 (one orbit
+    slot for two satellites); every satellite-to-satellite link now spans at least 50 m (twin.separation)."""
+    from twin.separation import MIN_SEPARATION_M
+
+    between = np.isin(network["link_kind"].values, ["intra", "in_plane", "cross_plane"])
+    assert between.any()
+    assert np.nanmin(network["link_range"].values[between]) >= MIN_SEPARATION_M
