@@ -91,8 +91,8 @@ def test_every_joule_generated_is_used_lost_curtailed_or_stored(runs, fault_runs
     (measured: at most 3.4e-9 per satellite, from the float32 rounding of the stored powers), at 10 s, 60 s and 600 s,
     with and without faults (a lost satellite, a degraded array, a stuck radiator)."""
     run = (fault_runs if with_faults else runs)[step_s]
-    generated = _integral_j(run, "solar_power")
-    balance = generated - _integral_j(run, "load_power") - _integral_j(run, "battery_loss_power") \
+    generated = _integral_j(run, "generated_power")
+    balance = generated - _integral_j(run, "used_power") - _integral_j(run, "battery_loss_power") \
         - _integral_j(run, "curtailed_power")
     energy = run["battery_energy"].values
     stored = energy[:, -1] - energy[:, 0]
@@ -106,7 +106,7 @@ def test_every_joule_generated_is_used_lost_curtailed_or_stored(runs, fault_runs
     if with_faults:  # the lost satellite stops generating, using and storing at 6 h
         lost = list(run["sat"].values).index(LOST)
         after = _after(run, FAULT_S + step_s)
-        assert np.all(run["solar_power"].values[lost, after] == 0)
+        assert np.all(run["generated_power"].values[lost, after] == 0)
         assert np.all(np.diff(energy[lost, _after(run, FAULT_S)]) == 0)
 
 
@@ -119,8 +119,8 @@ def _daily_figures(run):
     the same for every step)."""
     second_half = _after(run, DAY_S / 2)
     return {
-        "generated_MWh": _integral_j(run, "solar_power").sum() / MWH,
-        "used_MWh": _integral_j(run, "load_power").sum() / MWH,
+        "generated_MWh": _integral_j(run, "generated_power").sum() / MWH,
+        "used_MWh": _integral_j(run, "used_power").sum() / MWH,
         "compute_EFLOP": _integral_j(run, "compute_throughput").sum() / EFLOP,
         "min_soc": float(np.nanmin(run["battery_soc"].values)),
         "max_payload_K": float(run["temperature"].sel(node="payload").values[:, second_half].max()),
@@ -169,7 +169,7 @@ def test_steps_from_10_s_to_10_min_are_stable_and_converge(runs, phase1):
 
     for step_s, run in runs.items():
         later = run.isel(time=slice(1, None))
-        for name in ("solar_power", "load_power", "battery_loss_power", "curtailed_power", "compute_throughput",
+        for name in ("generated_power", "used_power", "battery_loss_power", "curtailed_power", "compute_throughput",
                      "throttle", "battery_energy", "temperature"):
             assert np.isfinite(later[name].values).all(), (step_s, name)
         buses = [phase1.buses[bus] for bus in run["bus"].values]
@@ -200,12 +200,12 @@ def test_a_lost_satellite_stops_and_its_subcenter_delivers_less(runs, fault_runs
     sat = run.sel(sat=LOST)
     at, after = _after(run, FAULT_S), _after(run, FAULT_S + 60)
     assert np.all(sat["alive"].values[at] == 0) and np.all(sat["alive"].values[~at] == 1)
-    for name in ("solar_power", "load_power", "compute_capacity", "compute_throughput", "compute_utilization"):
+    for name in ("generated_power", "used_power", "compute_capacity", "compute_throughput", "compute_utilization"):
         assert np.all(sat[name].values[at] == 0), name
     assert np.all(sat["throttle"].values[at] == 1)
     before = ~at
-    np.testing.assert_array_equal(sat["solar_power"].values[before],
-                                  nominal.sel(sat=LOST)["solar_power"].values[before])
+    np.testing.assert_array_equal(sat["generated_power"].values[before],
+                                  nominal.sel(sat=LOST)["generated_power"].values[before])
     capacity = _subcenter_sum(run, "compute_capacity", "CC1-001").values[after]
     np.testing.assert_allclose(capacity, 7 * 744.0, rtol=1e-6)
     delivered = float(_subcenter_sum(run, "compute_throughput", "CC1-001")[after].mean())
@@ -223,7 +223,7 @@ def test_a_half_degraded_array_gives_half_the_power_of_its_twin(fault_runs):
     run = fault_runs[60]
     lit = (run["illumination"].sel(sat=[DEGRADED, TWIN_OF_DEGRADED]) == 1).all("sat").values
     sunlit = lit & np.r_[False, lit[:-1]]
-    ratio = (run["solar_power"].sel(sat=DEGRADED) / run["solar_power"].sel(sat=TWIN_OF_DEGRADED)).values
+    ratio = (run["generated_power"].sel(sat=DEGRADED) / run["generated_power"].sel(sat=TWIN_OF_DEGRADED)).values
     after, before = sunlit & _after(run, FAULT_S + 60), sunlit & ~_after(run, FAULT_S)
     print(f"\narray ratio degraded/twin: before {ratio[before].min():.6f}-{ratio[before].max():.6f}, "
           f"after {ratio[after].min():.6f}-{ratio[after].max():.6f} ({after.sum()} sunlit steps)")
@@ -273,7 +273,7 @@ def test_in_umbra_the_array_gives_nothing_and_the_battery_carries_the_loads(runs
     print(f"\numbra {minutes.min():.1f}-{minutes.max():.1f} min per orbit; "
           f"min SoC {float(run['battery_soc'].min()):.3f}")
     assert np.all(minutes > 10) and np.all(minutes < 20)
-    assert np.all(run["solar_power"].values[umbra] == 0)
+    assert np.all(run["generated_power"].values[umbra] == 0)
     energy = run["battery_energy"].values
     falls = np.c_[np.zeros((energy.shape[0], 1), bool), energy[:, 1:] < energy[:, :-1]]
     assert np.all(falls[umbra])
@@ -376,7 +376,7 @@ def test_phase3_delivers_more_than_a_gigawatt_in_sunlight():
     """Seed: power capacity above 1 GW. Phase 3 (10,485 satellites in 144 sub-centers), each
     sub-center's chief standing for its satellites, 6 h at 5 min from its epoch: installed power
     (1361 W/m^2 x area x efficiency) above 1 GW, and the array power delivered by the fleet
-    (``sum solar_power x represents``) above 1 GW at every step and on average (measured: about
+    (``sum generated_power x represents``) above 1 GW at every step and on average (measured: about
     1.17 GW of 1.47 GW installed, with 85 % of the fleet in sunlight; June is eclipse season) and
     below the installed power (cells above 28 C, the Earth past 1 au)."""
     scenario = twin.load_scenario("phase3")
@@ -384,7 +384,7 @@ def test_phase3_delivers_more_than_a_gigawatt_in_sunlight():
     run = twin.run_scenario(scenario, duration_s=6 * 3600, step_s=300, representatives=True)
     elapsed = time.perf_counter() - start
     represents = run["represents"]
-    delivered = (run["solar_power"] * represents).sum("sat").values[1:]
+    delivered = (run["generated_power"] * represents).sum("sat").values[1:]
     sunlit = float(((run["illumination"] * represents).sum("sat") / represents.sum()).mean())
     installed = run.attrs["installed_power_w"]
     print(f"\nphase 3 ({run.sizes['sat']} chiefs for {int(represents.sum())} satellites, {elapsed:.1f} s): installed "
@@ -411,17 +411,17 @@ def test_phase3_delivers_more_than_a_gigawatt_through_its_eclipse_season():
     run = twin.run_scenario(scenario, start=Time("2035-06-06T00:00:00", scale="utc"), duration_s=30 * 86400.0,
                             step_s=600.0, representatives=True)
     total = summary(run, "total").iloc[0]
-    print(f"\nphase 3, 6 June - 6 July 2035: delivered {total['delivered_power_MW']:.1f} MW, "
+    print(f"\nphase 3, 6 June - 6 July 2035: delivered {total['generated_power_MW']:.1f} MW, "
           f"lost to the shadow {total['eclipse_loss_MW']:.1f} MW ({total['eclipse_loss_percent']:.1f} %)")
-    assert total["delivered_power_MW"] > 1000.0
+    assert total["generated_power_MW"] > 1000.0
     assert total["eclipse_loss_MW"] > 10.0
 
 
 def test_power_margin_is_array_output_minus_demand(runs):
-    """``power_margin`` = solar_power - (load_power + shed_power): negative in umbra (the battery
+    """``power_margin`` = generated_power - (used_power + shed_power): negative in umbra (the battery
     covers the load), positive in sunlight with the phase-1 arrays (about 8 kW for 4 kW of load)."""
     run = runs[60]
-    expected = run["solar_power"] - run["load_power"] - run["shed_power"]
+    expected = run["generated_power"] - run["used_power"] - run["shed_power"]
     np.testing.assert_allclose(run["power_margin"].values[:, 1:], expected.values[:, 1:], atol=1e-3)
     lit = run["illumination"].values
     margin = run["power_margin"].values[:, 1:]
@@ -448,7 +448,7 @@ def test_every_watt_used_or_lost_in_the_battery_heats_the_satellite(phase1, monk
     monkeypatch.setattr(twin.partition, "step_temperatures", recording)
     run = twin.run_scenario(phase1, duration_s=3 * 3600, step_s=60)
     heat_w = np.array(heats).T  # (sat, steps 1..)
-    used_w = run["load_power"].values[:, 1:].astype(float)
+    used_w = run["used_power"].values[:, 1:].astype(float)
     loss_w = run["battery_loss_power"].values[:, 1:].astype(float)
     assert (loss_w > 1.0).any()  # the run charges and discharges
     np.testing.assert_allclose(heat_w, used_w + loss_w, rtol=1e-6, atol=1e-3)
@@ -469,7 +469,7 @@ def test_each_satellite_starts_at_the_equilibrium_of_its_own_first_load_and_sunl
     idle = phase1.compute.idle_power_fraction
     first = lambda name: run[name].values[chiefs, 1].astype(float)
     payload_w = bus("compute_power_w") * (idle + (1.0 - idle) * first("compute_utilization")) - first("shed_power")
-    bus_w = first("load_power") - payload_w + first("battery_loss_power")
+    bus_w = first("used_power") - payload_w + first("battery_loss_power")
     environment_w = environment_heat_w(thermal, run["position"].values[chiefs, 0], run["velocity"].values[chiefs, 0],
                                        run["sun_position"].values[0], run["illumination"].values[chiefs, 0])
     payload_k, bus_k = equilibrium_temperatures(thermal, payload_w, bus_w, environment_w)

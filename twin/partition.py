@@ -32,8 +32,9 @@ from .thermal import (ThermalModel, combine_environment, environment_factors, eq
                       step_temperatures, vertical_view_factor)
 
 BLOCK_STEPS = 64  # steps per block of the loop: a (64, sat) slab of each variable stays in cache
-STEP_VARIABLES = ("solar_power", "load_power", "shed_power", "curtailed_power", "battery_loss_power", "battery_energy",
-                  "compute_capacity", "compute_utilization", "compute_throughput", "throttle")
+USED_BY_LOAD = ("used_compute_power", "used_comms_power", "used_heater_power", "used_bus_power")  # shedding order
+STEP_VARIABLES = ("generated_power", "used_power", *USED_BY_LOAD, "shed_power", "curtailed_power", "battery_loss_power",
+                  "battery_energy", "compute_capacity", "compute_utilization", "compute_throughput", "throttle")
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ class Partition:
             self.window["offload_utilization"][:, k - self.window_start] = offload_share
         compute_w = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * busy) * alive
         result = battery_step(power, self.energy, step["gen"], [compute_w, *step["loads"]], dt)
-        payload_heat = compute_w - result.compute_shed_w
+        payload_heat = result.used_by_load_w[0]
         bus_heat = result.load_w - payload_heat + result.loss_w  # the battery's conversion losses heat the bus
         if k == 1 and self._settle_start is not None:
             self._settle_start_temperatures(payload_heat, bus_heat, block["environment"][0], block["radiator"][0])
@@ -296,8 +297,10 @@ class Partition:
                                                        bus_heat, environment, dt, block["radiator"][row])
         self.energy = result.energy_j
         record = {name: values[row - 1] for name, values in block["records"].items()}
-        record["solar_power"][:] = step["gen"]
-        record["load_power"][:] = result.load_w
+        record["generated_power"][:] = step["gen"]
+        record["used_power"][:] = result.load_w
+        for name, used_w in zip(USED_BY_LOAD, result.used_by_load_w):
+            record[name][:] = used_w
         record["shed_power"][:] = result.shed_w
         record["curtailed_power"][:] = result.curtailed_w
         record["battery_loss_power"][:] = result.loss_w
@@ -355,7 +358,7 @@ class Partition:
     def outputs(self) -> dict[str, np.ndarray]:
         """The window's variables, with the power margin and the battery's state of charge."""
         window = dict(self.window)
-        window["power_margin"] = window["solar_power"] - window["load_power"] - window["shed_power"]
+        window["power_margin"] = window["generated_power"] - window["used_power"] - window["shed_power"]
         window["battery_soc"] = (window["battery_energy"] / self.power.battery_capacity_j[:, None]).astype(np.float32)
         return window
 
