@@ -149,7 +149,7 @@ class Partition:
         power = self.power
         payload_k, bus_k = equilibrium_temperatures(self.thermal, power.compute_power_w * power.idle_fraction,
                                                     power.bus_power_w + power.comms_power_w,
-                                                    environment[:, 0], radiator[:, 0])
+                                                    environment[:, 0], _radiating(radiator[:, 0]))
         energy = power.battery_capacity_j.copy()
         self._settle_start = np.ones(self.sats, bool)  # rows whose start temperature awaits the first step's load
         if initial_state is not None:
@@ -320,7 +320,7 @@ class Partition:
         (rows measured by ``initial_state`` keep their values)."""
         rows = self._settle_start
         payload_k, bus_k = equilibrium_temperatures(self.thermal, payload_heat_w, bus_heat_w, environment_w,
-                                                    radiator_fraction)
+                                                    _radiating(radiator_fraction))
         self.payload_k = np.where(rows, payload_k, self.payload_k)
         self.bus_k = np.where(rows, bus_k, self.bus_k)
         self.window["temperature"][:, 0, 0], self.window["temperature"][:, 0, 1] = self.payload_k, self.bus_k
@@ -365,6 +365,12 @@ class Partition:
     def state(self) -> dict[str, np.ndarray]:
         """Battery energy (J) and payload and bus temperatures (K) after the last settled step."""
         return {"energy_j": self.energy.copy(), "payload_k": self.payload_k.copy(), "bus_k": self.bus_k.copy()}
+
+
+def _radiating(radiator_fraction: np.ndarray) -> np.ndarray:
+    """The radiator fraction a start's equilibrium uses: a radiator stuck whole at the first time has none (it
+    would be infinitely hot), so such a satellite starts where it was before, with its radiator whole."""
+    return np.where(radiator_fraction > 0.0, radiator_fraction, 1.0)
 
 
 def _measured_start(initial_state: dict, energy_j, payload_k, bus_k, capacity_j):
