@@ -355,7 +355,7 @@ def test_eo_data_wait_while_every_relay_is_lost_and_the_downlink_still_flows(pha
     from twin.cli import network_lines
 
     row = next(line for line in network_lines(run).splitlines() if line.startswith("eo inflow"))
-    data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell) for cell in row.split()[2:])
+    data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell.replace(",", "")) for cell in row.split()[2:])
     assert data_in == pytest.approx(report["eo_data_in"] / 1e9, abs=1e-3)
     assert queued_gbit == pytest.approx(report["eo_data_queued"] / 1e9, abs=1e-3) and dropped_gbit == 0
 

@@ -261,12 +261,15 @@ def network_lines(run) -> str:
     from .network import network_report
 
     figures = network_report(run)
-    lines = ["network        in (Gbit)  delivered  queued (delayed)  dropped (lost)"]
+    table = [["network", "in (Gbit)", "delivered", "queued (delayed)", "dropped (lost)"]]
     for direction, label in (("downlink", "downlink"), ("uplink", "uplink"), ("eo", "eo inflow")):
         if f"{direction}_data_in" not in figures:  # a run without an Earth-observation inflow
             continue
-        values = [figures[f"{direction}_data_{part}"] / 1e9 for part in ("in", "delivered", "queued", "dropped")]
-        lines.append(f"{label:<12}" + "".join(f"{value:>{width}.3f}" for value, width in zip(values, (11, 11, 18, 16))))
+        table.append([label, *(f"{figures[f'{direction}_data_{part}'] / 1e9:,.3f}"
+                               for part in ("in", "delivered", "queued", "dropped"))])
+    widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
+    lines = ["  ".join([row[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(row[1:], widths[1:]))])
+             for row in table]
     lines.append(f"latency to ground {figures['mean_latency_s'] * 1e3:.1f} ms mean; a path to the ground "
                  f"{100 * figures['reachable_fraction']:.1f} % of satellite-steps")
     return "\n".join(lines)
