@@ -217,7 +217,7 @@ def test_a_station_lost_in_the_scenario_takes_its_links_down_and_traffic_reroute
     from twin.cli import report
 
     downlink = next(line for line in report(faulty).splitlines() if line.startswith("downlink"))
-    data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell) for cell in downlink.split()[1:])
+    data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell.replace(",", "")) for cell in downlink.split()[1:])
     assert queued_gbit + dropped_gbit == pytest.approx(held / 1e9, abs=2e-3) and queued_gbit + dropped_gbit > 0
 
     raw["faults"] = [{"target": "Moon", "kind": "station_lost", "start": "2h"}]
@@ -404,3 +404,9 @@ def test_no_laser_link_joins_two_satellites_closer_than_the_safe_separation(netw
     between = np.isin(network["link_kind"].values, ["intra", "in_plane", "cross_plane"])
     assert between.any()
     assert np.nanmin(network["link_range"].values[between]) >= MIN_SEPARATION_M
+
+
+def test_a_graph_whose_edges_carry_nothing_has_no_flow():
+    """Every capacity rounds to zero units (or is zero): no flow, not scipy's error on an empty matrix."""
+    flow = max_flow(np.array([0, 1]), np.array([1, 2]), np.array([0.0, 0.0]), 3, 0, 2)
+    assert flow.tolist() == [0.0, 0.0]
