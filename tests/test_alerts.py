@@ -94,3 +94,16 @@ def test_the_dashboard_cards_show_the_runs_warnings(phase1_run):
     assert warning_text(["load shed: 1 MWh"]) == ["warning: load shed: 1 MWh"]
     labels = [kpi.label for kpi in key_figures(data, 10)]
     assert {"Generated power (arrays)", "Used power (loads)", "Used by compute", "Curtailed power"} <= set(labels)
+
+
+def test_data_delivered_below_the_threshold_is_a_warning_even_when_none_is_dropped(phase1_run, phase1):
+    """Ten times the Earth-observation inflow through the relay, with buffers large enough to keep it all:
+    nothing is dropped in 6 h, but most of it still waits in the queues."""
+    from twin.alerts import DELIVERED_DATA_FRACTION
+
+    scenario = dataclasses.replace(phase1, links=dataclasses.replace(phase1.links, eo_inflow_bps=2e9, buffer_bits=1e16))
+    run = add_network(phase1_run, scenario)
+    last = lambda part: float(run[f"eo_data_{part}"].isel(time=-1).sum())
+    assert last("dropped") == 0 and last("delivered") / last("in") < DELIVERED_DATA_FRACTION
+    line = next(line for line in warning_lines(run) if line.startswith("Earth-observation inflow data delivered: "))
+    assert line.endswith("the rest is queued")

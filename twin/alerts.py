@@ -4,7 +4,8 @@ One place for the thresholds, each with its reason; ``twin report`` (and so the 
 simulate``) prints these lines, and the dashboard shows them beside its key figures. Each line says
 what crossed which threshold, for the fleet or for one sub-center or consortium member:
 
-- data dropped (lost beyond the buffers) of a network flow, as a share of the data that came in;
+- data dropped (lost beyond the buffers) of a network flow, as a share of the data that came in, or data
+  delivered below a share of it (the rest still queued: delayed);
 - jobs that missed their deadline, as a share of the jobs finished or missed;
 - batteries that reached their floor (the state of charge below which they are not discharged, where
   loads are shed), and load that was shed;
@@ -25,6 +26,7 @@ import xarray as xr
 from .figures import PAYLOAD, grouping, summary
 
 DROPPED_DATA_FRACTION = 0.01  # a network sized for its traffic loses under 1 % of it: queues and buffers absorb peaks
+DELIVERED_DATA_FRACTION = 0.9  # and delivers 90 % of it within the run: a pass or a relay link clears what queued
 MISSED_JOBS_FRACTION = 0.01  # a data center's service level: 99 % of jobs within their deadline
 THROTTLE_FRACTION = 0.05  # 5 % of installed compute withheld on average: the power or heat design limits the work
 FLOOR_SOC_MARGIN = 1e-3  # a battery within 0.1 % of its floor has reached it (the engine stops discharge there)
@@ -70,12 +72,18 @@ def warning_lines(run: xr.Dataset, by: str = "total", name: str = "total") -> li
 
 
 def _network_line(run: xr.Dataset, flow: str, label: str, clusters: np.ndarray) -> str | None:
-    """The line of a network flow whose dropped data exceed :data:`DROPPED_DATA_FRACTION` of what came in."""
+    """The line of a network flow whose dropped data exceed :data:`DROPPED_DATA_FRACTION` of what came in, or whose
+    delivered data fall below :data:`DELIVERED_DATA_FRACTION` of it; None if neither."""
     if f"{flow}_data_in" not in run:
         return None
     total = lambda part: float(run[f"{flow}_data_{part}"].isel(time=-1).values[clusters].sum())
     data_in, dropped, delivered = total("in"), total("dropped"), total("delivered")
-    if not data_in or dropped / data_in <= DROPPED_DATA_FRACTION:
+    if not data_in:
         return None
-    return (f"{label} data dropped: {dropped / 1e9:,.1f} of {data_in / 1e9:,.1f} Gbit ({100 * dropped / data_in:.1f} %, "
-            f"threshold {100 * DROPPED_DATA_FRACTION:g} %); delivered {100 * delivered / data_in:.1f} %")
+    if dropped / data_in > DROPPED_DATA_FRACTION:
+        return (f"{label} data dropped: {dropped / 1e9:,.1f} of {data_in / 1e9:,.1f} Gbit ({100 * dropped / data_in:.1f} %, "
+                f"threshold {100 * DROPPED_DATA_FRACTION:g} %); delivered {100 * delivered / data_in:.1f} %")
+    if delivered / data_in < DELIVERED_DATA_FRACTION:
+        return (f"{label} data delivered: {delivered / 1e9:,.1f} of {data_in / 1e9:,.1f} Gbit "
+                f"({100 * delivered / data_in:.1f} %, threshold {100 * DELIVERED_DATA_FRACTION:g} %); the rest is queued")
+    return None
