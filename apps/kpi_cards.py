@@ -65,7 +65,7 @@ class KeyFigureCards(JSComponent):
       let shownWarnings = null;
       const draw = ({title: text, figures, warnings: lines}) => {
         title.textContent = text;
-        const joined = (lines || []).join("\n");
+        const joined = JSON.stringify(lines || []);
         if (joined !== shownWarnings) {
           shownWarnings = joined;
           warnings.replaceChildren(...(lines || []).map((line) => {
