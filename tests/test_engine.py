@@ -115,8 +115,8 @@ def test_every_joule_generated_is_used_lost_curtailed_or_stored(runs, fault_runs
 
 def _daily_figures(run):
     """Energy generated and used (MWh), compute delivered (EFLOP), min SoC, max payload temperature
-    from 12 h to 24 h (K; before that the maximum is the start's equilibrium at full payload power,
-    the same for every step)."""
+    from 12 h to 24 h (K; before that the maximum may be the start's equilibrium at the first step's load,
+    which differs with the step)."""
     second_half = _after(run, DAY_S / 2)
     return {
         "generated_MWh": _integral_j(run, "generated_power").sum() / MWH,
