@@ -93,7 +93,8 @@ def test_the_dashboard_cards_show_the_runs_warnings(phase1_run):
     assert run_warnings(data) is run_warnings(data)  # computed once per run and group
     assert warning_text(["load shed: 1 MWh"]) == ["warning: load shed: 1 MWh"]
     labels = [kpi.label for kpi in key_figures(data, 10)]
-    assert {"Generated power (arrays)", "Used power (loads)", "Used by compute", "Curtailed power"} <= set(labels)
+    assert {"Installed power", "Generated power (arrays)", "Used power (loads)", "Used by compute", "Curtailed power",
+            "Shed power", "Battery losses"} <= set(labels)
 
 
 def test_data_delivered_below_the_threshold_is_a_warning_even_when_none_is_dropped(phase1_run, phase1):
