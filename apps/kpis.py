@@ -22,6 +22,14 @@ FLOP_S_PER_PFLOP_S = 1e15
 FLOP_S_PER_EFLOP_S = 1e18
 BITS_PER_GBIT = 1e9
 GROUP_DIMS = {"total": None, "subcenter": "cluster", "owner": "member"}
+POWER_FIGURES = (  # card label, variable of the time series, column of the summary
+    ("Generated power (arrays)", "generated_power", "generated_power_MW"),
+    ("Used power (loads)", "used_power", "used_power_MW"),
+    ("Used by compute", "used_compute_power", "used_compute_MW"),
+    ("Curtailed power", "curtailed_power", "curtailed_power_MW"),
+    ("Shed power", "shed_power", "shed_power_MW"),
+    ("Battery losses", "battery_loss_power", "battery_loss_MW"),
+)
 
 
 @dataclass(frozen=True)
@@ -73,18 +81,8 @@ def key_figures(data: RunData, index: int, by: str = "total", name: str = "total
     figures = [
         Kpi("Installed power", _number(row["installed_power_MW"], ".3f", "MW"),
             _number(row["installed_power_MW"], ".3f", "MW")),
-        Kpi("Generated power (arrays)", _number(at("generated_power") / W_PER_MW, ".3f", "MW"),
-            _number(row["generated_power_MW"], ".3f", "MW mean")),
-        Kpi("Used power (loads)", _number(at("used_power") / W_PER_MW, ".3f", "MW"),
-            _number(row["used_power_MW"], ".3f", "MW mean")),
-        Kpi("Used by compute", _number(at("used_compute_power") / W_PER_MW, ".3f", "MW"),
-            _number(row["used_compute_MW"], ".3f", "MW mean")),
-        Kpi("Curtailed power", _number(at("curtailed_power") / W_PER_MW, ".3f", "MW"),
-            _number(row["curtailed_power_MW"], ".3f", "MW mean")),
-        Kpi("Shed power", _number(at("shed_power") / W_PER_MW, ".3f", "MW"),
-            _number(row["shed_power_MW"], ".3f", "MW mean")),
-        Kpi("Battery losses", _number(at("battery_loss_power") / W_PER_MW, ".3f", "MW"),
-            _number(row["battery_loss_MW"], ".3f", "MW mean")),
+        *(Kpi(label, _number(at(variable) / W_PER_MW, ".3f", "MW"), _number(row[column], ".3f", "MW mean"))
+          for label, variable, column in POWER_FIGURES),
         Kpi("Sunlit fraction", _number(at("sunlit_fraction"), ".3f"), _number(row["sunlit_fraction"], ".3f", "mean")),
         Kpi("Compute delivered", _flop_rate(at("compute_throughput")), _number(row["compute_EFLOP"], ".4g", "EFLOP")),
         Kpi("Compute utilisation", _number(at("utilization"), ".3f"), _number(row["utilization"], ".3f", "mean")),
