@@ -6,8 +6,8 @@ import panel as pn
 
 from viz.colors import ColorError, colorable
 
-from .kpi_cards import KeyFigureCards
-from .kpis import key_figures
+from .kpi_cards import KeyFigureCards, warning_text
+from .kpis import key_figures, run_warnings
 from .plots import group_plots, satellite_plots
 from .progress import JobProgress
 from .review_export import Section
@@ -165,7 +165,8 @@ class ConstellationTab:
         what = "Fleet" if by == "total" else name
         index = self.view.index
         time = str(self.view.scene.time)[:16].replace("T", " ")
-        self.kpis.show(f"{what} at {time} UTC", key_figures(self.data, index, by, name))
+        self.kpis.show(f"{what} at {time} UTC", key_figures(self.data, index, by, name),
+                       run_warnings(self.data, by, name))
 
     def review(self) -> list[Section]:
         """This tab as sections of an exported review: figures, the 3D view as seen, the plots shown."""
@@ -179,6 +180,7 @@ class ConstellationTab:
                               "whole run": [kpi.whole_run for kpi in figures]},
                              index=pd.Index([kpi.label for kpi in figures], name="key figure"))
         shown = f"{self.data.label}; {'the fleet' if by == 'total' else name} at {clock_text(self.view.scene)}"
+        shown += "; " + "; ".join(warning_text(run_warnings(self.data, by, name)))
         return [Section("Key figures", shown, tables=[table]),
                 Section("3D view", f"coloured by {self.view.scene.coloring.title}", images=[self.view.snapshot_png()]),
                 Section("Time series", plots=list(self._plots))]

@@ -13,19 +13,29 @@ from panel.custom import JSComponent
 from .kpis import Kpi
 
 
+NO_WARNINGS = "warnings: none (no figure beyond the thresholds of twin.alerts)"
+
+
+def warning_text(warnings) -> list[str]:
+    """The lines shown for ``warnings``: each as ``warning: ...``, or one line saying there are none."""
+    return [f"warning: {line}" for line in warnings] or [NO_WARNINGS]
+
+
 class KeyFigureCards(JSComponent):
     """A title and one card per key figure: its label, its value at the time shown and its whole run's value."""
 
     title = param.String(default="", doc="what the figures are of, and when")
     figures = param.List(default=[], doc="[label, at the time shown, whole run] of each key figure")
+    warnings = param.List(default=[], doc="the whole run's warning lines (twin.alerts), shown under the cards")
 
-    def show(self, title: str, figures: list[Kpi]) -> None:
-        """Show ``figures`` under ``title``.
+    def show(self, title: str, figures: list[Kpi], warnings: list[str] = ()) -> None:
+        """Show ``figures`` under ``title``, and the run's ``warnings`` (or that there are none) below them.
 
         They go to the browser as one message, which costs the server less than a change of the
         document (a tenth of its time per step); the parameters keep them for a view made later.
         """
-        values = {"title": title, "figures": [[kpi.label, kpi.at_time, kpi.whole_run] for kpi in figures]}
+        values = {"title": title, "figures": [[kpi.label, kpi.at_time, kpi.whole_run] for kpi in figures],
+                  "warnings": warning_text(warnings)}
         with param.discard_events(self):  # kept for a view made later, not sent as a change of the document
             self.param.update(values)
         self._send_msg(values)
@@ -48,10 +58,22 @@ class KeyFigureCards(JSComponent):
       title.className = "kpi-title";
       const grid = document.createElement("div");
       grid.className = "kpis";
-      el.append(title, grid);
+      const warnings = document.createElement("ul");
+      warnings.className = "kpi-warnings";
+      el.append(title, grid, warnings);
       let cards = [];
-      const draw = ({title: text, figures}) => {
+      let shownWarnings = null;
+      const draw = ({title: text, figures, warnings: lines}) => {
         title.textContent = text;
+        const joined = JSON.stringify(lines || []);
+        if (joined !== shownWarnings) {
+          shownWarnings = joined;
+          warnings.replaceChildren(...(lines || []).map((line) => {
+            const item = document.createElement("li");
+            item.textContent = line;
+            return item;
+          }));
+        }
         if (cards.length !== figures.length || cards.some((c, i) => c.label.textContent !== figures[i][0])) {
           cards = figures.map(([label]) => card(label));
           grid.replaceChildren(...cards.map((c) => c.element));
@@ -62,7 +84,7 @@ class KeyFigureCards(JSComponent):
         });
       };
       draw(model);
-      model.on(["title", "figures"], () => draw(model));
+      model.on(["title", "figures", "warnings"], () => draw(model));
       model.on("msg:custom", draw);  // a time step: see show()
     }
     """
@@ -73,4 +95,5 @@ class KeyFigureCards(JSComponent):
     .kpi { border: 1px solid rgba(128,128,128,0.35); border-radius: 6px; padding: 5px 8px; }
     .kpi-label { font-size: 12px; opacity: 0.75; } .kpi-now { font-size: 17px; font-weight: 600; }
     .kpi-run { font-size: 12px; opacity: 0.8; }
+    .kpi-warnings { margin: 6px 0 0; padding-left: 16px; color: #b45309; font-size: 12px; }
     """]

@@ -121,7 +121,7 @@ class LiveTab:
             satellites = [str(s) for s in view.state["sat"].values]
             self.satellite.options = satellites
             if not self.variable.options:
-                self.variable.param.update(options=list(monitored_residuals(view.state)), value="solar_power")
+                self.variable.param.update(options=list(monitored_residuals(view.state)), value="generated_power")
             plottable = table[table["variable"].isin(self.variable.options)]
             if first_time and len(plottable):  # start on the first anomaly that has a residual to plot
                 self._focus(plottable.iloc[0]["satellite"], plottable.iloc[0]["variable"])

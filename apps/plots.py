@@ -38,9 +38,11 @@ def _group_plots(data: RunData, by: str, name: str) -> list[hv.Overlay]:
         series = series.sel({GROUP_DIMS[by]: name})
     title = "fleet" if by == "total" else name
     return [
-        (_line(series["delivered_power"] / W_PER_MW, "delivered", "MW")
-         * _line(series["eclipse_loss_power"] / W_PER_MW, "lost to shadow", "MW")
-         * _line(series["load_power"] / W_PER_MW, "load served", "MW")).opts(title=f"Power, {title}"),
+        (_line(series["generated_power"] / W_PER_MW, "generated", "MW")
+         * _line(series["used_power"] / W_PER_MW, "used", "MW")
+         * _line(series["used_compute_power"] / W_PER_MW, "used by compute", "MW")
+         * _line(series["curtailed_power"] / W_PER_MW, "curtailed", "MW")
+         * _line(series["eclipse_loss_power"] / W_PER_MW, "lost to shadow", "MW")).opts(title=f"Power, {title}"),
         (_line(series["energy_stored"] / J_PER_MWH, "stored", "MWh")).opts(title=f"Battery energy, {title}"),
         (_line(series["utilization"], "utilised", "fraction of installed")
          * _line(series["throttle"], "throttled", "fraction of installed")
@@ -57,8 +59,9 @@ def satellite_plots(data: RunData, sat: str) -> list[hv.Overlay]:
     nodes = [str(node) for node in data.run["node"].values]
     temperatures = hv.Overlay([_line(one["temperature"].sel(node=node), node, "K") for node in nodes])
     return [
-        (_line(one["solar_power"] / W_PER_KW, "array output", "kW")
-         * _line(one["load_power"] / W_PER_KW, "load served", "kW")).opts(title=f"Power, {sat}"),
+        (_line(one["generated_power"] / W_PER_KW, "generated", "kW")
+         * _line(one["used_power"] / W_PER_KW, "used", "kW")
+         * _line(one["curtailed_power"] / W_PER_KW, "curtailed", "kW")).opts(title=f"Power, {sat}"),
         (_line(one["battery_soc"], "state of charge", "fraction")
          * _line(one["illumination"], "sunlit", "fraction")).opts(title=f"Battery and sunlight, {sat}"),
         temperatures.opts(title=f"Temperatures, {sat}"),
@@ -74,7 +77,8 @@ def hours_since_start(run: xr.Dataset) -> xr.DataArray:
 
 
 COMPARED = (  # variable of the fleet series, scale, title, unit
-    ("delivered_power", W_PER_MW, "Delivered power", "MW"),
+    ("generated_power", W_PER_MW, "Generated power", "MW"),
+    ("used_power", W_PER_MW, "Used power", "MW"),
     ("compute_throughput", FLOP_S_PER_PFLOP_S, "Compute delivered", "PFLOP/s"),
     ("utilization", 1.0, "Compute utilisation", "fraction of installed"),
     ("sunlit_fraction", 1.0, "Sunlit fraction", "fraction"),

@@ -240,7 +240,7 @@ def test_phase_review_side_by_side(viewer_page):
     page.get_by_role("button", name="Compare").click()
     expect(page.get_by_text("change (phase3 - phase1)")).to_be_visible()
     expect(page.locator(".twin-clock")).to_have_count(3)  # the two runs in 3D, beside the first tab's view
-    _wait_for_bokeh_text(page, "Delivered power")
+    _wait_for_bokeh_text(page, "Generated power")
     _shot(page, "phase-review")
 
 
@@ -335,7 +335,7 @@ def test_export_review_is_one_self_contained_file(engineer_page):
     download.value.save_as(str(path))
     html = path.read_text(encoding="utf-8")
     assert re.search(r"data:image/png;base64,[A-Za-z0-9+/]{100000}", html)  # the 3D snapshot (icons are far smaller)
-    assert "Key figures" in html and "Delivered power" in html and "Power, fleet" in html
+    assert "Key figures" in html and "Generated power (arrays)" in html and "warning" in html and "Power, fleet" in html
     assert not re.search(r'<script[^>]+src="http', html)  # nothing fetched from the network
 
 
@@ -349,6 +349,6 @@ def test_group_plots_show_the_runs_figures_and_are_made_once_for_all_sessions(ph
     assert group_plots(data, "subcenter", "CC1-002") is power  # another session: the same objects
     assert group_plots(data, "subcenter", "CC1-001") is not power
     delivered = power[0].get(0)  # the first curve of "Power, CC1-002"
-    expected = data.series("subcenter")["delivered_power"].sel({GROUP_DIMS["subcenter"]: "CC1-002"}).values / 1e6  # W -> MW
-    np.testing.assert_allclose(delivered.dimension_values("delivered"), expected, rtol=1e-12)
+    expected = data.series("subcenter")["generated_power"].sel({GROUP_DIMS["subcenter"]: "CC1-002"}).values / 1e6  # W -> MW
+    np.testing.assert_allclose(delivered.dimension_values("generated"), expected, rtol=1e-12)
     assert power[0].opts.get().kwargs["title"] == "Power, CC1-002"

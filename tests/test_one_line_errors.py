@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -107,8 +108,8 @@ def test_more_satellites_than_sgp4_can_number_is_refused_saying_the_limit(tmp_pa
 def test_a_run_that_would_not_fit_in_memory_is_refused_before_allocating(tmp_path):
     out = tmp_path / "decade.zarr"
     line = error_line(run_twin("simulate", "phase3", "--duration", "3650d", "--out", str(out)))
-    assert line.startswith("twin: error: memory: a run of 10,485 satellites x 5,256,001 steps needs about 11.1 TB "
-                           "(1.6 x its 6.9 TB of arrays) and ")
+    assert line.startswith("twin: error: memory: a run of 10,485 satellites x 5,256,001 steps needs about 12.5 TB "
+                           "(1.6 x its 7.8 TB of arrays) and ")
     assert line.endswith(" is available: use a longer --step, a shorter --duration, --representatives (the chiefs "
                          "only) or --workers N (written to disk as it runs)")
     assert not out.exists()
@@ -123,7 +124,7 @@ def test_the_memory_estimate_is_the_arrays_a_run_holds(phase1, phase1_run, monke
     counted = memory.run_array_bytes(design_fleet(phase1), phase1_run["time"].values, phase1)
     assert counted == held
     monkeypatch.setattr(memory, "available_memory_bytes", lambda: int(memory.PEAK_PER_ARRAY_BYTE * held) - 1)
-    with pytest.raises(RunTooLargeError, match=r"a run of 25 satellites x 361 steps needs about 1.9 MB \(1.6 x its 1.2 MB"):
+    with pytest.raises(RunTooLargeError, match=r"a run of 25 satellites x 361 steps needs about 2.1 MB \(1.6 x its 1.3 MB"):
         twin.run_scenario(phase1, duration_s=6 * 3600, step_s=60)
     monkeypatch.setattr(memory, "available_memory_bytes", lambda: int(memory.PEAK_PER_ARRAY_BYTE * held) + 1)
     check_run_fits(design_fleet(phase1), phase1_run["time"].values, phase1)
@@ -166,11 +167,11 @@ def stored(phase1_run, tmp_path):
 
 
 def test_a_deleted_chunk_is_named_not_shown_as_nan(stored):
-    (stored / "solar_power" / "0.0").unlink()
-    message = f"twin: error: run: {str(stored)!r} is damaged: variable 'solar_power' has 1 of its 1 chunks missing (deleted?)"
+    (stored / "generated_power" / "0.0").unlink()
+    message = f"twin: error: run: {str(stored)!r} is damaged: variable 'generated_power' has 1 of its 1 chunks missing (deleted?)"
     for command in ("report", "info"):
         assert error_line(run_twin(command, str(stored))) == message
-    with pytest.raises(twin.dataset.RunDamagedError, match="solar_power"):
+    with pytest.raises(twin.dataset.RunDamagedError, match="generated_power"):
         open_run(stored)
 
 
@@ -183,15 +184,16 @@ def test_a_run_stores_every_chunk_even_one_of_fill_values(phase1_run, tmp_path):
 
 
 def test_a_damaged_chunk_is_named_by_report_render_and_contacts(stored, tmp_path):
-    (stored / "solar_power" / "0.0").write_bytes(b"not blosc")
-    message = (f"twin: error: run: {str(stored)!r} is damaged: variable 'solar_power', chunk 0.0: "
+    intact = shutil.copytree(stored, tmp_path / "intact.zarr")
+    (stored / "generated_power" / "0.0").write_bytes(b"not blosc")
+    message = (f"twin: error: run: {str(stored)!r} is damaged: variable 'generated_power', chunk 0.0: "
                "error during blosc decompression")
-    for command in (["report", str(stored)], ["render", str(stored), "--color-by", "solar_power", "--out", str(tmp_path / "view.png")]):
+    for command in (["report", str(stored)], ["render", str(stored), "--color-by", "generated_power", "--out", str(tmp_path / "view.png")]):
         assert error_line(run_twin(*command)).startswith(message)
     assert not (tmp_path / "view.png").exists()
-    (stored / "position" / "0.0.0").write_bytes(b"not blosc")
-    assert error_line(run_twin("contacts", str(stored), "--station", "40,116")).startswith(
-        f"twin: error: run: {str(stored)!r} is damaged: variable 'position', chunk 0.0.0: ")
+    (intact / "position" / "0.0.0").write_bytes(b"not blosc")
+    assert error_line(run_twin("contacts", str(intact), "--station", "40,116")).startswith(
+        f"twin: error: run: {str(intact)!r} is damaged: variable 'position', chunk 0.0.0: ")
 
 
 # ---------------------------------------------------------------------------- closed pipe (item 15)

@@ -120,3 +120,22 @@ def test_refined_inclination_is_close_to_first_order():
     epoch = Time("2026-06-01", scale="utc")
     _, inclination = sgp4_sun_synchronous_elements(epoch.jd1 + epoch.jd2, 750.0, 0.00115, np.pi / 2)
     assert 0.001 < abs(np.degrees(inclination) - sun_synchronous_inclination_deg(750.0, 0.00115)) < 0.05
+
+
+@pytest.mark.parametrize("name", ["phase1", "phase2", "phase3"])
+def test_scenario_eccentricity_is_the_frozen_orbit_value_its_comment_gives(name):
+    """The scenarios' comment gives e = -J3 R sin i / (2 J2 a) (Vallado, frozen orbits): 1.035e-3 at 750 km, not
+    the 1.15e-3 they once used; the value must be what the formula yields at the orbit's altitude."""
+    from twin.orbit_design import frozen_eccentricity
+
+    orbit = twin.load_scenario(name).orbit
+    inclination = sun_synchronous_inclination_deg(orbit.altitude_km, orbit.eccentricity)
+    assert orbit.eccentricity == pytest.approx(float(frozen_eccentricity(orbit.altitude_km, inclination)), abs=1e-6)
+
+
+def test_frozen_eccentricity_follows_j3_over_j2():
+    """Vallado's first-order frozen eccentricity for a polar 750 km orbit: -J3 R / (2 J2 a) with EGM-96 J2, J3."""
+    from twin.orbit_design import frozen_eccentricity
+
+    expected = 2.53241e-6 * 6378.137 / (2 * 1.08262668e-3 * (6378.137 + 750.0))
+    assert float(frozen_eccentricity(750.0, 90.0)) == pytest.approx(expected, rel=1e-12)

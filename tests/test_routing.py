@@ -217,7 +217,7 @@ def test_a_station_lost_in_the_scenario_takes_its_links_down_and_traffic_reroute
     from twin.cli import report
 
     downlink = next(line for line in report(faulty).splitlines() if line.startswith("downlink"))
-    data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell) for cell in downlink.split()[1:])
+    data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell.replace(",", "")) for cell in downlink.split()[1:])
     assert queued_gbit + dropped_gbit == pytest.approx(held / 1e9, abs=2e-3) and queued_gbit + dropped_gbit > 0
 
     raw["faults"] = [{"target": "Moon", "kind": "station_lost", "start": "2h"}]
@@ -355,7 +355,7 @@ def test_eo_data_wait_while_every_relay_is_lost_and_the_downlink_still_flows(pha
     from twin.cli import network_lines
 
     row = next(line for line in network_lines(run).splitlines() if line.startswith("eo inflow"))
-    data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell) for cell in row.split()[2:])
+    data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell.replace(",", "")) for cell in row.split()[2:])
     assert data_in == pytest.approx(report["eo_data_in"] / 1e9, abs=1e-3)
     assert queued_gbit == pytest.approx(report["eo_data_queued"] / 1e9, abs=1e-3) and dropped_gbit == 0
 
@@ -394,3 +394,19 @@ def test_a_sub_center_without_a_chief_is_named(phase1_run, phase1):
     role[(phase1_run["subcenter"].values == "CC1-002") & (role == "chief")] = "member"
     with pytest.raises(ValueError, match="^subcenter 'CC1-002': has no satellite of role 'chief'"):
         add_network(phase1_run.assign_coords(role=("sat", role)), phase1)
+
+
+def test_no_laser_link_joins_two_satellites_closer_than_the_safe_separation(network):
+    """Phase 1 once had a laser link at 0 km range, up all the time, between EXP-001-01 and CC1-001-01 (one orbit
+    slot for two satellites); every satellite-to-satellite link now spans at least 50 m (twin.separation)."""
+    from twin.separation import MIN_SEPARATION_M
+
+    between = np.isin(network["link_kind"].values, ["intra", "in_plane", "cross_plane"])
+    assert between.any()
+    assert np.nanmin(network["link_range"].values[between]) >= MIN_SEPARATION_M
+
+
+def test_a_graph_whose_edges_carry_nothing_has_no_flow():
+    """Every capacity rounds to zero units (or is zero): no flow, not scipy's error on an empty matrix."""
+    flow = max_flow(np.array([0, 1]), np.array([1, 2]), np.array([0.0, 0.0]), 3, 0, 2)
+    assert flow.tolist() == [0.0, 0.0]

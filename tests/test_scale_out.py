@@ -63,7 +63,7 @@ def test_partitioned_run_equals_the_single_process_run(client, phase1_reference,
     assert_same_run(phase1_reference, run)
     assert run.attrs["compute_lost_cu_s"] > 0  # the satellite lost in CC1-003 cost work
     # Chunks: one satellite's span or one step of the fleet reads a sliver of the store.
-    assert zarr.open_group(result.path)["solar_power"].chunks == (8, 50)
+    assert zarr.open_group(result.path)["generated_power"].chunks == (8, 50)
     assert zarr.open_group(result.path)["position"].chunks == (8, 50, 3)
 
 
@@ -135,7 +135,7 @@ def test_the_command_line_runs_on_a_local_cluster(tmp_path, capsys):
     assert "2 partitions, 5 orbit tasks" in printed.err and "dashboard http://" in printed.err
     assert f"wrote {out} (25 satellites x 121 steps)" in printed.out and "total    25" in printed.out
     run = open_run(out)
-    assert run.attrs["partitions"] == 2 and float(run["solar_power"].isel(time=-1).sum()) > 0
+    assert run.attrs["partitions"] == 2 and float(run["generated_power"].isel(time=-1).sum()) > 0
 
 
 def test_a_partitioned_run_is_written_beside_its_path_and_renamed_in_when_complete(client, tmp_path):
@@ -166,6 +166,6 @@ def test_a_partitioned_run_is_written_beside_its_path_and_renamed_in_when_comple
     assert result.path == out and open_run(out).sizes["time"] == 61
     assert sorted(path.name for path in tmp_path.iterdir()) == ["new.zarr", "run.zarr"]
     # Every chunk is stored, so a deleted one is found (4 x 4 chunks of up to 8 satellites x 20 steps)
-    (out / "solar_power" / "1.2").unlink()
-    with pytest.raises(ValueError, match="variable 'solar_power' has 1 of its 16 chunks missing"):
+    (out / "generated_power" / "1.2").unlink()
+    with pytest.raises(ValueError, match="variable 'generated_power' has 1 of its 16 chunks missing"):
         open_run(out)

@@ -272,7 +272,7 @@ def test_sigkill_loses_no_acknowledged_measurement(tmp_path):
 
 FAULTS = ["array_degraded:CC1-001-03:3h:0.4", "radiator_stuck:CC1-003-05:2h:0.7", "manoeuvre:CC1-002-01:5h:200",
           "sensor_bias:CC1-002-06:4h:400", "satellite_lost:CC1-001-07:8h"]
-EXPECTED = {"CC1-001-03": "solar_power", "CC1-003-05": "temperature", "CC1-002-01": "position",
+EXPECTED = {"CC1-001-03": "generated_power", "CC1-003-05": "temperature", "CC1-002-01": "position",
             "CC1-002-06": "position", "CC1-001-07": "telemetry_lost"}
 
 

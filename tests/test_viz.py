@@ -270,12 +270,12 @@ def stored_run(run, tmp_path_factory):
 
 def test_render_command_png_gif_mp4_html(stored_run, tmp_path, capsys):
     png = tmp_path / "view.png"
-    assert twin_main(["render", str(stored_run), "--time", "2026-06-01T00:15:00Z", "--color-by", "solar_power",
+    assert twin_main(["render", str(stored_run), "--time", "2026-06-01T00:15:00Z", "--color-by", "generated_power",
                             "--size", "320x240", "--out", str(png)]) == 0
     from PIL import Image
 
     assert Image.open(png).size == (320, 240)
-    assert "solar_power [W]" in capsys.readouterr().out
+    assert "generated_power [W]" in capsys.readouterr().out
     gif = tmp_path / "span.gif"
     assert twin_main(["render", str(stored_run), "--end", "2026-06-01T00:10:00Z", "--every", "5", "--size",
                             "160x128", "--quiet", "--out", str(gif)]) == 0
@@ -296,7 +296,7 @@ def test_render_draws_the_network_links_that_are_up(tmp_path, monkeypatch):
     the steps where the network has it up (``link_up``)."""
     run = twin.run_scenario(twin.load_scenario("phase1"), duration_s=3600, step_s=60, network=True)
     scenario = twin.load_scenario("phase1")
-    scene = ConstellationScene(run, color_by="solar_power", scenario=scenario, window_size=(160, 120))
+    scene = ConstellationScene(run, color_by="generated_power", scenario=scenario, window_size=(160, 120))
     drawn = {}
     monkeypatch.setattr(scene, "set_links", lambda name, pairs, active=None: drawn.update({name: (pairs, active)}))
     render_cli._draw_network_links(scene, run, scenario, slice(0, run.sizes["time"]))

@@ -326,13 +326,13 @@ class TwinAccessor:
         >>> state = assimilation.assimilate(assimilation.model_run(scenario, groups, sensors), groups, sensors)
         >>> found = state.twin.anomalies()
         >>> sorted({(str(row.satellite), row.variable) for row in found.itertuples()})
-        [('CC1-001-03', 'solar_power')]
+        [('CC1-001-03', 'generated_power')]
         >>> folder.cleanup()
         """
         from .telemetry.anomalies import find_anomalies
         from .telemetry.virtual_fleet import load_sensors
 
-        self._require(("position_residual", "solar_power_residual", "gnss_reported"),
+        self._require(("position_residual", "generated_power_residual", "gnss_reported"),
                       "anomalies are found in a state assimilated from telemetry "
                       "(twin.telemetry.assimilation.assimilate)")
         return find_anomalies(self._dataset, load_sensors() if sensors is None else sensors)

@@ -123,7 +123,7 @@ def cmd_simulate(args) -> int:
         run = _run(args)
         save(run, out, args.overwrite)
     print(f"wrote {out} ({run.sizes['sat']} satellites x {run.sizes['time']} steps)")
-    if "solar_power" in run:  # TLE runs have orbits only
+    if "generated_power" in run:  # TLE runs have orbits only
         print(report(run, "total"))
     return 0
 
@@ -154,16 +154,27 @@ def describe(run) -> str:
     return "\n".join(lines)
 
 
-# Columns of ``twin report``: summary column, header, unit, format.
-REPORT_COLUMNS = (
+# Columns of ``twin report``'s two tables, power and compute: summary column, header, unit, format.
+POWER_COLUMNS = (
     ("satellites", "sats", "", "d"),
     ("installed_power_MW", "installed", "MW", ".3f"),
-    ("delivered_power_MW", "delivered", "MW", ".3f"),
+    ("generated_power_MW", "generated", "MW", ".3f"),
     ("eclipse_loss_MW", "shadow loss", "MW", ".3f"),
     ("eclipse_loss_percent", "shadow loss", "%", ".1f"),
+    ("used_power_MW", "used", "MW", ".3f"),
+    ("used_compute_MW", "compute", "MW", ".3f"),
+    ("used_comms_MW", "comms", "MW", ".3f"),
+    ("used_heaters_MW", "heaters", "MW", ".3f"),
+    ("used_bus_MW", "bus", "MW", ".3f"),
+    ("curtailed_power_MW", "curtailed", "MW", ".3f"),
+    ("shed_power_MW", "shed", "MW", ".3f"),
+    ("battery_loss_MW", "battery loss", "MW", ".3f"),
     ("sunlit_fraction", "sunlit", "", ".4f"),
     ("energy_stored_MWh", "stored", "MWh", ".3f"),
     ("min_battery_soc", "min SoC", "", ".3f"),
+)
+COMPUTE_COLUMNS = (
+    ("satellites", "sats", "", "d"),
     ("compute_EFLOP", "compute", "EFLOP", ".4g"),
     ("utilization", "utilised", "", ".3f"),
     ("throttle", "throttled", "", ".3f"),
@@ -171,6 +182,7 @@ REPORT_COLUMNS = (
     ("jobs_missed", "missed", "", "d"),
     ("max_payload_temperature_K", "max payload", "K", ".1f"),
 )
+REPORT_COLUMNS = POWER_COLUMNS + COMPUTE_COLUMNS[1:]  # every column once (the dashboard's tables)
 ROW_NAMES = {"subcenter": ("sub-center", "sub-centers"), "owner": ("member", "members")}
 
 
@@ -205,25 +217,28 @@ def _cell(value, spec: str) -> str:
     return "n/a" if math.isnan(value) else format(int(value) if spec == "d" else float(value), spec)
 
 
-def format_table(frame: "pd.DataFrame") -> str:  # noqa: F821
-    """``frame`` (rows of :func:`twin.figures.summary`) as text: a header, a units line, one line per row."""
-    lines = [["", *(header for _, header, _, _ in REPORT_COLUMNS)],
-             ["", *(unit for _, _, unit, _ in REPORT_COLUMNS)]]
+def format_table(frame: "pd.DataFrame", columns=REPORT_COLUMNS, title: str = "") -> str:  # noqa: F821
+    """``frame`` (rows of :func:`twin.figures.summary`) as text: a header (after ``title``), a units line, one line
+    per row."""
+    lines = [[title, *(header for _, header, _, _ in columns)],
+             ["", *(unit for _, _, unit, _ in columns)]]
     for name, row in frame.iterrows():
-        lines.append([str(name), *(_cell(row[column], spec) for column, _, _, spec in REPORT_COLUMNS)])
+        lines.append([str(name), *(_cell(row[column], spec) for column, _, _, spec in columns)])
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     aligned = lambda line: [line[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(line[1:], widths[1:]))]
     return "\n".join("  ".join(aligned(line)).rstrip() for line in lines)
 
 
 def report(run, by: str = "total", top: int | None = None) -> str:
-    """The ``twin report`` text of ``run``: a header line, then the total and a row per sub-center or member.
+    """The ``twin report`` text of ``run``: a header line, then two tables (power; compute) of the total and a row
+    per sub-center or member, the fleet's energy identity, the network and its warnings (:mod:`twin.alerts`).
 
-    ``top`` keeps only the ``top`` rows that delivered the most compute (then the most power).
+    ``top`` keeps only the ``top`` rows that delivered the most compute (then the most power generated).
     """
     import pandas as pd
 
-    from .figures import summary
+    from .alerts import warning_lines
+    from .figures import energy_identity, summary
 
     rows = summary(run, "total")
     hidden = 0
@@ -231,17 +246,22 @@ def report(run, by: str = "total", top: int | None = None) -> str:
         groups = summary(run, by)
         if top is not None and top < len(groups):
             hidden = len(groups) - top
-            most = groups.sort_values(["compute_EFLOP", "delivered_power_MW"], ascending=False, kind="stable")
+            most = groups.sort_values(["compute_EFLOP", "generated_power_MW"], ascending=False, kind="stable")
             groups = most.head(top)
         rows = pd.concat([rows, groups])
-    text = report_header(run) + "\n" + format_table(rows)
+    text = "\n".join([report_header(run), format_table(rows, POWER_COLUMNS, "power"),
+                      format_table(rows, COMPUTE_COLUMNS, "compute")])
     if hidden:
         text += (f"\n({hidden} more {ROW_NAMES[by][hidden > 1]} not shown: --top {top} keeps those that delivered "
                  "the most compute)")
+    text += "\nenergy (fleet, mean over the run): " + energy_identity(rows.iloc[0])
     if "downlink_data_in" in run.data_vars:
         text += "\n" + network_lines(run)
     if "ground_arrived_work" in run.data_vars:
         text += "\n" + offload_line(run)
+    warnings = warning_lines(run)
+    text += "\n" + ("\n".join(f"warning: {line}" for line in warnings) if warnings else
+                    "warnings: none (no figure beyond the thresholds of twin.alerts)")
     return text
 
 
@@ -262,12 +282,15 @@ def network_lines(run) -> str:
     from .network import network_report
 
     figures = network_report(run)
-    lines = ["network        in (Gbit)  delivered  queued (delayed)  dropped (lost)"]
+    table = [["network", "in (Gbit)", "delivered", "queued (delayed)", "dropped (lost)"]]
     for direction, label in (("downlink", "downlink"), ("uplink", "uplink"), ("eo", "eo inflow")):
         if f"{direction}_data_in" not in figures:  # a run without an Earth-observation inflow
             continue
-        values = [figures[f"{direction}_data_{part}"] / 1e9 for part in ("in", "delivered", "queued", "dropped")]
-        lines.append(f"{label:<12}" + "".join(f"{value:>{width}.3f}" for value, width in zip(values, (11, 11, 18, 16))))
+        table.append([label, *(f"{figures[f'{direction}_data_{part}'] / 1e9:,.3f}"
+                               for part in ("in", "delivered", "queued", "dropped"))])
+    widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
+    lines = ["  ".join([row[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(row[1:], widths[1:]))])
+             for row in table]
     lines.append(f"latency to ground {figures['mean_latency_s'] * 1e3:.1f} ms mean; a path to the ground "
                  f"{100 * figures['reachable_fraction']:.1f} % of satellite-steps")
     return "\n".join(lines)

@@ -14,6 +14,10 @@ EARTH_MU_KM3_S2 = 398600.4418
 # EGM-96 / WGS-84 unnormalised second zonal harmonic.
 EARTH_J2 = 1.08262668e-3
 
+# EGM-96 unnormalised third zonal harmonic (Lemoine et al. 1998, NASA/TP-1998-206861: C30 = 9.5716e-7
+# normalised, J3 = -sqrt(7) C30).
+EARTH_J3 = -2.53241e-6
+
 # Sun-synchronous nodal rate: 360 deg per tropical year of 365.2422 days.
 TROPICAL_YEAR_S = 365.2422 * 86400.0
 SUN_SYNCHRONOUS_RATE_RAD_S = 2.0 * 3.141592653589793 / TROPICAL_YEAR_S

@@ -84,7 +84,7 @@ def design_fleet(scenario: Scenario) -> Fleet:
         for plane, per_plane in enumerate(_spread(group.count, group.planes)):
             raan = nominal_raan + np.radians((plane - (group.planes - 1) / 2.0) * group.plane_spacing_deg)
             for slot in range(per_plane):
-                latitude_argument = 2 * np.pi * slot / per_plane + np.radians(plane * group.phase_offset_deg)
+                latitude_argument = 2 * np.pi * slot / per_plane + np.radians(group.phase_deg + plane * group.phase_offset_deg)
                 chiefs.append(satrec_from_elements(epoch_jd, mean_motion, orbit.eccentricity, inclination, raan, argp,
                                                    latitude_argument - argp, satnum=len(labels["names"]) + 1))
                 subcenter = names[subcenter_index]

@@ -34,7 +34,7 @@ class FleetCoupling:
         self.offset_s = offset_s
         steps = offset_s.size
         self.completed, self.missed, self.queued, self.eclipse_loss = (np.zeros((clusters, steps)) for _ in range(4))
-        self.eclipse_loss[:, 0] = np.nan  # an interval quantity, like solar_power
+        self.eclipse_loss[:, 0] = np.nan  # an interval quantity, like generated_power
         self.ground_work = {name: np.zeros(steps) for name in GROUND_VARIABLES} if ground is not None else None
 
     def place(self, k: int, offers: list) -> np.ndarray:

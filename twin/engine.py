@@ -44,12 +44,17 @@ from .thermal import ThermalModel
 from .timegrid import parse_time
 
 SUBSYSTEM_ATTRS = {
-    "solar_power": {"long_name": "solar array output", "units": "W"},
-    "load_power": {"long_name": "electrical load served", "units": "W"},
+    "generated_power": {"long_name": "solar array output generated", "units": "W"},
+    "used_power": {"long_name": "electrical power used by the loads (served)", "units": "W",
+                   "comment": "used_compute_power + used_comms_power + used_heater_power + used_bus_power"},
+    "used_compute_power": {"long_name": "electrical power used by the compute payload", "units": "W"},
+    "used_comms_power": {"long_name": "electrical power used by communications", "units": "W"},
+    "used_heater_power": {"long_name": "electrical power used by the heaters", "units": "W"},
+    "used_bus_power": {"long_name": "electrical power used by the platform (bus)", "units": "W"},
     "shed_power": {"long_name": "load shed for lack of power", "units": "W"},
     "power_margin": {"long_name": "array output minus the load asked for (negative: the battery or shedding covers it)",
                      "units": "W"},
-    "curtailed_power": {"long_name": "array output not used (battery full)", "units": "W"},
+    "curtailed_power": {"long_name": "array output not used (battery full or charging at its limit)", "units": "W"},
     "battery_loss_power": {"long_name": "battery charge and discharge losses", "units": "W"},
     "battery_energy": {"long_name": "energy stored in the battery", "units": "J"},
     "battery_soc": {"long_name": "battery state of charge", "units": "1"},
@@ -61,6 +66,9 @@ SUBSYSTEM_ATTRS = {
     "throttle": {"long_name": "fraction of installed compute withheld by power or thermal limits", "units": "1"},
     "alive": {"long_name": "satellite operating (not lost to a fault)", "units": "1"},
     "installed_power": {"long_name": "beginning-of-life array power at normal incidence and 1 au", "units": "W"},
+    "battery_floor_soc": {"long_name": "state of charge below which the battery is not discharged "
+                                       "(1 - maximum depth of discharge)", "units": "1"},
+    "payload_max_temperature": {"long_name": "temperature at which the compute payload stops", "units": "K"},
     "cluster_jobs_completed": {"long_name": "jobs completed in the step", "units": "1"},
     "cluster_jobs_missed": {"long_name": "jobs that missed their deadline in the step", "units": "1"},
     "cluster_queue_length": {"long_name": "jobs waiting or running", "units": "1"},
@@ -208,7 +216,8 @@ def subsystem_variables(plan: FleetPlan) -> dict[str, tuple[tuple[str, ...], np.
                  for name in SUBSYSTEM_ATTRS if not name.startswith(("cluster_", "ground_"))}
     variables["temperature"] = (("sat", "time", "node"), np.dtype(np.float32))
     variables["alive"] = (sat_time, np.dtype(np.int8))
-    variables["installed_power"] = (("sat",), np.dtype(np.float64))
+    for name in SATELLITE_CONSTANTS:
+        variables[name] = (("sat",), np.dtype(np.float64))
     if not plan.offload:
         del variables["offload_utilization"]
     for name in SUBSYSTEM_ATTRS:
@@ -242,10 +251,17 @@ def fleet_results(coupling: FleetCoupling) -> tuple[dict, dict]:
     return values, attrs
 
 
-def installed_power_w(plan: FleetPlan) -> np.ndarray:
-    """Beginning-of-life array power (sat,) at normal incidence and 1 au."""
+SATELLITE_CONSTANTS = ("installed_power", "battery_floor_soc", "payload_max_temperature")  # (sat,) of each run
+
+
+def satellite_constants(plan: FleetPlan) -> dict[str, np.ndarray]:
+    """Per-satellite constants of a run (sat,): beginning-of-life array power at normal incidence and 1 au (W),
+    the battery's floor state of charge and the payload's maximum temperature (K), the limits its warnings use."""
     power = PowerModel.from_buses(plan.scenario.buses, plan.labels["bus"], plan.scenario.compute)
-    return SOLAR_CONSTANT_W_M2 * power.array_area_m2 * power.cell_efficiency
+    column = bus_columns(plan.scenario.buses, plan.labels["bus"])
+    return {"installed_power": SOLAR_CONSTANT_W_M2 * power.array_area_m2 * power.cell_efficiency,
+            "battery_floor_soc": 1.0 - column("battery_max_depth_of_discharge"),
+            "payload_max_temperature": column("payload_max_temperature_k")}
 
 
 def assemble(dataset: xr.Dataset, plan: FleetPlan, outputs: dict[str, np.ndarray], coupling: FleetCoupling) -> xr.Dataset:
@@ -253,7 +269,8 @@ def assemble(dataset: xr.Dataset, plan: FleetPlan, outputs: dict[str, np.ndarray
     variables = subsystem_variables(plan)
     for name, values in outputs.items():
         dataset[name] = (variables[name][0], values, SUBSYSTEM_ATTRS[name])
-    dataset["installed_power"] = (("sat",), installed_power_w(plan), SUBSYSTEM_ATTRS["installed_power"])
+    for name, values in satellite_constants(plan).items():
+        dataset[name] = (("sat",), values, SUBSYSTEM_ATTRS[name])
     for name, coord in cluster_coords(plan).items():
         dataset.coords[name] = coord
     values, attrs = fleet_results(coupling)

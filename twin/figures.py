@@ -20,7 +20,7 @@ states (battery energy, illumination) are values at ``t[k]``. Over a run of span
 >>> table = figures.summary(run, by="owner")
 >>> list(table.index), int(table["satellites"].sum())
 (['BAIST', 'M02', 'M03'], 25)
->>> figures.time_series(run, by="subcenter")["delivered_power"].dims
+>>> figures.time_series(run, by="subcenter")["generated_power"].dims
 ('cluster', 'time')
 """
 
@@ -44,14 +44,22 @@ GROUPINGS = {
     "subcenter": ("cluster", "subcenter", "cluster"),
     "owner": ("member", "owner", "cluster_owner"),
 }
-REQUIRED = ("solar_power", "load_power", "battery_energy", "battery_soc", "illumination", "compute_throughput",
+USED_BY_LOAD = {"compute": "used_compute_power", "comms": "used_comms_power", "heaters": "used_heater_power",
+                "bus": "used_bus_power"}  # kind of load -> the run's variable
+REQUIRED = ("generated_power", "used_power", *USED_BY_LOAD.values(), "curtailed_power", "shed_power",
+            "battery_loss_power", "battery_energy", "battery_soc", "illumination", "compute_throughput",
             "compute_utilization", "throttle", "temperature", "cluster_jobs_completed", "cluster_jobs_missed",
             "cluster_eclipse_loss_power", "time", "subcenter", "owner", "cluster_owner")
 
 SERIES_ATTRS = {
-    "delivered_power": {"long_name": "solar array output delivered (interval mean)", "units": "W"},
+    "generated_power": {"long_name": "solar array output generated (interval mean)", "units": "W"},
     "eclipse_loss_power": {"long_name": "array output lost to the Earth's shadow (interval mean)", "units": "W"},
-    "load_power": {"long_name": "electrical load served (interval mean)", "units": "W"},
+    "used_power": {"long_name": "electrical power used by the loads (interval mean)", "units": "W"},
+    **{name: {"long_name": f"electrical power used by {kind} (interval mean)", "units": "W"}
+       for kind, name in USED_BY_LOAD.items()},
+    "curtailed_power": {"long_name": "array output not used (interval mean)", "units": "W"},
+    "shed_power": {"long_name": "load asked for and not served (interval mean)", "units": "W"},
+    "battery_loss_power": {"long_name": "battery charge and discharge losses (interval mean)", "units": "W"},
     "energy_stored": {"long_name": "energy stored in the batteries", "units": "J"},
     "sunlit_fraction": {"long_name": "fraction of the solar disk visible, mean over satellites", "units": "1"},
     "compute_throughput": {"long_name": "compute delivered (interval mean)", "units": "FLOP s-1"},
@@ -62,8 +70,10 @@ SERIES_ATTRS = {
 }
 
 SUMMARY_UNITS = {
-    "satellites": "1", "installed_power_MW": "MW", "delivered_power_MW": "MW", "eclipse_loss_MW": "MW",
-    "eclipse_loss_percent": "%", "sunlit_fraction": "1", "energy_stored_MWh": "MWh", "min_battery_soc": "1",
+    "satellites": "1", "installed_power_MW": "MW", "generated_power_MW": "MW", "eclipse_loss_MW": "MW",
+    "eclipse_loss_percent": "%", "used_power_MW": "MW", "used_compute_MW": "MW", "used_comms_MW": "MW",
+    "used_heaters_MW": "MW", "used_bus_MW": "MW", "curtailed_power_MW": "MW", "shed_power_MW": "MW",
+    "battery_loss_MW": "MW", "stored_change_MW": "MW", "sunlit_fraction": "1", "energy_stored_MWh": "MWh", "min_battery_soc": "1",
     "compute_EFLOP": "EFLOP", "utilization": "1", "throttle": "1", "jobs_completed": "1", "jobs_missed": "1",
     "max_payload_temperature_K": "K",
 }
@@ -139,10 +149,14 @@ def _grouped_series(run: xr.Dataset, groups: Grouping) -> xr.Dataset:
     weighted_mean = lambda name: weighted_sum(name) / satellites
     cluster_sum = lambda name: xr.dot(members, run[name], dim="cluster")
     series = xr.Dataset({
-        "delivered_power": weighted_sum("solar_power"),
+        "generated_power": weighted_sum("generated_power"),
         # the engine stores the shadow loss at each time, not as an interval mean like the array output
         "eclipse_loss_power": cluster_sum("cluster_eclipse_loss_power"),
-        "load_power": weighted_sum("load_power"),
+        "used_power": weighted_sum("used_power"),
+        **{name: weighted_sum(name) for name in USED_BY_LOAD.values()},
+        "curtailed_power": weighted_sum("curtailed_power"),
+        "shed_power": weighted_sum("shed_power"),
+        "battery_loss_power": weighted_sum("battery_loss_power"),
         "energy_stored": weighted_sum("battery_energy"),
         "sunlit_fraction": weighted_mean("illumination"),
         "compute_throughput": weighted_sum("compute_throughput"),
@@ -161,13 +175,15 @@ def _grouped_series(run: xr.Dataset, groups: Grouping) -> xr.Dataset:
 def time_series(run: xr.Dataset, by: str = "total") -> xr.Dataset:
     """Fleet figures over time, for the whole fleet or per sub-center (dim ``cluster``) or member (dim ``member``).
 
-    Variables: ``delivered_power``, ``eclipse_loss_power`` and ``load_power`` (W, interval means,
-    NaN at the first time), ``energy_stored`` (J), ``sunlit_fraction`` (1, mean illumination over
+    Variables: ``generated_power`` (array output), ``eclipse_loss_power``, ``used_power`` (by the
+    loads) and its parts ``used_compute_power``, ``used_comms_power``, ``used_heater_power``,
+    ``used_bus_power``, ``curtailed_power``, ``shed_power`` and ``battery_loss_power`` (W, interval
+    means, NaN at the first time), ``energy_stored`` (J), ``sunlit_fraction`` (1, mean illumination over
     satellites), ``compute_throughput`` (FLOP/s), ``utilization`` and ``throttle`` (1, means over
     satellites), ``jobs_completed`` and ``jobs_missed`` (jobs in each step). Every sum and mean
     counts each satellite ``represents`` times.
 
-    ``eclipse_loss_power`` is an interval mean like ``delivered_power``, so that their sum is the
+    ``eclipse_loss_power`` is an interval mean like ``generated_power``, so that their sum is the
     array's full-Sun output over the same interval.
     """
     groups = grouping(run, by)
@@ -182,9 +198,14 @@ def summary(run: xr.Dataset, by: str = "total") -> pd.DataFrame:
     """Figures of the whole run, one row per sub-center or member, or a single row ``total``.
 
     Columns (units in ``frame.attrs["units"]``): ``satellites`` (weighted count),
-    ``installed_power_MW`` (beginning of life, 1 au), ``delivered_power_MW`` (mean array output),
+    ``installed_power_MW`` (beginning of life, 1 au), ``generated_power_MW`` (mean array output),
     ``eclipse_loss_MW`` (mean output lost to the Earth's shadow) and ``eclipse_loss_percent`` (of
-    delivered + lost), ``sunlit_fraction``, ``energy_stored_MWh`` (mean), ``min_battery_soc``,
+    generated + lost), ``used_power_MW`` (mean power the loads used) and its parts
+    ``used_compute_MW``, ``used_comms_MW``, ``used_heaters_MW``, ``used_bus_MW``,
+    ``curtailed_power_MW`` (output nothing used), ``shed_power_MW`` (load asked for, not served),
+    ``battery_loss_MW`` and ``stored_change_MW`` (energy stored at the end minus the start, over the
+    span), so that ``generated = used + curtailed + battery_loss + stored_change`` (:func:`energy_identity`);
+    ``sunlit_fraction``, ``energy_stored_MWh`` (mean), ``min_battery_soc``,
     ``compute_EFLOP`` (FLOP delivered over the run / 1e18), ``utilization`` and ``throttle``
     (means over satellites and time), ``jobs_completed``, ``jobs_missed``,
     ``max_payload_temperature_K``.
@@ -192,15 +213,23 @@ def summary(run: xr.Dataset, by: str = "total") -> pd.DataFrame:
     groups = grouping(run, by)
     series = _grouped_series(run, groups)
     dt_s = interval_seconds(run)
-    delivered_w = interval_mean(series["delivered_power"], dt_s)
+    generated_w = interval_mean(series["generated_power"], dt_s)
     lost_w = interval_mean(series["eclipse_loss_power"], dt_s)
     installed_w = xr.dot(groups.satellites, run["installed_power"].astype(float), dim="sat")
+    mean_mw = lambda name: interval_mean(series[name], dt_s) / W_PER_MW
+    stored_j = series["energy_stored"]
     columns = {
         "satellites": groups.satellites.sum("sat").round().astype(int),
         "installed_power_MW": installed_w / W_PER_MW,
-        "delivered_power_MW": delivered_w / W_PER_MW,
+        "generated_power_MW": generated_w / W_PER_MW,
         "eclipse_loss_MW": lost_w / W_PER_MW,
-        "eclipse_loss_percent": 100.0 * lost_w / (delivered_w + lost_w),
+        "eclipse_loss_percent": 100.0 * lost_w / (generated_w + lost_w),
+        "used_power_MW": mean_mw("used_power"),
+        **{f"used_{kind}_MW": mean_mw(name) for kind, name in USED_BY_LOAD.items()},
+        "curtailed_power_MW": mean_mw("curtailed_power"),
+        "shed_power_MW": mean_mw("shed_power"),
+        "battery_loss_MW": mean_mw("battery_loss_power"),
+        "stored_change_MW": (stored_j.isel(time=-1) - stored_j.isel(time=0)) / float(dt_s.sum()) / W_PER_MW,
         "sunlit_fraction": interval_mean(state_to_interval(series["sunlit_fraction"]), dt_s),
         "energy_stored_MWh": interval_mean(state_to_interval(series["energy_stored"]), dt_s) / J_PER_MWH,
         "min_battery_soc": _grouped_extreme(run["battery_soc"], groups, "min"),
@@ -215,6 +244,17 @@ def summary(run: xr.Dataset, by: str = "total") -> pd.DataFrame:
                          index=pd.Index(groups.names, name=by))
     frame.attrs["units"] = dict(SUMMARY_UNITS)
     return frame
+
+
+def energy_identity(row: pd.Series) -> str:
+    """The first law over a run for one row of :func:`summary`, in mean MW: generated = used (by kind) + curtailed
+    + battery losses + change in storage, with what is left over (float rounding only)."""
+    kinds = " + ".join(f"{kind} {row[f'used_{kind}_MW']:.3f}" for kind in USED_BY_LOAD)
+    parts = ("used_power_MW", "curtailed_power_MW", "battery_loss_MW", "stored_change_MW")
+    residual = row["generated_power_MW"] - sum(row[name] for name in parts)
+    return (f"generated {row['generated_power_MW']:.3f} MW = used {row['used_power_MW']:.3f} ({kinds}) "
+            f"+ curtailed {row['curtailed_power_MW']:.3f} + battery losses {row['battery_loss_MW']:.3f} "
+            f"+ into storage {row['stored_change_MW']:.3f} (left over {residual:.1e})")
 
 
 def _grouped_extreme(values: xr.DataArray, groups: Grouping, how: str) -> xr.DataArray:

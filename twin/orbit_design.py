@@ -7,7 +7,7 @@ import erfa
 import numpy as np
 from astropy.time import Time
 
-from .constants import EARTH_EQUATORIAL_RADIUS_KM, EARTH_J2, EARTH_MU_KM3_S2, SUN_SYNCHRONOUS_RATE_RAD_S
+from .constants import EARTH_EQUATORIAL_RADIUS_KM, EARTH_J2, EARTH_J3, EARTH_MU_KM3_S2, SUN_SYNCHRONOUS_RATE_RAD_S
 
 
 def sun_synchronous_inclination_deg(altitude_km, eccentricity=0.0):
@@ -30,6 +30,22 @@ def sun_synchronous_inclination_deg(altitude_km, eccentricity=0.0):
     if np.any(np.abs(cos_i) > 1.0):
         raise ValueError(f"altitude_km: {altitude_km!r} has no sun-synchronous inclination")
     return np.degrees(np.arccos(cos_i))
+
+
+def frozen_eccentricity(altitude_km, inclination_deg):
+    """Eccentricity of the frozen orbit (perigee held at 90 deg) at ``altitude_km`` and ``inclination_deg``.
+
+    .. math:: e_f = -\\frac{J_3 R \\sin i}{2 J_2 a}
+
+    to first order in J2 and J3 (Vallado, *Fundamentals of Astrodynamics and Applications*, frozen
+    orbits; WGS-84 radius, EGM-96 J2 and J3), with ``a`` the equatorial radius plus ``altitude_km``.
+
+    >>> round(float(frozen_eccentricity(750.0, 98.39)), 6)
+    0.001035
+    """
+    semi_major_axis_km = EARTH_EQUATORIAL_RADIUS_KM + np.asarray(altitude_km, dtype=float)
+    return -EARTH_J3 * EARTH_EQUATORIAL_RADIUS_KM * np.sin(np.radians(inclination_deg)) / (
+        2.0 * EARTH_J2 * semi_major_axis_km)
 
 
 def mean_sun_right_ascension_rad(time: Time):

@@ -32,8 +32,9 @@ from .thermal import (ThermalModel, combine_environment, environment_factors, eq
                       step_temperatures, vertical_view_factor)
 
 BLOCK_STEPS = 64  # steps per block of the loop: a (64, sat) slab of each variable stays in cache
-STEP_VARIABLES = ("solar_power", "load_power", "shed_power", "curtailed_power", "battery_loss_power", "battery_energy",
-                  "compute_capacity", "compute_utilization", "compute_throughput", "throttle")
+USED_BY_LOAD = ("used_compute_power", "used_comms_power", "used_heater_power", "used_bus_power")  # shedding order
+STEP_VARIABLES = ("generated_power", "used_power", *USED_BY_LOAD, "shed_power", "curtailed_power", "battery_loss_power",
+                  "battery_energy", "compute_capacity", "compute_utilization", "compute_throughput", "throttle")
 
 
 @dataclass(frozen=True)
@@ -118,11 +119,11 @@ class Partition:
         self.faults, self.losses = faults, losses
         self.offload_floor_j = None if offload is None else offload * self.power.battery_capacity_j
         self.workload = workload
-        self.offered_load = min(sum(job_class.offered_load for job_class in compute.classes), 1.0)
         self.sats, self.steps = len(bus_names), len(offset_s)
         self.window_steps = window_steps or self.steps
         self.sink = sink
         self._block_end = 0
+        self._settle_start = None
         self._buffers: dict[str, np.ndarray] = {}
         self.window = None
 
@@ -136,17 +137,26 @@ class Partition:
     # -- set-up ------------------------------------------------------------------------------------
 
     def _start(self, initial_state) -> None:
-        """State and outputs at the first step: a full battery and temperatures settled at the offered load."""
+        """State and outputs at the first step: a full battery and temperatures settled at each satellite's own load.
+
+        The load of the first step is known only once the scheduler has placed work, so the temperatures
+        start at the idle payload's equilibrium (which only the first step's thermal headroom sees) and
+        :meth:`settle` replaces them at step 1 by the equilibrium of that step's heat: a satellite that
+        receives no jobs starts at its idle equilibrium, a busy one at its busy one.
+        """
         self._open_window(0)
         generated, _, environment, alive, radiator = self._inputs(slice(0, 1))
         power = self.power
-        start_heat = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * self.offered_load)
-        payload_k, bus_k = equilibrium_temperatures(self.thermal, start_heat, power.bus_power_w + power.comms_power_w,
-                                                    environment[:, 0], radiator[:, 0])
+        payload_k, bus_k = equilibrium_temperatures(self.thermal, power.compute_power_w * power.idle_fraction,
+                                                    power.bus_power_w + power.comms_power_w,
+                                                    environment[:, 0], _radiating(radiator[:, 0]))
         energy = power.battery_capacity_j.copy()
+        self._settle_start = np.ones(self.sats, bool)  # rows whose start temperature awaits the first step's load
         if initial_state is not None:
             energy, payload_k, bus_k = _measured_start(initial_state, energy, payload_k, bus_k,
                                                        power.battery_capacity_j)
+            measured = np.asarray(initial_state.get("temperature", np.full((self.sats, 2), np.nan)), float)
+            self._settle_start = np.isnan(measured).all(axis=1)
         self.energy, self.payload_k, self.bus_k = energy, payload_k, bus_k
         for name in STEP_VARIABLES:
             self.window[name][:, 0] = np.nan  # no interval ends at the first time
@@ -278,15 +288,19 @@ class Partition:
             self.window["offload_utilization"][:, k - self.window_start] = offload_share
         compute_w = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * busy) * alive
         result = battery_step(power, self.energy, step["gen"], [compute_w, *step["loads"]], dt)
-        payload_heat = compute_w - result.compute_shed_w
+        payload_heat = result.used_by_load_w[0]
+        bus_heat = result.load_w - payload_heat + result.loss_w  # the battery's conversion losses heat the bus
+        if k == 1 and self._settle_start is not None:
+            self._settle_start_temperatures(payload_heat, bus_heat, block["environment"][0], block["radiator"][0])
         environment = 0.5 * (block["environment"][row - 1] + block["environment"][row])
         self.payload_k, self.bus_k = step_temperatures(self.thermal, self.payload_k, self.bus_k, payload_heat,
-                                                       result.load_w - payload_heat, environment, dt,
-                                                       block["radiator"][row])
+                                                       bus_heat, environment, dt, block["radiator"][row])
         self.energy = result.energy_j
         record = {name: values[row - 1] for name, values in block["records"].items()}
-        record["solar_power"][:] = step["gen"]
-        record["load_power"][:] = result.load_w
+        record["generated_power"][:] = step["gen"]
+        record["used_power"][:] = result.load_w
+        for name, used_w in zip(USED_BY_LOAD, result.used_by_load_w):
+            record[name][:] = used_w
         record["shed_power"][:] = result.shed_w
         record["curtailed_power"][:] = result.curtailed_w
         record["battery_loss_power"][:] = result.loss_w
@@ -300,6 +314,16 @@ class Partition:
         block["temperature"][row - 1, :, 0], block["temperature"][row - 1, :, 1] = self.payload_k, self.bus_k
         if k + 1 == self._block_end:
             self._close_block()
+
+    def _settle_start_temperatures(self, payload_heat_w, bus_heat_w, environment_w, radiator_fraction) -> None:
+        """Temperatures at the first time: the equilibrium of the first step's heat and the sunlight at that time
+        (rows measured by ``initial_state`` keep their values)."""
+        rows = self._settle_start
+        payload_k, bus_k = equilibrium_temperatures(self.thermal, payload_heat_w, bus_heat_w, environment_w,
+                                                    _radiating(radiator_fraction))
+        self.payload_k = np.where(rows, payload_k, self.payload_k)
+        self.bus_k = np.where(rows, bus_k, self.bus_k)
+        self.window["temperature"][:, 0, 0], self.window["temperature"][:, 0, 1] = self.payload_k, self.bus_k
 
     def advance(self, k: int, previous: tuple[np.ndarray | None, float] | None) -> Offer | None:
         """Finish step ``k - 1`` with ``previous`` = (sub-center utilisation, or None once served; offload
@@ -334,13 +358,19 @@ class Partition:
     def outputs(self) -> dict[str, np.ndarray]:
         """The window's variables, with the power margin and the battery's state of charge."""
         window = dict(self.window)
-        window["power_margin"] = window["solar_power"] - window["load_power"] - window["shed_power"]
+        window["power_margin"] = window["generated_power"] - window["used_power"] - window["shed_power"]
         window["battery_soc"] = (window["battery_energy"] / self.power.battery_capacity_j[:, None]).astype(np.float32)
         return window
 
     def state(self) -> dict[str, np.ndarray]:
         """Battery energy (J) and payload and bus temperatures (K) after the last settled step."""
         return {"energy_j": self.energy.copy(), "payload_k": self.payload_k.copy(), "bus_k": self.bus_k.copy()}
+
+
+def _radiating(radiator_fraction: np.ndarray) -> np.ndarray:
+    """The radiator fraction a start's equilibrium uses: a radiator stuck whole at the first time has none (it
+    would be infinitely hot), so such a satellite starts where it was before, with its radiator whole."""
+    return np.where(radiator_fraction > 0.0, radiator_fraction, 1.0)
 
 
 def _measured_start(initial_state: dict, energy_j, payload_k, bus_k, capacity_j):

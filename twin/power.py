@@ -12,7 +12,7 @@ floor, after which loads are shed, compute first, then communications, heaters a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numexpr as ne
 import numpy as np
@@ -134,7 +134,11 @@ def compute_power_fraction(model: PowerModel, generated_w, energy_j, base_load_w
 
 @dataclass
 class PowerStep:
-    """One step of the power system, per satellite: powers in W (means over the step), energy in J."""
+    """One step of the power system, per satellite: powers in W (means over the step), energy in J.
+
+    ``load_w`` is the power the loads used (served), ``used_by_load_w`` the same per load in the order
+    they were given, ``shed_w`` what they asked for and did not get (``compute_shed_w`` of the first).
+    """
 
     energy_j: np.ndarray
     load_w: np.ndarray
@@ -142,6 +146,7 @@ class PowerStep:
     compute_shed_w: np.ndarray
     loss_w: np.ndarray
     curtailed_w: np.ndarray
+    used_by_load_w: list[np.ndarray] = field(default_factory=list)
 
 
 def battery_step(model: PowerModel, energy_j: np.ndarray, generated_w: np.ndarray, loads_w: list[np.ndarray],
@@ -170,4 +175,5 @@ def battery_step(model: PowerModel, energy_j: np.ndarray, generated_w: np.ndarra
     new_energy = energy_j + (charge * model.charge_efficiency - discharge / model.discharge_efficiency) * dt_s
     loss = charge * (1.0 - model.charge_efficiency) + discharge * (1.0 / model.discharge_efficiency - 1.0)
     return PowerStep(energy_j=new_energy, load_w=demand - shed, shed_w=shed, compute_shed_w=shed_by_load[0],
+                     used_by_load_w=[load - shed for load, shed in zip(loads_w, shed_by_load)],
                      loss_w=loss, curtailed_w=curtailed)

@@ -105,7 +105,7 @@ def chief_states(chiefs: list, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarr
     return chief_position, chief_velocity
 
 
-def _propagate_block(block: FormationBlock, jd: np.ndarray, fr: np.ndarray, position_out: np.ndarray,
+def propagate_block(block: FormationBlock, jd: np.ndarray, fr: np.ndarray, position_out: np.ndarray,
                      velocity_out: np.ndarray) -> None:
     """Fill ``position_out`` and ``velocity_out`` (k*m, t, 3; km, km/s; TEME) for one formation block."""
     chief_position, chief_velocity = chief_states(block.chiefs, jd, fr)
@@ -137,6 +137,6 @@ def propagate_teme(fleet: Fleet, jd: np.ndarray, fr: np.ndarray, position_km: np
     row = 0
     for block in fleet.blocks:
         rows = slice(row, row + block.satellite_count)
-        _propagate_block(block, jd, fr, position_km[rows], velocity_km_s[rows])
+        propagate_block(block, jd, fr, position_km[rows], velocity_km_s[rows])
         row = rows.stop
     return position_km, velocity_km_s

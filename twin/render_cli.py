@@ -2,7 +2,7 @@
 
 ::
 
-    twin render run.zarr --time 2026-06-01T01:30:00Z --color-by solar_power --out view.png
+    twin render run.zarr --time 2026-06-01T01:30:00Z --color-by generated_power --out view.png
     twin render run.zarr --time 2026-06-01T00:00:00Z --end 2026-06-01T03:00:00Z --color-by illumination --out orbit.mp4
     twin render run.zarr --color-by owner --focus CC1-001 --out cluster.gif
     twin render run.zarr --color-by temperature:payload --out view.html
@@ -166,7 +166,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     render.add_argument("--every", type=int, default=1, metavar="N", help="animate every N-th step (default 1)")
     render.add_argument("--fps", type=float, default=12.0, help="frames per second of an animation (default 12)")
     render.add_argument("--color-by", default="illumination", metavar="VAR",
-                        help="satellite colour: a (sat, time) variable such as solar_power, battery_soc, "
+                        help="satellite colour: a (sat, time) variable such as generated_power, battery_soc, "
                              "compute_utilization, temperature:payload; or owner, subcenter, role "
                              "(default illumination)")
     render.add_argument("--clim", type=float, nargs=2, metavar=("LOW", "HIGH"),

@@ -53,6 +53,8 @@ def max_flow(u: np.ndarray, v: np.ndarray, capacity: np.ndarray, nodes: int, sou
     unit = max(float(capacity[finite].max(initial=0.0)) / 2**30, 1.0)
     units = np.where(finite, np.floor(np.where(finite, capacity, 0.0) / unit), 2**31 - 1).astype(np.int64)
     keep = (units > 0) & (u != v)
+    if not keep.any():  # no edge carries anything this step
+        return flow
     pair = u[keep].astype(np.int64) * nodes + v[keep]
     pairs, inverse = np.unique(pair, return_inverse=True)
     summed = np.minimum(np.bincount(inverse, weights=units[keep]), 2**31 - 1).astype(np.int32)

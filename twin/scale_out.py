@@ -43,7 +43,8 @@ import zarr
 from .constellation import design_fleet
 from .coupling import drive
 from .dataset import CONVENTIONS, ORBIT_LAYOUT, RUN, RUN_FORMAT, RUN_FORMAT_ATTR, fleet_coords, orbit_arrays, with_attrs
-from .engine import SUBSYSTEM_ATTRS, FleetPlan, cluster_coords, fleet_results, installed_power_w, subsystem_variables
+from .engine import (SATELLITE_CONSTANTS, SUBSYSTEM_ATTRS, FleetPlan, cluster_coords, fleet_results, satellite_constants,
+                     subsystem_variables)
 from .scenario import Scenario
 from .safe_output import written_into_place
 from .simulation import ORBIT_VARIABLES, OrbitFrames, elapsed_max_s, fill_orbits, run_attrs, run_span
@@ -164,13 +165,15 @@ def _skeleton(fleet, times, attrs: dict, plan: FleetPlan, sat_chunk: int, time_c
     chunk_of = {"sat": sat_chunk, "time": time_chunk}
     layout = {**{name: (dims, np.dtype(dtype)) for name, (dims, dtype) in ORBIT_LAYOUT.items()},
               **subsystem_variables(plan)}
-    del layout["installed_power"]
+    for name in SATELLITE_CONSTANTS:
+        del layout[name]
     data_vars = {}
     for name, (dims, dtype) in layout.items():
         shape = tuple(sizes[dim] for dim in dims)
         chunks = tuple(min(chunk_of.get(dim, size), size) for dim, size in zip(dims, shape))
         data_vars[name] = (dims, dask.array.zeros(shape, dtype=dtype, chunks=chunks), SUBSYSTEM_ATTRS.get(name, {}))
-    data_vars["installed_power"] = (("sat",), installed_power_w(plan), SUBSYSTEM_ATTRS["installed_power"])
+    for name, values in satellite_constants(plan).items():
+        data_vars[name] = (("sat",), values, SUBSYSTEM_ATTRS[name])
     coords = {**fleet_coords(fleet, times), **cluster_coords(plan)}
     return with_attrs(xr.Dataset(data_vars, coords=coords, attrs={"Conventions": CONVENTIONS, **attrs}))
 

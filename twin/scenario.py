@@ -147,6 +147,7 @@ SUBCENTER_SCHEMA = {
     "planes": Field(int, 1),
     "plane_spacing_deg": Field(float, 0.0, 30.0, default=0.0),
     "phase_offset_deg": Field(float, 0.0, 360.0, default=0.0),
+    "phase_deg": Field(float, 0.0, 360.0, default=0.0),
     "bus": Field(str),
     "owners": Field(list),
     "formation": Field(dict),
@@ -296,6 +297,7 @@ class SubcenterGroup:
     planes: int
     plane_spacing_deg: float
     phase_offset_deg: float
+    phase_deg: float
     bus: str
     owners: tuple[str, ...]
     formation: Formation
@@ -564,7 +566,16 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     if scenario.satellite_count > SGP4_MAX_SATELLITE_NUMBER:
         raise ScenarioError(f"subcenters: {scenario.satellite_count:,} satellites are more than SGP4 can number; its "
                             f"satellite numbers (Alpha-5) go up to {SGP4_MAX_SATELLITE_NUMBER:,}")
+    _check_separation(scenario)
     return scenario
+
+
+def _check_separation(scenario: Scenario) -> None:
+    """Refuse a scenario whose designed fleet puts two satellites too close (:mod:`twin.separation`)."""
+    from .constellation import design_fleet
+    from .separation import check_separation, formation_spacings_m
+
+    check_separation(design_fleet(scenario), formation_spacings_m(scenario))
 
 
 def _compute_settings(raw: Any) -> ComputeSettings:

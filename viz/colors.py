@@ -1,6 +1,6 @@
 """What the satellites are coloured by: any (sat, time) variable of the twin dataset, or a per-satellite label.
 
-``color_by`` names a variable (``solar_power``, ``battery_soc``, ``illumination``...), a variable
+``color_by`` names a variable (``generated_power``, ``battery_soc``, ``illumination``...), a variable
 with a node (``temperature`` is the payload node; ``temperature:bus`` the other), or a
 per-satellite coordinate (``owner``, ``subcenter``, ``role``, ``bus``, ``group``, ``plane``),
 drawn with one colour per category.

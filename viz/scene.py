@@ -6,7 +6,7 @@ Build it once, then move it through time in place::
     from viz import ConstellationScene
 
     run = twin.run_scenario(twin.load_scenario("phase1"), duration_s=3 * 3600, step_s=60)
-    scene = ConstellationScene(run, color_by="solar_power", scenario=twin.load_scenario("phase1"))
+    scene = ConstellationScene(run, color_by="generated_power", scenario=twin.load_scenario("phase1"))
     scene.screenshot("view.png")
     scene.update("2026-06-01T01:30:00Z")   # positions, colours, Earth and Sun move; nothing is rebuilt
     scene.screenshot("later.png")
@@ -375,7 +375,7 @@ class ConstellationScene:
         return meshes, self._earth_actors + self._sun_actors
 
     def caption(self) -> str:
-        """``phase1  2026-06-01T01:30:00Z  25 satellites  colour: solar_power [W]``: what the view shows."""
+        """``phase1  2026-06-01T01:30:00Z  25 satellites  colour: generated_power [W]``: what the view shows."""
         scenario = self.run.attrs.get("scenario", "twin run")
         return (f"{scenario}  {str(self.time)[:19]}Z  {self.run.sizes['sat']:,} satellites  "
                 f"colour: {self.coloring.title}")

@@ -48,7 +48,7 @@ def band(state: xr.Dataset, settings: dict) -> np.ndarray:
 def monitored_residuals(state: xr.Dataset) -> dict[str, tuple[str, xr.DataArray]]:
     """Monitored residuals by display name: (band name, (sat, time) residual)."""
     residuals = {"position": ("position", state["position_residual"])}
-    for name in ("solar_power", "load_power", "battery_soc"):
+    for name in ("generated_power", "used_power", "battery_soc"):
         residuals[name] = (name, state[f"{name}_residual"])
     for node in state["node"].values:
         residuals[f"temperature:{node}"] = ("temperature", state["temperature_residual"].sel(node=node))

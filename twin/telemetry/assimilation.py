@@ -23,7 +23,7 @@ from .virtual_fleet import bus_voltage_v
 NODES = ("payload", "bus")
 KINDS = ("gnss", "power", "thermal", "compute")
 SCALAR_VARIABLES = {  # assimilated variable: (packet kind, how it is measured)
-    "solar_power": "power", "load_power": "power", "battery_soc": "power",
+    "generated_power": "power", "used_power": "power", "battery_soc": "power",
     "compute_utilization": "compute", "throttle": "compute",
 }
 
@@ -89,8 +89,8 @@ def measured_on_grid(groups: dict[str, xr.Dataset], model: xr.Dataset, sensors: 
     power = groups["power"]
     bus_v = bus_voltage_v(model["installed_power"].values, sensors)
     row_of_packet = np.clip(power["spacecraft_id"].values.astype(np.int64) - 1, 0, sat_count - 1)
-    measured["solar_power"] = grid("power", power["array_voltage_v"].values * power["array_current_a"].values)
-    measured["load_power"] = grid("power", bus_v[row_of_packet] * power["load_current_a"].values)
+    measured["generated_power"] = grid("power", power["array_voltage_v"].values * power["array_current_a"].values)
+    measured["used_power"] = grid("power", bus_v[row_of_packet] * power["load_current_a"].values)
     measured["battery_soc"] = grid("power", power["battery_soc"].values)
     measured["temperature"] = np.stack([grid("thermal", groups["thermal"][f"{node}_temperature_k"].values)
                                         for node in NODES], axis=-1)

@@ -151,7 +151,7 @@ def sensor_readings(truth: xr.Dataset, sensors: dict, faults: list[InjectedFault
     """What each satellite's sensors read (SI values, (sat, time) arrays), per packet kind."""
     rng = np.random.default_rng(seed)
     noise = sensors["noise"]
-    shape = truth["solar_power"].shape
+    shape = truth["generated_power"].shape
     times = truth["time"].values
     elapsed_s = (times - times[0]) / np.timedelta64(1, "s")
     position, velocity = itrs_state(truth["position"].values, truth["velocity"].values.astype(np.float64), times)
@@ -168,7 +168,7 @@ def sensor_readings(truth: xr.Dataset, sensors: dict, faults: list[InjectedFault
         amps = np.asarray(power_w, np.float64) / bus_v
         return amps + rng.normal(0.0, 1.0, shape) * (noise["current_a"] + noise["current_fraction"] * np.abs(amps))
 
-    sunlit = truth["solar_power"].values > 0
+    sunlit = truth["generated_power"].values > 0
     temperature = truth["temperature"]
     errors = rng.poisson(noise["memory_errors_per_hour"] * np.diff(elapsed_s, prepend=0.0)[None, :] / 3600.0, shape)
     tracked = sensors["satellites"]
@@ -179,8 +179,8 @@ def sensor_readings(truth: xr.Dataset, sensors: dict, faults: list[InjectedFault
                     for k, axis in enumerate("xyz")},
                  "gnss_satellites_tracked": rng.integers(tracked["gnss_tracked_min"], tracked["gnss_tracked_max"] + 1, shape)},
         "power": {"array_voltage_v": np.where(sunlit, bus_v, 0.0) + rng.normal(0.0, noise["array_voltage_v"], shape),
-                  "array_current_a": current(truth["solar_power"].values),
-                  "load_current_a": current(truth["load_power"].values),
+                  "array_current_a": current(truth["generated_power"].values),
+                  "load_current_a": current(truth["used_power"].values),
                   "battery_soc": truth["battery_soc"].values + rng.normal(0.0, noise["battery_soc"], shape)},
         "thermal": {f"{node}_temperature_k": temperature.sel(node=node).values
                     + rng.normal(0.0, noise["temperature_k"], shape) for node in ("payload", "bus")},
@@ -202,7 +202,7 @@ def record(truth: xr.Dataset, sensors: dict, faults: list[InjectedFault], seed: 
     readings = sensor_readings(truth, sensors, faults, seed)
     times = truth["time"].values.astype("datetime64[ns]")
     elapsed_s = (times - times[0]) / np.timedelta64(1, "s")
-    sat_count, time_count = truth["solar_power"].shape
+    sat_count, time_count = truth["generated_power"].shape
     ids = np.arange(1, sat_count + 1) if spacecraft_ids is None else np.asarray(spacecraft_ids)
     reporting = truth["alive"].values.astype(bool)
     reporting[:, 0] = False  # power and compute are interval means: the first report comes one interval in
