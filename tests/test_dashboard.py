@@ -37,17 +37,18 @@ def runs_dir(tmp_path_factory, phase1_run):
 
 
 @contextlib.contextmanager
-def served(config: DashboardConfig):
-    """The dashboard of ``config`` served from a thread on a free port: its base URL, until the block ends."""
+def served(config: DashboardConfig, **options):
+    """The dashboard of ``config`` served from a thread on a free port (``options``: more of
+    :func:`apps.server.serve`'s): its base URL, until the block ends."""
     from apps.server import serve, wait_until_listening
 
     with socket.socket() as probe:
         probe.bind(("localhost", 0))
         port = probe.getsockname()[1]
-    thread = serve(config, port=port, threaded=True)
+    thread = serve(config, port=port, threaded=True, **options)
     wait_until_listening(port, timeout_s=30)
     try:
-        yield f"http://localhost:{port}"
+        yield f"{'https' if options.get('ssl_certfile') else 'http'}://localhost:{port}"
     finally:
         thread.stop()
         shutdown_catalogues()
