@@ -30,7 +30,7 @@ from bokeh.server.views.autoload_js_handler import AutoloadJsHandler
 from tornado.escape import xhtml_escape
 
 from .auth import UserBook
-from .login_guard import LoginThrottle, PasswordChecks
+from .login_guard import LoginThrottle, PasswordChecks, throttle_keys
 from .sessions import SessionBook
 
 USER_COOKIE = "user"  # the cookie Panel reads pn.state.user from
@@ -121,7 +121,7 @@ class LoginHandler(tornado.web.RequestHandler):
         name, password = self.get_argument("username", ""), self.get_argument("password", "")
         name = name if len(name) <= MAX_NAME_CHARS else ""
         next_url = safe_next(self.get_argument("next", "/"))
-        keys = (f"address {self.request.remote_ip}", f"user {name}")
+        keys = throttle_keys(self.request.remote_ip, name)
         wait_s = self.throttle.wait_s(keys)
         if wait_s > 0:
             self.set_header("Retry-After", str(int(wait_s) + 1))

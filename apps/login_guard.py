@@ -15,6 +15,7 @@ guesser would get as many tries as the CPU allows. So:
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -25,6 +26,20 @@ FIRST_DELAY_S, MAX_DELAY_S = 1.0, 300.0  # the back-off: 1 s, 2 s, 4 s ... up to
 FORGET_AFTER_S = 3600.0  # an address or user with no failure for an hour starts afresh
 MAX_KEYS = 100_000  # addresses and user names remembered at once (the oldest failures are forgotten first)
 CHECK_THREADS, CHECKS_WAITING = 1, 4  # scrypt checks at once (128 MiB each) and queued behind them
+
+
+def throttle_keys(address: str, name: str) -> tuple[str, str]:
+    """The throttle's keys for a try from client ``address`` as user ``name``: the address (for IPv6 its /64
+    network, as one host may hold a whole /64; an IPv4-mapped one as IPv4) and the name."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"address {address}", f"user {name}"
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        return f"address {ipaddress.ip_network(f'{ip}/64', strict=False)}", f"user {name}"
+    return f"address {ip}", f"user {name}"
 
 
 class LoginThrottle:

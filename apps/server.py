@@ -12,7 +12,7 @@ import panel as pn
 
 from .dashboard import TITLE, DashboardConfig, create_app
 from .demo_users import check_demo_users
-from .login import PasswordAuthProvider
+from .login import SESSION_COOKIE, PasswordAuthProvider
 from .runs import shutdown_catalogues
 
 COOKIE_SECRET_ENV = "TWIN_COOKIE_SECRET"  # the key signing the cookies; else a new secret per process
@@ -38,6 +38,7 @@ def serve(config: DashboardConfig, port: int = 5006, address: str = "localhost",
     return pn.serve(app, port=port, address=address, websocket_origin=origins,
                     show=False, threaded=threaded, title=TITLE, verbose=not threaded,
                     auth_provider=PasswordAuthProvider(config.users),
+                    exclude_cookies=[SESSION_COOKIE],  # not in the page's session token, which its scripts can read
                     cookie_secret=os.environ.get(COOKIE_SECRET_ENV) or secrets.token_hex(32),
                     ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
 

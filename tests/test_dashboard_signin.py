@@ -180,6 +180,15 @@ def test_throttle_backs_off_exponentially_and_a_success_starts_afresh():
     assert throttle.wait_s(keys) == 0.0
 
 
+def test_throttle_keys_are_the_address_or_its_ipv6_network_and_the_name():
+    from apps.login_guard import throttle_keys
+
+    assert throttle_keys("127.0.0.5", "vera") == ("address 127.0.0.5", "user vera")
+    assert throttle_keys("2001:db8:1:2:aaaa::1", "vera") == throttle_keys("2001:db8:1:2:bbbb::7", "vera") == \
+        ("address 2001:db8:1:2::/64", "user vera")
+    assert throttle_keys("::ffff:192.0.2.1", "") == throttle_keys("192.0.2.1", "") == ("address 192.0.2.1", "user ")
+
+
 def test_throttle_forgets_old_failures_and_keeps_a_bounded_table():
     from apps.login_guard import LoginThrottle
 
@@ -290,6 +299,10 @@ def test_panel_serve_with_our_sign_in_refuses_every_interface(tmp_path):
     env = {**os.environ, "TWIN_USERS": str(USERS)}
     base = [str(panel), "serve", "apps/dashboard.py", "--auth-module", "apps/panel_auth.py",
             "--cookie-secret", "x" * 32, "--port", str(free_port())]
+    code, stderr = run_until_exit_or([*base, "--address", "localhost"], env)  # Bokeh puts all cookies in the token
+    assert code == 2, stderr
+    assert "panel_auth: error: --exclude-cookies: not twin_session, so every page's session token" in stderr
+    base += ["--exclude-cookies", "twin_session"]
     code, stderr = run_until_exit_or(base, env)  # no --address: Bokeh would listen on every interface
     assert code == 2, stderr
     assert "panel_auth: error: --address: not given, so panel serve would listen on every interface" in stderr
@@ -314,6 +327,7 @@ def test_every_documented_way_to_serve_binds_loopback():
     for name, line in commands:
         if "panel serve" in line:
             assert re.search(r"--address (localhost|127\.0\.0\.1)\b", line), (name, line)
+            assert "--exclude-cookies twin_session" in line, (name, line)
         else:
             assert "--address" not in line or re.search(r"--address (localhost|127\.0\.0\.1)\b", line), (name, line)
     from twin.cli import build_parser
@@ -366,6 +380,22 @@ async def websocket_status(base_url: str, cookies: str) -> int:
         return error.code
     connection.close()
     return 101
+
+
+def test_a_page_never_holds_the_session_id(server):
+    """Each page carries a session token its scripts can read (Bokeh's, with the request's cookies): the
+    session id's cookie, HttpOnly, is left out of it; the user name, which Panel reads from it, is in."""
+    from bokeh.util.token import get_token_payload
+
+    cookies = sign_in(server, "viewer", "127.0.0.11")
+    status, _, page = call(server, "GET", "/", cookies=cookies)
+    assert status == 200
+    tokens = re.findall(r'"token":\s*"([^"]+)"', page)
+    assert tokens
+    for token in tokens:
+        assert set(get_token_payload(token)["cookies"]) == {"user"}
+    assert all("HttpOnly" in cookie for cookie in call(server, "POST", "/login", {"username": "viewer", "password": \
+               "viewer-demo"}, source="127.0.0.11")[1].get_all("Set-Cookie"))
 
 
 def test_no_page_may_be_framed_by_another_site(server):
