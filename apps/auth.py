@@ -50,7 +50,7 @@ ACTIONS = {
 # OWASP Password Storage Cheat Sheet (scrypt): N = 2**17, r = 8 (1024-byte blocks), p = 1 at least: 128 MiB per check
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 MAX_SCRYPT_MEMORY_BYTES = 2**30  # a hash needing more (128 n r bytes) would let a users file exhaust the server
-MAX_SCRYPT_P = 16
+MAX_SCRYPT_P = 16  # passes per check: its time grows with p
 SALT_BYTES, KEY_BYTES = 16, 32
 USERS_ENV = "TWIN_USERS"  # path of the users file when the command line does not give one
 

@@ -37,7 +37,7 @@ USER_COOKIE = "user"  # the cookie Panel reads pn.state.user from
 SESSION_COOKIE = "twin_session"  # the id of the session the server holds (apps.sessions)
 COOKIE_MAX_AGE_DAYS = 1
 LOGIN_URL, LOGOUT_URL = "/login", "/logout"
-MAX_NAME_CHARS = 256  # a longer user name is no user's: checked as the empty name, not remembered by the throttle
+MAX_NAME_CHARS = 256  # a longer user name is no user's: checked, and throttled, as the empty name
 WRONG_PASSWORD = "Wrong user name or password. Check both and try again."
 SIGNED_OUT = "You are signed out."
 TOO_MANY = "Too many wrong passwords. Wait {wait_s} s and try again."
@@ -164,12 +164,11 @@ class PasswordAuthProvider(AuthProvider):
     """Bokeh auth provider: users and hashed passwords from ``users`` (:class:`apps.auth.UserBook`), sessions
     held by this server, password checks throttled and off the event loop."""
 
-    def __init__(self, users: UserBook, throttle: LoginThrottle | None = None, checks: PasswordChecks | None = None):
+    def __init__(self, users: UserBook):
         self.users = users
         self.sessions = SessionBook(COOKIE_MAX_AGE_DAYS * 86400.0)
         self._login_handler = type("UsersLoginHandler", (LoginHandler,), {
-            "users": users, "sessions": self.sessions, "throttle": throttle or LoginThrottle(),
-            "checks": checks or PasswordChecks()})
+            "users": users, "sessions": self.sessions, "throttle": LoginThrottle(), "checks": PasswordChecks()})
         self._logout_handler = type("UsersLogoutHandler", (LogoutHandler,), {"sessions": self.sessions})
         super().__init__()
 
