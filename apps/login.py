@@ -115,7 +115,8 @@ class LoginHandler(tornado.web.RequestHandler):
 
     def get(self) -> None:
         message = MESSAGES.get(self.get_argument("message", ""))
-        self._form(401 if message and message[0] == "error" else 200, message, safe_next(self.get_argument("next", "/")))
+        status = 401 if message and message[0] == "error" else 200
+        self._form(status, message, safe_next(self.get_argument("next", "/")))
 
     async def post(self) -> None:
         name, password = self.get_argument("username", ""), self.get_argument("password", "")

@@ -100,7 +100,8 @@ def attack(port: int, rate: float, seconds: float, spread: bool, results: list) 
 def summary(name: str, latencies_s: np.ndarray, reference_s: float | None) -> str:
     median, p90 = np.median(latencies_s) * 1e3, np.percentile(latencies_s, 90) * 1e3
     ratio = f" ({median / (reference_s * 1e3):.1f}x alone)" if reference_s else ""
-    return f"{name}: GET /login median {median:.1f} ms{ratio}, 90th percentile {p90:.1f} ms ({latencies_s.size} requests)"
+    return (f"{name}: GET /login median {median:.1f} ms{ratio}, 90th percentile {p90:.1f} ms "
+            f"({latencies_s.size} requests)")
 
 
 def scrypt_cost() -> str:

@@ -238,7 +238,8 @@ def test_demo_users_are_refused_off_loopback_and_warned_about_on_it():
     from apps.demo_users import check_demo_users, is_loopback
 
     assert all(is_loopback(address) for address in ("localhost", "127.0.0.1", "127.3.2.1", "::1"))
-    assert not any(is_loopback(address) for address in ("", None, "0.0.0.0", "::", "192.0.2.10", "no-such-host.invalid"))
+    assert not any(is_loopback(address) for address in ("", None, "0.0.0.0", "::", "192.0.2.10",
+                                                        "no-such-host.invalid"))
     demo = UserBook.from_file(USERS)
     with pytest.raises(UsersFileError, match=r"users\.example\.toml: users\.viewer, users\.engineer, users\.operator, "
                                              r"users\.chief have the public demo passwords; refused on 0\.0\.0\.0"):
@@ -249,7 +250,7 @@ def test_demo_users_are_refused_off_loopback_and_warned_about_on_it():
 
 
 def run_until_exit_or(args: list[str], env: dict | None = None, timeout_s: float = 90.0) -> tuple[int | None, str]:
-    """Run ``args``; its exit code and stderr, or ``None`` and the stderr so far if it is still serving after ``timeout_s``."""
+    """Run ``args``: its exit code and stderr, or ``None`` and its stderr if it still serves after ``timeout_s``."""
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         _, stderr = process.communicate(timeout=timeout_s)
@@ -420,7 +421,8 @@ def test_cookies_are_secure_over_https_only(server, tmp_path):
     subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
                     "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
                    check=True, capture_output=True)
-    _, headers, _ = call(server, "POST", "/login", {"username": "viewer", "password": "viewer-demo"}, source="127.0.0.10")
+    _, headers, _ = call(server, "POST", "/login", {"username": "viewer", "password": "viewer-demo"},
+                         source="127.0.0.10")
     assert headers.get_all("Set-Cookie") and not any("Secure" in cookie for cookie in headers.get_all("Set-Cookie"))
 
     context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
