@@ -4,11 +4,14 @@ The users file is TOML, one table per user::
 
     [users.vera]
     roles = ["viewer"]
-    password = "scrypt$16384$8$1$<salt, base64>$<key, base64>"
+    password = "scrypt$131072$8$1$<salt, base64>$<key, base64>"
 
-Passwords are never stored: each is an scrypt key (RFC 7914; n = 2**14, r = 8, p = 1, 32 bytes,
-about 16 MB and 50 ms to check) with a random 16-byte salt of its own. Print an entry for a new
-user, the password typed twice and never echoed::
+Passwords are never stored: each is an scrypt key (RFC 7914; 32 bytes) with a random 16-byte salt
+of its own, at OWASP's minimum cost for scrypt (n = 2**17, r = 8, p = 1: 128 MiB and about 0.5 s
+to check here). A hash of a lower cost is refused when the file is read, with the command that
+makes a new one (the cost is stored in the hash, so a file written before the cost was raised
+says so rather than fail at sign-in). Print an entry for a new user, the password typed twice and
+never echoed::
 
     python -m apps.auth vera --roles viewer
 
@@ -44,7 +47,10 @@ ACTIONS = {
     "run_whatif": ("engineer", "start a what-if run"),
     "acknowledge_alarm": ("operator", "acknowledge an alarm"),
 }
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # RFC 7914's interactive-login cost: 16 MB, about 50 ms here
+# OWASP Password Storage Cheat Sheet (scrypt): N = 2**17, r = 8 (1024-byte blocks), p = 1 at least: 128 MiB per check
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+MAX_SCRYPT_MEMORY_BYTES = 2**30  # a hash needing more (128 n r bytes) would let a users file exhaust the server
+MAX_SCRYPT_P = 16  # passes per check: its time grows with p
 SALT_BYTES, KEY_BYTES = 16, 32
 USERS_ENV = "TWIN_USERS"  # path of the users file when the command line does not give one
 
@@ -103,7 +109,21 @@ def _parse_hash(encoded: str) -> tuple[int, int, int, bytes, bytes]:
     scheme, n, r, p, salt, key = encoded.split("$")
     if scheme != "scrypt":
         raise ValueError(f"unknown scheme {scheme!r}")
-    return int(n), int(r), int(p), base64.b64decode(salt, validate=True), base64.b64decode(key, validate=True)
+    n, r, p = int(n), int(r), int(p)
+    if n < 2 or n & (n - 1) or r < 1 or p < 1:
+        raise ValueError(f"n={n}, r={r}, p={p} are not scrypt's (n a power of 2, r and p at least 1)")
+    return n, r, p, base64.b64decode(salt, validate=True), base64.b64decode(key, validate=True)
+
+
+def cost_problem(n: int, r: int, p: int) -> str | None:
+    """Why an scrypt cost (n, r, p) is not accepted (below OWASP's minimum, or too costly to check), else ``None``."""
+    if n < SCRYPT_N or r < SCRYPT_R or p < SCRYPT_P:
+        return (f"scrypt cost n={n}, r={r}, p={p} is below today's minimum n={SCRYPT_N}, r={SCRYPT_R}, p={SCRYPT_P} "
+                "(OWASP)")
+    if 128 * n * r > MAX_SCRYPT_MEMORY_BYTES or p > MAX_SCRYPT_P:
+        return (f"scrypt cost n={n}, r={r}, p={p} needs {128 * n * r / 2**20:.0f} MiB and {p} passes per check; "
+                f"at most {MAX_SCRYPT_MEMORY_BYTES / 2**20:.0f} MiB and {MAX_SCRYPT_P} passes are allowed")
+    return None
 
 
 def verify_password(password: str, encoded: str) -> bool:
@@ -138,6 +158,10 @@ class UserBook:
     def __contains__(self, name: str) -> bool:
         return name in self._entries
 
+    def hashes(self) -> dict[str, str]:
+        """Each user's encoded password hash, by name."""
+        return {name: encoded for name, (_, encoded) in self._entries.items()}
+
     def user(self, name: str | None) -> User | None:
         """The :class:`User` called ``name``, or ``None`` if there is none."""
         if name not in self._entries:
@@ -161,8 +185,9 @@ def _check_users(raw: dict, source: str) -> dict[str, tuple[frozenset[str], str]
     entries = {}
     for name, entry in users.items():
         where = f"{source}: users.{name}"
-        if not isinstance(entry, dict):
-            raise UsersFileError(f"{where}: {entry!r} must be a table")
+        if not isinstance(entry, dict):  # its value is not shown: it may be a password
+            raise UsersFileError(f"{where}: must be a table ([users.{name}] with roles and password), "
+                                 f"not a {type(entry).__name__}")
         extra = sorted(set(entry) - {"roles", "password"})
         if extra:
             raise UsersFileError(f"{where}.{extra[0]}: unknown key; known keys: roles, password")
@@ -173,11 +198,15 @@ def _check_users(raw: dict, source: str) -> dict[str, tuple[frozenset[str], str]
             if role not in ROLES:
                 raise UsersFileError(f"{where}.roles: {role!r} is not a role; roles: {', '.join(ROLES)}")
         password = entry.get("password")
+        new_hash = f"python -m apps.auth {name} --roles {' '.join(roles)}"
         try:
-            _parse_hash(password)
+            n, r, p, _, _ = _parse_hash(password)
         except (AttributeError, TypeError, ValueError):
-            raise UsersFileError(f"{where}.password: {password!r} is not a hash from "
-                                 "'python -m apps.auth NAME --roles ROLE'") from None
+            raise UsersFileError(f"{where}.password: not a hash from '{new_hash}' (the value is not shown: it may "
+                                 "be a password)") from None
+        problem = cost_problem(n, r, p)
+        if problem:
+            raise UsersFileError(f"{where}.password: {problem}; make a new hash: {new_hash}")
         entries[name] = (frozenset(roles), password)
     return entries
 

@@ -3,8 +3,9 @@
 Serve it with sign-in (users and hashed passwords from a users file, :mod:`apps.auth`)::
 
     twin serve --users apps/users.example.toml --runs out          # http://localhost:5006
-    TWIN_USERS=apps/users.example.toml panel serve apps/dashboard.py \\
-        --auth-module apps/panel_auth.py --cookie-secret "$(python -c 'import secrets; print(secrets.token_hex(32))')"
+    TWIN_USERS=apps/users.example.toml panel serve apps/dashboard.py --address localhost \\
+        --exclude-cookies twin_session --auth-module apps/panel_auth.py \\
+        --cookie-secret "$(python -c 'import secrets; print(secrets.token_hex(32))')"
 
 ``?source=phase3`` (a scenario) or ``?source=demo.zarr`` (a stored run) in the address opens that
 run. Runs come from ``--runs`` or ``$TWIN_RUNS`` (default ``out/``) and the built-in scenarios.
@@ -39,7 +40,8 @@ NO_SIGN_IN = f"""### Sign-in is not configured
 This dashboard shows nothing until its users sign in. Start it with its login:
 
     twin serve --users FILE
-    {USERS_ENV}=FILE panel serve apps/dashboard.py --auth-module apps/panel_auth.py --cookie-secret SECRET
+    {USERS_ENV}=FILE panel serve apps/dashboard.py --address localhost \\
+        --exclude-cookies twin_session --auth-module apps/panel_auth.py --cookie-secret SECRET
 
 `apps/users.example.toml` holds demo users; `python -m apps.auth NAME --roles ROLE` writes an entry of your own.
 """

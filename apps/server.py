@@ -11,19 +11,25 @@ import time
 import panel as pn
 
 from .dashboard import TITLE, DashboardConfig, create_app
-from .login import PasswordAuthProvider
+from .demo_users import check_demo_users
+from .login import SESSION_COOKIE, PasswordAuthProvider
 from .runs import shutdown_catalogues
 
-COOKIE_SECRET_ENV = "TWIN_COOKIE_SECRET"  # keeps sign-ins valid across restarts; else a new secret per process
+COOKIE_SECRET_ENV = "TWIN_COOKIE_SECRET"  # the key signing the cookies; else a new secret per process
 
 
-def serve(config: DashboardConfig, port: int = 5006, address: str = "localhost", threaded: bool = False):
-    """Serve the dashboard at ``http://address:port/``, every page behind the sign-in of ``config.users``.
+def serve(config: DashboardConfig, port: int = 5006, address: str = "localhost", threaded: bool = False,
+          ssl_certfile: str | None = None, ssl_keyfile: str | None = None):
+    """Serve the dashboard at ``http://address:port/`` (``https://`` with a certificate and its key, PEM files),
+    every page behind the sign-in of ``config.users``.
 
     Blocks until stopped; with ``threaded``, serves from a thread and returns it (``.stop()`` ends it).
+    :class:`apps.auth.UsersFileError` if ``config.users`` holds the demo users and ``address`` is not
+    loopback (:func:`apps.demo_users.check_demo_users`; the warning on loopback is the caller's to show).
     """
     if config.users is None:
         raise ValueError("users: the dashboard is served with sign-in only; give a users file")
+    check_demo_users(config.users, address)
     atexit.register(shutdown_catalogues)
     def app():  # a function, so that each session gets its own page
         return create_app(config)
@@ -32,7 +38,9 @@ def serve(config: DashboardConfig, port: int = 5006, address: str = "localhost",
     return pn.serve(app, port=port, address=address, websocket_origin=origins,
                     show=False, threaded=threaded, title=TITLE, verbose=not threaded,
                     auth_provider=PasswordAuthProvider(config.users),
-                    cookie_secret=os.environ.get(COOKIE_SECRET_ENV) or secrets.token_hex(32))
+                    exclude_cookies=[SESSION_COOKIE],  # not in the page's session token, which its scripts can read
+                    cookie_secret=os.environ.get(COOKIE_SECRET_ENV) or secrets.token_hex(32),
+                    ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
 
 
 def wait_until_listening(port: int, timeout_s: float = 60.0, address: str = "localhost") -> None:

@@ -37,17 +37,18 @@ def runs_dir(tmp_path_factory, phase1_run):
 
 
 @contextlib.contextmanager
-def served(config: DashboardConfig):
-    """The dashboard of ``config`` served from a thread on a free port: its base URL, until the block ends."""
+def served(config: DashboardConfig, **options):
+    """The dashboard of ``config`` served from a thread on a free port (``options``: more of
+    :func:`apps.server.serve`'s): its base URL, until the block ends."""
     from apps.server import serve, wait_until_listening
 
     with socket.socket() as probe:
         probe.bind(("localhost", 0))
         port = probe.getsockname()[1]
-    thread = serve(config, port=port, threaded=True)
+    thread = serve(config, port=port, threaded=True, **options)
     wait_until_listening(port, timeout_s=30)
     try:
-        yield f"http://localhost:{port}"
+        yield f"{'https' if options.get('ssl_certfile') else 'http'}://localhost:{port}"
     finally:
         thread.stop()
         shutdown_catalogues()
@@ -117,14 +118,18 @@ def _tab(page, name: str) -> None:
     page.locator(".bk-tab", has_text=name).click()
 
 
+RENDERED_AFTER = """([clock, before]) => {
+  const shown = clock.textContent.trim();
+  return shown !== before && clock.dataset.rendered === shown ? shown : null;
+}"""
+
+
 def _rendered_after_step(page, before: str) -> str:
-    """Wait until the clock shows a time other than ``before`` and vtk.js has rendered that step; the new clock."""
-    expect = _expect()
-    clock = page.locator(".twin-clock").first
-    expect(clock).not_to_have_text(before)
-    shown = clock.inner_text()
-    expect(clock).to_have_attribute("data-rendered", shown)
-    return shown
+    """Wait until the clock shows a time other than ``before`` and vtk.js has rendered that step; the new clock.
+
+    Both are read at once in the page: while playing, the clock may move on between two reads."""
+    clock = page.locator(".twin-clock").first.element_handle()
+    return page.wait_for_function(RENDERED_AFTER, arg=[clock, before], timeout=TIMEOUT_MS).json_value()
 
 
 def _wait_for_bokeh_text(page, text: str) -> None:
