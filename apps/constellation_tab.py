@@ -16,7 +16,7 @@ from .view3d import SceneView, clock_text
 
 PLAYER_INTERVAL_MS = 300  # one step every 0.3 s when playing
 DEFAULT_COLOR_BY = "illumination"
-# "Look at" choice -> (twin.figures grouping, coordinate listing the names); a satellite's figures are its sub-center's
+# "Look at" choice -> (twin.report.figures grouping, coordinate listing the names); a satellite's figures are its sub-center's
 LEVELS = {"Fleet": ("total", None), "Sub-center": ("subcenter", "subcenter"), "Member": ("owner", "owner"),
           "Satellite": ("subcenter", "sat")}
 
@@ -93,7 +93,7 @@ class ConstellationTab:
 
     @property
     def grouping(self) -> tuple[str, str]:
-        """(twin.figures grouping, row) of the key figures: the fleet, a sub-center (also a satellite's) or a member."""
+        """(twin.report.figures grouping, row) of the key figures: the fleet, a sub-center (also a satellite's) or a member."""
         by, coordinate = LEVELS[self.level.value]
         if coordinate is None or self.target.value is None:
             return "total", "total"

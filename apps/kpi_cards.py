@@ -13,7 +13,7 @@ from panel.custom import JSComponent
 from .kpis import Kpi
 
 
-NO_WARNINGS = "warnings: none (no figure beyond the thresholds of twin.alerts)"
+NO_WARNINGS = "warnings: none (no figure beyond the thresholds of twin.report.alerts)"
 
 
 def warning_text(warnings) -> list[str]:
@@ -26,7 +26,7 @@ class KeyFigureCards(JSComponent):
 
     title = param.String(default="", doc="what the figures are of, and when")
     figures = param.List(default=[], doc="[label, at the time shown, whole run] of each key figure")
-    warnings = param.List(default=[], doc="the whole run's warning lines (twin.alerts), shown under the cards")
+    warnings = param.List(default=[], doc="the whole run's warning lines (twin.report.alerts), shown under the cards")
 
     def show(self, title: str, figures: list[Kpi], warnings: list[str] = ()) -> None:
         """Show ``figures`` under ``title``, and the run's ``warnings`` (or that there are none) below them.

@@ -21,7 +21,7 @@ from pathlib import Path
 import tomllib
 import xarray as xr
 
-from twin import figures
+from twin.report import figures
 from twin.dataset import RUN_SUFFIXES, open_run
 from twin.scenario import Scenario, builtin_scenarios, load_scenario
 
@@ -67,15 +67,15 @@ class RunData:
         return True
 
     def summary(self, by: str = "total"):
-        """:func:`twin.figures.summary` of the run (a DataFrame), computed once."""
+        """:func:`twin.report.figures.summary` of the run (a DataFrame), computed once."""
         return self.cached(("summary", by), lambda: figures.summary(self.run, by))
 
     def series(self, by: str = "total") -> xr.Dataset:
-        """:func:`twin.figures.time_series` of the run, computed once."""
+        """:func:`twin.report.figures.time_series` of the run, computed once."""
         return self.cached(("series", by), lambda: figures.time_series(self.run, by))
 
     def grouping(self, by: str) -> figures.Grouping:
-        """:func:`twin.figures.grouping` of the run, computed once."""
+        """:func:`twin.report.figures.grouping` of the run, computed once."""
         return self.cached(("grouping", by), lambda: figures.grouping(self.run, by))
 
     def names(self, coordinate: str) -> list[str]:

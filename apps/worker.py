@@ -52,7 +52,7 @@ def _start_worker(queue) -> None:
 
 def _simulate(key: str, request: RunRequest):
     from twin.scenario import scenario_from_dict
-    from twin.simulation import run_scenario
+    from twin.run.simulate import run_scenario
 
     scenario = scenario_from_dict(request.tables, request.source)
     report = lambda steps: _progress_queue.put((key, float(steps)))

@@ -1,10 +1,10 @@
-"""Peak memory of a run held in memory, per byte of its arrays: the factor twin.memory checks runs against.
+"""Peak memory of a run held in memory, per byte of its arrays: the factor twin.run.memory checks runs against.
 
 Each case runs in a fresh process: the twin is imported and a one-step run made (so the modules
 and caches a run needs are loaded), then the case is simulated and stored (``twin.save`` to a
-temporary directory). Prints the bytes of the run's arrays as ``twin.memory.run_array_bytes``
+temporary directory). Prints the bytes of the run's arrays as ``twin.run.memory.run_array_bytes``
 counts them (and as the run holds them), the peak resident memory the run and its storing added
-over the warmed-up process, their ratio, and ``twin.memory.PEAK_PER_ARRAY_BYTE``, which must not be
+over the warmed-up process, their ratio, and ``twin.run.memory.PEAK_PER_ARRAY_BYTE``, which must not be
 below the largest ratio.
 
     .venv/bin/python benchmarks/memory.py
@@ -14,15 +14,15 @@ import json
 import subprocess
 import sys
 
-from twin.memory import PEAK_PER_ARRAY_BYTE
+from twin.run.memory import PEAK_PER_ARRAY_BYTE
 
 CASES = [("phase1", 7 * 86400.0), ("phase2", 2 * 86400.0), ("phase3", 6 * 3600.0), ("phase3", 86400.0)]
 
 CHILD = """
 import json, resource, sys, tempfile
 import twin
-from twin.constellation import design_fleet
-from twin.memory import run_array_bytes
+from twin.orbit.constellation import design_fleet
+from twin.run.memory import run_array_bytes
 from twin.timegrid import time_grid, to_datetime64
 
 name, duration_s = sys.argv[1], float(sys.argv[2])
@@ -51,7 +51,7 @@ def main() -> None:
         print(f"{name + f' {duration_s / 3600:g} h':<16}{case['satellites'] * case['steps']:>16,}"
               f"{case['counted'] / 1e6:>13.1f} MB{case['held'] / 1e6:>10.1f} MB{case['added'] / 1e6:>9.1f} MB"
               f"{ratios[-1]:>7.2f}")
-    print(f"largest ratio {max(ratios):.2f}; twin.memory.PEAK_PER_ARRAY_BYTE = {PEAK_PER_ARRAY_BYTE:g}"
+    print(f"largest ratio {max(ratios):.2f}; twin.run.memory.PEAK_PER_ARRAY_BYTE = {PEAK_PER_ARRAY_BYTE:g}"
           + ("" if PEAK_PER_ARRAY_BYTE >= max(ratios) else "  <- below the measured ratio: raise it"))
 
 

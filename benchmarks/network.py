@@ -3,11 +3,11 @@
 1. Contacts: every satellite against every ground station over 24 h at 10 s. The orbit layer of
    10,485 satellites x 8,641 steps would be about 5 GB, so it is built and searched a slice of
    sub-centers at a time (:func:`twin.run_orbits` on a slice of the fleet, then
-   :func:`twin.contacts.contact_windows`, which evaluates the chiefs at every step and their
+   :func:`twin.network.contacts.contact_windows`, which evaluates the chiefs at every step and their
    members only around the chiefs' passes: the same passes as evaluating everyone everywhere).
 2. The link graph of every step: the backbone (each sub-center's chief, the relays, the stations)
    with line of sight, ranges, antennas and rates, then per step the shortest-latency tree and the
-   widest-path flows (:func:`twin.network.add_network` on the chiefs' run).
+   widest-path flows (:func:`twin.network.flows.add_network` on the chiefs' run).
 Prints the time and peak memory of each part. Target (issue 4): under 60 s and 8 GB on this
 machine's 2 cores, so numexpr and BLAS use both (the ratio benchmarks pin one thread; this one has
 no reference to compare with).
@@ -23,9 +23,9 @@ import time
 import numexpr
 
 import twin
-from twin.contacts import contact_windows, stations_of
-from twin.fleet import Fleet
-from twin.network import add_network
+from twin.network.contacts import contact_windows, stations_of
+from twin.orbit.fleet import Fleet
+from twin.network.flows import add_network
 from twin.timegrid import time_grid
 
 CHIEFS_PER_SLICE = 12  # 972 satellites of phase 3 x 8,641 steps: about 0.5 GB of orbit layer per slice
@@ -36,7 +36,7 @@ def peak_rss_gib() -> float:
 
 
 def fleet_slices(fleet: Fleet):
-    """Sub-fleets of at most CHIEFS_PER_SLICE chiefs with all their members (:meth:`twin.fleet.Fleet.covering`)."""
+    """Sub-fleets of at most CHIEFS_PER_SLICE chiefs with all their members (:meth:`twin.orbit.fleet.Fleet.covering`)."""
     row = 0
     for block in fleet.blocks:
         members = block.relative.count

@@ -24,8 +24,8 @@ import numpy as np  # noqa: E402
 from sgp4.api import SatrecArray  # noqa: E402
 
 import twin  # noqa: E402
-from twin.propagation import propagate_teme  # noqa: E402
-from twin.simulation import run_orbits  # noqa: E402
+from twin.orbit.propagation import propagate_teme  # noqa: E402
+from twin.run.simulate import run_orbits  # noqa: E402
 from twin.timegrid import julian_dates, time_grid  # noqa: E402
 
 

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 import twin
-from twin.scale_out import simulate_partitioned
+from twin.run.scale_out import simulate_partitioned
 
 SINGLE_PROCESS_LIMIT = 10_500  # satellites: above this the in-memory run needs more than a few GB
 DC3_SATELLITES = 81

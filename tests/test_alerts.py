@@ -1,4 +1,4 @@
-"""Warning lines (``twin.alerts``): every figure beyond its threshold is flagged, in ``twin report`` (and so the
+"""Warning lines (``twin.report.alerts``): every figure beyond its threshold is flagged, in ``twin report`` (and so the
 demo and ``twin simulate``) and on the dashboard; a run with none says so.
 
 Each case provokes one condition with the physics that causes it: a network buffer too small for the
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import twin
-from twin.alerts import DROPPED_DATA_FRACTION, warning_lines
-from twin.cli import report
-from twin.network import add_network
+from twin.report.alerts import DROPPED_DATA_FRACTION, warning_lines
+from twin.report.text import report
+from twin.network.flows import add_network
 from twin.scenario import SCENARIO_DIR, Fault, scenario_from_dict
 
 SIX_HOURS_S = 6 * 3600
@@ -32,7 +32,7 @@ def _run(raw, **kwargs):
 
 def test_a_nominal_run_has_no_warning_and_the_report_says_so(phase1_run):
     assert warning_lines(phase1_run) == []
-    assert report(phase1_run).splitlines()[-1] == "warnings: none (no figure beyond the thresholds of twin.alerts)"
+    assert report(phase1_run).splitlines()[-1] == "warnings: none (no figure beyond the thresholds of twin.report.alerts)"
 
 
 def test_data_dropped_beyond_the_threshold_is_a_warning(phase1_run, phase1):
@@ -100,7 +100,7 @@ def test_the_dashboard_cards_show_the_runs_warnings(phase1_run):
 def test_data_delivered_below_the_threshold_is_a_warning_even_when_none_is_dropped(phase1_run, phase1):
     """Ten times the Earth-observation inflow through the relay, with buffers large enough to keep it all:
     nothing is dropped in 6 h, but most of it still waits in the queues."""
-    from twin.alerts import DELIVERED_DATA_FRACTION
+    from twin.report.alerts import DELIVERED_DATA_FRACTION
 
     scenario = dataclasses.replace(phase1, links=dataclasses.replace(phase1.links, eo_inflow_bps=2e9, buffer_bits=1e16))
     run = add_network(phase1_run, scenario)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import twin
-from twin.compute import Jobs, Scheduler, generate_jobs
+from twin.subsystems.compute import Jobs, Scheduler, generate_jobs
 
 HOUR_S = 3600.0
 
@@ -311,6 +311,6 @@ def test_phase2_offloads_ground_work_only_to_satellites_with_power_to_spare():
     installed_cu = np.array([scenario.buses[bus].compute_capacity_units for bus in run["bus"].values])
     done_in_orbit = (offload * installed_cu[:, None] * 60.0).sum()  # a full run: every row is one satellite
     np.testing.assert_allclose(done_in_orbit, run["ground_offloaded_work"].values.sum(), rtol=1e-5)  # float32 shares
-    from twin.cli import report
+    from twin.report.text import report
 
     assert "offloaded to orbit" in report(run)

@@ -12,7 +12,7 @@ import pytest
 from astropy.time import Time
 
 import twin
-from twin.contacts import (
+from twin.network.contacts import (
     Station,
     contact_windows,
     elevation_deg,

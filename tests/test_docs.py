@@ -19,6 +19,6 @@ def test_api_reference_builds_without_warnings(tmp_path):
                              str(ROOT / "docs" / "api"), str(tmp_path)], capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     page = (tmp_path / "index.html").read_text()
-    for documented in ("twin.accessor.TwinAccessor.power_margins", "twin.poliastro_bridge.from_poliastro",
-                       "twin.simulation.run_scenario", "twin.telemetry.anomalies.find_anomalies"):
+    for documented in ("twin.accessor.TwinAccessor.power_margins", "twin.orbit.poliastro_bridge.from_poliastro",
+                       "twin.run.simulate.run_scenario", "twin.telemetry.anomalies.find_anomalies"):
         assert f'id="{documented}"' in page, documented

@@ -11,8 +11,8 @@ Earth and their separation, and the area of two overlapping circles for the penu
 stretched along GCRS z that turns the WGS-84 ellipsoid into a sphere. Its eclipse edges are the
 zeros of a smooth angular margin interpolated linearly between steps.
 
-The independent path, all in this file (it calls nothing in ``twin.sunlight``, ``twin.frames``,
-``twin.propagation`` or ``twin.simulation``; from the twin it takes only the designed SGP4 element
+The independent path, all in this file (it calls nothing in ``twin.orbit.sunlight``, ``twin.orbit.frames``,
+``twin.orbit.propagation`` or ``twin.run.simulate``; from the twin it takes only the designed SGP4 element
 set, ``fleet.satrecs()[0]``, which is the thing under test):
 
 1. SGP4 (Vallado, Crawford, Hujsak & Kelso 2006, "Revisiting Spacetrack Report #3", through the
@@ -50,9 +50,9 @@ from astropy.coordinates import GCRS, ITRS, TEME, CartesianRepresentation, get_s
 from astropy.time import Time
 
 import twin  # noqa: F401  (its import keeps astropy offline)
-from twin.constellation import design_fleet
+from twin.orbit.constellation import design_fleet
 from twin.scenario import SCENARIO_DIR, scenario_from_dict
-from twin.simulation import run_orbits
+from twin.run.simulate import run_orbits
 
 # The constants of the independent path are written out here, not imported from twin.constants.
 # WGS-84 ellipsoid (NIMA TR8350.2): a = 6378.137 km, 1/f = 298.257223563.
@@ -86,7 +86,7 @@ PREFILTER_SUNWARD_KM = 100.0
 
 # --- Tolerances, in physical units -------------------------------------------------------------
 # The check for each tolerance below: with the twin's Earth radius made 1 km too large
-# (twin.sunlight.EARTH_EQUATORIAL_RADIUS_KM + 1), the last day moves to 07-29, the longest umbra by
+# (twin.orbit.sunlight.EARTH_EQUATORIAL_RADIUS_KM + 1), the last day moves to 07-29, the longest umbra by
 # 2.0 s and the sunlit fraction by 1.1e-4; with +20 km, the days move by 1 and 2, the longest umbra
 # by 40 s and the fraction by 2.2e-3. Every criterion fails in both cases.
 #

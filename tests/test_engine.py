@@ -1,4 +1,4 @@
-"""The engine (``twin.engine`` through ``twin.run_scenario``): whole runs of power, thermal and compute.
+"""The engine (``twin.subsystems.engine`` through ``twin.run_scenario``): whole runs of power, thermal and compute.
 
 Authorities and criteria:
 
@@ -409,8 +409,8 @@ def test_phase3_loads_use_more_than_a_gigawatt_through_its_eclipse_season(start,
     stops drawing on them; 0.761 at 60 s steps) and compute is not throttled beyond the report's warning threshold; the shadow loss shows in June."""
     from astropy.time import Time
 
-    from twin.alerts import THROTTLE_FRACTION
-    from twin.figures import summary
+    from twin.report.alerts import THROTTLE_FRACTION
+    from twin.report.figures import summary
 
     scenario = twin.load_scenario("phase3")
     run = twin.run_scenario(scenario, start=Time(start, scale="utc"), duration_s=days * 86400.0,
@@ -447,16 +447,16 @@ def test_every_watt_used_or_lost_in_the_battery_heats_the_satellite(phase1, monk
     """First law across power and thermal: each step, the heat given to the payload and bus nodes is the
     power the loads used plus the battery's conversion losses (which once left the energy balance
     without reaching the thermal model), per satellite, over 3 h of June with umbras."""
-    import twin.partition
+    import twin.subsystems.partition
 
     heats = []
-    original = twin.partition.step_temperatures
+    original = twin.subsystems.partition.step_temperatures
 
     def recording(model, payload_k, bus_k, payload_heat_w, bus_heat_w, *args, **kwargs):
         heats.append(np.asarray(payload_heat_w) + np.asarray(bus_heat_w))
         return original(model, payload_k, bus_k, payload_heat_w, bus_heat_w, *args, **kwargs)
 
-    monkeypatch.setattr(twin.partition, "step_temperatures", recording)
+    monkeypatch.setattr(twin.subsystems.partition, "step_temperatures", recording)
     run = twin.run_scenario(phase1, duration_s=3 * 3600, step_s=60)
     heat_w = np.array(heats).T  # (sat, steps 1..)
     used_w = run["used_power"].values[:, 1:].astype(float)
@@ -470,7 +470,7 @@ def test_each_satellite_starts_at_the_equilibrium_of_its_own_first_load_and_sunl
     at which the heat of the first step's loads (and battery losses) and the environment at that time
     radiate away. The experimental satellite gets no jobs: it starts at its idle payload's equilibrium,
     not 32 K hotter at the fleet's offered load as it once did."""
-    from twin.thermal import ThermalModel, environment_heat_w, equilibrium_temperatures
+    from twin.subsystems.thermal import ThermalModel, environment_heat_w, equilibrium_temperatures
 
     run = twin.run_scenario(phase1, duration_s=3 * 3600, step_s=60)
     chiefs = np.flatnonzero(run["role"].values == "chief")  # members share their chief's environment geometry

@@ -11,7 +11,7 @@ from astropy.coordinates import GCRS, ITRS, TEME, CartesianRepresentation
 from astropy.time import Time
 
 import twin
-from twin.frames import EarthOrientation, geodetic, rotate
+from twin.orbit.frames import EarthOrientation, geodetic, rotate
 from twin.offline import apply_offline_policy
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from twin.constants import EARTH_EQUATORIAL_RADIUS_KM, EARTH_FLATTENING
-from twin.links import GEOSTATIONARY_RADIUS_M, assign_antennas, line_of_sight_clear, link_set, relay_itrs_m
+from twin.network.links import GEOSTATIONARY_RADIUS_M, assign_antennas, line_of_sight_clear, link_set, relay_itrs_m
 
 A_M = EARTH_EQUATORIAL_RADIUS_KM * 1e3  # WGS-84 (NIMA TR8350.2)
 B_M = A_M * (1.0 - EARTH_FLATTENING)

@@ -16,9 +16,9 @@ import pytest
 import xarray as xr
 
 import twin
-from twin.constellation import TleChecksumWarning, read_tle_file
+from twin.orbit.constellation import TleChecksumWarning, read_tle_file
 from twin.dataset import open_run, save
-from twin.memory import RunTooLargeError, check_run_fits
+from twin.run.memory import RunTooLargeError, check_run_fits
 from twin.scenario import SCENARIO_DIR, load_scenario
 from twin.telemetry.store import COMMIT_FILE, MeasurementStore
 
@@ -117,8 +117,8 @@ def test_a_run_that_would_not_fit_in_memory_is_refused_before_allocating(tmp_pat
 
 def test_the_memory_estimate_is_the_arrays_a_run_holds(phase1, phase1_run, monkeypatch):
     """The bytes counted before a run are those of the run's variables once made (phase 1, 6 h)."""
-    from twin import memory
-    from twin.constellation import design_fleet
+    from twin.run import memory
+    from twin.orbit.constellation import design_fleet
 
     held = sum(variable.nbytes for variable in phase1_run.data_vars.values())
     counted = memory.run_array_bytes(design_fleet(phase1), phase1_run["time"].values, phase1)

@@ -7,9 +7,9 @@ from astropy.coordinates import ITRS, TEME, CartesianRepresentation
 from astropy.time import Time
 
 import twin
-from twin.constellation import sgp4_sun_synchronous_elements
-from twin.fleet import satrec_from_elements
-from twin.orbit_design import raan_from_ltan_rad, sun_synchronous_inclination_deg
+from twin.orbit.constellation import sgp4_sun_synchronous_elements
+from twin.orbit.fleet import satrec_from_elements
+from twin.orbit.design import raan_from_ltan_rad, sun_synchronous_inclination_deg
 
 HUNDREDTH_DEGREE = 0.01
 
@@ -126,7 +126,7 @@ def test_refined_inclination_is_close_to_first_order():
 def test_scenario_eccentricity_is_the_frozen_orbit_value_its_comment_gives(name):
     """The scenarios' comment gives e = -J3 R sin i / (2 J2 a) (Vallado, frozen orbits): 1.035e-3 at 750 km, not
     the 1.15e-3 they once used; the value must be what the formula yields at the orbit's altitude."""
-    from twin.orbit_design import frozen_eccentricity
+    from twin.orbit.design import frozen_eccentricity
 
     orbit = twin.load_scenario(name).orbit
     inclination = sun_synchronous_inclination_deg(orbit.altitude_km, orbit.eccentricity)
@@ -135,7 +135,7 @@ def test_scenario_eccentricity_is_the_frozen_orbit_value_its_comment_gives(name)
 
 def test_frozen_eccentricity_follows_j3_over_j2():
     """Vallado's first-order frozen eccentricity for a polar 750 km orbit: -J3 R / (2 J2 a) with EGM-96 J2, J3."""
-    from twin.orbit_design import frozen_eccentricity
+    from twin.orbit.design import frozen_eccentricity
 
     expected = 2.53241e-6 * 6378.137 / (2 * 1.08262668e-3 * (6378.137 + 750.0))
     assert float(frozen_eccentricity(750.0, 90.0)) == pytest.approx(expected, rel=1e-12)

@@ -1,7 +1,7 @@
 """SGP4 differential correction (twin.telemetry.orbit_fit) against independent truth.
 
 Truth orbits are propagated by the ``sgp4`` package directly and turned into GNSS-like fixes with
-astropy's own TEME->ITRS transformation (not twin.frames), plus Gaussian noise of 5 m per axis.
+astropy's own TEME->ITRS transformation (not twin.orbit.frames), plus Gaussian noise of 5 m per axis.
 The method is Vallado & Crawford, "SGP4 Orbit Determination", AIAA 2008-6770; the ISS element set
 is the one printed in the sgp4 package's README (assets/tle/README.md).
 
@@ -23,8 +23,8 @@ from sgp4.api import WGS72, Satrec
 from sgp4.exporter import export_tle
 
 import twin
-from twin.constellation import design_fleet
-from twin.fleet import SGP4_EPOCH_JD, satrec_from_elements
+from twin.orbit.constellation import design_fleet
+from twin.orbit.fleet import SGP4_EPOCH_JD, satrec_from_elements
 from twin.telemetry import orbit_fit
 from twin.telemetry.orbit_fit import fit_orbits, predicted_positions_itrs_m
 

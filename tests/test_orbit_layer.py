@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import twin
-from twin.frames import EarthOrientation, geodetic, rotate
-from twin.propagation import propagate_teme
-from twin.simulation import run_orbits
-from twin.sunlight import beta_angle_deg, illumination, sun_position_gcrs_m
-from twin.thermal import ThermalModel, environment_heat_w
+from twin.orbit.frames import EarthOrientation, geodetic, rotate
+from twin.orbit.propagation import propagate_teme
+from twin.run.simulate import run_orbits
+from twin.orbit.sunlight import beta_angle_deg, illumination, sun_position_gcrs_m
+from twin.subsystems.thermal import ThermalModel, environment_heat_w
 from twin.timegrid import julian_dates, time_grid
 
 EARTH_RADIUS_M = 6378137.0

@@ -2,7 +2,7 @@
 
 poliastro 0.17 installs only on Python < 3.11 (astropy < 6, numpy < 2): the tests that need it are
 skipped elsewhere and run in the Python 3.10 environment of ``.ci/poliastro.sh``. The way back
-(:func:`twin.poliastro_bridge.satrec_from_state`) needs only sgp4 and is tested everywhere.
+(:func:`twin.orbit.poliastro_bridge.satrec_from_state`) needs only sgp4 and is tested everywhere.
 """
 
 import importlib.util
@@ -12,8 +12,8 @@ import pytest
 from astropy import units as u
 
 import twin
-from twin.frames import EarthOrientation
-from twin.poliastro_bridge import element_epoch, satrec_from_state, satrec_of, sgp4_state_teme, sgp4_states_teme
+from twin.orbit.frames import EarthOrientation
+from twin.orbit.poliastro_bridge import element_epoch, satrec_from_state, satrec_of, sgp4_state_teme, sgp4_states_teme
 
 requires_poliastro = pytest.mark.skipif(importlib.util.find_spec("poliastro") is None,
                                         reason="poliastro is not installed (Python 3.10 extra: .ci/poliastro.sh)")
@@ -53,7 +53,7 @@ def test_designed_orbit_round_trips_twin_poliastro_twin(phase1, fleet):
     SGP4 trajectory within a millimetre over a day. The Orbit at epoch is the twin run's GCRS state:
     exactly for a chief, within the 10 m by which the twin's linear relative motion follows a
     member's own SGP4 element set (``tests/test_propagation.py``; 0.35 m here)."""
-    from twin.poliastro_bridge import from_poliastro, to_poliastro
+    from twin.orbit.poliastro_bridge import from_poliastro, to_poliastro
 
     run = twin.run_orbits(fleet, phase1.epoch, np.array([0.0]))
     for name, tolerance_m in (("EXP-001-01", 1e-3), ("CC1-002-05", 10.0)):
@@ -77,7 +77,7 @@ def test_cross_check_with_cowell_j2_within_the_stated_tolerance(fleet):
     the integration runs about the pole of date). SGP4 is known to differ from precise
     ephemerides by about a kilometre at epoch, growing by 1-3 km a day (Vallado et al., "Revisiting
     Spacetrack Report #3", AIAA 2006-6753), the same order."""
-    from twin.poliastro_bridge import cross_check
+    from twin.orbit.poliastro_bridge import cross_check
 
     satrec = satrec_of(fleet, "EXP-001-01")
     epoch = element_epoch(satrec)
@@ -101,7 +101,7 @@ def test_gravitational_parameters_explain_a_stated_share_of_the_drift(fleet):
     from poliastro.bodies import Earth
     from sgp4.earth_gravity import wgs72
 
-    from twin.poliastro_bridge import cross_check
+    from twin.orbit.poliastro_bridge import cross_check
 
     satrec = satrec_of(fleet, "EXP-001-01")
     wgs84 = cross_check(satrec, step_s=3600.0)
@@ -140,7 +140,7 @@ def test_designed_node_matches_poliastro_ltan(phase1, fleet):
     checked against astropy to 30 s (``tests/test_orbit_design.py``)."""
     from poliastro.earth.util import raan_from_ltan
 
-    from twin.poliastro_bridge import to_poliastro
+    from twin.orbit.poliastro_bridge import to_poliastro
 
     satrec = satrec_of(fleet, "EXP-001-01")
     normal_teme = np.array([np.sin(satrec.inclo) * np.sin(satrec.nodeo), -np.sin(satrec.inclo) * np.cos(satrec.nodeo),
@@ -157,7 +157,7 @@ def test_from_poliastro_refuses_bad_input(phase1):
     from poliastro.bodies import Earth, Mars
     from poliastro.twobody import Orbit
 
-    from twin.poliastro_bridge import from_poliastro
+    from twin.orbit.poliastro_bridge import from_poliastro
 
     mars = Orbit.circular(Mars, 400 * u.km, epoch=phase1.epoch)
     with pytest.raises(ValueError, match="not the Earth"):

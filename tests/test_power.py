@@ -1,4 +1,4 @@
-"""The power system (``twin.power``): solar array, battery and load shedding against closed forms.
+"""The power system (``twin.subsystems.power``): solar array, battery and load shedding against closed forms.
 
 Authorities:
 
@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import twin
-from twin.power import (
+from twin.subsystems.power import (
     ARRAY_ABSORPTANCE,
     ARRAY_EMISSIVITY,
     EARTH_INFRARED_W_M2,

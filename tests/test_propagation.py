@@ -13,8 +13,8 @@ from sgp4.api import WGS72, Satrec
 from sgp4.exporter import export_tle
 
 import twin
-from twin.constellation import fleet_from_tles, read_tle_file
-from twin.propagation import propagate_teme
+from twin.orbit.constellation import fleet_from_tles, read_tle_file
+from twin.orbit.propagation import propagate_teme
 from twin.scenario import SCENARIO_DIR, scenario_from_dict
 from twin.timegrid import julian_dates, time_grid
 

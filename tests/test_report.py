@@ -1,4 +1,4 @@
-"""Constellation figures (:mod:`twin.figures`) and ``twin report``, on three hours of phase 1.
+"""Constellation figures (:mod:`twin.report.figures`) and ``twin report``, on three hours of phase 1.
 
 June is phase 1's eclipse season, so three hours hold about two umbra passes of every satellite.
 """
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import twin
-from twin import figures
+from twin.report import figures
 
 ISS_TLE = Path(__file__).resolve().parent.parent / "assets" / "tle" / "iss-2019-12-09.tle"
 PERIHELION_FLUX_RATIO = 1.035  # (1 au / 0.9833 au)^2: the most sunlight a year gives above the 1 au value

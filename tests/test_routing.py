@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 
 import twin
-from twin.network import Outage, add_network, network_report
-from twin.routing import max_flow, shared_max_flow, shortest_latency
+from twin.network.flows import Outage, add_network, network_report
+from twin.network.routing import max_flow, shared_max_flow, shortest_latency
 
 
 def random_graph(seed, nodes=9, edges=16):
@@ -214,7 +214,7 @@ def test_a_station_lost_in_the_scenario_takes_its_links_down_and_traffic_reroute
     held = float((faulty["downlink_data_queued"] .isel(time=-1) + faulty["downlink_data_dropped"].isel(time=-1)).sum())
     assert delivered < delivered_nominal and held > 0
     # twin report shows it: the downlink line's queued (delayed) and dropped (lost) columns add up to what is held.
-    from twin.cli import report
+    from twin.report.text import report
 
     downlink = next(line for line in report(faulty).splitlines() if line.startswith("downlink"))
     data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell.replace(",", "")) for cell in downlink.split()[1:])
@@ -248,8 +248,8 @@ def test_relays_are_used_only_above_the_terminal_limit(phase1_run, phase1):
     ends_a, relay_names = run["link_end_a"].values[relay], run["link_end_b"].values[relay]
     up = run["link_up"].values[relay].astype(bool)
     # Elevation of the relay above each satellite's horizontal, recomputed from the stored range and geometry.
-    from twin.contacts import satellite_itrs_m
-    from twin.links import relay_itrs_m
+    from twin.network.contacts import satellite_itrs_m
+    from twin.network.links import relay_itrs_m
 
     rows = np.array([list(run["sat"].values).index(name) for name in ends_a])
     satellite = satellite_itrs_m(run, rows)
@@ -277,8 +277,8 @@ def test_the_workload_sends_its_data(phase1_run, phase1):
 
 
 def test_command_plan_and_best_paths(network):
-    from twin.network import command_windows
-    from twin.paths import best_path
+    from twin.network.flows import command_windows
+    from twin.network.paths import best_path
 
     plan = command_windows(network)
     assert set(plan.columns) == {"sat", "start", "end", "duration_s", "mean_latency_s", "max_latency_s"}
@@ -352,7 +352,7 @@ def test_eo_data_wait_while_every_relay_is_lost_and_the_downlink_still_flows(pha
     assert downlink[:, -1].sum() - downlink[:, first - 1].sum() > 1e11  # above 100 Gbit in the 4 h without relay
     report = network_report(run)
     assert report["eo_data_queued"] == pytest.approx(queued[:, -1].sum(), rel=1e-12)
-    from twin.cli import network_lines
+    from twin.report.text import network_lines
 
     row = next(line for line in network_lines(run).splitlines() if line.startswith("eo inflow"))
     data_in, delivered_gbit, queued_gbit, dropped_gbit = (float(cell.replace(",", "")) for cell in row.split()[2:])
@@ -381,7 +381,7 @@ def test_without_eo_inflow_the_run_has_no_eo_variables(phase1_run, phase1, netwo
     run = add_network(phase1_run, scenario)
     assert not [name for name in run.data_vars if name.startswith("eo_")]
     assert not [key for key in network_report(run) if key.startswith("eo_")]
-    from twin.cli import network_lines
+    from twin.report.text import network_lines
 
     assert "eo inflow" not in network_lines(run) and "eo inflow" in network_lines(network)
     flows = [f"{direction}_data_{name}" for direction in ("downlink", "uplink")
@@ -398,8 +398,8 @@ def test_a_sub_center_without_a_chief_is_named(phase1_run, phase1):
 
 def test_no_laser_link_joins_two_satellites_closer_than_the_safe_separation(network):
     """Phase 1 once had a laser link at 0 km range, up all the time, between EXP-001-01 and CC1-001-01 (one orbit
-    slot for two satellites); every satellite-to-satellite link now spans at least 50 m (twin.separation)."""
-    from twin.separation import MIN_SEPARATION_M
+    slot for two satellites); every satellite-to-satellite link now spans at least 50 m (twin.orbit.separation)."""
+    from twin.orbit.separation import MIN_SEPARATION_M
 
     between = np.isin(network["link_kind"].values, ["intra", "in_plane", "cross_plane"])
     assert between.any()

@@ -1,4 +1,4 @@
-"""The twin on a Dask cluster (twin.scale_out): a partitioned run equals the single-process run, and
+"""The twin on a Dask cluster (twin.run.scale_out): a partitioned run equals the single-process run, and
 a worker killed mid-run is recovered with an intact store.
 
 Partitions are deliberately cut through sub-centers (8-satellite chunks across 8- and 37-satellite
@@ -17,9 +17,9 @@ import zarr
 
 from twin.cli import main
 from twin.dataset import open_run
-from twin.scale_out import partition_rows, simulate_partitioned
+from twin.run.scale_out import partition_rows, simulate_partitioned
 from twin.scenario import Fault, load_scenario
-from twin.simulation import run_scenario
+from twin.run.simulate import run_scenario
 
 distributed = pytest.importorskip("distributed")
 

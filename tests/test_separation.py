@@ -1,7 +1,7 @@
-"""Safe separation of the designed fleet (``twin.separation``, checked when a scenario is loaded).
+"""Safe separation of the designed fleet (``twin.orbit.separation``, checked when a scenario is loaded).
 
 Authority: the positions themselves. Every satellite of phases 1 and 2 is propagated over an orbit
-(``twin.propagation.propagate_teme``, members from their relative orbits) and every pair closer than
+(``twin.orbit.propagation.propagate_teme``, members from their relative orbits) and every pair closer than
 the rule allows is searched for by a k-d tree (scipy), independently of the check's chief-level
 screening: no two satellites of a formation closer than its spacing, none of different formations
 within 50 m. Scenarios that break the rule are refused at load time naming both satellites.
@@ -14,10 +14,10 @@ import pytest
 from scipy.spatial import cKDTree
 
 import twin
-from twin.constellation import design_fleet
-from twin.propagation import propagate_teme
+from twin.orbit.constellation import design_fleet
+from twin.orbit.propagation import propagate_teme
 from twin.scenario import SCENARIO_DIR, ScenarioError, scenario_from_dict
-from twin.separation import MIN_SEPARATION_M
+from twin.orbit.separation import MIN_SEPARATION_M
 
 
 def _raw(name):
@@ -63,7 +63,7 @@ def test_the_experimental_satellite_in_its_old_slot_is_refused_naming_both():
     raw = _raw("phase1")
     raw["subcenters"][0]["phase_deg"] = 0.0  # where it flew before: on CC1-001's chief
     with pytest.raises(ScenarioError, match=r"^satellites EXP-001-01 and CC1-001-01: 0\.0 m apart"):
-        scenario_from_dict(raw)
+        design_fleet(scenario_from_dict(raw))
 
 
 def test_two_formations_within_the_safety_distance_are_refused_naming_the_closest_pair():
@@ -72,7 +72,7 @@ def test_two_formations_within_the_safety_distance_are_refused_naming_the_closes
     extra = dict(raw["subcenters"][1], name="CC9", count=1, phase_deg=0.002)
     raw["subcenters"].append(extra)
     with pytest.raises(ScenarioError) as error:
-        scenario_from_dict(raw)
+        design_fleet(scenario_from_dict(raw))
     message = str(error.value)
     assert message.startswith("satellites CC1-001-") and " and CC9-001-" in message, message
     assert "within the 50 m kept between formations" in message
@@ -83,7 +83,7 @@ def test_shells_whose_radii_meet_are_refused():
     raw = _raw("phase1")
     raw["subcenters"].append(dict(raw["subcenters"][1], name="CC9", count=1, phase_deg=30.0, altitude_km=750.03))
     with pytest.raises(ScenarioError, match=r"^satellites .* and .*: their shells' radii meet near latitude"):
-        scenario_from_dict(raw)
+        design_fleet(scenario_from_dict(raw))
 
 
 def test_the_command_line_refuses_such_a_scenario_in_one_line(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""The two-node thermal model (``twin.thermal``) against closed forms and independent integrations.
+"""The two-node thermal model (``twin.subsystems.thermal``) against closed forms and independent integrations.
 
 Authorities: the Stefan-Boltzmann law (radiative balance of a grey plate facing 0 K space); the
 view factor from a differential plane element to a sphere (Howell, *A Catalog of Radiation Heat
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import twin
-from twin.thermal import (
+from twin.subsystems.thermal import (
     ThermalModel,
     earth_view_factor,
     environment_heat_w,

@@ -23,7 +23,7 @@ from astropy.coordinates import GCRS, ITRS, CartesianRepresentation, get_sun
 from astropy.time import Time
 
 import twin
-from twin import render_cli
+from twin.cli import render as render_cli
 from twin.cli import main as twin_main
 from viz import ColorError, ConstellationScene, TimeError
 from viz.geometry import KM, homogeneous, kepler_tracks, subsolar_point_deg
@@ -189,7 +189,7 @@ def test_update_moves_everything_in_place(run):
 
 
 def test_links_follow_nodes_and_hide_when_inactive(run):
-    """Node pairs in twin.links order (satellites, relays, stations); an inactive link is drawn as nothing."""
+    """Node pairs in twin.network.links order (satellites, relays, stations); an inactive link is drawn as nothing."""
     view = scene(run, time=0)
     sats = run.sizes["sat"]
     relay, station = sats, sats + 1

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .safe_output import OutputError, OutputKind, check_target, written_into_place
+from twin.safe_output import OutputError, OutputKind, check_target, written_into_place
 
 CONVENTIONS = "CF-1.11"
 # A twin run is a Zarr store or NetCDF file whose global attributes carry RUN_FORMAT_ATTR (1: written whole

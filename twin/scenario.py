@@ -26,11 +26,11 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10, where the poliastro bridge runs: the same parser, packaged as tomli
     import tomli as tomllib
 
-from .constants import SGP4_MAX_SATELLITE_NUMBER
-from .timegrid import parse_duration_s, parse_time
+from twin.constants import SGP4_MAX_SATELLITE_NUMBER
+from twin.assets import asset_path
+from twin.timegrid import parse_duration_s, parse_time
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
-SCENARIO_DIR = ASSETS_DIR / "scenarios"
+SCENARIO_DIR = asset_path("scenarios")
 
 
 class ScenarioError(ValueError):
@@ -368,7 +368,7 @@ class OffloadSettings:
     installed compute; they serve up to ``ground_capacity`` times it themselves. Each step the
     constellation first takes what it can of the waiting work on satellites with spare capacity,
     no power or thermal limit and a battery at least ``min_battery_soc`` full (energy to spare);
-    the ground serves the rest it can, and the remainder waits (:mod:`twin.offload`).
+    the ground serves the rest it can, and the remainder waits (:mod:`twin.subsystems.offload`).
     """
 
     ground_offered_load: float
@@ -462,7 +462,7 @@ class Scenario:
 
     def installed_power_w(self) -> float:
         """Beginning-of-life array power at normal incidence and 1 au, summed over the fleet (W)."""
-        from .constants import SOLAR_CONSTANT_W_M2
+        from twin.constants import SOLAR_CONSTANT_W_M2
 
         return sum(
             group.count
@@ -566,16 +566,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     if scenario.satellite_count > SGP4_MAX_SATELLITE_NUMBER:
         raise ScenarioError(f"subcenters: {scenario.satellite_count:,} satellites are more than SGP4 can number; its "
                             f"satellite numbers (Alpha-5) go up to {SGP4_MAX_SATELLITE_NUMBER:,}")
-    _check_separation(scenario)
     return scenario
-
-
-def _check_separation(scenario: Scenario) -> None:
-    """Refuse a scenario whose designed fleet puts two satellites too close (:mod:`twin.separation`)."""
-    from .constellation import design_fleet
-    from .separation import check_separation, formation_spacings_m
-
-    check_separation(design_fleet(scenario), formation_spacings_m(scenario))
 
 
 def _compute_settings(raw: Any) -> ComputeSettings:
@@ -691,3 +682,17 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"scenario: {str(path)!r} is not valid TOML ({error})") from None
     return scenario_from_dict(raw, source=str(path))
+
+
+def scenario_of_run(attrs: dict, scenario: Scenario | None = None) -> Scenario:
+    """``scenario`` if given, else the scenario a run came from: its ``scenario_source`` file, else the built-in
+    of its ``scenario`` name (``attrs`` are the run's attributes). Raises ScenarioError if neither loads."""
+    if scenario is not None:
+        return scenario
+    for candidate in (attrs.get("scenario_source"), attrs.get("scenario")):
+        if candidate:
+            try:
+                return load_scenario(candidate)
+            except (ScenarioError, OSError):
+                continue
+    raise ScenarioError("scenario: this run does not say which scenario made it, or it no longer loads; pass one")

@@ -61,11 +61,11 @@ def earth_surface(lon_cells: int = 180, lat_cells: int = 90, radius_km: float = 
 def itrs_to_gcrs_matrices(times: np.ndarray) -> np.ndarray:
     """ITRS->GCRS rotations (t, 3, 3) at ``times`` (datetime64, UTC): the Earth's orientation.
 
-    From the twin's own :class:`twin.frames.EarthOrientation` (astropy's IAU 2006/2000A
+    From the twin's own :class:`twin.orbit.frames.EarthOrientation` (astropy's IAU 2006/2000A
     transformations at hourly nodes, Earth rotation at every step): GCRS->ITRS is
     ``teme_to_itrs @ teme_to_gcrs.T``, and ITRS->GCRS its transpose.
     """
-    from twin.frames import EarthOrientation
+    from twin.orbit.frames import EarthOrientation
 
     times = np.asarray(times, dtype="datetime64[ns]")
     start = Time(str(times[0]), scale="utc")

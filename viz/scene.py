@@ -20,7 +20,7 @@ What is drawn (GCRS, kilometres; see :mod:`viz.geometry`):
   any twin variable with a colour bar and its units (:mod:`viz.colors`);
 * each sub-center's chief's orbit track (osculating two-body ellipse at the step);
 * ground stations and geostationary relays of the scenario (turning with the Earth);
-* links: node pairs in the node order of :class:`twin.links.LinkSet` (satellites, then relays,
+* links: node pairs in the node order of :class:`twin.network.links.LinkSet` (satellites, then relays,
   then stations) whose ends follow the nodes at every step, optionally only while active
   (:meth:`ConstellationScene.set_links`); or any line segments (:meth:`ConstellationScene.set_segments`).
 
@@ -35,15 +35,16 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from twin.contacts import station_itrs_m
-from twin.links import relay_itrs_m
+from twin.assets import asset_path
+from twin.network.contacts import station_itrs_m
+from twin.network.links import relay_itrs_m
 
 from . import geometry
 from .colors import Coloring, coloring
 from .geometry import KM
 from .offscreen import configure
 
-TEXTURE_PATH = Path(__file__).resolve().parent.parent / "assets" / "textures" / "blue_marble_2048x1024.jpg"
+TEXTURE_PATH = asset_path("textures", "blue_marble_2048x1024.jpg")
 BACKGROUND = "#05060a"
 NAN_COLOR = "#7f7f7f"  # satellites with no value at the step (means over the step are NaN at the first time)
 LINK_COLORS = {"intra": "#66ccff", "in_plane": "#ffffff", "cross_plane": "#bbbbff", "relay": "#ff66cc",
@@ -325,7 +326,7 @@ class ConstellationScene:
         return np.asarray(self._position[:, index], dtype=float) / KM
 
     def node_positions_km(self, index: int | None = None) -> np.ndarray:
-        """GCRS positions (km) of the link nodes: satellites, then relays, then stations (twin.links order)."""
+        """GCRS positions (km) of the link nodes: satellites, then relays, then stations (twin.network.links order)."""
         index = self.index if index is None else index
         rotation = self._itrs_to_gcrs[index]
         return np.concatenate([self.satellite_positions_km(index), self._relay_itrs_km @ rotation.T,
@@ -386,7 +387,7 @@ class ConstellationScene:
         """Draw links between nodes, their ends following the nodes at every step.
 
         ``node_pairs`` (link, 2) indexes :meth:`node_positions_km`: satellites, then relays, then
-        stations (the order of :class:`twin.links.LinkSet`, so ``np.stack([links.node_a,
+        stations (the order of :class:`twin.network.links.LinkSet`, so ``np.stack([links.node_a,
         links.node_b], -1)`` fits). ``active`` (link, time) bool, optional: a link is drawn only at
         the steps where it is active. Calling again with the same name and as many links updates
         the layer in place.

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..intervals import true_runs
+from twin.intervals import true_runs
 
 COLUMNS = ["satellite", "subcenter", "variable", "start", "end", "duration_s", "size", "units", "band"]
 
@@ -96,3 +96,16 @@ def _silences(state: xr.Dataset, after_s: float, step_s: float) -> list[tuple]:
     return [(state["sat"].values[row], state["subcenter"].values[row], "telemetry_lost", times[start], times[stop],
              (stop - start + 1) * step_s, float((stop - start + 1) * step_s), "s", after_s)
             for row, start, stop in zip(rows[long_enough], first[long_enough], last[long_enough])]
+
+
+def anomalies_of(state: xr.Dataset, sensors: dict | None = None) -> pd.DataFrame:
+    """:func:`find_anomalies` of ``state``, which must be assimilated from telemetry; ``sensors`` by default the
+    shipped bands (:func:`twin.telemetry.virtual_fleet.load_sensors`)."""
+    from twin.telemetry.virtual_fleet import load_sensors
+
+    missing = [name for name in ("position_residual", "generated_power_residual", "gnss_reported")
+               if name not in state.variables]
+    if missing:
+        raise ValueError(f"run: has no {', '.join(missing)}; anomalies are found in a state assimilated from "
+                         "telemetry (twin.telemetry.assimilation.assimilate)")
+    return find_anomalies(state, load_sensors() if sensors is None else sensors)

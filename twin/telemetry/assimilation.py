@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..constants import EARTH_MU_KM3_S2, EARTH_ROTATION_RAD_S
-from ..frames import gcrs_to_itrs
-from .virtual_fleet import bus_voltage_v
+from twin.constants import EARTH_MU_KM3_S2, EARTH_ROTATION_RAD_S
+from twin.orbit.frames import gcrs_to_itrs
+from twin.telemetry.virtual_fleet import bus_voltage_v
 
 NODES = ("payload", "bus")
 KINDS = ("gnss", "power", "thermal", "compute")
@@ -127,9 +127,9 @@ def model_run(scenario, groups: dict[str, xr.Dataset], sensors: dict, progress=N
     compute utilisation."""
     from astropy.time import Time
 
-    from ..constellation import design_fleet
-    from ..simulation import run_scenario
-    from ..timegrid import time_grid
+    from twin.orbit.constellation import design_fleet
+    from twin.run.simulate import run_scenario
+    from twin.timegrid import time_grid
 
     interval_s = float(sensors["reporting"]["interval_s"])
     start, last = measurement_span(groups)

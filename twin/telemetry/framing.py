@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .packets import CRC_INITIAL, PRIMARY_HEADER_BYTES
+from twin.telemetry.packets import CRC_INITIAL, PRIMARY_HEADER_BYTES
 
 MIN_PACKET_BYTES = PRIMARY_HEADER_BYTES + 3  # header, at least one data octet, the CRC
 

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .framing import frame, gather
-from .packets import PacketLayout, decode, load_layouts
-from .store import MeasurementStore
+from twin.telemetry.framing import frame, gather
+from twin.telemetry.packets import PacketLayout, decode, load_layouts
+from twin.telemetry.store import MeasurementStore
 
 NS_PER_S = 1_000_000_000
 SPACECRAFT_SHIFT = 48  # duplicate key: spacecraft id above 48 bits of time

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import assimilation, store, virtual_fleet
-from .anomalies import COLUMNS, find_anomalies
+from twin.telemetry import assimilation, store, virtual_fleet
+from twin.telemetry.anomalies import COLUMNS, find_anomalies
 
 ACKNOWLEDGEMENTS_FILE = "acknowledgements.json"
 

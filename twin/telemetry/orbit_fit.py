@@ -25,7 +25,7 @@ still free), and finite differences in ``f`` and ``g`` always move the eccentric
 only singular orbit is the retrograde equatorial one (``i = 180 deg``).
 
 Fixes are ITRS (Earth-fixed) positions; they are rotated once per time into TEME, SGP4's frame,
-with :class:`twin.frames.EarthOrientation` (astropy at hourly nodes, below a millimetre of
+with :class:`twin.orbit.frames.EarthOrientation` (astropy at hourly nodes, below a millimetre of
 astropy's own transformation). Residuals are isotropic, so the fit is the same in either frame.
 
 Each step is Levenberg-Marquardt damped: the Gauss-Newton step is tried first and, where it does
@@ -45,9 +45,9 @@ import numpy as np
 from astropy.time import Time
 from sgp4.api import WGS72, WGS72OLD, WGS84, Satrec, SatrecArray
 
-from ..fleet import SGP4_EPOCH_JD
-from ..frames import EarthOrientation, rotate
-from ..timegrid import julian_dates
+from twin.orbit.fleet import SGP4_EPOCH_JD
+from twin.orbit.frames import EarthOrientation, rotate
+from twin.timegrid import julian_dates
 
 # A satellite needs this many fixes to be fitted (12 equations for 6 or 7 parameters).
 MIN_FIXES = 4
@@ -345,7 +345,7 @@ def _limit(parameters: np.ndarray) -> np.ndarray:
 def _element_sets(templates: list[Satrec], parameters: np.ndarray, fit_bstar: bool) -> list[Satrec]:
     """SGP4 element sets from equinoctial parameters, each with the epoch and constants of its template.
 
-    Built by ``sgp4init`` directly rather than :func:`twin.fleet.satrec_from_elements`, which has no
+    Built by ``sgp4init`` directly rather than :func:`twin.orbit.fleet.satrec_from_elements`, which has no
     ``bstar`` and takes the epoch as one Julian date (a float resolves 40 us there: 0.3 m along
     track); here the epoch is passed as days since 1949-12-31 (0.3 us) and the prior's is kept.
     """

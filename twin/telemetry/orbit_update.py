@@ -13,8 +13,8 @@ import pandas as pd
 import xarray as xr
 from sgp4.exporter import export_tle
 
-from ..frames import gcrs_to_itrs
-from .orbit_fit import fit_orbits
+from twin.orbit.frames import gcrs_to_itrs
+from twin.telemetry.orbit_fit import fit_orbits
 
 COLUMNS = ["satellite", "since", "fixes_used", "rms_m", "semi_major_axis_change_m", "converged", "tle_line1", "tle_line2"]
 
@@ -26,7 +26,7 @@ def semi_major_axis_m(satrec) -> float:
 
 def reestimate_orbits(scenario, state: xr.Dataset, anomalies: pd.DataFrame) -> pd.DataFrame:
     """One row per satellite with a position anomaly in ``state`` (:func:`~.assimilation.assimilate`)."""
-    from ..constellation import design_fleet
+    from twin.orbit.constellation import design_fleet
 
     position = anomalies[anomalies["variable"] == "position"]
     if position.empty:

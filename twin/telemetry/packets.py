@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..scenario import ASSETS_DIR
-from .timecode import cuc_to_datetime64, datetime64_to_cuc
+from twin.assets import asset_path
+from twin.telemetry.timecode import cuc_to_datetime64, datetime64_to_cuc
 
-DEFINITION_PATH = ASSETS_DIR / "telemetry" / "fleet-tm.xml"
+DEFINITION_PATH = asset_path("telemetry", "fleet-tm.xml")
 XTCE_NAMESPACE = "{http://www.omg.org/spec/XTCE/20180204}"
 PRIMARY_HEADER_BYTES = 6
 HEADER_FIELDS = ("version", "type", "secondary_header_flag", "apid", "sequence_flags", "sequence_count",

@@ -25,8 +25,8 @@ import threading
 from contextlib import suppress
 from dataclasses import dataclass
 
-from .ingest import Ingestor, StreamDecoder
-from .store import MeasurementStore
+from twin.telemetry.ingest import Ingestor, StreamDecoder
+from twin.telemetry.store import MeasurementStore
 
 LOG = logging.getLogger("twin.telemetry.server")
 HELLO = re.compile(rb"TWIN-TM/1 token=(?P<token>\S+) station=(?P<station>[\w.-]{1,64})\n")

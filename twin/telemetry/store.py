@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .packets import PacketLayout, layouts_by_name
+from twin.telemetry.packets import PacketLayout, layouts_by_name
 
 COMMIT_FILE = "commit.json"
 CHUNK_ROWS = 65_536

@@ -24,14 +24,15 @@ import numpy as np
 import xarray as xr
 from astropy.time import Time
 
-from ..constants import EARTH_MU_KM3_S2, EARTH_ROTATION_RAD_S
-from ..frames import gcrs_to_itrs, rotate
-from ..safe_output import FILE, check_target, written_into_place
-from ..scenario import ASSETS_DIR, Fault, Scenario
-from ..timegrid import parse_duration_s
-from .packets import encode, layouts_by_name
+from twin.constants import EARTH_MU_KM3_S2, EARTH_ROTATION_RAD_S
+from twin.orbit.frames import gcrs_to_itrs, rotate
+from twin.safe_output import FILE, check_target, written_into_place
+from twin.assets import asset_path
+from twin.scenario import Fault, Scenario
+from twin.timegrid import parse_duration_s
+from twin.telemetry.packets import encode, layouts_by_name
 
-SENSORS_PATH = ASSETS_DIR / "telemetry" / "sensors.toml"
+SENSORS_PATH = asset_path("telemetry", "sensors.toml")
 ENGINE_KINDS = ("satellite_lost", "array_degraded", "radiator_stuck")
 ORBIT_KINDS = ("manoeuvre", "sensor_bias")
 
@@ -134,7 +135,7 @@ def orbit_offsets_m(position_m: np.ndarray, velocity_m_s: np.ndarray, elapsed_s:
 def simulate_truth(scenario: Scenario, start: Time, duration_s: float, sensors: dict,
                    faults: list[InjectedFault], progress=None) -> xr.Dataset:
     """The fleet's true state: every satellite, at the reporting interval, with the engine faults."""
-    from ..simulation import run_scenario
+    from twin.run.simulate import run_scenario
 
     engine_faults = [Fault(f.target, f.kind, f.start_s, f.value) for f in faults if f.kind in ENGINE_KINDS]
     return run_scenario(scenario, start=start, duration_s=duration_s, step_s=sensors["reporting"]["interval_s"],

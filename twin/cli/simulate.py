@@ -1,0 +1,134 @@
+"""``twin simulate`` (a scenario or a TLE file into a stored run) and ``twin demo`` (the phase-1 demo)."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+from twin.cli.common import UserError, progress_bar, scenario_of, span_of
+from twin.report.text import describe, report
+
+
+def _tle_fleet(source: Path, check_checksums: bool):
+    """The fleet of the TLE file ``source``; a line with a wrong checksum refused, or accepted with a warning."""
+    from twin.orbit.constellation import fleet_from_tles, read_tle_file
+    from twin.scenario import ScenarioError, read_utf8
+
+    try:
+        with warnings.catch_warnings(record=True) as accepted:
+            warnings.simplefilter("always")
+            fleet = fleet_from_tles(read_tle_file(read_utf8(source, "scenario"), check_checksums))
+    except ValueError as error:  # ScenarioError too
+        raise UserError(str(error)) from None
+    for warning in accepted:
+        print(f"twin: warning: {warning.message}", file=sys.stderr)
+    return fleet
+
+
+def _run(args) -> "xarray.Dataset":  # noqa: F821
+    from twin.run.memory import RunTooLargeError
+    from twin.run.simulate import run_orbits, run_scenario, run_span
+    from twin.timegrid import time_grid
+
+    start, duration_s, step_s = span_of(args)
+    representatives = getattr(args, "representatives", False)
+    source = Path(args.scenario)
+    if source.suffix.lower() in (".tle", ".3le", ".txt"):
+        if not source.is_file():
+            raise UserError(f"scenario: {args.scenario!r} does not exist")
+        if representatives:
+            raise UserError("--representatives: needs a scenario (its sub-centers); a TLE file has none")
+        fleet = _tle_fleet(source, not args.no_checksum)
+        if start is None:
+            from astropy.time import Time
+
+            chief = fleet.blocks[0].chiefs[0]
+            start = Time(chief.jdsatepoch, chief.jdsatepochF, format="jd", scale="utc")
+        offsets = time_grid(start, duration_s or 86400.0, step_s or 60.0)
+        try:
+            with progress_bar(len(offsets), not args.quiet) as bar:
+                return run_orbits(fleet, start, offsets, {"title": f"Orbital data center twin: TLEs from {source.name}",
+                                                          "scenario": source.stem}, bar.update)
+        except RunTooLargeError as error:
+            raise UserError(str(error)) from None
+    scenario = scenario_of(args)
+    network = getattr(args, "network", False)
+    try:
+        start, duration, step = run_span(scenario, start, duration_s, step_s, network)
+    except ValueError as error:  # step: or network:, the options' names
+        raise UserError(f"--{error}") from None
+    print(f"{scenario.name}: {scenario.satellite_count} satellites in {scenario.subcenter_count} sub-centers, "
+          f"{scenario.installed_power_w() / 1e6:.3f} MW installed"
+          + (", simulating each sub-center's chief for all its satellites" if representatives else ""),
+          file=sys.stderr)
+    try:
+        with progress_bar(int(duration // step) + 1, not args.quiet) as bar:
+            return run_scenario(scenario, start, duration, step, bar.update, representatives=representatives,
+                                network=network)
+    except RunTooLargeError as error:
+        raise UserError(str(error)) from None
+
+
+def cmd_simulate(args) -> int:
+    from twin.dataset import check_run_target, save
+
+    out = Path(args.out)
+    check_run_target(out, args.overwrite)  # a wrong suffix or a path that may not be replaced: refused now, not after the run
+    if getattr(args, "workers", None) is not None or getattr(args, "scheduler", None):
+        from twin.cli.cluster import simulate_on_cluster
+
+        run = simulate_on_cluster(args)
+    else:
+        run = _run(args)
+        save(run, out, args.overwrite)
+    print(f"wrote {out} ({run.sizes['sat']} satellites x {run.sizes['time']} steps)")
+    if "generated_power" in run:  # TLE runs have orbits only
+        print(report(run, "total"))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Run the built-in phase-1 scenario for a day, store it, reopen it and describe it."""
+    from twin.dataset import open_run
+
+    args.scenario, args.start, args.duration, args.step = "phase1", None, None, None
+    args.representatives, args.network = False, True
+    cmd_simulate(args)
+    run = open_run(args.out)
+    print(describe(run))
+    longest = max(run.twin.eclipse_intervals(sat)["duration_s"].max() for sat in run["sat"].values[:1])
+    print(f"  longest umbra of {run['sat'].values[0]}: {longest / 60:.1f} min")
+    passes = int((run["contact_station"].values == "Miyun").sum())
+    print(f"  ground contacts: {run.sizes['contact']} passes over the stations, {passes} of them at Miyun "
+          f"(twin contacts {args.out} --station Miyun)")
+    return 0
+
+
+def register(commands) -> None:
+    """Add ``simulate`` and ``demo`` to the ``twin`` command's sub-commands."""
+    simulate = commands.add_parser("simulate", help="run the twin on a scenario and store the dataset")
+    simulate.add_argument("scenario", help="built-in scenario name (phase1, phase2, phase3), a scenario .toml, or a .tle file")
+    simulate.add_argument("--start", help="ISO 8601 UTC start (default: the scenario epoch)")
+    simulate.add_argument("--duration", help="span such as 24h, 7d, 90min (default: the scenario's)")
+    simulate.add_argument("--step", help="step such as 60s, 10s, 10min (default: the scenario's)")
+    simulate.add_argument("--out", required=True, help="output .zarr directory or .nc file")
+    simulate.add_argument("--overwrite", action="store_true", help="replace the twin run already at --out")
+    simulate.add_argument("--representatives", action="store_true",
+                          help="simulate only each sub-center's chief, standing for all its satellites: "
+                               "for long studies, e.g. a year of phase 3")
+    simulate.add_argument("--network", action="store_true",
+                          help="add links, ground contacts, routing and data flows (memory grows with the fleet)")
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    simulate.add_argument("--no-checksum", action="store_true",
+                          help="accept TLE lines whose checksum is wrong (with a warning)")
+    from twin.cli.cluster import add_cluster_options
+
+    add_cluster_options(simulate)
+    simulate.set_defaults(handler=cmd_simulate)
+
+    demo = commands.add_parser("demo", help="run the phase-1 demo twin and describe it")
+    demo.add_argument("--out", default="out/demo.zarr", help="where to store the demo run")
+    demo.add_argument("--overwrite", action="store_true", help="replace the twin run already at --out")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.set_defaults(handler=cmd_demo)

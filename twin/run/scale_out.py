@@ -1,0 +1,330 @@
+"""The twin on a Dask cluster: a run partitioned by satellites (and by time for the orbit layer),
+written in parallel to one Zarr store.
+
+1. **Store.** Every variable is laid out in a Zarr store (format 2, as :func:`twin.dataset.save`),
+   in chunks of ``sat_chunk`` satellites by ``time_chunk`` steps: a notebook reads one satellite's
+   span or one step of the fleet without reading the rest. The store is written beside the path
+   asked for and renamed to it when complete (:mod:`twin.safe_output`): a failed or interrupted run
+   leaves what was at the path before.
+2. **Orbit layer.** SGP4 is analytic, so each task computes a block of whole satellite chunks over
+   one time chunk, alone, and writes its region (chunks no other task touches). The Earth's
+   orientation and the Sun are computed once for the whole run and sliced
+   (:class:`twin.run.simulate.OrbitFrames`), so a piece of time gets the same numbers as the whole.
+   Dask reruns a task whose worker is lost; it writes the same bytes.
+3. **Power, thermal and compute.** Satellites couple through the scheduler (jobs placed on the
+   sub-center with most headroom, fleet-wide) and phase 2's ground data centers. Each partition of
+   rows (whole chunks) lives in a Dask actor (:class:`twin.subsystems.partition.Partition`); the client drives
+   the steps (:func:`twin.subsystems.coupling.drive`): the actors send their capacity summed per sub-center,
+   the client runs the scheduler and sends back each sub-center's utilisation. An actor writes its
+   window of steps (a time chunk) when it is full.
+4. **A lost worker.** At the start of every window the client keeps the partitions' state (battery
+   and temperatures) and a copy of the scheduler. If a worker dies, every partition restarts from
+   the last window on the workers left and rewrites the chunks after it, so the store ends intact
+   and equal to an undisturbed run.
+5. **Network** (optional): links, contacts and routing run on the client over the stored run
+   (:func:`twin.network.flows.add_network`, one process) and are appended to the store.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import pickle
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dask.array
+import numpy as np
+import xarray as xr
+import zarr
+
+from twin.orbit.constellation import design_fleet
+from twin.subsystems.coupling import drive
+from twin.dataset import CONVENTIONS, ORBIT_LAYOUT, RUN, RUN_FORMAT, RUN_FORMAT_ATTR, fleet_coords, orbit_arrays, with_attrs
+from twin.subsystems.engine import (SATELLITE_CONSTANTS, SUBSYSTEM_ATTRS, FleetPlan, cluster_coords, fleet_results, satellite_constants,
+                     subsystem_variables)
+from twin.scenario import Scenario
+from twin.safe_output import written_into_place
+from twin.orbit.layer import ORBIT_VARIABLES, OrbitFrames, elapsed_max_s, fill_orbits
+from twin.run.simulate import run_attrs, run_span
+from twin.timegrid import time_grid, to_datetime64
+
+SAT_STEPS_PER_ORBIT_TASK = 2_000_000  # satellite-steps per orbit task: about 0.2 GB of orbit layer at a time
+CHIEF_ORBIT_VARIABLES = ("position", "velocity", "altitude", "beta_angle")  # what the engine needs of the chiefs
+LOST_WORKER_ERRORS = (OSError,)  # an actor's worker gone: distributed raises OSError (ConnectionError is one)
+
+
+@dataclass(frozen=True)
+class ScaleOutResult:
+    """A partitioned run: where it is stored, how it was split, how many times it resumed after a lost
+    worker, and the wall time of each stage (s: ``orbits``, ``engine``, ``network``)."""
+
+    path: Path
+    partitions: list[tuple[int, int]]
+    orbit_tasks: int
+    restarts: int
+    seconds: dict[str, float]
+
+
+def partition_rows(satellites: int, sat_chunk: int, partitions: int) -> list[tuple[int, int]]:
+    """Row ranges of ``partitions`` near-equal partitions made of whole chunks of ``sat_chunk`` rows."""
+    chunks = -(-satellites // sat_chunk)
+    partitions = max(1, min(partitions, chunks))
+    edges = np.linspace(0, chunks, partitions + 1).round().astype(int) * sat_chunk
+    return [(int(a), int(min(b, satellites))) for a, b in zip(edges[:-1], edges[1:]) if a < b]
+
+
+def _fleet_key(scenario: Scenario, representatives: bool) -> str:
+    return hashlib.sha1(pickle.dumps((scenario, representatives))).hexdigest()
+
+
+_FLEETS: dict[str, object] = {}  # per worker process: SGP4 element sets cannot be pickled, so each worker designs the fleet once
+
+
+def _fleet(scenario: Scenario, representatives: bool, key: str):
+    if key not in _FLEETS:
+        fleet = design_fleet(scenario)
+        _FLEETS.clear()
+        _FLEETS[key] = fleet.chiefs_only() if representatives else fleet
+    return _FLEETS[key]
+
+
+def _array(group: zarr.Group, name: str) -> zarr.Array:
+    """``group[name]``, storing every chunk written, even one of fill values (:func:`twin.open_run` checks none is missing)."""
+    return group[name].with_config({"write_empty_chunks": True})
+
+
+def _orbit_task(scenario, representatives, key, store, rows, times, frames, drift_s, chiefs) -> dict:
+    """Compute and store the orbit layer of ``rows`` x ``times``; return the chiefs' part the engine needs."""
+    fleet, (start, stop) = _fleet(scenario, representatives, key), rows
+    part, first = fleet.covering(start, stop)
+    piece = frames[slice(*times)]
+    out = orbit_arrays(len(part), piece.jd.size, ORBIT_VARIABLES)
+    fill_orbits(part, piece, drift_s, out)
+    group = zarr.open_group(store, mode="r+")
+    local = slice(start - first, stop - first)
+    for name, values in out.items():
+        _array(group, name)[start:stop, times[0]:times[1]] = values[local]
+    chosen = chiefs[(chiefs >= start) & (chiefs < stop)]
+    return {"rows": chosen, **{name: out[name][chosen - first] for name in CHIEF_ORBIT_VARIABLES}}
+
+
+class PartitionActor:
+    """A :class:`twin.subsystems.partition.Partition` on a Dask worker, reading its orbit layer from the store and
+    writing its outputs there one window (time chunk) at a time."""
+
+    def __init__(self, plan: FleetPlan, chiefs, store: str, rows: tuple[int, int], window_steps: int, resume=None):
+        self.group = zarr.open_group(store, mode="r+")
+        self.rows = rows
+        self._cached = (0, 0, None, None)
+        self.window_steps, self.steps = window_steps, plan.offset_s.size
+        self.partition = plan.partition(slice(*rows), chiefs, self._orbit, window_steps=window_steps,
+                                        sink=self._write, resume=resume)
+
+    def _orbit(self, times: slice):
+        """Illumination and beta angle of the partition over ``times``, read a window at a time."""
+        first, last, illumination, beta = self._cached
+        if not (first <= times.start and times.stop <= last):
+            first = times.start
+            last = min(first + self.window_steps + 1, self.steps)
+            rows = slice(*self.rows)
+            illumination, beta = self.group["illumination"][rows, first:last], self.group["beta_angle"][rows, first:last]
+            self._cached = (first, last, illumination, beta)
+        return illumination[:, times.start - first:times.stop - first], beta[:, times.start - first:times.stop - first]
+
+    def _write(self, first_step: int, outputs: dict[str, np.ndarray]) -> None:
+        rows = slice(*self.rows)
+        for name, values in outputs.items():
+            _array(self.group, name)[rows, first_step:first_step + values.shape[1]] = values
+
+    def advance(self, k, previous):
+        return self.partition.advance(k, previous)
+
+    def serve(self, k, utilization):
+        return self.partition.serve(k, utilization)
+
+
+def _call_actors(actors: list, method: str, *args) -> list:
+    """Call ``method`` on every actor and wait for all of them (so none is still writing when one has failed)."""
+    futures = [getattr(actor, method)(*args) for actor in actors]
+    results, error = [], None
+    for future in futures:
+        try:
+            results.append(future.result())
+        except LOST_WORKER_ERRORS as lost:
+            error = error or lost
+    if error is not None:
+        raise error
+    return results
+
+
+def _skeleton(fleet, times, attrs: dict, plan: FleetPlan, sat_chunk: int, time_chunk: int) -> xr.Dataset:
+    """The run's dataset with every variable lazily allocated in chunks (only metadata is written from it)."""
+    sizes = {"sat": len(fleet), "time": len(times), "xyz": 3, "node": 2, "cluster": plan.cluster_names.size}
+    chunk_of = {"sat": sat_chunk, "time": time_chunk}
+    layout = {**{name: (dims, np.dtype(dtype)) for name, (dims, dtype) in ORBIT_LAYOUT.items()},
+              **subsystem_variables(plan)}
+    for name in SATELLITE_CONSTANTS:
+        del layout[name]
+    data_vars = {}
+    for name, (dims, dtype) in layout.items():
+        shape = tuple(sizes[dim] for dim in dims)
+        chunks = tuple(min(chunk_of.get(dim, size), size) for dim, size in zip(dims, shape))
+        data_vars[name] = (dims, dask.array.zeros(shape, dtype=dtype, chunks=chunks), SUBSYSTEM_ATTRS.get(name, {}))
+    for name, values in satellite_constants(plan).items():
+        data_vars[name] = (("sat",), values, SUBSYSTEM_ATTRS[name])
+    coords = {**fleet_coords(fleet, times), **cluster_coords(plan)}
+    return with_attrs(xr.Dataset(data_vars, coords=coords, attrs={"Conventions": CONVENTIONS, **attrs}))
+
+
+def simulate_partitioned(scenario: Scenario, out: str | Path, client, start=None, duration_s: float | None = None,
+                         step_s: float | None = None, faults=(), network: bool = False, representatives: bool = False,
+                         sat_chunk: int = 512, time_chunk: int = 240, partitions: int | None = None,
+                         progress: Callable[[str, int, int], None] | None = None,
+                         max_restarts: int = 3, overwrite: bool = False) -> ScaleOutResult:
+    """Run ``scenario`` on the Dask cluster of ``client`` into the Zarr store ``out`` (see the module docstring).
+
+    The store is written beside ``out`` and renamed to it when complete; an existing run at ``out`` is
+    replaced only if ``overwrite``, and anything else there never (:func:`twin.save`'s rules).
+
+    ``partitions`` defaults to the cluster's worker threads. ``progress(stage, done, total)`` is
+    called as orbit tasks (stage ``"orbits"``) and steps (``"steps"``) complete. The result equals
+    :func:`twin.run.simulate.run_scenario` with the same arguments to floating-point rounding.
+    """
+    out = Path(out)
+    if out.suffix != ".zarr":
+        raise ValueError(f"out: {str(out)!r} must end in .zarr (a partitioned run is written to one Zarr store)")
+    for name, value in (("sat_chunk", sat_chunk), ("time_chunk", time_chunk)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
+            raise ValueError(f"{name}: {value!r} must be an integer of at least 2")
+    start, duration_s, step_s = run_span(scenario, start, duration_s, step_s, network)
+    with written_into_place(out, RUN, overwrite) as store:  # the workers write beside ``out``; renamed in when complete
+        fleet = design_fleet(scenario)
+        fleet = fleet.chiefs_only() if representatives else fleet
+        offsets = time_grid(start, duration_s, step_s)
+        times = to_datetime64(start, offsets)
+        attrs = run_attrs(scenario, step_s, representatives)
+        plan = FleetPlan.of(xr.Dataset(coords=fleet_coords(fleet, times)), scenario, faults)
+        skeleton = _skeleton(fleet, times, attrs, plan, sat_chunk, time_chunk)
+        skeleton.to_zarr(store, mode="w-", zarr_format=2, compute=False, consolidated=False, write_empty_chunks=True)
+        frames = OrbitFrames.at(start, offsets)
+        _array(zarr.open_group(store, mode="r+"), "sun_position")[:] = frames.sun_m
+
+        began = time.perf_counter()
+        chief_data = _orbit_layer(client, scenario, representatives, fleet, store, frames, plan, sat_chunk, time_chunk,
+                                  progress)
+        chiefs = plan.chief_geometry(chief_data["position"], chief_data["velocity"], chief_data["altitude"],
+                                     chief_data["beta_angle"], frames.sun_m)
+        seconds = {"orbits": time.perf_counter() - began}
+        began = time.perf_counter()
+        rows = partition_rows(len(fleet), sat_chunk, partitions or sum(client.nthreads().values()))
+        coupling, restarts = _engine(client, plan, chiefs, store, rows, time_chunk, progress, max_restarts)
+        seconds["engine"] = time.perf_counter() - began
+
+        group = zarr.open_group(store, mode="r+")
+        values, run_attributes = fleet_results(coupling)
+        for name, array in values.items():
+            _array(group, name)[:] = array
+        group.attrs.update({**run_attributes, "partitions": len(rows), RUN_FORMAT_ATTR: RUN_FORMAT})
+        if network:
+            began = time.perf_counter()
+            _append_network(store, scenario, start, faults)
+            seconds["network"] = time.perf_counter() - began
+        zarr.consolidate_metadata(str(store))
+    return ScaleOutResult(out, rows, _orbit_task_count(len(fleet), offsets.size, sat_chunk, time_chunk), restarts,
+                          seconds)
+
+
+def _orbit_ranges(satellites: int, steps: int, sat_chunk: int, time_chunk: int):
+    """(rows, times) of the orbit tasks: whole chunks, about SAT_STEPS_PER_ORBIT_TASK satellite-steps each."""
+    rows_per_task = max(1, SAT_STEPS_PER_ORBIT_TASK // (time_chunk * sat_chunk)) * sat_chunk
+    for first_step in range(0, steps, time_chunk):
+        for first_row in range(0, satellites, rows_per_task):
+            yield (first_row, min(first_row + rows_per_task, satellites)), (first_step, min(first_step + time_chunk, steps))
+
+
+def _orbit_task_count(satellites: int, steps: int, sat_chunk: int, time_chunk: int) -> int:
+    return sum(1 for _ in _orbit_ranges(satellites, steps, sat_chunk, time_chunk))
+
+
+def _orbit_layer(client, scenario, representatives, fleet, out, frames, plan, sat_chunk, time_chunk, progress) -> dict:
+    """Run the orbit tasks; returns the chiefs' position, velocity, altitude and beta angle (chief, time)."""
+    from dask.distributed import as_completed
+
+    key = _fleet_key(scenario, representatives)
+    chief_rows = plan.chief_rows
+    [frames_future] = client.scatter([frames], broadcast=True)
+    ranges = list(_orbit_ranges(len(fleet), frames.jd.size, sat_chunk, time_chunk))
+    drift_s = elapsed_max_s(fleet, frames)
+    futures = [client.submit(_orbit_task, scenario, representatives, key, str(out), rows, times, frames_future,
+                             drift_s, chief_rows, pure=False) for rows, times in ranges]
+    where = {future.key: times for future, (_, times) in zip(futures, ranges)}
+    chief_data = orbit_arrays(chief_rows.size, frames.jd.size, CHIEF_ORBIT_VARIABLES)
+    for done, future in enumerate(as_completed(futures), 1):
+        part = future.result()
+        times = slice(*where[future.key])
+        index = np.searchsorted(chief_rows, part["rows"])
+        for name in chief_data:
+            chief_data[name][index, times] = part[name]
+        future.release()
+        if progress:
+            progress("orbits", done, len(futures))
+    return chief_data
+
+
+def _engine(client, plan: FleetPlan, chiefs, out: Path, rows, time_chunk: int, progress, max_restarts: int):
+    """Step the partitions as actors, resuming from the last window if a worker is lost; returns the coupling."""
+    from distributed.client import FutureCancelledError
+
+    steps = plan.offset_s.size
+    checkpoint = {"step": 1, "states": None, "coupling": plan.coupling()}
+
+    def keep(step: int, states: list) -> None:
+        checkpoint.update(step=step, states=states, coupling=copy.deepcopy(coupling))
+
+    restarts = 0
+    while True:
+        coupling = copy.deepcopy(checkpoint["coupling"])
+        actors = []
+        try:
+            [plan_future, chiefs_future] = client.scatter([plan, chiefs], broadcast=True)  # again: a lost worker may take them
+            workers = list(client.scheduler_info()["workers"])
+            for index, span in enumerate(rows):
+                resume = None if checkpoint["states"] is None else (checkpoint["step"], checkpoint["states"][index])
+                actors.append(client.submit(PartitionActor, plan_future, chiefs_future, str(out), span,
+                                            time_chunk, resume, actor=True, pure=False,
+                                            workers=[workers[index % len(workers)]], allow_other_workers=True))
+            proxies = [future.result() for future in actors]
+            done = checkpoint["step"] - 1
+            if progress:
+                progress("steps", done, steps - 1)
+
+            def step_done(count: int) -> None:
+                nonlocal done
+                done += count
+                if progress:
+                    progress("steps", done, steps - 1)
+
+            drive(proxies, coupling, first=checkpoint["step"], call=_call_actors, progress=step_done, on_checkpoint=keep)
+            return coupling, restarts
+        except (*LOST_WORKER_ERRORS, FutureCancelledError):  # an actor, or the data it was built from, lost
+            restarts += 1
+            if restarts > max_restarts:
+                raise
+            client.wait_for_workers(1)
+        finally:
+            for future in actors:
+                future.release()
+
+
+def _append_network(out: Path, scenario: Scenario, start, faults) -> None:
+    """Links, contacts and routing of the stored run (one process), appended to the store."""
+    from twin.network.flows import add_network, outages_of
+
+    run = xr.open_zarr(out, consolidated=False)
+    with_network = add_network(run, scenario, outages_of(scenario, start, faults))
+    added = with_network.drop_vars([name for name in run.variables])
+    added.attrs = dict(with_network.attrs)  # appending replaces the store's attributes: keep the run's
+    added.to_zarr(out, mode="a", zarr_format=2, consolidated=False, write_empty_chunks=True)
