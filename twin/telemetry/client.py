@@ -62,7 +62,12 @@ class TelemetrySender:
             resend = bytes(self._unacknowledged)
         threading.Thread(target=self._read_acknowledgements, args=(sock,), daemon=True).start()
         if resend:
-            sock.sendall(resend)
+            try:
+                sock.sendall(resend)
+            except OSError:  # the server went away again: the next send or flush reconnects
+                with self._lock:
+                    if sock is self._socket:
+                        self._dead = True
 
     def _read_acknowledgements(self, sock: socket.socket) -> None:
         try:

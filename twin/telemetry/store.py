@@ -16,14 +16,18 @@ A commit first writes the new rows into the arrays (Zarr's local store writes ev
 metadata file atomically, by rename), then replaces ``commit.json`` atomically. ``commit.json``
 is the truth: after a crash, rows beyond it (written but never committed, so never acknowledged
 to a sender) are cut off when the store is opened again, and appending resumes from there.
-Readers (:func:`open_measurements`) see committed rows only, even while a server is appending.
-Durability is against a killed process; add ``fsync=True`` for power loss (slower).
+A new store is built in a sibling directory and renamed into place with its first ``commit.json``.
+Readers (:func:`open_measurements`) see exactly the committed rows, whatever the columns' current
+lengths: while a server commits (columns grow one after another), after a writer was killed at
+any instant, and with no writer at all. Durability is against a killed process; add
+``fsync=True`` for power loss (slower).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,6 +56,16 @@ class StoreError(ValueError):
     """The path is not a measurement store, or not one of these packet definitions."""
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
 def _write_atomic(path: Path, text: str, fsync: bool) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temporary, "w") as handle:
@@ -71,20 +85,42 @@ class MeasurementStore:
         self.path = Path(path)
         self.layouts = layouts or layouts_by_name()
         self.fsync = fsync
-        existed = (self.path / COMMIT_FILE).exists()
-        if self.path.exists() and not existed and any(self.path.iterdir()):
-            raise StoreError(f"store: {str(self.path)!r} exists and is not a measurement store (no {COMMIT_FILE})")
+        if not (self.path / COMMIT_FILE).exists():
+            if self.path.exists() and any(self.path.iterdir()):
+                raise StoreError(f"store: {str(self.path)!r} exists and is not a measurement store (no {COMMIT_FILE})")
+            self._create()
         self.root = zarr.open_group(str(self.path), mode="a", zarr_format=2)
-        state = json.loads((self.path / COMMIT_FILE).read_text()) if existed else {}
+        state = json.loads((self.path / COMMIT_FILE).read_text())
         self.rows: dict[str, int] = {name: int(state.get("rows", {}).get(name, 0)) for name in self.layouts}
         self.counts = Counter(state.get("counts", {}))
         self.stations: list[str] = list(state.get("stations", []))
         self.commits = int(state.get("commits", 0))
         for name, layout in self.layouts.items():
-            self._prepare_group(name, layout)
-        self._remove_partial_files()
-        if not existed:
-            self._write_commit()
+            self._prepare_group(self.root, name, layout)
+        self._remove_leftovers()
+
+    def _create(self) -> None:
+        """Build an empty store in a sibling directory, then rename it into place: a writer killed
+        meanwhile leaves no half-made store under the user's name."""
+        import zarr
+
+        self._remove_stale_builds()
+        building = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
+        shutil.rmtree(building, ignore_errors=True)
+        root = zarr.open_group(str(building), mode="w", zarr_format=2)
+        self.rows = {name: 0 for name in self.layouts}
+        self.counts, self.stations, self.commits = Counter(), [], 0
+        for name, layout in self.layouts.items():
+            self._prepare_group(root, name, layout)
+        self._write_commit(building)
+        os.rename(building, self.path)  # onto nothing, or onto an empty directory
+
+    def _remove_stale_builds(self) -> None:
+        """Stores half-built by processes that died before renaming them into place."""
+        for build in self.path.parent.glob(f".{self.path.name}.*.new"):
+            pid = build.name[len(self.path.name) + 2:-len(".new")]
+            if pid.isdigit() and not _process_alive(int(pid)):
+                shutil.rmtree(build, ignore_errors=True)
 
     def _columns(self, layout: PacketLayout) -> dict[str, tuple[str, dict]]:
         columns = dict(HEADER_COLUMNS)
@@ -95,10 +131,12 @@ class MeasurementStore:
             columns[field.name] = ("<f8", attrs)
         return columns
 
-    def _prepare_group(self, name: str, layout: PacketLayout) -> None:
+    def _prepare_group(self, root, name: str, layout: PacketLayout) -> None:
         """Create the group's arrays, or cut them back to the committed rows."""
-        group = self.root.require_group(name)
-        group.attrs.update({"long_name": layout.description, "apid": layout.apid})
+        group = root.require_group(name)
+        attrs = {"long_name": layout.description, "apid": layout.apid}
+        if dict(group.attrs) != attrs:  # written once: a rewrite beside readers would leave them a temporary file to list
+            group.attrs.update(attrs)
         for column, (dtype, attrs) in self._columns(layout).items():
             if column in group:
                 array = group[column]
@@ -111,8 +149,9 @@ class MeasurementStore:
             array = group.create_array(column, shape=(0,), chunks=(CHUNK_ROWS,), dtype=dtype, fill_value=fill)
             array.attrs.update({**attrs, "_ARRAY_DIMENSIONS": [DIMENSION]})
 
-    def _remove_partial_files(self) -> None:
-        for leftover in self.path.rglob("*.partial"):
+    def _remove_leftovers(self) -> None:
+        """Temporary files of writes a killed writer never finished (Zarr's ``*.partial``, ``commit.json``'s)."""
+        for leftover in [*self.path.rglob("*.partial"), *self.path.glob(f".{COMMIT_FILE}.*.tmp")]:
             leftover.unlink(missing_ok=True)
 
     def station_index(self, station: str) -> int:
@@ -144,10 +183,10 @@ class MeasurementStore:
         self._write_commit()
         return added
 
-    def _write_commit(self) -> None:
+    def _write_commit(self, directory: Path | None = None) -> None:
         state = {"rows": self.rows, "counts": dict(self.counts), "stations": self.stations, "commits": self.commits,
                  "updated": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
-        _write_atomic(self.path / COMMIT_FILE, json.dumps(state, indent=1), self.fsync)
+        _write_atomic((directory or self.path) / COMMIT_FILE, json.dumps(state, indent=1), self.fsync)
 
     def tail(self, name: str, rows: int) -> dict[str, np.ndarray]:
         """The last ``rows`` committed rows of group ``name``: time, spacecraft_id and sequence_count."""
@@ -169,17 +208,37 @@ def open_measurements(path: str | Path, since: np.datetime64 | None = None,
                       reorder_margin_s: float = 3600.0) -> dict[str, xr.Dataset]:
     """Every group of the store as a dataset over ``record``, committed rows only (lazy, dask-backed).
 
+    Each column is opened on its own and cut to the rows ``commit.json`` counts, so a commit in
+    progress (columns grown one after another) or a writer killed mid-commit never shows: readers
+    see exactly the committed rows, whatever the columns' current lengths.
+
     ``since``: only rows stamped at or after it, found without reading the whole store (rows are
     in arrival order; a packet arriving up to ``reorder_margin_s`` late is still found).
     """
+    import zarr
+
     state = read_state(path)
+    root = zarr.open_group(str(path), mode="r", zarr_format=2)
     groups = {}
     for name, rows in state["rows"].items():
-        dataset = xr.open_zarr(str(path), group=name, consolidated=False, zarr_format=2, mask_and_scale=False)
-        dataset = dataset.isel({DIMENSION: slice(0, rows)})
+        dataset = _committed_rows(root[name], rows)
         dataset.attrs["stations"] = state["stations"]
         groups[name] = dataset if since is None else select_since(dataset, since, reorder_margin_s)
     return groups
+
+
+def _committed_rows(group, rows: int) -> xr.Dataset:
+    """The first ``rows`` rows of each column of a Zarr group, decoded as ``xarray.open_zarr`` decodes them."""
+    import dask.array
+
+    variables = {}
+    for column, array in group.arrays():
+        attrs = dict(array.attrs)
+        dimensions = attrs.pop("_ARRAY_DIMENSIONS")
+        if array.fill_value is not None:
+            attrs["_FillValue"] = array.fill_value
+        variables[column] = xr.Variable(dimensions, dask.array.from_zarr(array)[:rows], attrs)
+    return xr.decode_cf(xr.Dataset(variables, attrs=dict(group.attrs)), mask_and_scale=False)
 
 
 def select_since(group: xr.Dataset, since: np.datetime64, reorder_margin_s: float = 3600.0) -> xr.Dataset:
