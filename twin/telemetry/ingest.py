@@ -48,6 +48,7 @@ class StreamDecoder:
         self.lengths = {apid: layout.length for apid, layout in layouts.items()}
         self.pending = bytearray()
         self.consumed = 0  # octets of the stream handled so far (acknowledgements count these)
+        self.octets_without_packet = 0  # consumed since the end of the last good packet
 
     def feed(self, data: bytes, final: bool = False) -> tuple[dict[int, np.ndarray], Counter]:
         """Packets of ``data`` (with what was pending): raw octets per APID, and bad-input counts."""
@@ -57,6 +58,10 @@ class StreamDecoder:
                    for apid, starts in framed.starts.items()}
         del self.pending[:framed.consumed]
         self.consumed += framed.consumed
+        if framed.last_packet_end is None:
+            self.octets_without_packet += framed.consumed
+        else:
+            self.octets_without_packet = framed.consumed - framed.last_packet_end
         return packets, framed.bad
 
 
