@@ -4,8 +4,6 @@ a SIGKILL at any instant, and with no server running."""
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -13,23 +11,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from test_telemetry import free_port, ingest_bytes, make_packets
+from test_telemetry import TOKEN, free_port, ingest_bytes, make_packets, start_server_with
 
 from twin.telemetry import store
 from twin.telemetry.client import TelemetrySender
-
-TOKEN = "s3cret"
-
-
-def start_server_with(store_path, port: int, **options) -> subprocess.Popen:
-    """A real ingest server in its own process, with :class:`IngestServer` options the command line does not offer."""
-    script = ("import sys; from twin.telemetry.server import run_server; "
-              f"run_server({str(store_path)!r}, {TOKEN!r}, port={port}, "
-              f"ready=lambda port: print('listening', flush=True), clock='stream', **{options!r})")
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    assert line.startswith("listening"), process.stderr.read()
-    return process
 
 
 def column_lengths(path) -> dict[str, set[int]]:

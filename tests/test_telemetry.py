@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from twin.telemetry.client import SenderError, TelemetrySender
 from twin.telemetry.timecode import cuc_to_datetime64, datetime64_to_cuc
 
 RNG = np.random.default_rng(5)
+TOKEN = "s3cret"
 START = np.datetime64("2026-06-01T00:00:00", "ns")
 
 
@@ -42,9 +44,9 @@ def make_packets(count: int, satellites: int = 20, start=START, first_id: int = 
 
 
 def ingest_bytes(tmp_path, data: bytes, clock="stream", **options):
-    measurements = store.MeasurementStore(tmp_path / "store.zarr")
-    ingestor = ingest.Ingestor(measurements, clock=clock, **options)
-    ingest.ingest_stream(ingestor, data, "test", chunk_bytes=4096)
+    with store.MeasurementStore(tmp_path / "store.zarr") as measurements:
+        ingestor = ingest.Ingestor(measurements, clock=clock, **options)
+        ingest.ingest_stream(ingestor, data, "test", chunk_bytes=4096)
     return store.read_state(tmp_path / "store.zarr")
 
 
@@ -193,13 +195,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(store_path, port: int, token: str = "s3cret") -> subprocess.Popen:
-    env = {**os.environ, "TWIN_TELEMETRY_TOKEN": token}
-    process = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(store_path),
-                                "--port", str(port), "--clock", "stream"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+def start_server_with(store_path, port: int, **options) -> subprocess.Popen:
+    """A real ingest server in its own process, with :class:`IngestServer` options the command line does not
+    offer (stream clock unless told); its log goes to ``server.log`` beside the store."""
+    options = {"clock": "stream", **options}
+    script = ("from twin.telemetry.server import run_server; "
+              f"run_server({str(store_path)!r}, {TOKEN!r}, port={port}, "
+              f"ready=lambda port: print('listening', flush=True), **{options!r})")
+    return _started([sys.executable, "-c", script], store_path, os.environ)
+
+
+def start_server(store_path, port: int, token: str = TOKEN) -> subprocess.Popen:
+    """``twin telemetry serve`` in its own process (stream clock); its log goes to ``server.log`` beside the store."""
+    return _started([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(store_path), "--port", str(port),
+                     "--clock", "stream"], store_path, {**os.environ, "TWIN_TELEMETRY_TOKEN": token})
+
+
+def _started(command: list[str], store_path, env) -> subprocess.Popen:
+    log = Path(store_path).parent / "server.log"
+    with open(log, "a") as stderr:  # a file, not a pipe: a pipe nobody reads would block the server's logging
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
     line = process.stdout.readline()
-    assert line.startswith("listening on"), process.stderr.read()
+    assert line.startswith("listening"), log.read_text()
     return process
 
 

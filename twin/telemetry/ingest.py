@@ -31,13 +31,19 @@ import numpy as np
 
 from .framing import frame, gather
 from .packets import PacketLayout, decode, load_layouts
-from .store import MeasurementStore
+from .store import MAX_STATIONS, MeasurementStore, Pending, StoreError
 
+REFUSED = ("corrupt", "truncated", "unknown_apid", "unknown_spacecraft", "duplicate", "future")  # not stored
+FLAGGED = ("out_of_range", "out_of_order", "late")  # stored, and counted
 NS_PER_S = 1_000_000_000
 SPACECRAFT_SHIFT = 48  # duplicate key: spacecraft id above 48 bits of time
 BUCKET_NS = 60 * NS_PER_S  # duplicate keys are kept in one-minute buckets of packet time
 RECENT_ROWS = 1 << 20  # rows per group read back from the store after a restart, to recognise resent packets
 EARLIEST_NS = np.iinfo(np.int64).min
+
+
+class StationTableFull(StoreError):
+    """A new station, and the store's station table has no place left."""
 
 
 class StreamDecoder:
@@ -92,6 +98,7 @@ class Ingestor:
         self.stream_clock_ns = EARLIEST_NS
         self.pending: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in store.layouts}
         self.pending_counts: Counter = Counter()
+        self.stations: list[str] = list(store.stations)  # the store's, and those of rows queued since
         self._seen: dict[int, dict[int, np.ndarray]] = {apid: {} for apid in self.layouts}  # apid -> bucket -> keys
         self._latest_ns: dict[int, np.ndarray] = {apid: np.full(1 << 16, EARLIEST_NS)
                                                   for apid in self.layouts}
@@ -123,38 +130,49 @@ class Ingestor:
         for bucket in [b for b in seen if b < oldest_bucket]:
             del seen[bucket]
 
-    def accept(self, packets: dict[int, np.ndarray], station: str, bad: Counter | None = None) -> int:
-        """Check and queue ``packets`` (raw octets per APID) from ``station``; returns rows queued."""
+    def has_room_for(self, station: str) -> bool:
+        """Whether ``station`` is in the station table or may still take a place in it."""
+        return station in self.stations or len(self.stations) < MAX_STATIONS
+
+    def accept(self, packets: dict[int, np.ndarray], station: str, bad: Counter | None = None) -> Counter:
+        """Check and queue ``packets`` (raw octets per APID) from ``station``, with the framing's ``bad``
+        counts; returns what became of them: ``stored`` and each kind of bad input (see the table above).
+
+        A station takes its place in the station table with its first stored packet; packets from a
+        station with no place left raise :class:`StationTableFull` and are not taken."""
+        if packets and not self.has_room_for(station):
+            raise StationTableFull(f"station: {station!r} would be station {MAX_STATIONS + 1} of this store "
+                                   f"(its table holds {MAX_STATIONS})")
         received_ns = time.time_ns()
-        station_index = self.store.station_index(station)
-        self.pending_counts.update(bad or {})
-        queued = 0
+        outcome = Counter(bad or {})
         for apid, octets in packets.items():
             layout = self.layouts[apid]
             decoded = decode(layout, octets)
             time_ns = decoded.time.astype(np.int64)
             spacecraft = decoded.spacecraft_id.astype(np.int64)
             checked = self._check(apid, spacecraft, time_ns)
-            self.pending_counts.update(checked.counts)
+            outcome.update(checked.counts)
             keep = checked.keep
             if not keep.any():
                 continue
+            if station not in self.stations:
+                self.stations.append(station)
             columns = {"time": time_ns[keep], "received_time": np.full(keep.sum(), received_ns, np.int64),
                        "spacecraft_id": decoded.spacecraft_id[keep], "sequence_count": decoded.sequence_count[keep],
-                       "station": np.full(keep.sum(), station_index, np.uint8)}
+                       "station": np.full(keep.sum(), self.stations.index(station), np.uint8)}
             for field in layout.measurement_fields:
                 values = np.asarray(decoded.values[field.name], np.float64)[keep]
                 if field.valid_range:
                     outside = ~((values >= field.valid_range[0]) & (values <= field.valid_range[1]))
                     if outside.any():
-                        self.pending_counts["out_of_range"] += int(outside.sum())
+                        outcome["out_of_range"] += int(outside.sum())
                         values = np.where(outside, np.nan, values)
                 columns[field.name] = values
             self.pending[layout.name].append(columns)
             self._remember(apid, spacecraft[keep], time_ns[keep])
-            queued += int(keep.sum())
-        self.pending_counts["stored"] += queued
-        return queued
+            outcome["stored"] += int(keep.sum())
+        self.pending_counts.update(outcome)
+        return +outcome
 
     def _check(self, apid: int, spacecraft: np.ndarray, time_ns: np.ndarray) -> _Checked:
         counts = Counter()
@@ -222,17 +240,16 @@ class Ingestor:
             found[rows] = known[position] == keys[rows]
         return found
 
-    def take_pending(self) -> tuple[dict[str, list[dict[str, np.ndarray]]], Counter]:
+    def take_pending(self) -> Pending:
         """The queued rows and counts, handed over for a commit (the queue starts empty again)."""
-        batches, counts = self.pending, self.pending_counts
+        pending = Pending(self.pending, self.pending_counts, list(self.stations))
         self.pending = {name: [] for name in self.store.layouts}
         self.pending_counts = Counter()
-        return batches, counts
+        return pending
 
     def commit(self) -> int:
         """Commit what is queued to the store now (replay and tests; the server commits in a thread)."""
-        batches, counts = self.take_pending()
-        return self.store.commit(batches, counts)
+        return self.store.commit(self.take_pending())
 
 
 

@@ -3,7 +3,8 @@
 Layout (Zarr format 2, readable by ``xarray.open_zarr(path, group=...)``)::
 
     store.zarr/
-      commit.json        rows committed per group, bad-input counts, stations, commit count
+      commit.json        rows committed per group, bad-input counts, stations, connections refused by kind,
+                         commit count
       gnss/ power/ thermal/ compute/
           time           (record) int64 ns since 1970-01-01 UTC, the packet's time code
           received_time  (record) int64 ns, when the ingest server took it in
@@ -13,7 +14,9 @@ Layout (Zarr format 2, readable by ``xarray.open_zarr(path, group=...)``)::
           <parameter>    (record) float64 SI value (NaN: out of its valid range)
 
 A commit first writes the new rows into the arrays (Zarr's local store writes every chunk and
-metadata file atomically, by rename), then replaces ``commit.json`` atomically. ``commit.json``
+metadata file atomically, by rename; the arrays grow a whole chunk at a time, all of them before
+any data goes in, and :meth:`MeasurementStore.close` cuts them back to the committed rows), then
+replaces ``commit.json`` atomically. ``commit.json``
 is the truth: after a crash, rows beyond it (written but never committed, so never acknowledged
 to a sender) are cut off when the store is opened again, and appending resumes from there.
 A new store is built in a sibling directory and renamed into place with its first ``commit.json``.
@@ -29,6 +32,7 @@ import json
 import os
 import shutil
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,6 +43,7 @@ from .packets import PacketLayout, layouts_by_name
 
 COMMIT_FILE = "commit.json"
 CHUNK_ROWS = 65_536
+MAX_STATIONS = 256  # the station column is uint8
 DIMENSION = "record"
 NS_UNITS = "nanoseconds since 1970-01-01 00:00:00"
 HEADER_COLUMNS = {
@@ -50,6 +55,19 @@ HEADER_COLUMNS = {
     "sequence_count": ("<u2", {"long_name": "CCSDS packet sequence count"}),
     "station": ("u1", {"long_name": "ground station that forwarded the packet (index into the store's stations)"}),
 }
+
+
+@dataclass
+class Pending:
+    """What a commit stores: rows per group, bad-input counts, and the station table they refer to."""
+
+    batches: dict[str, list[dict[str, np.ndarray]]]
+    counts: Counter
+    stations: list[str]
+
+    @property
+    def rows(self) -> int:
+        return sum(len(part["time"]) for parts in self.batches.values() for part in parts)
 
 
 class StoreError(ValueError):
@@ -94,9 +112,9 @@ class MeasurementStore:
         self.rows: dict[str, int] = {name: int(state.get("rows", {}).get(name, 0)) for name in self.layouts}
         self.counts = Counter(state.get("counts", {}))
         self.stations: list[str] = list(state.get("stations", []))
+        self.refused_connections = Counter(state.get("refused_connections", {}))
         self.commits = int(state.get("commits", 0))
-        for name, layout in self.layouts.items():
-            self._prepare_group(self.root, name, layout)
+        self.arrays = {name: self._prepare_group(self.root, name, layout) for name, layout in self.layouts.items()}
         self._remove_leftovers()
 
     def _create(self) -> None:
@@ -109,7 +127,7 @@ class MeasurementStore:
         shutil.rmtree(building, ignore_errors=True)
         root = zarr.open_group(str(building), mode="w", zarr_format=2)
         self.rows = {name: 0 for name in self.layouts}
-        self.counts, self.stations, self.commits = Counter(), [], 0
+        self.counts, self.stations, self.refused_connections, self.commits = Counter(), [], Counter(), 0
         for name, layout in self.layouts.items():
             self._prepare_group(root, name, layout)
         self._write_commit(building)
@@ -131,73 +149,85 @@ class MeasurementStore:
             columns[field.name] = ("<f8", attrs)
         return columns
 
-    def _prepare_group(self, root, name: str, layout: PacketLayout) -> None:
-        """Create the group's arrays, or cut them back to the committed rows."""
+    def _prepare_group(self, root, name: str, layout: PacketLayout) -> dict:
+        """The group's arrays by column: created, or cut back to the committed rows."""
         group = root.require_group(name)
         attrs = {"long_name": layout.description, "apid": layout.apid}
         if dict(group.attrs) != attrs:  # written once: a rewrite beside readers would leave them a temporary file to list
             group.attrs.update(attrs)
+        arrays = {}
         for column, (dtype, attrs) in self._columns(layout).items():
             if column in group:
-                array = group[column]
-                if array.shape[0] != self.rows[name]:
-                    array.resize((self.rows[name],))
+                arrays[column] = group[column]
+                if arrays[column].shape[0] != self.rows[name]:
+                    arrays[column].resize((self.rows[name],))
                 continue
             if self.rows[name]:
                 raise StoreError(f"store: {name}/{column} is missing from {str(self.path)!r}")
             fill = np.nan if dtype == "<f8" else 0
-            array = group.create_array(column, shape=(0,), chunks=(CHUNK_ROWS,), dtype=dtype, fill_value=fill)
-            array.attrs.update({**attrs, "_ARRAY_DIMENSIONS": [DIMENSION]})
+            arrays[column] = group.create_array(column, shape=(0,), chunks=(CHUNK_ROWS,), dtype=dtype, fill_value=fill,
+                                                attributes={**attrs, "_ARRAY_DIMENSIONS": [DIMENSION]})
+        return arrays
 
     def _remove_leftovers(self) -> None:
         """Temporary files of writes a killed writer never finished (Zarr's ``*.partial``, ``commit.json``'s)."""
         for leftover in [*self.path.rglob("*.partial"), *self.path.glob(f".{COMMIT_FILE}.*.tmp")]:
             leftover.unlink(missing_ok=True)
 
-    def station_index(self, station: str) -> int:
-        """Index of ``station`` in the store's station list (added if new; at most 256)."""
-        if station not in self.stations:
-            if len(self.stations) >= 256:
-                raise StoreError(f"station: {station!r} would be the 257th station of this store")
-            self.stations.append(station)
-        return self.stations.index(station)
-
-    def commit(self, batches: dict[str, list[dict[str, np.ndarray]]], counts: Counter) -> int:
-        """Append ``batches`` (per group, a list of column dicts) and record ``counts``; returns rows added."""
+    def commit(self, pending: Pending, refused_connections: Counter | None = None) -> int:
+        """Append ``pending``'s rows, record its counts and station table (and connections refused by
+        kind); returns rows added."""
         added = 0
-        for name, parts in batches.items():
+        for name, parts in pending.batches.items():
             if not parts:
                 continue
-            group = self.root[name]
             start = self.rows[name]
-            new_rows = sum(len(part["time"]) for part in parts)
-            for column in self._columns(self.layouts[name]):
-                values = np.concatenate([part[column] for part in parts])
-                array = group[column]
-                array.resize((start + new_rows,))
-                array[start:start + new_rows] = values
-            self.rows[name] = start + new_rows
-            added += new_rows
-        self.counts.update(counts)
+            stop = start + sum(len(part["time"]) for part in parts)
+            arrays = self.arrays[name]
+            if stop > arrays["time"].shape[0]:  # every column grows, in whole chunks, before any data goes in
+                capacity = -(-stop // CHUNK_ROWS) * CHUNK_ROWS
+                for array in arrays.values():
+                    array.resize((capacity,))
+            for column, array in arrays.items():
+                array[start:stop] = np.concatenate([part[column] for part in parts])
+            self.rows[name] = stop
+            added += stop - start
+        self.counts.update(pending.counts)
+        self.stations = list(pending.stations)
+        self.refused_connections.update(refused_connections or {})
         self.commits += 1
         self._write_commit()
         return added
 
     def _write_commit(self, directory: Path | None = None) -> None:
-        state = {"rows": self.rows, "counts": dict(self.counts), "stations": self.stations, "commits": self.commits,
+        state = {"rows": self.rows, "counts": dict(self.counts), "stations": self.stations,
+                 "refused_connections": dict(self.refused_connections), "commits": self.commits,
                  "updated": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
         _write_atomic((directory or self.path) / COMMIT_FILE, json.dumps(state, indent=1), self.fsync)
 
+    def close(self) -> None:
+        """Cut the columns to the committed rows (a commit grows them a whole chunk at a time), so that
+        ``xarray.open_zarr`` too reads the store as it is."""
+        for name, arrays in self.arrays.items():
+            for array in arrays.values():
+                if array.shape[0] != self.rows[name]:
+                    array.resize((self.rows[name],))
+
+    def __enter__(self) -> "MeasurementStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def tail(self, name: str, rows: int) -> dict[str, np.ndarray]:
         """The last ``rows`` committed rows of group ``name``: time, spacecraft_id and sequence_count."""
-        group = self.root[name]
         stop = self.rows[name]
         start = max(0, stop - rows)
-        return {column: group[column][start:stop] for column in ("time", "spacecraft_id", "sequence_count")}
+        return {column: self.arrays[name][column][start:stop] for column in ("time", "spacecraft_id", "sequence_count")}
 
 
 def read_state(path: str | Path) -> dict:
-    """The store's commit record: rows per group, bad-input counts, stations, commits."""
+    """The store's commit record: rows per group, bad-input counts, stations, connections refused, commits."""
     commit = Path(path) / COMMIT_FILE
     if not commit.exists():
         raise StoreError(f"store: {str(path)!r} is not a measurement store (no {COMMIT_FILE})")
