@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 import twin
-from twin.telemetry import packets, store, virtual_fleet
+from twin.telemetry import ingest, packets, store, virtual_fleet
 from twin.telemetry.client import TelemetrySender
 
 TARGET_PACKETS_PER_S = 100_000
@@ -104,7 +104,8 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(directory / "store.zarr"),
                                "--port", str(port), "--clock", "stream"],
-                              env={**os.environ, "TWIN_TELEMETRY_TOKEN": TOKEN}, stdout=subprocess.PIPE, text=True)
+                              env={**os.environ, "TWIN_TELEMETRY_TOKEN": TOKEN}, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)  # its log: one line per station
     try:
         assert server.stdout.readline().startswith("listening")
         senders = [threading.Thread(target=send, args=(stream, f"station-{i}", port))
@@ -118,6 +119,12 @@ def main() -> None:
         state = store.read_state(directory / "store.zarr")
         stored = sum(state["rows"].values())
         server_peak = peak_rss_gib(server.pid)
+        server.terminate()
+        server.wait(30)
+        started = time.perf_counter()
+        with store.MeasurementStore(directory / "store.zarr") as measurements:
+            index = ingest.Ingestor(measurements, clock="stream").duplicates
+        rebuild_s = time.perf_counter() - started
     finally:
         server.terminate()
         server.wait(30)
@@ -133,6 +140,8 @@ def main() -> None:
           f"(ingest path {rate / reference:.1f} x faster)")
     print(f"  bad input: {', '.join(f'{k} {v}' for k, v in state['counts'].items() if k != 'stored' and v) or 'none'}")
     print(f"server peak RSS: {server_peak:.2f} GiB")
+    print(f"restart: duplicate index of {index.packets:,d} packets rebuilt from the store in {rebuild_s:.2f} s "
+          f"({index.nbytes / index.packets:.1f} octets a packet)")
 
 
 if __name__ == "__main__":

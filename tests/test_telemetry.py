@@ -25,7 +25,7 @@ TOKEN = "s3cret"
 START = np.datetime64("2026-06-01T00:00:00", "ns")
 
 
-def make_packets(count: int, satellites: int = 20, start=START, first_id: int = 1) -> list[bytes]:
+def make_packets(count: int, satellites: int = 20, start=START, first_id: int = 1, first_sequence: int = 0) -> list[bytes]:
     """Valid packets of every APID, satellites ``first_id``... reporting every 10 s, in time order."""
     layouts = packets.load_layouts()
     steps = count // (satellites * len(layouts)) + 1
@@ -38,7 +38,7 @@ def make_packets(count: int, satellites: int = 20, start=START, first_id: int = 
         for field in layout.measurement_fields:
             low, high = field.valid_range or (0, 1000)
             values[field.name] = RNG.uniform(max(low, -1e6), min(high, 1e6), sat.size)
-        rows.append(packets.encode(layout, sat, step, times, values))
+        rows.append(packets.encode(layout, sat, first_sequence + step, times, values))
     interleaved = [row[i].tobytes() for i in range(sat.size) for row in rows]
     return interleaved[:count]
 
@@ -156,6 +156,29 @@ def test_each_kind_of_bad_input_is_counted_and_the_good_packets_kept(tmp_path):
     thermal_rows = groups["thermal"].load()
     hot = thermal_rows.where(thermal_rows["spacecraft_id"] == 5, drop=True)
     assert np.isnan(hot["payload_temperature_k"].values).any()
+
+
+def test_a_resend_weeks_old_is_recognised_across_the_whole_store(tmp_path):
+    """A recorder dump resent after three weeks of live data, and again to a restarted server: every copy
+    is a duplicate (before: only within the last hour). The same time with another sequence count is
+    another packet."""
+    early = b"".join(make_packets(800))
+    live = b"".join(make_packets(800, start=START + np.timedelta64(21, "D")))
+    path = tmp_path / "store.zarr"
+
+    def ingest_with_a_new_server(data: bytes) -> dict:
+        with store.MeasurementStore(path) as measurements:
+            ingestor = ingest.Ingestor(measurements, clock="stream", max_future_s=30 * 86400.0)
+            ingest.ingest_stream(ingestor, data, "kashi", chunk_bytes=4096)
+        return store.read_state(path)
+
+    state = ingest_with_a_new_server(early + live + early)
+    assert (sum(state["rows"].values()), state["counts"]["duplicate"]) == (1600, 800)
+    state = ingest_with_a_new_server(early)
+    assert (sum(state["rows"].values()), state["counts"]["duplicate"]) == (1600, 1600)
+    other_sequence = b"".join(make_packets(800, first_sequence=5000)[:80])
+    state = ingest_with_a_new_server(other_sequence)
+    assert (sum(state["rows"].values()), state["counts"]["duplicate"]) == (1680, 1600)
 
 
 def test_store_recovers_rows_written_but_never_committed(tmp_path):

@@ -142,7 +142,7 @@ def cmd_serve(args) -> int:
     token = _token(args)
     try:
         options = dict(clock=args.clock, max_future_s=parse_duration_s(args.max_future, "--max-future"),
-                       dedup_window_s=parse_duration_s(args.dedup_window, "--dedup-window"),
+                       late_after_s=parse_duration_s(args.late_after, "--late-after"),
                        idle_timeout_s=parse_duration_s(args.idle_timeout, "--idle-timeout"))
     except ValueError as error:
         raise UserError(str(error)) from None
@@ -289,7 +289,9 @@ def register(commands) -> None:
                        help="what 'from the future' is measured against: this computer's UTC clock (live) or the "
                             "stream's own latest time (simulated or recorded streams)")
     serve.add_argument("--max-future", default="300s", help="how far ahead of the clock a time stamp may be")
-    serve.add_argument("--dedup-window", default="1h", help="how far back duplicates are recognised")
+    serve.add_argument("--late-after", default="1h",
+                       help="count a packet as late this far behind the newest (stored; duplicates are "
+                            "recognised across the whole store)")
     serve.add_argument("--idle-timeout", default="5min",
                        help="close a station's connection after this long without an octet (it reconnects to send more)")
     serve.add_argument("--token-file", help=f"file holding the token stations must present (default: ${TOKEN_VARIABLE})")

@@ -219,11 +219,10 @@ class MeasurementStore:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def tail(self, name: str, rows: int) -> dict[str, np.ndarray]:
-        """The last ``rows`` committed rows of group ``name``: time, spacecraft_id and sequence_count."""
-        stop = self.rows[name]
-        start = max(0, stop - rows)
-        return {column: self.arrays[name][column][start:stop] for column in ("time", "spacecraft_id", "sequence_count")}
+    def read_rows(self, name: str, start: int, stop: int, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Rows ``start:stop`` (committed ones) of some columns of group ``name``."""
+        stop = min(stop, self.rows[name])
+        return {column: self.arrays[name][column][start:stop] for column in columns}
 
 
 def read_state(path: str | Path) -> dict:
