@@ -61,8 +61,9 @@ def reference_rate(recording, seconds: float = 2.0) -> float:
     return count / (time.perf_counter() - started)
 
 
-def station_streams(recording, stations: int) -> list[bytes]:
-    """The recording split among ``stations`` by satellite (each station relays its own satellites), in arrival order."""
+def station_streams(recording, stations: int) -> list[tuple[bytes, np.ndarray]]:
+    """The recording split among ``stations`` by satellite (each station relays its own satellites), in
+    arrival order: each station's octets and where its packets end in them."""
     octets = np.frombuffer(recording.stream, np.uint8)
     starts = np.r_[0, recording.packet_ends[:-1]]
     spacecraft = octets[starts + 12].astype(np.int64) << 8 | octets[starts + 13]  # after the header and time code
@@ -71,7 +72,7 @@ def station_streams(recording, stations: int) -> list[bytes]:
         chosen = np.flatnonzero(spacecraft % stations == station)
         lengths = recording.packet_ends[chosen] - starts[chosen]
         index = np.repeat(starts[chosen] - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
-        streams.append(octets[index].tobytes())
+        streams.append((octets[index].tobytes(), np.cumsum(lengths)))
     return streams
 
 
@@ -109,7 +110,7 @@ def main() -> None:
     try:
         assert server.stdout.readline().startswith("listening")
         senders = [threading.Thread(target=send, args=(stream, f"station-{i}", port))
-                   for i, stream in enumerate(station_streams(recording, args.stations))]
+                   for i, (stream, _) in enumerate(station_streams(recording, args.stations))]
         started = time.perf_counter()
         for sender in senders:
             sender.start()

@@ -68,6 +68,25 @@ def test_an_idle_station_is_closed_and_its_sender_reconnects_when_it_has_more(tm
     assert sum(store.read_state(tmp_path / "store.zarr")["rows"].values()) == 400
 
 
+def test_a_station_that_pauses_is_acknowledged_even_when_its_last_octets_look_like_a_header(tmp_path):
+    """The framer holds back a packet whose last octet could begin the next packet's header; when the
+    station pauses there, the packet is taken and acknowledged without waiting for more."""
+    sample = make_packets(4000)
+    last = next(i for i, packet in enumerate(sample) if packet[-1] == sample[0][0])  # a CRC ending like a header
+    port = free_port()
+    server = start_server(tmp_path / "store.zarr", port)
+    try:
+        with TelemetrySender("127.0.0.1", port, TOKEN, "kashi") as sender:
+            sender.send(b"".join(sample[:last + 1]))
+            deadline = time.monotonic() + 2.0
+            while sender.acknowledged_total < sender.sent_total and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert sender.acknowledged_total == sender.sent_total
+            assert sender.counts == Counter({"stored": last + 1})
+    finally:
+        stopped(server)
+
+
 def test_a_station_is_registered_by_its_first_stored_packet_not_by_its_hello(tmp_path):
     """300 stations that only say hello fill nothing; the next one with packets is stored and listed alone."""
     port = free_port()
@@ -223,3 +242,38 @@ def test_a_sender_learns_which_packets_were_refused_and_the_cli_fails_when_none_
     status = capsys.readouterr().out
     assert "  refused packets: future 800 (not stored)\n" in status
     assert "  refused connections: wrong_token 1\n" in status
+
+
+def test_a_commit_that_fails_stops_the_server_in_one_line_and_loses_nothing_acknowledged(tmp_path):
+    """Files limited to 64 KiB (as a full disk would refuse them): the first commit that cannot write ends
+    the server with 'twin: error: ...' (exit 2) instead of a server that takes packets and never commits."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, 64 << 10))
+
+    port = free_port()
+    log = tmp_path / "server.log"
+    with open(log, "w") as stderr:
+        server = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(tmp_path / "store.zarr"),
+                                   "--port", str(port), "--clock", "stream"], preexec_fn=small_files, stdout=subprocess.PIPE,
+                                  stderr=stderr, text=True, env={**os.environ, "TWIN_TELEMETRY_TOKEN": TOKEN})
+    try:
+        assert server.stdout.readline().startswith("listening"), log.read_text()
+        sample = make_packets(60_000, satellites=100)
+        sender = TelemetrySender("127.0.0.1", port, TOKEN, "kashi", timeout_s=5)
+        sender.send(b"".join(sample))
+        assert server.wait(30) == 2
+        acknowledged = sender.acknowledged_total
+        sender.close()
+    finally:
+        if server.poll() is None:
+            stopped(server)
+    last = log.read_text().splitlines()[-1]
+    assert "Traceback" not in log.read_text()
+    assert re.fullmatch(r"twin: error: \[Errno 27\] File too large: '.*store\.zarr/\w+/\w+/0'", last), last
+    stored = sum(store.read_state(tmp_path / "store.zarr")["rows"].values())
+    assert stored >= np.searchsorted(np.cumsum([len(p) for p in sample]), acknowledged, side="right")

@@ -11,7 +11,9 @@ Candidates that overlap (a packet cut short whose missing octets the next packet
 happen to "complete" with a matching CRC, or a header-like pattern inside a packet) are settled
 by taking the most packets, and among equal choices those followed by another packet (the octets
 after them frame too), then the earliest. A packet inside which a packet may yet begin (its octets
-not all arrived) waits for the next octets before it is accepted. What is skipped is classified:
+not all arrived) waits for the next octets before it is accepted, or for a pause of the sender:
+then only a header already whole holds it back (a sender pauses between packets, hardly ever
+within the first five octets of one). What is skipped is classified:
 
 * ``truncated``: a packet whose header was good but which the next good packet cut short;
 * ``corrupt``: octets that were no good packet (a bad CRC, a damaged header, noise);
@@ -51,11 +53,13 @@ class Framed:
         return sum(len(s) for s in self.starts.values())
 
 
-def frame(buffer: bytes | bytearray | memoryview, lengths: dict[int, int], final: bool = False) -> Framed:
+def frame(buffer: bytes | bytearray | memoryview, lengths: dict[int, int], final: bool = False,
+          paused: bool = False) -> Framed:
     """Find the packets in ``buffer``; ``lengths`` gives the octets of each known APID's packet.
 
     Octets at the end that may still be the beginning of a packet are left unconsumed unless
-    ``final`` (the stream has ended), when they count as truncated.
+    ``final`` (the stream has ended), when they count as truncated. ``paused``: the sender has sent
+    nothing more for a while; the last five octets no longer hold back the packet they end.
     """
     octets = np.frombuffer(buffer, np.uint8)
     end = octets.size
@@ -70,7 +74,7 @@ def frame(buffer: bytes | bytearray | memoryview, lengths: dict[int, int], final
     good = np.flatnonzero(complete)[_crc_checks(octets, heads[complete], declared[complete])]
     limit = end
     if not final:  # where a packet may still begin, once its octets arrive, nothing before can be settled
-        limit = min([end, *heads[known & ~complete][:1].tolist(), *_header_prefixes(octets, lengths)])
+        limit = min([end, *heads[known & ~complete][:1].tolist(), *([] if paused else _header_prefixes(octets, lengths))])
         while (straddling := (heads[good] < limit) & (heads[good] + declared[good] > limit)).any():
             limit = int(heads[good][straddling].min())  # a packet across the limit waits, with what it overlaps
         good = good[heads[good] + declared[good] <= limit]

@@ -57,10 +57,11 @@ class StreamDecoder:
         self.consumed = 0  # octets of the stream handled so far (acknowledgements count these)
         self.octets_without_packet = 0  # consumed since the end of the last good packet
 
-    def feed(self, data: bytes, final: bool = False) -> tuple[dict[int, np.ndarray], Counter]:
-        """Packets of ``data`` (with what was pending): raw octets per APID, and bad-input counts."""
+    def feed(self, data: bytes, final: bool = False, paused: bool = False) -> tuple[dict[int, np.ndarray], Counter]:
+        """Packets of ``data`` (with what was pending): raw octets per APID, and bad-input counts.
+        ``final``: the stream ended; ``paused``: nothing more came for a while (see :func:`.framing.frame`)."""
         self.pending += data
-        framed = frame(self.pending, self.lengths, final)
+        framed = frame(self.pending, self.lengths, final, paused)
         packets = {apid: gather(self.pending, starts, self.lengths[apid]).copy()
                    for apid, starts in framed.starts.items()}
         del self.pending[:framed.consumed]

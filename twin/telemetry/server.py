@@ -49,6 +49,7 @@ HELLO_TIMEOUT_S = 10.0
 IDLE_TIMEOUT_S = 300.0
 MAX_OCTETS_WITHOUT_PACKET = 1 << 20
 READ_BYTES = 1 << 20
+PAUSE_S = 0.1  # a station silent this long with octets pending has paused: they are framed as they stand
 LINGER_S, LINGER_OCTETS = 2.0, 4 << 20  # after a refusal mid-stream, octets still arriving are read and dropped
 # (this long, this many at most) before closing, so the station reads the reason instead of a reset
 LOG_REFUSALS_EVERY_S = 10.0
@@ -70,6 +71,7 @@ class _Connection:
     writer: asyncio.StreamWriter
     acknowledged: int = 0
     counts: Counter = field(default_factory=Counter)  # what became of its packets: stored, refused by kind
+    acknowledged_counts: Counter = field(default_factory=Counter)  # those counts as the last acknowledgement sent them
     logged: Counter = field(default_factory=Counter)  # the refusals already logged
     logged_at: float = float("-inf")
 
@@ -97,6 +99,8 @@ class IngestServer:
         self._commit_lock = asyncio.Lock()
         self._not_committing = asyncio.Event()  # set while no commit is running
         self._not_committing.set()
+        self._commits_begun = self._commits_done = 0
+        self._commit_done = asyncio.Condition()
 
     async def start(self) -> int:
         """Listen; returns the port (useful with ``port=0``)."""
@@ -105,10 +109,15 @@ class IngestServer:
         return self.port
 
     async def serve_forever(self) -> None:
+        """Serve until :meth:`close`; a commit that fails (a full disk...) closes the server too and its
+        error is raised here: stations keep what was not acknowledged, nothing acknowledged is lost."""
         committer = asyncio.create_task(self._commit_loop())
+        committer.add_done_callback(lambda _: self.close())
         try:
             await self._server.serve_forever()
         finally:
+            if committer.done():
+                committer.result()
             committer.cancel()
             with suppress(asyncio.CancelledError):
                 await committer
@@ -122,9 +131,17 @@ class IngestServer:
             await self.commit()
             await asyncio.sleep(max(0.0, started + self.commit_interval_s - loop.time()))
 
+    async def _next_commit(self) -> None:
+        """Wait for a commit that begins after now (the commit loop runs one every ``commit_interval_s``):
+        a station that leaves shares it with the others instead of queueing a commit of its own."""
+        wanted = self._commits_begun + 1
+        async with self._commit_done:
+            await self._commit_done.wait_for(lambda: self._commits_done >= wanted)
+
     async def commit(self) -> None:
         """Store what is queued, then tell every connection what that covers (counts and acknowledgement)."""
         async with self._commit_lock:
+            self._commits_begun += 1
             covered = {connection: (connection.decoder.consumed, Counter(connection.counts))
                        for connection in self.connections}
             pending = self.ingestor.take_pending()
@@ -137,13 +154,22 @@ class IngestServer:
                     self._not_committing.set()
             for connection, (consumed, counts) in covered.items():
                 if consumed > connection.acknowledged:
-                    connection.acknowledged = consumed
+                    connection.acknowledged, connection.acknowledged_counts = consumed, counts
                     line = " ".join(["COUNTS", *(f"{kind}={count}" for kind, count in sorted(counts.items()))])
                     with suppress(ConnectionError):
                         connection.writer.write(f"{line}\nACK {consumed}\n".encode())
                 self._log_refusals(connection, counts)
+            self._commits_done = self._commits_begun
+        async with self._commit_done:
+            self._commit_done.notify_all()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._serve_connection(reader, writer)
+        except asyncio.CancelledError:  # the server stops: end quietly (Python 3.11 logs a cancelled handler as an error)
+            writer.close()
+
+    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         try:
             station = await self._greet(reader, writer)
@@ -158,15 +184,15 @@ class IngestServer:
         self.connections.add(connection)
         LOG.info("station %s connected from %s", station, peer)
         try:
-            while data := await asyncio.wait_for(reader.read(READ_BYTES), self.idle_timeout_s):
+            while data := await self._read(reader, connection):
                 self._take(connection, data)
                 if connection.decoder.octets_without_packet >= READ_BYTES:
                     await self._not_committing.wait()  # noise so far: it waits while a commit runs, the others do not
             self._take(connection, b"", final=True)
-            await self.commit()
+            await self._next_commit()
             await writer.drain()
         except Refusal as refusal:
-            await self.commit()  # what came before the refusal is acknowledged
+            await self._next_commit()  # what came before the refusal is acknowledged
             await self._refuse(reader, writer, refusal, f"station {station} from {peer}", linger=True)
         except asyncio.TimeoutError:
             LOG.info("station %s from %s idle for %g s: closed", station, peer, self.idle_timeout_s)
@@ -177,17 +203,32 @@ class IngestServer:
             LOG.warning("station %s lost: %s", station, error)
         finally:
             self.connections.discard(connection)
-            self._log_refusals(connection, connection.counts, closing=True)
+            self._log_refusals(connection, connection.acknowledged_counts, closing=True)
             writer.close()
 
-    def _take(self, connection: _Connection, data: bytes, final: bool = False) -> None:
+    async def _read(self, reader: asyncio.StreamReader, connection: _Connection) -> bytes:
+        """The next octets (empty: the station half-closed). A pause of ``PAUSE_S`` with octets pending
+        settles them (:func:`.framing.frame`); silence for ``idle_timeout_s`` raises TimeoutError."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.idle_timeout_s
+        while True:
+            wait = deadline - loop.time()
+            if wait <= 0:
+                raise asyncio.TimeoutError
+            try:
+                return await asyncio.wait_for(reader.read(READ_BYTES), min(wait, PAUSE_S) if connection.decoder.pending else wait)
+            except asyncio.TimeoutError:
+                if connection.decoder.pending:
+                    self._take(connection, b"", paused=True)
+
+    def _take(self, connection: _Connection, data: bytes, final: bool = False, paused: bool = False) -> None:
         """Frame ``data`` and queue its packets; a connection that only sends noise is refused."""
-        packets, bad = connection.decoder.feed(data, final)
+        packets, bad = connection.decoder.feed(data, final, paused)
         try:
             connection.counts += self.ingestor.accept(packets, connection.station, bad)
         except StationTableFull:
             raise Refusal("station_table_full", f"the store's station table is full ({MAX_STATIONS} stations)") from None
-        if not final and connection.decoder.octets_without_packet > self.max_octets_without_packet:
+        if data and connection.decoder.octets_without_packet > self.max_octets_without_packet:
             raise Refusal("noise", f"no valid packet in {connection.decoder.octets_without_packet:,d} octets")
 
     async def _greet(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
@@ -229,8 +270,8 @@ class IngestServer:
         """Log the packets refused on ``connection`` not yet logged: at most every ``LOG_REFUSALS_EVERY_S``, and when it closes."""
         refused = Counter({kind: counts[kind] - connection.logged[kind] for kind in REFUSED})
         if closing:
-            LOG.info("station %s from %s disconnected: stored %d packets", connection.station, connection.peer,
-                     connection.counts["stored"])
+            LOG.info("station %s from %s disconnected: %d packets stored", connection.station, connection.peer,
+                     connection.acknowledged_counts["stored"])
         refused = +refused
         if not refused or (not closing and time.monotonic() - connection.logged_at < LOG_REFUSALS_EVERY_S):
             return

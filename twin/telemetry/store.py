@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -86,12 +87,16 @@ def _process_alive(pid: int) -> bool:
 
 def _write_atomic(path: Path, text: str, fsync: bool) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w") as handle:
-        handle.write(text)
-        if fsync:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w") as handle:
+            handle.write(text)
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:  # a full disk...: say which file, leave no temporary
+        temporary.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from None
 
 
 class MeasurementStore:
@@ -116,6 +121,8 @@ class MeasurementStore:
         self.commits = int(state.get("commits", 0))
         self.arrays = {name: self._prepare_group(self.root, name, layout) for name, layout in self.layouts.items()}
         self._remove_leftovers()
+        self.appenders = {name: {column: _ColumnAppender(array, self.path / name / column, self.rows[name])
+                                 for column, array in arrays.items()} for name, arrays in self.arrays.items()}
 
     def _create(self) -> None:
         """Build an empty store in a sibling directory, then rename it into place: a writer killed
@@ -188,8 +195,8 @@ class MeasurementStore:
                 capacity = -(-stop // CHUNK_ROWS) * CHUNK_ROWS
                 for array in arrays.values():
                     array.resize((capacity,))
-            for column, array in arrays.items():
-                array[start:stop] = np.concatenate([part[column] for part in parts])
+            for column, appender in self.appenders[name].items():
+                appender.write(start, np.concatenate([part[column] for part in parts]))
             self.rows[name] = stop
             added += stop - start
         self.counts.update(pending.counts)
@@ -223,6 +230,49 @@ class MeasurementStore:
         """Rows ``start:stop`` (committed ones) of some columns of group ``name``."""
         stop = min(stop, self.rows[name])
         return {column: self.arrays[name][column][start:stop] for column in columns}
+
+
+class _ColumnAppender:
+    """Appends to one column (a 1-D Zarr format 2 array) by writing its chunks itself: the last chunk is
+    kept in memory, encoded with the array's own compressor and replaced atomically (a temporary file
+    renamed, as Zarr's local store does). Zarr's write path costs about five times the CPU per call
+    (2.3-3.0 against 0.4-0.5 ms for a 65,536-row chunk here), and every commit writes every column."""
+
+    def __init__(self, array, directory: Path, rows: int):
+        metadata = array.metadata
+        if metadata.filters or metadata.order != "C" or len(array.chunks) != 1:
+            raise StoreError(f"store: {directory} is not a plain 1-D column (filters or order this writer does not know)")
+        self.directory = directory
+        self.codec = metadata.compressor
+        self.fill_value = array.fill_value
+        self.chunk_rows = array.chunks[0]
+        self.first = rows - rows % self.chunk_rows  # the row where the chunk in memory begins
+        self.chunk = np.full(self.chunk_rows, self.fill_value, array.dtype)
+        self.chunk[:rows - self.first] = array[self.first:rows]
+
+    def write(self, start: int, values: np.ndarray) -> None:
+        """Rows ``start:start + len(values)``, ``start`` being the rows already written."""
+        done = 0
+        while done < values.size:
+            offset = start + done - self.first
+            if offset == self.chunk_rows:  # that chunk is full: the next begins
+                self.first += self.chunk_rows
+                self.chunk = np.full(self.chunk_rows, self.fill_value, self.chunk.dtype)
+                offset = 0
+            count = min(self.chunk_rows - offset, values.size - done)
+            self.chunk[offset:offset + count] = values[done:done + count]
+            done += count
+            self._save()
+
+    def _save(self) -> None:
+        key = self.directory / str(self.first // self.chunk_rows)
+        temporary = key.with_name(f"{key.name}.{uuid.uuid4().hex}.partial")
+        try:
+            temporary.write_bytes(self.codec.encode(self.chunk) if self.codec is not None else self.chunk.tobytes())
+            os.replace(temporary, key)
+        except OSError as error:  # a full disk...: say which file, leave no temporary
+            temporary.unlink(missing_ok=True)
+            raise OSError(error.errno, error.strerror, str(key)) from None
 
 
 def read_state(path: str | Path) -> dict:
