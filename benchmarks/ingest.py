@@ -47,6 +47,17 @@ def peak_rss_gib(pid: int) -> float:
     return float("nan")
 
 
+def start_server(store_path: Path, port: int) -> subprocess.Popen:
+    """``twin telemetry serve`` in its own process (stream clock), listening once this returns."""
+    server = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(store_path),
+                               "--port", str(port), "--clock", "stream"],
+                              env={**os.environ, "TWIN_TELEMETRY_TOKEN": TOKEN}, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)  # its log: a line per connection
+    if not server.stdout.readline().startswith("listening"):
+        raise RuntimeError(f"twin telemetry serve did not start (exit {server.wait()})")
+    return server
+
+
 def reference_rate(recording, seconds: float = 2.0) -> float:
     """space_packet_parser: packets per second decoding one at a time (the XTCE reference decoder)."""
     import space_packet_parser
@@ -103,12 +114,8 @@ def main() -> None:
 
     directory = Path(tempfile.mkdtemp(prefix="twin-ingest-"))
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(directory / "store.zarr"),
-                               "--port", str(port), "--clock", "stream"],
-                              env={**os.environ, "TWIN_TELEMETRY_TOKEN": TOKEN}, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)  # its log: one line per station
+    server = start_server(directory / "store.zarr", port)
     try:
-        assert server.stdout.readline().startswith("listening")
         senders = [threading.Thread(target=send, args=(stream, f"station-{i}", port))
                    for i, (stream, _) in enumerate(station_streams(recording, args.stations))]
         started = time.perf_counter()

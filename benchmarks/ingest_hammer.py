@@ -20,12 +20,10 @@ abusive connections, and the server's resident memory.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import select
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,7 +37,7 @@ import twin
 from twin.telemetry import store, virtual_fleet
 from twin.telemetry.client import TelemetrySender
 
-from ingest import TOKEN, free_port, peak_rss_gib, station_streams
+from ingest import TOKEN, free_port, peak_rss_gib, start_server, station_streams
 
 CLEAN_STATIONS = 14
 QUICK_CONNECTIONS = 500
@@ -158,12 +156,8 @@ def main() -> int:
 
     directory = Path(tempfile.mkdtemp(prefix="twin-hammer-"))
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(directory / "store.zarr"),
-                               "--port", str(port), "--clock", "stream"],
-                              env={**os.environ, "TWIN_TELEMETRY_TOKEN": TOKEN}, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)  # its log: a line per connection
+    server = start_server(directory / "store.zarr", port)
     try:
-        assert server.stdout.readline().startswith("listening")
         until = time.monotonic() + args.seconds
         delays: list[list[float]] = [[] for _ in streams]
         noise = {"octets": 0, "cuts": 0, "reasons": Counter()}
