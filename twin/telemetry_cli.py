@@ -75,7 +75,7 @@ def cmd_generate(args) -> int:
             acknowledged = virtual_fleet.send(recording, sender, args.speed)
     except SenderError as error:
         raise UserError(str(error)) from None
-    print(f"sent {packets} packets ({acknowledged} octets acknowledged) to {args.to} as {args.station}: "
+    print(f"sent {packets:,d} packets ({acknowledged:,d} octets acknowledged) to {args.to} as {args.station}: "
           f"{_delivery_text(sender.counts, args.to, args.station, packets)}")
     return 0
 
@@ -175,7 +175,7 @@ def cmd_replay(args) -> int:
                 sender.flush()
         except SenderError as error:
             raise UserError(str(error)) from None
-        print(f"replayed {len(data)} octets to {args.to} as {args.station}: "
+        print(f"replayed {len(data):,d} octets to {args.to} as {args.station}: "
               f"{_delivery_text(sender.counts, args.to, args.station)}")
         return 0
     try:
@@ -198,7 +198,7 @@ def status_text(path: str) -> str:
     def listed(kinds) -> str:
         return ", ".join(f"{kind} {counts[kind]:,d}" for kind in kinds if counts.get(kind)) or "none"
 
-    lines = [f"{path}: {sum(state['rows'].values())} packets in {state['commits']} commits, last {state['updated']}"]
+    lines = [f"{path}: {sum(state['rows'].values()):,d} packets in {state['commits']:,d} commits, last {state['updated']}"]
     lines += [f"  {name:<8} {rows:>12,d} packets" for name, rows in state["rows"].items()]
     lines.append(f"  refused packets: {listed(REFUSED)} (not stored)")
     lines.append(f"  flagged packets: {listed(FLAGGED)} (stored)")

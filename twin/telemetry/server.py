@@ -268,17 +268,15 @@ class IngestServer:
 
     def _log_refusals(self, connection: _Connection, counts: Counter, closing: bool = False) -> None:
         """Log the packets refused on ``connection`` not yet logged: at most every ``LOG_REFUSALS_EVERY_S``, and when it closes."""
-        refused = Counter({kind: counts[kind] - connection.logged[kind] for kind in REFUSED})
+        refused = +Counter({kind: counts[kind] - connection.logged[kind] for kind in REFUSED})
+        if refused and (closing or time.monotonic() - connection.logged_at >= LOG_REFUSALS_EVERY_S):
+            LOG.warning("station %s: refused %d packets (%s)", connection.station, sum(refused.values()),
+                        ", ".join(f"{kind} {count}" for kind, count in sorted(refused.items())))
+            connection.logged.update(refused)
+            connection.logged_at = time.monotonic()
         if closing:
             LOG.info("station %s from %s disconnected: %d packets stored", connection.station, connection.peer,
                      connection.acknowledged_counts["stored"])
-        refused = +refused
-        if not refused or (not closing and time.monotonic() - connection.logged_at < LOG_REFUSALS_EVERY_S):
-            return
-        LOG.warning("station %s: refused %d packets (%s)", connection.station, sum(refused.values()),
-                    ", ".join(f"{kind} {count}" for kind, count in sorted(refused.items())))
-        connection.logged.update(refused)
-        connection.logged_at = time.monotonic()
 
     def close(self) -> None:
         if self._server is not None:
