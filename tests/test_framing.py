@@ -6,7 +6,7 @@ import numpy as np
 
 from test_telemetry import make_packets
 
-from twin.telemetry import framing, packets
+from twin.telemetry import packets
 from twin.telemetry.ingest import StreamDecoder
 
 LAYOUTS = packets.load_layouts()
