@@ -106,6 +106,25 @@ def test_a_station_is_registered_by_its_first_stored_packet_not_by_its_hello(tmp
     assert state["stations"] == ["kashi"]
 
 
+def test_a_client_that_knows_only_ack_lines_still_works(tmp_path):
+    """The lines a station gets after OK: 'COUNTS ...' then 'ACK <n>', the last ACK covering the whole stream."""
+    port = free_port()
+    server = start_server(tmp_path / "store.zarr", port)
+    data = b"".join(make_packets(400))
+    try:
+        sock, lines = hello(port)
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        received = [line.decode() for line in lines]
+        sock.close()
+    finally:
+        stopped(server)
+    acknowledgements = [line for line in received if line.startswith("ACK ")]
+    assert acknowledgements[-1] == f"ACK {len(data)}\n"
+    assert all(re.fullmatch(r"ACK \d+\n|COUNTS( \w+=\d+)*\n", line) for line in received), received
+    assert "COUNTS stored=400\n" in received
+
+
 def test_closing_a_sender_closes_its_connection():
     """(Its acknowledgement reader held the socket open, so the server never saw the station leave.)"""
     with socket.create_server(("127.0.0.1", 0)) as listener:

@@ -75,21 +75,24 @@ def cmd_generate(args) -> int:
             acknowledged = virtual_fleet.send(recording, sender, args.speed)
     except SenderError as error:
         raise UserError(str(error)) from None
-    print(f"sent {packets:,d} packets ({acknowledged:,d} octets acknowledged) to {args.to} as {args.station}: "
+    print(f"sent {packets:,d} packets ({acknowledged:,d} octets acknowledged) to {args.to} as {args.station}"
           f"{_delivery_text(sender.counts, args.to, args.station, packets)}")
     return 0
 
 
 def _delivery_text(counts, to: str, station: str, packets: int | None = None) -> str:
-    """What the server did with the packets sent (its COUNTS lines); an error if it stored none of them."""
+    """What the server did with the packets sent (its COUNTS lines; nothing from a server too old to
+    send them); an error if it stored none of them."""
     from .telemetry.ingest import FLAGGED, REFUSED
 
+    if not counts:
+        return ""
     refused = ", ".join(f"{kind} {counts[kind]:,d}" for kind in REFUSED if counts[kind])
     flagged = ", ".join(f"{kind} {counts[kind]:,d}" for kind in FLAGGED if counts[kind])
     if not counts["stored"] and refused:
         sent = packets if packets is not None else sum(counts[kind] for kind in REFUSED)
         raise UserError(f"{to} stored none of the {sent:,d} packets sent as {station}: refused {refused}")
-    return (f"stored {counts['stored']:,d}" + (f" ({flagged})" if flagged else "")
+    return (f": stored {counts['stored']:,d}" + (f" ({flagged})" if flagged else "")
             + f", refused {refused or 'none'}")
 
 
@@ -175,7 +178,7 @@ def cmd_replay(args) -> int:
                 sender.flush()
         except SenderError as error:
             raise UserError(str(error)) from None
-        print(f"replayed {len(data):,d} octets to {args.to} as {args.station}: "
+        print(f"replayed {len(data):,d} octets to {args.to} as {args.station}"
               f"{_delivery_text(sender.counts, args.to, args.station)}")
         return 0
     try:

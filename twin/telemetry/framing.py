@@ -144,18 +144,31 @@ def _settle_overlaps(starts: np.ndarray, ends: np.ndarray, limit: int) -> np.nda
 
 def _best_choice(starts: np.ndarray, ends: np.ndarray, followed: np.ndarray) -> np.ndarray:
     """Weighted interval scheduling over overlapping packets (sorted by start): the most packets, then
-    the most followed by a packet, then the earliest."""
-    by_end = sorted(range(starts.size), key=lambda i: (ends[i], i))
+    the most followed by a packet, then the earliest (O(n log n), however long the run)."""
+    count = starts.size
+    by_end = sorted(range(count), key=lambda i: (ends[i], i))
     sorted_ends = [ends[i] for i in by_end]
-    best = [(0, 0, ())]  # best[k]: (packets, followed ones, chosen) from the first k packets by end
+    best = [(0, 0, count)]  # best[k]: (packets, followed ones, first chosen) from the first k packets by end
+    step = [None]           # step[k]: (the packet taken, the k it extends), or None: best[k] is best[k - 1]
     for k, index in enumerate(by_end):
-        packets, anchored, chosen = best[bisect.bisect_right(sorted_ends, starts[index], 0, k)]
-        with_it = (packets + 1, anchored + int(followed[index]), chosen + (index,))
+        extends = bisect.bisect_right(sorted_ends, starts[index], 0, k)
+        packets, anchored, first = best[extends]
+        with_it = (packets + 1, anchored + int(followed[index]), min(first, index))
         without = best[k]
-        better = with_it[:2] > without[:2] or (with_it[:2] == without[:2] and min(with_it[2]) < min(without[2]))
-        best.append(with_it if better else without)
-    taken = np.zeros(starts.size, bool)
-    taken[list(best[-1][2])] = True
+        if with_it[:2] > without[:2] or (with_it[:2] == without[:2] and with_it[2] < without[2]):
+            best.append(with_it)
+            step.append((index, extends))
+        else:
+            best.append(without)
+            step.append(None)
+    taken = np.zeros(count, bool)
+    k = count
+    while k:
+        if step[k] is None:
+            k -= 1
+        else:
+            index, k = step[k]
+            taken[index] = True
     return taken
 
 
