@@ -142,3 +142,46 @@ def test_readers_never_fail_while_a_real_server_commits_and_is_killed_mid_commit
     assert len(opens) > 50
     assert mid_commit >= 3, f"only {mid_commit} of 12 kills landed mid-commit: the test did not test that"
     assert sum(store.read_state(path)["rows"].values()) == len(stream_packets)  # and every packet once
+
+
+@pytest.mark.slow
+def test_twin_telemetry_watch_follows_a_server_while_it_ingests(tmp_path, phase1):
+    """The issue's symptom: ``watch`` beside a running server crashed on every run (a commit in progress)."""
+    import subprocess
+    import sys
+
+    from twin.telemetry import virtual_fleet
+
+    sensors = virtual_fleet.load_sensors()
+    truth = virtual_fleet.simulate_truth(phase1, phase1.epoch, 2 * 3600, sensors, [])
+    recording = virtual_fleet.record(truth, sensors, [], seed=5)
+    path = tmp_path / "store.zarr"
+    port = free_port()
+    server = start_server_with(path, port, commit_interval_s=0.02)
+    first_hour = int(np.searchsorted(recording.arrival_s, 3600.0))
+    try:
+        with TelemetrySender("127.0.0.1", port, TOKEN, "kashi") as sender:
+            sender.send(recording.stream[:int(recording.packet_ends[first_hour - 1])])
+            sender.flush()
+        done = threading.Event()
+
+        def send_the_rest():  # the second hour in small pieces while watch refreshes
+            with TelemetrySender("127.0.0.1", port, TOKEN, "kashi") as sender:
+                rest = recording.stream[int(recording.packet_ends[first_hour - 1]):]
+                for first in range(0, len(rest), 4096):
+                    sender.send(rest[first:first + 4096])
+                    if done.wait(0.01):
+                        break
+                sender.flush()
+
+        rest = threading.Thread(target=send_the_rest)
+        rest.start()
+        watch = subprocess.run([sys.executable, "-m", "twin", "telemetry", "watch", "phase1", "--store", str(path),
+                                "--every", "1s", "--count", "6"], capture_output=True, text=True, timeout=300)
+        done.set()
+        rest.join(60)
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert watch.returncode == 0, watch.stderr
+    assert watch.stdout.count("newest packet;") == 6
