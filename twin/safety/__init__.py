@@ -1,0 +1,1 @@
+"""Orbital safety: conjunction screening against a catalogue (work in progress)."""
