@@ -177,7 +177,7 @@ def catalog_format(text: str) -> str:
     if stripped.startswith(("[", "{")):
         return "omm-json"
     first = stripped.splitlines()[0] if stripped else ""
-    if "NORAD_CAT_ID" in first and "," in first:
+    if "," in first and ("NORAD_CAT_ID" in first or "OBJECT_NAME" in first):
         return "omm-csv"
     return "tle"
 
