@@ -8,7 +8,7 @@ The API (the CLI's ``twin conjunctions`` will call it)::
     scenario = place_scenario(load_scenario("phase1"), catalog.epoch)
     result = screen(scenario, catalog, duration_s=86400, threshold_km=5.0)
     result.table()                      # TCA, miss (RIC), relative speed, probability of collision
-    catalog.take([], result.skipped).skipped_summary()  # what was not screened, and why
+    result.skipped_summary()            # catalogue entries not screened: count, reason, examples
     write_cdms(result, "cdm/")          # one CCSDS CDM per conjunction (needs the safety extra)
 """
 

@@ -30,7 +30,7 @@ SKIP_REASONS = {
     "malformed": "could not be read as an element set",
     "duplicate": "same catalogue number as an earlier entry (the first is kept)",
     "stale": "element set epoch too far from the span for SGP4 to mean anything",
-    "propagation": "SGP4/SDP4 fails during the span (decayed or out-of-range elements)",
+    "propagation": "SGP4/SDP4 refuses the elements or fails during the span (decayed or out-of-range elements)",
     "altitude": "perigee-apogee band never comes within reach of the fleet's",
 }
 SKIPPED_COLUMNS = ["reason", "name", "catalog_number", "detail"]
@@ -92,19 +92,24 @@ class Catalog:
                        self.object_types[rows], self.source, pd.concat(extra, ignore_index=True))
 
     def skipped_summary(self, examples: int = 3) -> pd.DataFrame:
-        """Count of set-aside entries per reason, with what the reason means and a few examples.
+        """Count of set-aside entries per reason (:func:`summarise_skipped`).
 
         >>> catalog = parse_catalog("1 25544U 98067A   19343.69339541  .00001764  00000-0  38792-4 0  9991\\n"
-        ...                        "2 25544  51.6439 211.2001 0007417  17.6667  85.6398 15.50103472202482\\nGARBAGE\\n")
+        ...                         "2 25544  51.6439 211.2001 0007417  17.6667  85.6398 15.50103472202482\\nGARBAGE\\n")
         >>> catalog.skipped_summary()[["reason", "count"]].to_dict("records")
         [{'reason': 'malformed', 'count': 1}]
         """
-        rows = []
-        for reason, group in self.skipped.groupby("reason", sort=False):
-            shown = [f"{name} ({detail})" for name, detail in zip(group["name"][:examples], group["detail"][:examples])]
-            rows.append({"reason": reason, "count": len(group), "meaning": SKIP_REASONS.get(reason, reason),
-                         "examples": "; ".join(shown)})
-        return pd.DataFrame(rows, columns=["reason", "count", "meaning", "examples"])
+        return summarise_skipped(self.skipped, examples)
+
+
+def summarise_skipped(skipped: pd.DataFrame, examples: int = 3) -> pd.DataFrame:
+    """Count of set-aside entries per reason, with what the reason means and a few examples."""
+    rows = []
+    for reason, group in skipped.groupby("reason", sort=False):
+        shown = [f"{name} ({detail})" for name, detail in zip(group["name"][:examples], group["detail"][:examples])]
+        rows.append({"reason": reason, "count": len(group), "meaning": SKIP_REASONS.get(reason, reason),
+                     "examples": "; ".join(shown)})
+    return pd.DataFrame(rows, columns=["reason", "count", "meaning", "examples"])
 
 
 def skipped_rows(reason: str, names, numbers, details) -> pd.DataFrame:
@@ -132,6 +137,10 @@ def _tle_entries(text: str):
             index += 1
 
 
+class ElementsRefused(ValueError):
+    """SGP4 refuses an element set it could read (a decayed orbit, an eccentricity out of range)."""
+
+
 def _tle_satrec(name: str, line1: str, line2: str) -> Satrec:
     """The element set of one TLE, or ValueError saying what is wrong with it."""
     for which, line in (("line 1", line1), ("line 2", line2)):
@@ -142,7 +151,7 @@ def _tle_satrec(name: str, line1: str, line2: str) -> Satrec:
         raise ValueError(f"line 1 is object {line1[2:7].strip()} and line 2 object {line2[2:7].strip()}")
     satrec = Satrec.twoline2rv(line1, line2, WGS72)
     if satrec.error:
-        raise ValueError(f"SGP4 refuses the elements (error {satrec.error}: {SGP4_ERRORS.get(satrec.error, 'unknown')})")
+        raise ElementsRefused(f"SGP4 refuses the elements (error {satrec.error}: {SGP4_ERRORS.get(satrec.error, 'unknown')})")
     return satrec
 
 
@@ -161,7 +170,7 @@ def _omm_satrec(record: dict) -> Satrec:
     satrec = Satrec()
     omm.initialize(satrec, {key: str(value) for key, value in record.items()})
     if satrec.error:
-        raise ValueError(f"SGP4 refuses the elements (error {satrec.error}: {SGP4_ERRORS.get(satrec.error, 'unknown')})")
+        raise ElementsRefused(f"SGP4 refuses the elements (error {satrec.error}: {SGP4_ERRORS.get(satrec.error, 'unknown')})")
     return satrec
 
 
@@ -194,8 +203,9 @@ def read_catalog(path: str | Path, check_checksums: bool = True) -> Catalog:
 def parse_catalog(text: str, label: str = "<text>", check_checksums: bool = True) -> Catalog:
     """The catalogue in ``text``; never stops at a bad entry.
 
-    Every entry that cannot be read (bad structure or checksum, elements SGP4 refuses) is set aside
-    as ``malformed``, and a repeated catalogue number as ``duplicate``, in ``Catalog.skipped``.
+    Every entry that cannot be read (bad structure or checksum) is set aside as ``malformed``, one
+    whose elements SGP4 refuses (a decayed orbit) as ``propagation``, and a repeated catalogue number
+    as ``duplicate``, in ``Catalog.skipped``.
     Raises ``ValueError`` naming ``label`` only if the text holds no entry at all or is not the
     format it starts as.
     """
@@ -205,12 +215,13 @@ def parse_catalog(text: str, label: str = "<text>", check_checksums: bool = True
     if kind == "tle":
         for name, line1, line2, number in _tle_entries(text):
             if name is None:
-                skipped.append((f"line {number}", "", f"{line1[:40]!r} is not part of a two-line element set"))
+                skipped.append(("malformed", f"line {number}", "", f"{line1[:40]!r} is not part of a two-line element set"))
                 continue
             try:
                 satrec = _tle_satrec(name, line1, line2) if check_checksums else Satrec.twoline2rv(line1, line2, WGS72)
             except ValueError as error:
-                skipped.append((name or f"line {number}", line1[2:7].strip(), f"line {number}: {error}"))
+                reason = "propagation" if isinstance(error, ElementsRefused) else "malformed"
+                skipped.append((reason, name or f"line {number}", line1[2:7].strip(), f"line {number}: {error}"))
                 continue
             satrecs.append(satrec)
             names.append(name)
@@ -229,7 +240,8 @@ def parse_catalog(text: str, label: str = "<text>", check_checksums: bool = True
                 satrec = _omm_satrec(record)
             except (ValueError, KeyError, TypeError) as error:
                 detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
-                skipped.append((name, str(record.get("NORAD_CAT_ID", "")), f"record {index}: {detail}"))
+                reason = "propagation" if isinstance(error, ElementsRefused) else "malformed"
+                skipped.append((reason, name, str(record.get("NORAD_CAT_ID", "")), f"record {index}: {detail}"))
                 continue
             satrecs.append(satrec)
             names.append(name)
@@ -238,7 +250,7 @@ def parse_catalog(text: str, label: str = "<text>", check_checksums: bool = True
             types.append(given if given in OBJECT_TYPES else object_type_from_name(name))
     if not satrecs and not skipped:
         raise ValueError(f"catalog {label!r}: holds no element set")
-    table = skipped_rows("malformed", *zip(*skipped)) if skipped else pd.DataFrame(columns=SKIPPED_COLUMNS)
+    table = pd.DataFrame(skipped, columns=SKIPPED_COLUMNS)
     numbers = np.array(numbers, dtype=np.int64)
     _, first = np.unique(numbers, return_index=True)
     keep = np.sort(first)

@@ -12,9 +12,11 @@ matrix product per node interval (BLAS):
 The node spacing ``h`` of an object is :data:`NODE_SPACING_PER_PERIGEE_TIME` times its perigee time
 scale ``r_p / v_p`` (how fast its direction turns at perigee), shortened by ``1 + 2 e`` for eccentric
 orbits and capped at :data:`MAX_NODE_SPACING_S`. On the whole catalogue of 2026-03-19 (14,710
-objects, one day at 60 s) the largest deviation from SGP4 evaluated at every step is below
+objects, one day at 60 s) the deviation from SGP4 evaluated at every step has a median of 0.04 km
+and a maximum of 0.70 km (an object at 193 km perigee, days from re-entry), under
 :data:`INTERPOLATION_ERROR_KM` (``benchmarks/conjunctions.py`` prints it; ``tests/test_safety_ephemeris.py``
-checks it on the test subset); the screen widens its search by that much. Velocities are
+checks it on the test subset); the screen widens its search by that much and refines every
+conjunction on SGP4 itself. Velocities are
 evaluated on demand (:meth:`CatalogEphemeris.velocities_km_s`), for the few steps a screen needs.
 """
 
@@ -29,7 +31,7 @@ from ..constants import EARTH_MU_KM3_S2
 
 NODE_SPACING_PER_PERIGEE_TIME = 1.3
 MAX_NODE_SPACING_S = 1200.0
-INTERPOLATION_ERROR_KM = 0.3
+INTERPOLATION_ERROR_KM = 1.0
 NODES_BEFORE = 2  # nodes used before an interval's start (and NODES_BEFORE + 1 after it)
 NODE_WINDOW = 2 * NODES_BEFORE + 2
 

@@ -42,7 +42,7 @@ from ..fleet import Fleet
 from ..propagation import propagate_teme
 from ..scenario import Scenario, load_scenario
 from ..timegrid import julian_dates, time_grid
-from .catalog import Catalog, skipped_rows
+from .catalog import Catalog, skipped_rows, summarise_skipped
 from .collision_probability import (CATALOG_HARD_BODY_RADIUS_M, DEFAULT_POSITION_SIGMA_RIC_KM, collision_probability,
                                     fleet_hard_body_radius_m, ric_to_inertial)
 from .encounter import ClosestApproaches, closest_approaches, window_offsets_s
@@ -149,6 +149,10 @@ class Screening:
     summary: dict
     formation_closest: pd.DataFrame | None = None
     timings_s: dict = field(default_factory=dict)
+
+    def skipped_summary(self, examples: int = 3) -> pd.DataFrame:
+        """Catalogue entries not screened, counted per reason with examples (:func:`twin.safety.catalog.summarise_skipped`)."""
+        return summarise_skipped(self.skipped, examples)
 
     def table(self) -> pd.DataFrame:
         """The conjunctions to read: names, TCA, miss (total and RIC, m), relative speed, Pc."""
