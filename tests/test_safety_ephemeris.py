@@ -23,7 +23,7 @@ def test_interpolated_catalogue_stays_within_its_stated_error_of_sgp4_at_every_s
     assert ok.sum() > 850 and np.array_equal(ephemeris.errors != 0, ~ok)
     deviation = np.linalg.norm(ephemeris.positions_km[:, ok] - position[ok].transpose(1, 0, 2), axis=-1)
     assert deviation.max() < INTERPOLATION_ERROR_KM
-    assert np.median(deviation) < 0.01  # most of the time a few metres
+    assert np.median(deviation.max(axis=0)) < 0.1  # an object's largest deviation is typically tens of metres
     rng = np.random.default_rng(0)
     step, column = rng.integers(0, steps, 4000), rng.choice(np.flatnonzero(ok), 4000)
     speed_error = np.abs(ephemeris.velocities_km_s(step, column) - velocity[column, step]).max()
