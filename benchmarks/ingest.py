@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 import twin
-from twin.telemetry import packets, store, virtual_fleet
+from twin.telemetry import ingest, packets, store, virtual_fleet
 from twin.telemetry.client import TelemetrySender
 
 TARGET_PACKETS_PER_S = 100_000
@@ -47,6 +47,17 @@ def peak_rss_gib(pid: int) -> float:
     return float("nan")
 
 
+def start_server(store_path: Path, port: int) -> subprocess.Popen:
+    """``twin telemetry serve`` in its own process (stream clock), listening once this returns."""
+    server = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(store_path),
+                               "--port", str(port), "--clock", "stream"],
+                              env={**os.environ, "TWIN_TELEMETRY_TOKEN": TOKEN}, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)  # its log: a line per connection
+    if not server.stdout.readline().startswith("listening"):
+        raise RuntimeError(f"twin telemetry serve did not start (exit {server.wait()})")
+    return server
+
+
 def reference_rate(recording, seconds: float = 2.0) -> float:
     """space_packet_parser: packets per second decoding one at a time (the XTCE reference decoder)."""
     import space_packet_parser
@@ -61,8 +72,9 @@ def reference_rate(recording, seconds: float = 2.0) -> float:
     return count / (time.perf_counter() - started)
 
 
-def station_streams(recording, stations: int) -> list[bytes]:
-    """The recording split among ``stations`` by satellite (each station relays its own satellites), in arrival order."""
+def station_streams(recording, stations: int) -> list[tuple[bytes, np.ndarray]]:
+    """The recording split among ``stations`` by satellite (each station relays its own satellites), in
+    arrival order: each station's octets and where its packets end in them."""
     octets = np.frombuffer(recording.stream, np.uint8)
     starts = np.r_[0, recording.packet_ends[:-1]]
     spacecraft = octets[starts + 12].astype(np.int64) << 8 | octets[starts + 13]  # after the header and time code
@@ -71,7 +83,7 @@ def station_streams(recording, stations: int) -> list[bytes]:
         chosen = np.flatnonzero(spacecraft % stations == station)
         lengths = recording.packet_ends[chosen] - starts[chosen]
         index = np.repeat(starts[chosen] - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
-        streams.append(octets[index].tobytes())
+        streams.append((octets[index].tobytes(), np.cumsum(lengths)))
     return streams
 
 
@@ -102,13 +114,10 @@ def main() -> None:
 
     directory = Path(tempfile.mkdtemp(prefix="twin-ingest-"))
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(directory / "store.zarr"),
-                               "--port", str(port), "--clock", "stream"],
-                              env={**os.environ, "TWIN_TELEMETRY_TOKEN": TOKEN}, stdout=subprocess.PIPE, text=True)
+    server = start_server(directory / "store.zarr", port)
     try:
-        assert server.stdout.readline().startswith("listening")
         senders = [threading.Thread(target=send, args=(stream, f"station-{i}", port))
-                   for i, stream in enumerate(station_streams(recording, args.stations))]
+                   for i, (stream, _) in enumerate(station_streams(recording, args.stations))]
         started = time.perf_counter()
         for sender in senders:
             sender.start()
@@ -118,6 +127,12 @@ def main() -> None:
         state = store.read_state(directory / "store.zarr")
         stored = sum(state["rows"].values())
         server_peak = peak_rss_gib(server.pid)
+        server.terminate()
+        server.wait(30)
+        started = time.perf_counter()
+        with store.MeasurementStore(directory / "store.zarr") as measurements:
+            index = ingest.Ingestor(measurements, clock="stream").duplicates
+        rebuild_s = time.perf_counter() - started
     finally:
         server.terminate()
         server.wait(30)
@@ -133,6 +148,8 @@ def main() -> None:
           f"(ingest path {rate / reference:.1f} x faster)")
     print(f"  bad input: {', '.join(f'{k} {v}' for k, v in state['counts'].items() if k != 'stored' and v) or 'none'}")
     print(f"server peak RSS: {server_peak:.2f} GiB")
+    print(f"restart: duplicate index of {index.packets:,d} packets rebuilt from the store in {rebuild_s:.2f} s "
+          f"({index.nbytes / index.packets:.1f} octets a packet)")
 
 
 if __name__ == "__main__":

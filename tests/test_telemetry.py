@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,10 +21,11 @@ from twin.telemetry.client import SenderError, TelemetrySender
 from twin.telemetry.timecode import cuc_to_datetime64, datetime64_to_cuc
 
 RNG = np.random.default_rng(5)
+TOKEN = "s3cret"
 START = np.datetime64("2026-06-01T00:00:00", "ns")
 
 
-def make_packets(count: int, satellites: int = 20, start=START, first_id: int = 1) -> list[bytes]:
+def make_packets(count: int, satellites: int = 20, start=START, first_id: int = 1, first_sequence: int = 0) -> list[bytes]:
     """Valid packets of every APID, satellites ``first_id``... reporting every 10 s, in time order."""
     layouts = packets.load_layouts()
     steps = count // (satellites * len(layouts)) + 1
@@ -36,15 +38,15 @@ def make_packets(count: int, satellites: int = 20, start=START, first_id: int = 
         for field in layout.measurement_fields:
             low, high = field.valid_range or (0, 1000)
             values[field.name] = RNG.uniform(max(low, -1e6), min(high, 1e6), sat.size)
-        rows.append(packets.encode(layout, sat, step, times, values))
+        rows.append(packets.encode(layout, sat, first_sequence + step, times, values))
     interleaved = [row[i].tobytes() for i in range(sat.size) for row in rows]
     return interleaved[:count]
 
 
 def ingest_bytes(tmp_path, data: bytes, clock="stream", **options):
-    measurements = store.MeasurementStore(tmp_path / "store.zarr")
-    ingestor = ingest.Ingestor(measurements, clock=clock, **options)
-    ingest.ingest_stream(ingestor, data, "test", chunk_bytes=4096)
+    with store.MeasurementStore(tmp_path / "store.zarr") as measurements:
+        ingestor = ingest.Ingestor(measurements, clock=clock, **options)
+        ingest.ingest_stream(ingestor, data, "test", chunk_bytes=4096)
     return store.read_state(tmp_path / "store.zarr")
 
 
@@ -156,6 +158,29 @@ def test_each_kind_of_bad_input_is_counted_and_the_good_packets_kept(tmp_path):
     assert np.isnan(hot["payload_temperature_k"].values).any()
 
 
+def test_a_resend_weeks_old_is_recognised_across_the_whole_store(tmp_path):
+    """A recorder dump resent after three weeks of live data, and again to a restarted server: every copy
+    is a duplicate (before: only within the last hour). The same time with another sequence count is
+    another packet."""
+    early = b"".join(make_packets(800))
+    live = b"".join(make_packets(800, start=START + np.timedelta64(21, "D")))
+    path = tmp_path / "store.zarr"
+
+    def ingest_with_a_new_server(data: bytes) -> dict:
+        with store.MeasurementStore(path) as measurements:
+            ingestor = ingest.Ingestor(measurements, clock="stream", max_future_s=30 * 86400.0)
+            ingest.ingest_stream(ingestor, data, "kashi", chunk_bytes=4096)
+        return store.read_state(path)
+
+    state = ingest_with_a_new_server(early + live + early)
+    assert (sum(state["rows"].values()), state["counts"]["duplicate"]) == (1600, 800)
+    state = ingest_with_a_new_server(early)
+    assert (sum(state["rows"].values()), state["counts"]["duplicate"]) == (1600, 1600)
+    other_sequence = b"".join(make_packets(800, first_sequence=5000)[:80])
+    state = ingest_with_a_new_server(other_sequence)
+    assert (sum(state["rows"].values()), state["counts"]["duplicate"]) == (1680, 1600)
+
+
 def test_store_recovers_rows_written_but_never_committed(tmp_path):
     """A writer killed between writing rows and committing: the store reopens at the last commit."""
     path = tmp_path / "store.zarr"
@@ -193,13 +218,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(store_path, port: int, token: str = "s3cret") -> subprocess.Popen:
-    env = {**os.environ, "TWIN_TELEMETRY_TOKEN": token}
-    process = subprocess.Popen([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(store_path),
-                                "--port", str(port), "--clock", "stream"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+def start_server_with(store_path, port: int, **options) -> subprocess.Popen:
+    """A real ingest server in its own process, with :class:`IngestServer` options the command line does not
+    offer (stream clock unless told); its log goes to ``server.log`` beside the store."""
+    options = {"clock": "stream", **options}
+    script = ("from twin.telemetry.server import run_server; "
+              f"run_server({str(store_path)!r}, {TOKEN!r}, port={port}, "
+              f"ready=lambda port: print('listening', flush=True), **{options!r})")
+    return _started([sys.executable, "-c", script], store_path, os.environ)
+
+
+def start_server(store_path, port: int, token: str = TOKEN) -> subprocess.Popen:
+    """``twin telemetry serve`` in its own process (stream clock); its log goes to ``server.log`` beside the store."""
+    return _started([sys.executable, "-m", "twin", "telemetry", "serve", "--store", str(store_path), "--port", str(port),
+                     "--clock", "stream"], store_path, {**os.environ, "TWIN_TELEMETRY_TOKEN": token})
+
+
+def _started(command: list[str], store_path, env) -> subprocess.Popen:
+    log = Path(store_path).parent / "server.log"
+    with open(log, "a") as stderr:  # a file, not a pipe: a pipe nobody reads would block the server's logging
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
     line = process.stdout.readline()
-    assert line.startswith("listening on"), process.stderr.read()
+    assert line.startswith("listening"), log.read_text()
     return process
 
 

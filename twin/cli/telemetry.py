@@ -7,6 +7,7 @@ Registered by :func:`register` on the ``twin`` command's subparsers.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -76,8 +77,25 @@ def cmd_generate(args) -> int:
             acknowledged = virtual_fleet.send(recording, sender, args.speed)
     except SenderError as error:
         raise UserError(str(error)) from None
-    print(f"sent {packets} packets ({acknowledged} octets acknowledged) to {args.to} as {args.station}")
+    print(f"sent {packets:,d} packets ({acknowledged:,d} octets acknowledged) to {args.to} as {args.station}"
+          f"{_delivery_text(sender.counts, args.to, args.station, packets)}")
     return 0
+
+
+def _delivery_text(counts, to: str, station: str, packets: int | None = None) -> str:
+    """What the server did with the packets sent (its COUNTS lines; nothing from a server too old to
+    send them); an error if it stored none of them."""
+    from twin.telemetry.ingest import FLAGGED, REFUSED
+
+    if not counts:
+        return ""
+    refused = ", ".join(f"{kind} {counts[kind]:,d}" for kind in REFUSED if counts[kind])
+    flagged = ", ".join(f"{kind} {counts[kind]:,d}" for kind in FLAGGED if counts[kind])
+    if not counts["stored"] and refused:
+        sent = packets if packets is not None else sum(counts[kind] for kind in REFUSED)
+        raise UserError(f"{to} stored none of the {sent:,d} packets sent as {station}: refused {refused}")
+    return (f": stored {counts['stored']:,d}" + (f" ({flagged})" if flagged else "")
+            + f", refused {refused or 'none'}")
 
 
 def _start(text: str | None, scenario):
@@ -129,9 +147,11 @@ def cmd_serve(args) -> int:
     token = _token(args)
     try:
         options = dict(clock=args.clock, max_future_s=parse_duration_s(args.max_future, "--max-future"),
-                       dedup_window_s=parse_duration_s(args.dedup_window, "--dedup-window"))
+                       late_after_s=parse_duration_s(args.late_after, "--late-after"),
+                       idle_timeout_s=parse_duration_s(args.idle_timeout, "--idle-timeout"))
     except ValueError as error:
         raise UserError(str(error)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")  # on stderr
 
     def ready(port: int) -> None:
         print(f"listening on {args.host}:{port}, storing into {args.store}", flush=True)
@@ -160,27 +180,35 @@ def cmd_replay(args) -> int:
                 sender.flush()
         except SenderError as error:
             raise UserError(str(error)) from None
-        print(f"replayed {len(data)} octets to {args.to}")
+        print(f"replayed {len(data):,d} octets to {args.to} as {args.station}"
+              f"{_delivery_text(sender.counts, args.to, args.station)}")
         return 0
     try:
-        measurements = store.MeasurementStore(args.store)
+        with store.MeasurementStore(args.store) as measurements:
+            stored = ingest.ingest_stream(ingest.Ingestor(measurements, clock="stream"), data, args.station)
     except store.StoreError as error:
         raise UserError(str(error)) from None
-    ingestor = ingest.Ingestor(measurements, clock="stream")
-    stored = ingest.ingest_stream(ingestor, data, args.station)
     print(f"replayed {source.name}: {stored} packets stored in {args.store}")
     print(status_text(args.store))
     return 0
 
 
 def status_text(path: str) -> str:
+    from twin.telemetry.ingest import FLAGGED, REFUSED
     from twin.telemetry.store import read_state
 
     state = read_state(path)
-    lines = [f"{path}: {sum(state['rows'].values())} packets in {state['commits']} commits, last {state['updated']}"]
+    counts, connections = state["counts"], state.get("refused_connections", {})
+
+    def listed(kinds) -> str:
+        return ", ".join(f"{kind} {counts[kind]:,d}" for kind in kinds if counts.get(kind)) or "none"
+
+    lines = [f"{path}: {sum(state['rows'].values()):,d} packets in {state['commits']:,d} commits, last {state['updated']}"]
     lines += [f"  {name:<8} {rows:>12,d} packets" for name, rows in state["rows"].items()]
-    bad = {kind: count for kind, count in sorted(state["counts"].items()) if kind != "stored" and count}
-    lines.append("  bad input: " + (", ".join(f"{kind} {count:,d}" for kind, count in bad.items()) or "none"))
+    lines.append(f"  refused packets: {listed(REFUSED)} (not stored)")
+    lines.append(f"  flagged packets: {listed(FLAGGED)} (stored)")
+    lines.append("  refused connections: " + (", ".join(f"{kind} {count:,d}" for kind, count in sorted(connections.items())
+                                                     if count) or "none"))
     lines.append(f"  stations: {', '.join(state['stations']) or 'none yet'}")
     return "\n".join(lines)
 
@@ -269,7 +297,11 @@ def register(commands) -> None:
                        help="what 'from the future' is measured against: this computer's UTC clock (live) or the "
                             "stream's own latest time (simulated or recorded streams)")
     serve.add_argument("--max-future", default="300s", help="how far ahead of the clock a time stamp may be")
-    serve.add_argument("--dedup-window", default="1h", help="how far back duplicates are recognised")
+    serve.add_argument("--late-after", default="1h",
+                       help="count a packet as late this far behind the newest (stored; duplicates are "
+                            "recognised across the whole store)")
+    serve.add_argument("--idle-timeout", default="5min",
+                       help="close a station's connection after this long without an octet (it reconnects to send more)")
     serve.add_argument("--token-file", help=f"file holding the token stations must present (default: ${TOKEN_VARIABLE})")
     serve.set_defaults(handler=cmd_serve)
 

@@ -1,8 +1,11 @@
 """A ground station's side of the ingest protocol (:mod:`.server`): send, keep until acknowledged, resend.
 
 The sender keeps every octet the server has not acknowledged. If the connection drops (the
-server restarted, the network failed) it reconnects and sends them again, so a server crash loses
-nothing a station sent; the server recognises the copies it had already stored as duplicates.
+server restarted, the network failed, the server closed it for being idle) it reconnects and
+sends them again, so a server crash loses nothing a station sent; the server recognises the
+copies it had already stored as duplicates. What became of the packets (stored, refused by kind)
+is in :attr:`TelemetrySender.counts`. A refusal (``DENIED``) ends the sender: sending the same
+octets again would be refused again.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections import Counter
+from contextlib import suppress
 
 HANDSHAKE_TIMEOUT_S = 10.0
 
@@ -34,8 +39,24 @@ class TelemetrySender:
         self._base = 0                      # stream offset where the current connection began
         self._lock = threading.Condition()
         self._socket: socket.socket | None = None
+        self._reader: threading.Thread | None = None
         self._dead = False  # the current connection's reader saw it end
+        self._refusal = ""  # the server's reason, once it refused this station
+        self._counts_before = Counter()  # what became of the packets of earlier connections
+        self._counts = Counter()         # ... and of this one's, as its last COUNTS line said
         self._connect()
+
+    @property
+    def counts(self) -> Counter:
+        """What the server did with the packets acknowledged so far: ``stored``, and refused by kind."""
+        with self._lock:
+            return self._counts_before + self._counts
+
+    def _where(self) -> str:
+        return f"server {self.address[0]}:{self.address[1]}"
+
+    def _refused(self, reason: str) -> SenderError:
+        return SenderError(f"{self._where()} refused station {self.station!r}: {reason}")
 
     def _connect(self) -> None:
         deadline = time.monotonic() + self.timeout_s
@@ -43,33 +64,50 @@ class TelemetrySender:
             try:
                 sock = socket.create_connection(self.address, timeout=HANDSHAKE_TIMEOUT_S)
                 sock.sendall(f"TWIN-TM/1 token={self.token} station={self.station}\n".encode())
-                answer = sock.makefile("rb").readline()
+                lines = sock.makefile("rb")
+                answer = lines.readline()
                 if answer != b"OK\n":
+                    lines.close()
                     sock.close()
-                    raise SenderError(f"server {self.address[0]}:{self.address[1]} refused station "
-                                      f"{self.station!r}: {answer.decode(errors='replace').strip() or 'closed'}")
+                    raise self._refused(answer.decode(errors="replace").strip().removeprefix("DENIED ") or "closed")
                 break
             except SenderError:
                 raise
             except OSError as error:
                 if time.monotonic() > deadline:
-                    raise SenderError(f"server {self.address[0]}:{self.address[1]}: {error}") from error
+                    raise SenderError(f"{self._where()}: {error}") from error
                 time.sleep(0.2)
         sock.settimeout(None)
         with self._lock:
             self._socket, self._dead = sock, False
             self._base = self.acknowledged_total
             resend = bytes(self._unacknowledged)
-        threading.Thread(target=self._read_acknowledgements, args=(sock,), daemon=True).start()
+        self._reader = threading.Thread(target=self._read_lines, args=(sock, lines), daemon=True)
+        self._reader.start()
         if resend:
-            sock.sendall(resend)
+            try:
+                sock.sendall(resend)
+            except OSError:  # the server went away again: the next send or flush reconnects
+                with self._lock:
+                    if sock is self._socket:
+                        self._dead = True
 
-    def _read_acknowledgements(self, sock: socket.socket) -> None:
+    def _read_lines(self, sock: socket.socket, lines) -> None:
+        """The server's lines on one connection: COUNTS, ACK, a refusal, or a close."""
         try:
-            with sock.makefile("rb") as lines:
+            with lines:
                 for line in lines:
                     if line.startswith(b"ACK "):
                         self._acknowledge(sock, int(line[4:]))
+                    elif line.startswith(b"COUNTS"):
+                        counts = Counter({kind: int(count) for kind, _, count in
+                                          (item.partition("=") for item in line.decode().split()[1:])})
+                        with self._lock:
+                            if sock is self._socket:
+                                self._counts = counts
+                    elif line.startswith(b"DENIED "):
+                        with self._lock:
+                            self._refusal = line[7:].decode(errors="replace").strip()
         except (OSError, ValueError):
             pass
         with self._lock:
@@ -88,18 +126,28 @@ class TelemetrySender:
                 self._lock.notify_all()
 
     def _reconnect(self) -> None:
-        self.reconnections += 1
+        """Connect again after the connection ended, unless the server refused the station."""
+        if self._reader is not None:
+            self._reader.join(HANDSHAKE_TIMEOUT_S)  # its last lines (counts, a refusal) are read first
         with self._lock:
             old, self._socket = self._socket, None
+            self._counts_before += self._counts
+            self._counts = Counter()
+            refusal = self._refusal
         if old is not None:
             old.close()
+        if refusal:
+            raise self._refused(refusal)
+        self.reconnections += 1
         self._connect()
 
     def send(self, data: bytes) -> None:
         """Send ``data``, waiting first if too much is still unacknowledged."""
         with self._lock:
+            if self._refusal:
+                raise self._refused(self._refusal)
             if not self._lock.wait_for(lambda: len(self._unacknowledged) < self.max_unacknowledged, self.timeout_s):
-                raise SenderError(f"no acknowledgement from {self.address} for {self.timeout_s} s")
+                raise SenderError(f"no acknowledgement from {self._where()} for {self.timeout_s} s")
             self._unacknowledged += data
             self.sent_total += len(data)
             sock, dead = self._socket, self._dead
@@ -108,16 +156,16 @@ class TelemetrySender:
                 raise ConnectionResetError("the server closed the connection")
             sock.sendall(data)
         except OSError:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_WR)  # the server reads to its end, so a refusal's reason arrives
             self._reconnect()  # resends everything unacknowledged, this data included
 
     def flush(self) -> int:
         """Half-close and wait until the server acknowledged everything; returns octets acknowledged."""
         deadline = time.monotonic() + self.timeout_s
         while True:
-            try:
+            with suppress(OSError):
                 self._socket.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
             with self._lock:
                 self._lock.wait_for(lambda: self.acknowledged_total >= self.sent_total or self._dead, 1.0)
                 if self.acknowledged_total >= self.sent_total:
@@ -130,9 +178,12 @@ class TelemetrySender:
                 self._reconnect()
 
     def close(self) -> None:
+        """Close the connection (its acknowledgement reader stops too)."""
         with self._lock:
             sock, self._socket = self._socket, None
         if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
     def __enter__(self) -> "TelemetrySender":

@@ -12,12 +12,14 @@ corrupt             octets that were no good packet (bad CRC, damaged         no
 truncated           a packet cut short                                       no
 unknown_apid        a well-formed packet of an APID not defined              no
 unknown_spacecraft  spacecraft id 0, or beyond the fleet when it is known    no
-duplicate           same APID, spacecraft and time code as a packet taken    no
-                    within the deduplication window
+duplicate           same APID, spacecraft, sequence count and time code as   no
+                    a packet stored before, however long ago (see
+                    :mod:`.duplicates`), or earlier in the same batch
 future              time code more than ``max_future_s`` ahead of the clock  no
 out_of_range        a value outside its XTCE ValidRange (counted per value)  as NaN
 out_of_order        older than the latest packet of its spacecraft and APID  yes
-late                older than the deduplication window (not checkable)      yes
+late                more than ``late_after_s`` older than the newest packet  yes
+                    taken before it
 ==================  =======================================================  ===========
 """
 
@@ -29,15 +31,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.telemetry.duplicates import DuplicateIndex
 from twin.telemetry.framing import frame, gather
 from twin.telemetry.packets import PacketLayout, decode, load_layouts
-from twin.telemetry.store import MeasurementStore
+from twin.telemetry.store import MAX_STATIONS, MeasurementStore, Pending, StoreError
 
+REFUSED = ("corrupt", "truncated", "unknown_apid", "unknown_spacecraft", "duplicate", "future")  # not stored
+FLAGGED = ("out_of_range", "out_of_order", "late")  # stored, and counted
 NS_PER_S = 1_000_000_000
-SPACECRAFT_SHIFT = 48  # duplicate key: spacecraft id above 48 bits of time
-BUCKET_NS = 60 * NS_PER_S  # duplicate keys are kept in one-minute buckets of packet time
-RECENT_ROWS = 1 << 20  # rows per group read back from the store after a restart, to recognise resent packets
+REBUILD_ROWS = 1 << 22  # rows per read when a restarted server indexes what the store holds
 EARLIEST_NS = np.iinfo(np.int64).min
+
+
+class StationTableFull(StoreError):
+    """A new station, and the store's station table has no place left."""
 
 
 class StreamDecoder:
@@ -48,15 +55,21 @@ class StreamDecoder:
         self.lengths = {apid: layout.length for apid, layout in layouts.items()}
         self.pending = bytearray()
         self.consumed = 0  # octets of the stream handled so far (acknowledgements count these)
+        self.octets_without_packet = 0  # consumed since the end of the last good packet
 
-    def feed(self, data: bytes, final: bool = False) -> tuple[dict[int, np.ndarray], Counter]:
-        """Packets of ``data`` (with what was pending): raw octets per APID, and bad-input counts."""
+    def feed(self, data: bytes, final: bool = False, paused: bool = False) -> tuple[dict[int, np.ndarray], Counter]:
+        """Packets of ``data`` (with what was pending): raw octets per APID, and bad-input counts.
+        ``final``: the stream ended; ``paused``: nothing more came for a while (see :func:`.framing.frame`)."""
         self.pending += data
-        framed = frame(self.pending, self.lengths, final)
+        framed = frame(self.pending, self.lengths, final, paused)
         packets = {apid: gather(self.pending, starts, self.lengths[apid]).copy()
                    for apid, starts in framed.starts.items()}
         del self.pending[:framed.consumed]
         self.consumed += framed.consumed
+        if framed.last_packet_end is None:
+            self.octets_without_packet += framed.consumed
+        else:
+            self.octets_without_packet = framed.consumed - framed.last_packet_end
         return packets, framed.bad
 
 
@@ -75,19 +88,20 @@ class Ingestor:
     """
 
     def __init__(self, store: MeasurementStore, clock: str = "wall", max_future_s: float = 300.0,
-                 dedup_window_s: float = 3600.0, spacecraft_count: int | None = None):
+                 late_after_s: float = 3600.0, spacecraft_count: int | None = None):
         if clock not in ("wall", "stream"):
             raise ValueError(f"clock: {clock!r} is not 'wall' or 'stream'")
         self.store = store
         self.layouts = load_layouts()
         self.clock = clock
         self.max_future_ns = int(max_future_s * NS_PER_S)
-        self.window_ns = int(dedup_window_s * NS_PER_S)
+        self.late_after_ns = int(late_after_s * NS_PER_S)
         self.spacecraft_count = spacecraft_count
         self.stream_clock_ns = EARLIEST_NS
         self.pending: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in store.layouts}
         self.pending_counts: Counter = Counter()
-        self._seen: dict[int, dict[int, np.ndarray]] = {apid: {} for apid in self.layouts}  # apid -> bucket -> keys
+        self.stations: list[str] = list(store.stations)  # the store's, and those of rows queued since
+        self.duplicates = DuplicateIndex(self.layouts)
         self._latest_ns: dict[int, np.ndarray] = {apid: np.full(1 << 16, EARLIEST_NS)
                                                   for apid in self.layouts}
         self._newest_ns = EARLIEST_NS
@@ -97,61 +111,68 @@ class Ingestor:
         return StreamDecoder(self.layouts)
 
     def _remember_stored(self) -> None:
-        """After a restart: duplicate keys and latest times from the store's recent rows."""
+        """After a restart: every stored packet's identity and the latest times, from the store's
+        time, spacecraft and sequence columns (read a block at a time)."""
         for apid, layout in self.layouts.items():
-            recent = self.store.tail(layout.name, rows=RECENT_ROWS)
-            if recent["time"].size:
-                self._newest_ns = max(self._newest_ns, int(recent["time"].max()))
-                if self.clock == "stream":
-                    self.stream_clock_ns = self._newest_ns
-                self._remember(apid, recent["spacecraft_id"].astype(np.int64), recent["time"].astype(np.int64))
+            rows = self.store.rows[layout.name]
+            for start in range(0, rows, REBUILD_ROWS):
+                block = self.store.read_rows(layout.name, start, min(start + REBUILD_ROWS, rows),
+                                             ("time", "spacecraft_id", "sequence_count"))
+                self._remember(apid, block["spacecraft_id"].astype(np.int64), block["sequence_count"],
+                               block["time"].astype(np.int64))
+                self._newest_ns = max(self._newest_ns, int(block["time"].max()))
+        if self.clock == "stream":
+            self.stream_clock_ns = self._newest_ns
 
-    def _remember(self, apid: int, spacecraft: np.ndarray, time_ns: np.ndarray) -> None:
+    def _remember(self, apid: int, spacecraft: np.ndarray, sequence: np.ndarray, time_ns: np.ndarray) -> None:
         np.maximum.at(self._latest_ns[apid], spacecraft, time_ns)
-        keys = _keys(spacecraft, time_ns)
-        buckets = time_ns // BUCKET_NS
-        seen = self._seen[apid]
-        for bucket in np.unique(buckets):
-            new = keys[buckets == bucket]
-            seen[int(bucket)] = np.union1d(seen.get(int(bucket), np.empty(0, np.uint64)), new)
-        oldest_bucket = (self._newest_ns - self.window_ns) // BUCKET_NS - 1
-        for bucket in [b for b in seen if b < oldest_bucket]:
-            del seen[bucket]
+        self.duplicates.add(apid, spacecraft, sequence, time_ns)
 
-    def accept(self, packets: dict[int, np.ndarray], station: str, bad: Counter | None = None) -> int:
-        """Check and queue ``packets`` (raw octets per APID) from ``station``; returns rows queued."""
+    def has_room_for(self, station: str) -> bool:
+        """Whether ``station`` is in the station table or may still take a place in it."""
+        return station in self.stations or len(self.stations) < MAX_STATIONS
+
+    def accept(self, packets: dict[int, np.ndarray], station: str, bad: Counter | None = None) -> Counter:
+        """Check and queue ``packets`` (raw octets per APID) from ``station``, with the framing's ``bad``
+        counts; returns what became of them: ``stored`` and each kind of bad input (see the table above).
+
+        A station takes its place in the station table with its first stored packet; packets from a
+        station with no place left raise :class:`StationTableFull` and are not taken."""
+        if packets and not self.has_room_for(station):
+            raise StationTableFull(f"station: {station!r} would be station {MAX_STATIONS + 1} of this store "
+                                   f"(its table holds {MAX_STATIONS})")
         received_ns = time.time_ns()
-        station_index = self.store.station_index(station)
-        self.pending_counts.update(bad or {})
-        queued = 0
+        outcome = Counter(bad or {})
         for apid, octets in packets.items():
             layout = self.layouts[apid]
             decoded = decode(layout, octets)
             time_ns = decoded.time.astype(np.int64)
             spacecraft = decoded.spacecraft_id.astype(np.int64)
-            checked = self._check(apid, spacecraft, time_ns)
-            self.pending_counts.update(checked.counts)
+            checked = self._check(apid, spacecraft, decoded.sequence_count, time_ns)
+            outcome.update(checked.counts)
             keep = checked.keep
             if not keep.any():
                 continue
+            if station not in self.stations:
+                self.stations.append(station)
             columns = {"time": time_ns[keep], "received_time": np.full(keep.sum(), received_ns, np.int64),
                        "spacecraft_id": decoded.spacecraft_id[keep], "sequence_count": decoded.sequence_count[keep],
-                       "station": np.full(keep.sum(), station_index, np.uint8)}
+                       "station": np.full(keep.sum(), self.stations.index(station), np.uint8)}
             for field in layout.measurement_fields:
                 values = np.asarray(decoded.values[field.name], np.float64)[keep]
                 if field.valid_range:
                     outside = ~((values >= field.valid_range[0]) & (values <= field.valid_range[1]))
                     if outside.any():
-                        self.pending_counts["out_of_range"] += int(outside.sum())
+                        outcome["out_of_range"] += int(outside.sum())
                         values = np.where(outside, np.nan, values)
                 columns[field.name] = values
             self.pending[layout.name].append(columns)
-            self._remember(apid, spacecraft[keep], time_ns[keep])
-            queued += int(keep.sum())
-        self.pending_counts["stored"] += queued
-        return queued
+            self._remember(apid, spacecraft[keep], decoded.sequence_count[keep], time_ns[keep])
+            outcome["stored"] += int(keep.sum())
+        self.pending_counts.update(outcome)
+        return +outcome
 
-    def _check(self, apid: int, spacecraft: np.ndarray, time_ns: np.ndarray) -> _Checked:
+    def _check(self, apid: int, spacecraft: np.ndarray, sequence: np.ndarray, time_ns: np.ndarray) -> _Checked:
         counts = Counter()
         keep = np.ones(time_ns.size, bool)
 
@@ -163,13 +184,7 @@ class Ingestor:
         counts["future"] += int(future.sum())
         keep &= ~future
 
-        keys = _keys(spacecraft, time_ns)
-        duplicate = keep & self._seen_before(apid, keys, time_ns)
-        order = np.flatnonzero(keep & ~duplicate)
-        _, first = np.unique(keys[order], return_index=True)
-        repeated = np.ones(order.size, bool)
-        repeated[first] = False
-        duplicate[order[repeated]] = True
+        duplicate = self.duplicates.copies(apid, spacecraft, sequence, time_ns, keep)
         counts["duplicate"] += int(duplicate.sum())
         keep &= ~duplicate
 
@@ -177,10 +192,10 @@ class Ingestor:
         behind = (time_ns[taken] < self._latest_ns[apid][spacecraft[taken]]) | _older_than_earlier(
             spacecraft[taken], time_ns[taken])
         counts["out_of_order"] += int(behind.sum())
-        if taken.size:  # late: older than the window behind the newest time taken before it
+        if taken.size:  # late: more than late_after_s behind the newest time taken before it
             newest_before = np.maximum(self._newest_ns, np.r_[EARLIEST_NS, np.maximum.accumulate(time_ns[taken])[:-1]])
-            known = newest_before > EARLIEST_NS + self.window_ns
-            counts["late"] += int((time_ns[taken][known] < newest_before[known] - self.window_ns).sum())
+            known = newest_before > EARLIEST_NS + self.late_after_ns
+            counts["late"] += int((time_ns[taken][known] < newest_before[known] - self.late_after_ns).sum())
             self._newest_ns = max(self._newest_ns, int(time_ns[taken].max()))
         return _Checked(keep, counts)
 
@@ -204,37 +219,16 @@ class Ingestor:
         self.stream_clock_ns = max(clock_ns, int(time_ns[candidates & ~future].max(initial=clock_ns)))
         return future
 
-    def _seen_before(self, apid: int, keys: np.ndarray, time_ns: np.ndarray) -> np.ndarray:
-        seen = self._seen[apid]
-        found = np.zeros(keys.size, bool)
-        buckets = time_ns // BUCKET_NS
-        for bucket in np.unique(buckets):
-            known = seen.get(int(bucket))
-            if known is None:
-                continue
-            rows = np.flatnonzero(buckets == bucket)
-            position = np.minimum(np.searchsorted(known, keys[rows]), known.size - 1)
-            found[rows] = known[position] == keys[rows]
-        return found
-
-    def take_pending(self) -> tuple[dict[str, list[dict[str, np.ndarray]]], Counter]:
+    def take_pending(self) -> Pending:
         """The queued rows and counts, handed over for a commit (the queue starts empty again)."""
-        batches, counts = self.pending, self.pending_counts
+        pending = Pending(self.pending, self.pending_counts, list(self.stations))
         self.pending = {name: [] for name in self.store.layouts}
         self.pending_counts = Counter()
-        return batches, counts
+        return pending
 
     def commit(self) -> int:
         """Commit what is queued to the store now (replay and tests; the server commits in a thread)."""
-        batches, counts = self.take_pending()
-        return self.store.commit(batches, counts)
-
-
-
-def _keys(spacecraft: np.ndarray, time_ns: np.ndarray) -> np.ndarray:
-    """One uint64 per packet: spacecraft id, then its time in ns modulo 2**48 (about 3.3 days)."""
-    return (spacecraft.astype(np.uint64) << np.uint64(SPACECRAFT_SHIFT)) | (
-        time_ns.astype(np.uint64) & np.uint64((1 << SPACECRAFT_SHIFT) - 1))
+        return self.store.commit(self.take_pending())
 
 
 def _older_than_earlier(group: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,52 @@
+"""CCSDS CDMs of a screen, written and read back with ccsds-ndm (twin.safety.cdm)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import twin
+from twin.safety import place_scenario, read_catalog, screen
+
+pytest.importorskip("ccsds_ndm")
+from twin.safety.cdm import gcrf_states, read_cdm, write_cdms  # noqa: E402
+
+SUBSET = Path(__file__).parent / "data" / "catalog-subset-2026-03-19.tle"
+
+
+@pytest.fixture(scope="module")
+def screening():
+    scenario = place_scenario(twin.load_scenario("phase1"), "2026-03-19T00:00:00")
+    result = screen(scenario, read_catalog(SUBSET), duration_s=6 * 3600.0, threshold_km=25.0)
+    catalog_rows = np.flatnonzero(result.conjunctions["secondary_kind"].to_numpy() == "catalog")
+    assert catalog_rows.size
+    return result
+
+
+@pytest.mark.parametrize("data_format", ["kvn", "xml"])
+def test_cdms_read_back_as_the_conjunctions_written(screening, tmp_path, data_format):
+    paths = write_cdms(screening, tmp_path, data_format)
+    assert len(paths) == len(screening.conjunctions)
+    states = gcrf_states(screening)
+    for index, path in enumerate(paths):
+        message, row = read_cdm(path), screening.conjunctions.iloc[index]
+        assert message["tca"] == np.datetime64(row["tca"], "ms")
+        assert message["miss_distance_km"] == pytest.approx(row["miss_distance_km"], abs=1e-9)
+        assert message["relative_speed_km_s"] == pytest.approx(row["relative_speed_km_s"], abs=1e-12)
+        assert message["collision_probability"] == pytest.approx(row["collision_probability"], rel=1e-12)
+        assert message["objects"] == [row["primary"], row["secondary"]]
+        assert message["ref_frame"] == ["GCRF", "GCRF"]
+        assert np.allclose(message["states"], states[index], rtol=0, atol=1e-9)
+
+
+def test_gcrf_states_keep_the_miss_distance(screening):
+    # A rotation of both objects keeps their distance: TEME and GCRF misses agree to the micrometre.
+    states = gcrf_states(screening)
+    miss = np.linalg.norm(states[:, 1, :3] - states[:, 0, :3], axis=1)
+    assert np.allclose(miss, screening.conjunctions["miss_distance_km"], atol=1e-9)
+    assert not np.allclose(states, screening.states)  # and it is a rotation, not a copy
+
+
+def test_unknown_format_is_refused(screening, tmp_path):
+    with pytest.raises(ValueError, match="data_format: 'json' is neither"):
+        write_cdms(screening, tmp_path, "json")
