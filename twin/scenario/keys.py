@@ -119,13 +119,15 @@ class FileKey:
         return value
 
     def check_relation(self, path: str, values: dict[str, Any], keys: Mapping[str, FileKey]) -> None:
-        """This key's ``below_key`` / ``at_least_key`` relation to another key of its table (``values`` by attribute)."""
+        """This key's ``below_key`` / ``at_least_key`` relation to another key of its table.
+
+        ``values`` are the table's checked values by attribute."""
         value = values[self.attribute]
         for other, relation in ((self.key.below_key, "below"), (self.key.at_least_key, "at least")):
-            if not other:
+            limit = values[keys[other].attribute] if other else None
+            if value is None or limit is None:
                 continue
-            limit = values[keys[other].attribute]
-            if value is not None and limit is not None and not (value < limit if relation == "below" else value >= limit):
+            if not (value < limit if relation == "below" else value >= limit):
                 raise ScenarioError(f"{path}: {value!r} must be {relation} {other} ({limit})")
 
 

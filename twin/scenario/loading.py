@@ -29,7 +29,8 @@ SCENARIO_DIR = asset_path("scenarios")
 
 
 def _section(path: str, raw: Any, model: type, table: str = "") -> dict[str, Any]:
-    """The keys of ``model`` in ``table`` read from the table ``raw`` at ``path``: checked, defaults filled in, by attribute."""
+    """The keys of ``model`` in ``table`` read from the file's table ``raw`` at ``path``, by attribute: each
+    checked, the defaults of those left out filled in, then the relations between them checked."""
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: {raw!r} must be a table")
     keys = file_keys(model, table)

@@ -24,8 +24,8 @@ FAULT_KINDS = ("satellite_lost", "array_degraded", "radiator_stuck", "station_lo
 class Orbit:
     """Orbit design of a dawn-dusk sun-synchronous shell (mean elements)."""
 
-    altitude_km: float = key("Mean altitude of the shell: SGP4's mean semi-major axis less the WGS-84 equatorial radius",
-                             unit="km", minimum=ALTITUDE_MIN_KM, maximum=ALTITUDE_MAX_KM)
+    altitude_km: float = key("Mean altitude of the shell: SGP4's mean semi-major axis less the WGS-84 equatorial "
+                             "radius", unit="km", minimum=ALTITUDE_MIN_KM, maximum=ALTITUDE_MAX_KM)
     eccentricity: float = key("Mean eccentricity (a frozen orbit at 750 km: about 0.001)", unit="1", minimum=0.0,
                               maximum=0.01)
     argument_of_perigee_deg: float = key("Mean argument of perigee (90 for a frozen orbit)", unit="deg", minimum=0.0,
@@ -145,8 +145,8 @@ class GroundStation:
     owner: str = key("The consortium member operating it")
     antennas: int | None = key("Satellites it serves at once (the network needs it)", minimum=1, maximum=100,
                                default=None)
-    band: str | None = key("Radio band of its antennas (recorded with the network)", choices=("S", "X", "Ka", "optical"),
-                           default=None)
+    band: str | None = key("Radio band of its antennas (recorded with the network)",
+                           choices=("S", "X", "Ka", "optical"), default=None)
     downlink_rate_bps: float | None = key("Rate of each antenna to the ground (the network needs it)", unit="bit/s",
                                           above=0.0, default=None)
     uplink_rate_bps: float | None = key("Rate of each antenna to the satellite (the network needs it)", unit="bit/s",

@@ -48,7 +48,8 @@ def _section_reference(section: Section) -> str:
     rows = [f"| `{entry.name}` | {_kind(entry)} | {entry.key.unit} | {_allowed(entry)} | {_default(entry)} | "
             f"{entry.key.description.replace('|', '&#124;')} |"
             for entry in file_keys(section.model, section.table).values()]
-    return "\n".join([f"\n## {heading}\n", description.replace("``", "`"), "", "| key | type | unit | allowed | default | meaning |",
+    return "\n".join([f"\n## {heading}\n", description.replace("``", "`"), "",
+                      "| key | type | unit | allowed | default | meaning |",
                       "| --- | --- | --- | --- | --- | --- |", *rows, ""])
 
 
