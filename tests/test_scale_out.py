@@ -82,8 +82,9 @@ def test_a_worker_killed_mid_run_is_recovered_with_an_intact_store(phase1_refere
             distributed.Client(cluster) as dask_client:
         kills = []
 
-        def kill_a_worker(stage: str, done: int, total: int) -> None:
+        def kill_a_worker(progress) -> None:
             """SIGKILL a worker once among the orbit tasks, and in the engine one that holds a partition."""
+            stage, done = progress.stage, progress.stage_done
             if (stage, done) in (("orbits", 2), ("steps", 120)) and stage not in kills:
                 workers = dask_client.run(lambda dask_worker: (os.getpid(), len(dask_worker.state.actors)))
                 pid = max(workers.values(), key=lambda pid_actors: pid_actors[1])[0]
@@ -151,8 +152,8 @@ def test_a_partitioned_run_is_written_beside_its_path_and_renamed_in_when_comple
         simulate_partitioned(phase1, out, client, duration_s=3600.0, overwrite=True)
     assert [path.name for path in out.iterdir()] == ["notes.txt"]
 
-    def fail_midway(stage: str, done: int, total: int) -> None:
-        if stage == "steps" and done == 30:
+    def fail_midway(progress) -> None:
+        if progress.stage == "steps" and progress.stage_done == 30:
             raise RuntimeError("the cluster went away")
 
     out = tmp_path / "new.zarr"

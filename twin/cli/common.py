@@ -12,11 +12,32 @@ class UserError(Exception):
     """A mistake in what the user asked for; printed as one line."""
 
 
-def progress_bar(total_steps: int, enabled: bool):
+def progress_bar(total_steps: int, enabled: bool, unit: str = "step"):
     from tqdm import tqdm
 
     # disable=None: shown on a terminal only, so logs and pipes stay clean.
-    return tqdm(total=total_steps, unit="step", desc="twin", disable=None if enabled else True, file=sys.stderr)
+    return tqdm(total=total_steps, unit=unit, desc="twin", disable=None if enabled else True, file=sys.stderr)
+
+
+class RunBar:
+    """A run's progress (:mod:`twin.run.progress`) on the terminal: one bar over the whole work of its plan, named
+    after the stage under way; a ``with`` block closes it. Called with each :class:`twin.run.progress.Progress`."""
+
+    def __init__(self, work, enabled: bool):
+        self.bar = progress_bar(work.total, enabled, unit="unit")
+        self.stage = None
+
+    def __call__(self, progress) -> None:
+        if self.stage != progress.stage:
+            self.stage = progress.stage
+            self.bar.set_description(progress.stage, refresh=False)
+        self.bar.update(progress.done - self.bar.n)  # a run resumed after a lost worker moves the bar back
+
+    def __enter__(self) -> RunBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
 
 
 def span_of(args) -> tuple:

@@ -6,14 +6,15 @@ import sys
 import warnings
 from pathlib import Path
 
-from twin.cli.common import UserError, progress_bar, scenario_of, span_of
+from twin.cli.common import RunBar, UserError, scenario_of, span_of
 from twin.report.text import describe, report
+from twin.scenario import ScenarioError
 
 
 def _tle_fleet(source: Path, check_checksums: bool):
     """The fleet of the TLE file ``source``; a line with a wrong checksum refused, or accepted with a warning."""
     from twin.orbit.constellation import fleet_from_tles, read_tle_file
-    from twin.scenario import ScenarioError, read_utf8
+    from twin.scenario import read_utf8
 
     try:
         with warnings.catch_warnings(record=True) as accepted:
@@ -26,9 +27,10 @@ def _tle_fleet(source: Path, check_checksums: bool):
     return fleet
 
 
-def _run(args) -> "xarray.Dataset":  # noqa: F821
-    from twin.run.memory import RunTooLargeError
-    from twin.run.simulate import run_orbits, run_scenario, run_span
+def plan_of(args, chunks=None) -> "twin.run.plan.RunPlan":  # noqa: F821
+    """The plan of the run ``args`` ask for (a scenario, or a TLE file's orbit layer); every mistake in them, and
+    satellites that would come too close, refused here in one line before anything runs."""
+    from twin.run.plan import RunOptionError, RunPlan
     from twin.timegrid import time_grid
 
     start, duration_s, step_s = span_of(args)
@@ -45,29 +47,37 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
 
             chief = fleet.blocks[0].chiefs[0]
             start = Time(chief.jdsatepoch, chief.jdsatepochF, format="jd", scale="utc")
-        offsets = time_grid(start, duration_s or 86400.0, step_s or 60.0)
-        try:
-            with progress_bar(len(offsets), not args.quiet) as bar:
-                return run_orbits(fleet, start, offsets, {"title": f"Orbital data center twin: TLEs from {source.name}",
-                                                          "scenario": source.stem}, bar.update)
-        except RunTooLargeError as error:
-            raise UserError(str(error)) from None
+        attrs = {"title": f"Orbital data center twin: TLEs from {source.name}", "scenario": source.stem}
+        return RunPlan.of_fleet(fleet, start, time_grid(start, duration_s or 86400.0, step_s or 60.0), attrs)
     scenario = scenario_of(args)
-    network = getattr(args, "network", False)
     try:
-        start, duration, step = run_span(scenario, start, duration_s, step_s, network)
-    except ValueError as error:  # step: or network:, the options' names
+        return RunPlan.of(scenario, start, duration_s, step_s, representatives=representatives,
+                          network=getattr(args, "network", False), chunks=chunks)
+    except RunOptionError as error:  # step: or network:, the options' names
         raise UserError(f"--{error}") from None
-    print(f"{scenario.name}: {scenario.satellite_count} satellites in {scenario.subcenter_count} sub-centers, "
-          f"{scenario.installed_power_w() / 1e6:.3f} MW installed"
-          + (", simulating each sub-center's chief for all its satellites" if representatives else ""),
-          file=sys.stderr)
+    except ScenarioError:
+        raise
+    except ValueError as error:  # a fault of the scenario whose target is not in the fleet
+        raise UserError(str(error)) from None
+
+
+def _run(args) -> "xarray.Dataset":  # noqa: F821
+    from twin.run.memory import RunTooLargeError, check_run_fits
+    from twin.run.simulate import run_plan
+
+    plan = plan_of(args)
     try:
-        with progress_bar(int(duration // step) + 1, not args.quiet) as bar:
-            return run_scenario(scenario, start, duration, step, bar.update, representatives=representatives,
-                                network=network)
+        check_run_fits(plan)
     except RunTooLargeError as error:
         raise UserError(str(error)) from None
+    if plan.scenario is not None:
+        scenario = plan.scenario
+        print(f"{scenario.name}: {scenario.satellite_count} satellites in {scenario.subcenter_count} sub-centers, "
+              f"{scenario.installed_power_w() / 1e6:.3f} MW installed"
+              + (", simulating each sub-center's chief for all its satellites" if plan.representatives else ""),
+              file=sys.stderr)
+    with RunBar(plan.work, not args.quiet) as bar:
+        return run_plan(plan, bar)
 
 
 def cmd_simulate(args) -> int:
