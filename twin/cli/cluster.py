@@ -44,8 +44,7 @@ def simulate_on_cluster(args):
     """Run ``args`` on the Dask cluster they name and return the stored run (opened lazily)."""
     from dask.distributed import Client, LocalCluster
 
-    from twin.cli.common import RunBar, UserError
-    from twin.cli.simulate import plan_of
+    from twin.cli.common import RunBar, UserError, plan_of
     from twin.dataset import open_run
     from twin.run.plan import Chunks
     from twin.run.scale_out import simulate_plan
