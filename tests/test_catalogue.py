@@ -43,7 +43,8 @@ def network_run():
 
 def test_every_variable_of_a_run_with_network_is_catalogued(network_run):
     assert differences(network_run) == []
-    assert {"eo_data_in", "link_up", "contact_acquisition", "station_band", "cluster_owner"} <= set(network_run.variables)
+    assert {"eo_data_in", "link_up", "contact_acquisition", "station_band", "cluster_owner"} \
+        <= set(network_run.variables)
 
 
 def test_every_variable_of_ground_offloading_is_catalogued():

@@ -91,7 +91,8 @@ def test_a_plan_refuses_what_cannot_run_before_anything_runs(phase1):
     with pytest.raises(RunOptionError, match=r"step: 7200 s is longer than the duration of 3600 s"):
         RunPlan.of(phase1, duration_s=3600, step_s=7200)
     with pytest.raises(ValueError, match=r"faults\[0\].target: 'CC1-001-02' is neither a satellite nor a sub-center"):
-        RunPlan.of(phase1, duration_s=3600, representatives=True, faults=[Fault("CC1-001-02", "satellite_lost", 0.0, 1.0)])
+        RunPlan.of(phase1, duration_s=3600, representatives=True,
+                   faults=[Fault("CC1-001-02", "satellite_lost", 0.0, 1.0)])
     with pytest.raises(ValueError, match="sat_chunk: 1 must be an integer of at least 2"):
         Chunks(1, 240)
 

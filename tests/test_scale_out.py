@@ -56,9 +56,15 @@ def assert_same_run(reference: xr.Dataset, run: xr.Dataset) -> None:
 
 
 def test_partitioned_run_equals_the_single_process_run(client, phase1_reference, tmp_path):
+    seen = []
     result = simulate_partitioned(load_scenario("phase1"), tmp_path / "run.zarr", client, duration_s=6 * 3600.0,
-                                  step_s=60.0, faults=FAULTS, network=True, sat_chunk=8, time_chunk=50, partitions=3)
+                                  step_s=60.0, faults=FAULTS, network=True, sat_chunk=8, time_chunk=50, partitions=3,
+                                  progress=seen.append)
     assert result.partitions == [(0, 8), (8, 24), (24, 25)] and result.restarts == 0
+    # Progress (twin.run.progress): every orbit task, step and the network counted once, to the plan's total.
+    assert seen[-1].done == seen[-1].total == result.orbit_tasks + 360 + 1
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    assert {p.stage: p.stage_done for p in seen} == {"orbits": result.orbit_tasks, "steps": 360, "network": 1}
     run = open_run(result.path)
     assert_same_run(phase1_reference, run)
     assert run.attrs["compute_lost_cu_s"] > 0  # the satellite lost in CC1-003 cost work

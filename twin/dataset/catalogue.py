@@ -231,6 +231,6 @@ def markdown_table() -> str:
             kind = " (coordinate)" if variable.coordinate else ""
             interval = {INTERVAL_MEAN: "; mean over the step", INTERVAL_SUM: "; over the step"}.get(
                 variable.attrs.get("cell_methods"), "")
-            lines.append(f"| `{variable.name}`{kind} | {stage} | {', '.join(variable.dims)} | {dtype} | {variable.units} | "
-                         f"{variable.attrs['long_name']}{interval} |")
+            lines.append(f"| `{variable.name}`{kind} | {stage} | {', '.join(variable.dims)} | {dtype} | "
+                         f"{variable.units} | {variable.attrs['long_name']}{interval} |")
     return "\n".join(lines)

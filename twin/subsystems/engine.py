@@ -48,7 +48,6 @@ from twin.subsystems.power import PowerModel
 from twin.subsystems.thermal import ThermalModel
 from twin.timegrid import parse_time
 
-SATELLITE_CONSTANTS = ("installed_power", "battery_floor_soc", "payload_max_temperature")  # (sat,) of each run
 CHIEF_ORBIT_VARIABLES = ("position", "velocity", "altitude", "beta_angle")  # what the engine needs of the chiefs
 OFFLOAD_VARIABLES = ("offload_utilization", "ground_arrived_work", "ground_offloaded_work", "ground_served_work",
                      "ground_backlog_work")  # only with phase 2's ground data centers

@@ -28,7 +28,7 @@ import numpy as np
 from twin.dataset.layout import Layout
 from twin.subsystems.faults import ResolvedFault, fault_factors
 from twin.subsystems.power import PowerModel, array_output_w, battery_step, compute_power_fraction, solar_flux_w_m2
-from twin.scenario import bus_columns
+from twin.scenario import Bus, ComputeSettings, bus_columns
 from twin.subsystems.thermal import (ThermalModel, combine_environment, environment_factors, equilibrium_temperatures,
                       step_temperatures, vertical_view_factor)
 
@@ -92,8 +92,8 @@ class PartitionSatellites:
     arrays where another partition loses satellites); ``offload_min_soc``, the state of charge above which
     a satellite takes ground work (None: no ground data centers)."""
 
-    buses: tuple
-    compute: object
+    buses: dict[str, Bus]
+    compute: ComputeSettings
     bus: np.ndarray
     represents: np.ndarray
     cluster: np.ndarray
