@@ -72,15 +72,16 @@ class Layout:
 
     def empty(self, names=None) -> dict[str, np.ndarray]:
         """Uninitialised arrays of ``names`` (default all), in memory."""
-        return {name: np.empty(self.shape(name), entry(name).dtype) for name in (names or self.names)}
+        names = self.names if names is None else names
+        return {name: np.empty(self.shape(name), entry(name).dtype) for name in names}
 
-    def lazy(self, chunks: dict[str, int], names=None) -> dict[str, object]:
-        """Dask arrays of zeros of ``names`` (default all) in chunks of at most ``chunks[dim]`` along each dim
+    def lazy(self, chunks: dict[str, int]) -> dict[str, object]:
+        """Dask arrays of zeros of every variable in chunks of at most ``chunks[dim]`` along each dim
         (whole along a dim it does not name): nothing is allocated, a store's metadata is written from them."""
         import dask.array
 
         lazy = {}
-        for name in names or self.names:
+        for name in self.names:
             shape = self.shape(name)
             blocks = tuple(min(chunks.get(dim, size), size) for dim, size in zip(entry(name).dims, shape))
             lazy[name] = dask.array.zeros(shape, dtype=entry(name).dtype, chunks=blocks)
