@@ -65,6 +65,7 @@ def blocks_of(page: Path) -> list[Block]:
         while number < len(lines) and not lines[number].strip().startswith(fence):
             body.append(lines[number][len(indent):] if lines[number].startswith(indent) else lines[number])
             number += 1
+        assert number < len(lines), f"{page.relative_to(ROOT)}:{start}: the code block is never closed"
         number += 1
         language, _, note = info.strip().partition(" ")
         if not language.startswith("{"):
