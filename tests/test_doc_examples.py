@@ -7,7 +7,8 @@ A code block's first word is its language and says how it is checked:
   lines under it. ``...`` stands for any text within a line, and a line of just ``...`` for any number of
   lines (as in doctest's ELLIPSIS): printed values that depend on the machine or the day are elided so.
 - ``bash``: each command must end with exit status 0 and no traceback.
-- ``python``: the page's Python blocks run in order in one namespace.
+- ``python``: the page's Python blocks run in order in one namespace (in ``docs/api``, reStructuredText's
+  ``.. code-block:: python`` too).
 
 A block that is not run says so and why after its language: ```` ```text not-run: printed by
 benchmarks/scale.py ````, for output measured elsewhere (benchmarks, year-long studies) or commands that
@@ -24,13 +25,15 @@ import re
 import shlex
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", ROOT / "apps" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "apps" / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+         *sorted((ROOT / "docs").glob("*/*.rst"))]
 RUN = ("console", "bash", "python")
 NOT_RUN = "not-run:"
 COMMAND_TIMEOUT_S = 600
@@ -52,8 +55,28 @@ class Block:
         return f"{self.page.relative_to(ROOT)}:{self.line}"
 
 
+def rst_blocks_of(page: Path) -> list[Block]:
+    """The ``.. code-block:: LANGUAGE`` blocks of a reStructuredText page (all of them run)."""
+    blocks, lines, number = [], page.read_text().splitlines(), 0
+    while number < len(lines):
+        opening = re.match(r"^\.\. code-block:: *(\S+)", lines[number])
+        number += 1
+        if not opening:
+            continue
+        while number < len(lines) and re.match(r"^\s+:\S+:", lines[number]):  # the directive's options
+            number += 1
+        start, body = number + 1, []
+        while number < len(lines) and (not lines[number].strip() or lines[number].startswith(" ")):
+            body.append(lines[number])
+            number += 1
+        blocks.append(Block(page, start, opening.group(1), "", textwrap.dedent("\n".join(body)).strip("\n") + "\n"))
+    return blocks
+
+
 def blocks_of(page: Path) -> list[Block]:
     """The fenced code blocks of a Markdown page (MyST directives such as ```` ```{toctree} ```` excluded)."""
+    if page.suffix == ".rst":
+        return rst_blocks_of(page)
     blocks, lines, number = [], page.read_text().splitlines(), 0
     while number < len(lines):
         opening = FENCE.match(lines[number])

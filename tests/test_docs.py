@@ -4,6 +4,7 @@ links only to what exists. The examples on the pages run in ``tests/test_doc_exa
 docstrings run as doctests (``pytest --doctest-modules twin``).
 """
 
+import importlib
 import importlib.util
 import re
 import subprocess
@@ -109,3 +110,36 @@ def test_anchor_rule_matches_githubs():
     assert _github_anchor("Scale out (Dask)") == "scale-out-dask"
     assert _github_anchor("Set-up: two commands") == "set-up-two-commands"
     assert _github_anchor("What the `twin` accessor answers") == "what-the-twin-accessor-answers"
+
+
+def test_every_file_and_test_the_pages_name_exists():
+    """A page that says which test or benchmark checks a claim names one that is there."""
+    tests_source = "\n".join(path.read_text() for path in (ROOT / "tests").glob("test_*.py"))
+    for page in [ROOT / "README.md", ROOT / "apps" / "README.md", *DOCS.glob("*.md")]:
+        text = page.read_text()
+        for path in re.findall(r"\b((?:tests|benchmarks|twin|apps|viz|assets)/[\w/]+\.(?:py|toml|xml))\b", text):
+            assert (ROOT / path).exists(), f"{page.relative_to(ROOT)} names {path}"
+        for test in re.findall(r"::(test_\w+)", text):
+            assert f"def {test}(" in tests_source, f"{page.relative_to(ROOT)} names {test}"
+
+
+def _resolves(dotted: str) -> bool:
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            if not hasattr(found, attribute):
+                return False
+            found = getattr(found, attribute)
+        return True
+    return False
+
+
+def test_every_python_name_the_pages_give_exists():
+    """Module paths in the text (``twin.network.paths.best_path``) follow the package's layout."""
+    for page in [ROOT / "README.md", ROOT / "apps" / "README.md", *DOCS.glob("*.md")]:
+        for dotted in re.findall(r"`((?:twin|viz|apps)(?:\.\w+)+)", page.read_text()):
+            assert _resolves(dotted), f"{page.relative_to(ROOT)} names {dotted}"
