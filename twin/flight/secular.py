@@ -15,23 +15,20 @@ with ``s`` the body's direction and ``d`` its distance, and ``dh/dt = T / sqrt(m
 in the equator this gives the classical ``di/dt = 3 n_3^2 / (4 n) sin i sin 2(Omega - alpha_3)``
 (Vallado, third-body secular effects): zero for the Sun at LTAN 6 h or 18 h, so a dawn-dusk orbit is
 tilted mainly by the Moon and by the Sun's declination. Evaluated on the Sun's and Moon's positions
-(astropy's built-in ephemerides) and averaged over the span, it is the secular rate; the 18.6-year
+(ERFA's ephemerides, :func:`sun_and_moon_gcrs_m`) and averaged over the span, it is the secular rate; the 18.6-year
 lunar node cycle makes it depend on the span.
 """
 
 from __future__ import annotations
 
+import erfa
 import numpy as np
-from astropy import units as u
-from astropy.coordinates import get_body
 from astropy.time import Time
 
-from twin.constants import EARTH_EQUATORIAL_RADIUS_KM, EARTH_J2, EARTH_MU_KM3_S2, SUN_SYNCHRONOUS_RATE_RAD_S
+from twin.constants import (ASTRONOMICAL_UNIT_M, EARTH_EQUATORIAL_RADIUS_KM, EARTH_J2, EARTH_MU_KM3_S2,
+                            SUN_SYNCHRONOUS_RATE_RAD_S)
 from twin.flight.forces import MOON_MU_M3_S2, SUN_MU_M3_S2
 from twin.orbit.design import mean_sun_right_ascension_rad
-from twin.orbit.sunlight import sun_position_gcrs_m
-
-MOON_NODE_SPACING_S = 1800.0
 
 
 def mean_motion_rad_s(semi_major_axis_km) -> np.ndarray:
@@ -64,15 +61,17 @@ def perigee_rate_rad_s(semi_major_axis_km, eccentricity, inclination_rad) -> np.
     return 0.75 * _j2_factor(semi_major_axis_km, eccentricity) * (5.0 * np.cos(inclination_rad) ** 2 - 1.0)
 
 
-def moon_position_gcrs_m(start: Time, offsets_s: np.ndarray) -> np.ndarray:
-    """Geocentric Moon position (t, 3) in GCRS, m (astropy's built-in ephemeris), interpolated linearly
-    between nodes 30 minutes apart (the chord error is below 1.2 km of 384,000)."""
-    offsets_s = np.asarray(offsets_s, dtype=float)
-    span = offsets_s[-1] - offsets_s[0]
-    count = max(2, int(np.ceil(span / MOON_NODE_SPACING_S)) + 1)
-    nodes_s = np.linspace(offsets_s[0], offsets_s[-1], count) if span > 0 else offsets_s[[0, 0]] + [0.0, 1.0]
-    nodes = get_body("moon", start + nodes_s * u.s).cartesian.xyz.to_value(u.m)
-    return np.stack([np.interp(offsets_s, nodes_s, nodes[k]) for k in range(3)], axis=-1)
+def sun_and_moon_gcrs_m(start: Time, offsets_s) -> tuple[np.ndarray, np.ndarray]:
+    """Geocentric Sun and Moon positions (t, 3), m, GCRS axes, at ``start + offsets_s`` (s): ERFA's
+    ``epv00`` (the Earth's heliocentric position, VSOP87-based, km-level) and ``moon98`` (Meeus's
+    truncated ELP-2000/82, about 10 arcseconds), without light time or aberration (below 1e-4 of
+    the tides they give)."""
+    tt = start.tt
+    day = np.asarray(offsets_s, dtype=float) / 86400.0
+    heliocentric, _ = erfa.epv00(tt.jd1, tt.jd2 + day)
+    moon = erfa.moon98(tt.jd1, tt.jd2 + day)
+    au_m = ASTRONOMICAL_UNIT_M
+    return -heliocentric["p"] * au_m, moon["p"] * au_m
 
 
 def orbit_normal(inclination_rad, raan_rad) -> np.ndarray:
@@ -105,8 +104,7 @@ def luni_solar_plane_rates(ltan_hours, inclination_rad, semi_major_axis_km, star
     with nodes at ``ltan_hours`` over ``years`` from ``start``: the plane follows the mean Sun, and the rates of
     :func:`third_body_plane_rates` are averaged over steps of ``step_days`` (the Moon turns in 27 days)."""
     offsets_s = np.arange(0.0, years * 365.25 * 86400.0, step_days * 86400.0)
-    sun = sun_position_gcrs_m(start, offsets_s)
-    moon = moon_position_gcrs_m(start, offsets_s)
+    sun, moon = sun_and_moon_gcrs_m(start, offsets_s)
     mean_sun = mean_sun_right_ascension_rad(start) + SUN_SYNCHRONOUS_RATE_RAD_S * offsets_s
     ltan_hours, inclination_rad, semi_major_axis_km = (np.atleast_1d(np.asarray(value, float))[:, None] for value in
                                                        (ltan_hours, inclination_rad, semi_major_axis_km))
