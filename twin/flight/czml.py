@@ -76,7 +76,7 @@ def read_czml(path: str | Path) -> dict:
         if packet.position is None:
             continue
         samples = np.asarray(getattr(packet.position.cartesian, "values", packet.position.cartesian), float).reshape(-1, 4)
-        epoch = np.datetime64(packet.position.epoch.astimezone(timezone.utc).replace(tzinfo=None), "ns")
+        epoch = np.datetime64(str(packet.position.epoch).removesuffix("Z"), "ns")  # czml3 keeps the ISO text
         times = epoch + np.round(samples[:, 0] * 1e9).astype("timedelta64[ns]")
         result[packet.id] = {"times": times, "positions_m": samples[:, 1:], "reference_frame":
                              str(getattr(packet.position.referenceFrame, "value", packet.position.referenceFrame))}
