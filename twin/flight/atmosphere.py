@@ -29,7 +29,7 @@ def density_kg_m3(times, latitude_deg, longitude_deg, altitude_km, indices: Sola
     shape = arrays[0].shape
     when, latitude, longitude, altitude, flux, mean_flux, ap = (np.ravel(array) for array in arrays)
     if np.any(~np.isfinite(altitude)) or np.any(altitude < 0):
-        raise ValueError(f"altitude_km: {altitude[~(np.isfinite(altitude) & (altitude >= 0))][0]!r} must be finite "
+        raise ValueError(f"altitude_km: {float(altitude[~(np.isfinite(altitude) & (altitude >= 0))][0])!r} must be finite "
                          "and above the ground")
     if not when.size:
         return np.zeros(shape)
