@@ -63,13 +63,13 @@ class Spacecraft:
                 bad = ~np.isfinite(value) | ((value <= 0) if positive else (value < 0))
                 if np.any(bad):
                     row = int(np.flatnonzero(bad)[0])
-                    raise ValueError(f"{field.name}: {value[row]!r} for satellite {names[row]} must be "
+                    raise ValueError(f"{field.name}: {float(value[row])!r} for satellite {names[row]} must be "
                                      f"{'positive' if positive else 'non-negative'} and finite")
         heavy = self.propellant_kg >= self.mass_kg
         if np.any(heavy):
             row = int(np.flatnonzero(heavy)[0])
-            raise ValueError(f"propellant_kg: {self.propellant_kg[row]!r} for satellite {names[row]} is not less "
-                             f"than its mass of {self.mass_kg[row]!r} kg")
+            raise ValueError(f"propellant_kg: {float(self.propellant_kg[row])!r} for satellite {names[row]} is not less "
+                             f"than its mass of {float(self.mass_kg[row])!r} kg")
 
     def __len__(self) -> int:
         return self.names.size
