@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pymsis
 import pytest
-from astropy.time import Time
 
 from twin.assets import asset_path
 from twin.constants import ASTRONOMICAL_UNIT_M, EARTH_EQUATORIAL_RADIUS_M, EARTH_J2

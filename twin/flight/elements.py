@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.time import Time
 
+from twin.constants import EARTH_EQUATORIAL_RADIUS_KM
 from twin.orbit.design import mean_sun_right_ascension_rad
 from twin.orbit.fleet import Fleet, member_elements
 
@@ -31,8 +32,6 @@ class MeanElements:
 
     @property
     def altitude_km(self) -> np.ndarray:
-        from twin.constants import EARTH_EQUATORIAL_RADIUS_KM
-
         return self.semi_major_axis_km - EARTH_EQUATORIAL_RADIUS_KM
 
 

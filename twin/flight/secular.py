@@ -1,10 +1,10 @@
-"""Secular rates of a near-circular orbit: J2 (node, perigee) and the Sun's and Moon's tilt of the orbit
-plane, which drifts the local time of the ascending node (LTAN) of a sun-synchronous orbit.
+"""Secular rates of a near-circular orbit: the sensitivity of the J2 node rate to inclination, and the Sun's
+and Moon's tilt of the orbit plane, which drifts the local time of the ascending node (LTAN) of a
+sun-synchronous orbit.
 
 J2 (Vallado, *Fundamentals of Astrodynamics and Applications*, eq. 9-41):
 
-.. math:: \\dot\\Omega = -\\tfrac32 n J_2 (R/p)^2 \\cos i,\\qquad
-          \\dot\\omega = \\tfrac34 n J_2 (R/p)^2 (5\\cos^2 i - 1)
+.. math:: \\dot\\Omega = -\\tfrac32 n J_2 (R/p)^2 \\cos i
 
 Third body, averaged over one revolution of a circular orbit of radius ``a`` (the quadrupole tide:
 ``<r r^T> = a^2/2 (I - h h^T)``): the torque per unit mass is
@@ -41,24 +41,9 @@ def _j2_factor(semi_major_axis_km, eccentricity) -> np.ndarray:
     return mean_motion_rad_s(semi_major_axis_km) * EARTH_J2 * (EARTH_EQUATORIAL_RADIUS_KM / p) ** 2
 
 
-def node_rate_rad_s(semi_major_axis_km, eccentricity, inclination_rad) -> np.ndarray:
-    """J2 secular rate of the right ascension of the ascending node (rad/s)."""
-    return -1.5 * _j2_factor(semi_major_axis_km, eccentricity) * np.cos(inclination_rad)
-
-
 def node_rate_per_inclination(semi_major_axis_km, eccentricity, inclination_rad) -> np.ndarray:
     """d(node rate)/d(inclination), (rad/s) per rad: ``3/2 n J2 (R/p)^2 sin i``."""
     return 1.5 * _j2_factor(semi_major_axis_km, eccentricity) * np.sin(inclination_rad)
-
-
-def node_rate_per_semi_major_axis(semi_major_axis_km, eccentricity, inclination_rad) -> np.ndarray:
-    """d(node rate)/d(semi-major axis), (rad/s) per km: ``-7/2 node_rate / a``."""
-    return -3.5 * node_rate_rad_s(semi_major_axis_km, eccentricity, inclination_rad) / np.asarray(semi_major_axis_km)
-
-
-def perigee_rate_rad_s(semi_major_axis_km, eccentricity, inclination_rad) -> np.ndarray:
-    """J2 secular rate of the argument of perigee (rad/s)."""
-    return 0.75 * _j2_factor(semi_major_axis_km, eccentricity) * (5.0 * np.cos(inclination_rad) ** 2 - 1.0)
 
 
 def sun_and_moon_gcrs_m(start: Time, offsets_s) -> tuple[np.ndarray, np.ndarray]:

@@ -86,11 +86,6 @@ class Spacecraft:
         """Δv (m/s) the whole propellant gives: ``v_e ln(m / (m - m_p))`` (Tsiolkovsky)."""
         return self.exhaust_velocity_m_s * np.log(self.mass_kg / (self.mass_kg - self.propellant_kg))
 
-    def propellant_for_kg(self, delta_v_m_s, mass_kg=None) -> np.ndarray:
-        """Propellant (kg) a Δv costs from ``mass_kg`` (default the wet mass): ``m (1 - exp(-Δv / v_e))``."""
-        mass_kg = self.mass_kg if mass_kg is None else mass_kg
-        return mass_kg * -np.expm1(-np.asarray(delta_v_m_s, dtype=float) / self.exhaust_velocity_m_s)
-
     def flown_area_m2(self, flow_m_s: np.ndarray, sun_m: np.ndarray, position_m: np.ndarray) -> np.ndarray:
         """Area (m2) across a flow of velocity ``flow_m_s`` (sat, ..., 3), with the Sun at ``sun_m`` and the
         satellite at ``position_m`` (same frame; both broadcast against it)."""
