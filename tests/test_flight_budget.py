@@ -120,3 +120,40 @@ def test_bad_spacecraft_properties_name_the_satellite():
         Spacecraft(["A", "B"], [10.0, -1.0], 1.0, 1.0, 1.0, 2.2, 1.3, 1500.0, 0.1, 0.0, True, True)
     with pytest.raises(ValueError, match=r"propellant_kg: 20.0 for satellite A is not less than its mass"):
         Spacecraft(["A"], 10.0, 1.0, 1.0, 1.0, 2.2, 1.3, 1500.0, 0.1, 20.0, True, True)
+
+
+def phase1_raw() -> dict:
+    import tomllib
+
+    return tomllib.loads((twin.scenario.SCENARIO_DIR / "phase1.toml").read_text())
+
+
+def test_the_buses_flight_keys_reach_the_spacecraft():
+    """Cd, Cr, Isp, thrust and propellant come from each satellite's bus; left out, thrust and propellant follow
+    the mass (40 mN per tonne, 5 %)."""
+    raw = phase1_raw()
+    raw["buses"]["compute-s"].update(drag_coefficient=2.7, reflectivity_coefficient=1.8, specific_impulse_s=2100.0,
+                                     thrust_n=0.05, propellant_kg=64.0)
+    del raw["buses"]["experimental"]["thrust_n"], raw["buses"]["experimental"]["propellant_kg"]
+    scenario = twin.scenario_from_dict(raw)
+    fleet = twin.design_fleet(scenario)
+    craft = spacecraft_of_buses(fleet.names, fleet.bus, scenario.buses)
+    compute, experimental = fleet.bus == "compute-s", fleet.bus == "experimental"
+    for field, value in (("drag_coefficient", 2.7), ("reflectivity_coefficient", 1.8), ("specific_impulse_s", 2100.0),
+                         ("thrust_n", 0.05), ("propellant_kg", 64.0)):
+        assert np.all(getattr(craft, field)[compute] == value), field
+    assert craft.thrust_n[experimental] == pytest.approx(0.02)  # 500 kg
+    assert craft.propellant_kg[experimental] == pytest.approx(25.0)
+    assert craft.drag_coefficient[experimental] == pytest.approx(2.2)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("propellant_kg", 900.0, r"buses.compute-s.propellant_kg: 900.0 must be below mass_kg \(800.0\)"),
+    ("drag_coefficient", 0.5, r"buses.compute-s.drag_coefficient: 0.5 is out of range; it must be at least 1.0"),
+    ("thrust_n", 0.0, r"buses.compute-s.thrust_n: 0.0 is out of range; it must be above 0.0"),
+])
+def test_a_bad_flight_key_is_refused_naming_the_bus(key, value, message):
+    raw = phase1_raw()
+    raw["buses"]["compute-s"][key] = value
+    with pytest.raises(twin.scenario.ScenarioError, match=f"^{message}$"):
+        twin.scenario_from_dict(raw)

@@ -118,38 +118,32 @@ def _dot(a, b) -> np.ndarray:
     return np.sum(a * b, axis=-1)
 
 
-# Flight properties the scenario files do not carry yet (each an assumption, stated where it is used:
-# docs/flight_dynamics.md). Cd 2.2: the customary value for a satellite in free-molecular flow (Montenbruck
-# & Gill 3.5.2); Cr 1.3: between an absorber (1) and a mirror (2), as for arrays and white paint; Isp 1,500 s:
-# xenon Hall-effect thrusters (SPT-100: about 1,600 s); thrust 40 mN per tonne: one SPT-100 (83 mN) per two
-# tonnes; propellant 5 % of the wet mass; a bus of mean density 200 kg/m3 seen as a cube.
-DEFAULT_DRAG_COEFFICIENT = 2.2
-DEFAULT_REFLECTIVITY_COEFFICIENT = 1.3
-DEFAULT_SPECIFIC_IMPULSE_S = 1500.0
-DEFAULT_THRUST_N_PER_KG = 4.0e-5
-DEFAULT_PROPELLANT_FRACTION = 0.05
-DEFAULT_BUS_DENSITY_KG_M3 = 200.0
+# What a bus that leaves its propulsion out gets (the scenario keys' descriptions say so, docs/scenario_keys.md):
+# 40 mN of thrust per tonne, one SPT-100 (83 mN) per two tonnes; propellant 5 % of the wet mass. The body is seen
+# as a cube of mean density 200 kg/m3 (an assumption: a bus packed as densely as a small satellite's).
+THRUST_N_PER_KG_UNSET = 4.0e-5
+PROPELLANT_FRACTION_UNSET = 0.05
+BUS_DENSITY_KG_M3 = 200.0
 
 
-def spacecraft_of_buses(names, bus_of_satellite, buses: dict, drag_coefficient=DEFAULT_DRAG_COEFFICIENT,
-                        reflectivity_coefficient=DEFAULT_REFLECTIVITY_COEFFICIENT,
-                        specific_impulse_s=DEFAULT_SPECIFIC_IMPULSE_S, thrust_n_per_kg=DEFAULT_THRUST_N_PER_KG,
-                        propellant_fraction=DEFAULT_PROPELLANT_FRACTION,
-                        bus_density_kg_m3=DEFAULT_BUS_DENSITY_KG_M3) -> Spacecraft:
-    """:class:`Spacecraft` of satellites ``names`` from their buses (``twin.scenario.Bus``: mass, array and radiator
-    areas, array pointing, radiator orientation) and the flight properties given (scalars or per satellite)."""
+def spacecraft_of_buses(names, bus_of_satellite, buses: dict) -> Spacecraft:
+    """:class:`Spacecraft` of satellites ``names`` from their buses (``twin.scenario.Bus``): mass, array and radiator
+    areas and attitudes, drag and reflectivity coefficients, specific impulse, thrust and propellant."""
     bus_of_satellite = np.asarray(bus_of_satellite, dtype=str)
     unknown = sorted(set(np.unique(bus_of_satellite)) - set(buses))
     if unknown:
         raise ValueError(f"bus_of_satellite: {unknown[0]!r} is not a bus of the scenario")
     read = bus_columns(buses, bus_of_satellite)
-    column = lambda field: read(field, str) if field in ("array_pointing", "radiator_orientation") else read(field)
-    mass_kg = column("mass_kg")
+    mass_kg = read("mass_kg")
+    thrust_n, propellant_kg = (read(field, object) for field in ("thrust_n", "propellant_kg"))
     return Spacecraft(
-        names=names, mass_kg=mass_kg, array_area_m2=column("solar_array_area_m2"),
-        radiator_area_m2=column("radiator_area_m2"), body_area_m2=(mass_kg / bus_density_kg_m3) ** (2.0 / 3.0),
-        drag_coefficient=drag_coefficient, reflectivity_coefficient=reflectivity_coefficient,
-        specific_impulse_s=specific_impulse_s, thrust_n=thrust_n_per_kg * mass_kg,
-        propellant_kg=propellant_fraction * mass_kg, sun_tracking_array=column("array_pointing") == "sun_tracking",
-        along_track_radiator=column("radiator_orientation") == "along_track",
+        names=names, mass_kg=mass_kg, array_area_m2=read("solar_array_area_m2"),
+        radiator_area_m2=read("radiator_area_m2"), body_area_m2=(mass_kg / BUS_DENSITY_KG_M3) ** (2.0 / 3.0),
+        drag_coefficient=read("drag_coefficient"), reflectivity_coefficient=read("reflectivity_coefficient"),
+        specific_impulse_s=read("specific_impulse_s"),
+        thrust_n=np.where(thrust_n == None, THRUST_N_PER_KG_UNSET * mass_kg, thrust_n).astype(float),  # noqa: E711
+        propellant_kg=np.where(propellant_kg == None, PROPELLANT_FRACTION_UNSET * mass_kg,  # noqa: E711
+                               propellant_kg).astype(float),
+        sun_tracking_array=read("array_pointing", str) == "sun_tracking",
+        along_track_radiator=read("radiator_orientation", str) == "along_track",
     )
