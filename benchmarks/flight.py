@@ -4,8 +4,7 @@ for the fleet, and the closest member approach found on that propagation.
 
 The budget covers ``--years`` from the scenario's epoch: NRLMSIS 2.1 density tables (one per LTAN half-hour),
 beta angles, luni-solar tilt, drag, LTAN and formation Δv, decay over a year and the disposal search for
-the 5- and 25-year rules. Flight properties are twin.flight.spacecraft's defaults (assumptions, see
-docs/flight_dynamics.md).
+the 5- and 25-year rules. Flight properties are the scenario's buses' (docs/scenario_keys.md).
 
     .venv/bin/python benchmarks/flight.py [--scenario phase3] [--years 10] [--threshold-m 50]
 """
@@ -14,12 +13,10 @@ import argparse
 import time
 import warnings
 
-import numpy as np
-import pandas as pd
-
 import twin
 from twin.flight import CloseApproachWarning, closest_member_approach, flight_budget, spacecraft_of_buses
 from twin.orbit.propagation import propagate_teme
+from twin.report.flight import budget_table_text
 from twin.timegrid import julian_dates, time_grid, to_datetime64
 
 
@@ -63,32 +60,8 @@ def main() -> None:
     print(f"closest member approach on that propagation:       {closest_s:7.2f} s  "
           f"({closest_s / propagation_s:.2f} x); "
           f"{sum(issubclass(w.category, CloseApproachWarning) for w in caught)} sub-centers below {arguments.threshold_m:g} m")
-    table = budget.table(by="group", closest=closest)
-    columns = {
-        "satellites": ("satellites", "{:,.0f}"), "altitude_km": ("altitude km", "{:.0f}"),
-        "decay_km_per_year": ("decay km/yr", "{:.2f}"), "drag_delta_v_m_s_per_year": ("drag Δv m/s/yr", "{:.2f}"),
-        "ltan_delta_v_m_s_per_year": ("LTAN Δv m/s/yr", "{:.2f}"),
-        "formation_delta_v_m_s_per_year": ("formation Δv m/s/yr", "{:.1f}"),
-        "max_delta_v_m_s_per_year": ("max Δv m/s/yr", "{:.1f}"),
-        "propellant_kg_per_year": ("propellant kg/yr", "{:.2f}"),
-        "years_of_propellant": ("years of propellant (min)", "{:.1f}"),
-        "disposal_delta_v_5y_m_s": ("disposal Δv 5 yr m/s", "{:.1f}"),
-        "disposal_delta_v_25y_m_s": ("disposal Δv 25 yr m/s", "{:.1f}"),
-        "closest_member_approach_m": ("closest members m", "{:.0f}"),
-    }
-    def cell(value, fmt):
-        if np.isnan(value):
-            return "-"
-        return fmt.format(value) if np.isfinite(value) else f"> {budget.horizon_years:g}"
-
-    shown = pd.DataFrame({label: [cell(value, fmt) for value in table[name]] for name, (label, fmt) in columns.items()},
-                         index=table.index)
     print()
-    print("| group | " + " | ".join(shown.columns) + " |")
-    print("|---" * (len(shown.columns) + 1) + "|")
-    for name, row in shown.iterrows():
-        print(f"| {name} | " + " | ".join(row) + " |")
-
+    print(budget_table_text(budget, closest, "group"))
 
 if __name__ == "__main__":
     main()

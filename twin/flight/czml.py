@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from twin.safe_output import FILE, written_into_place
+
 
 def _czml3():
     try:
@@ -59,10 +61,13 @@ def fleet_document(run: xr.Dataset, satellites=None, every: int = 1):
     return czml3.Document(packets=packets)
 
 
-def write_czml(run: xr.Dataset, path: str | Path, satellites=None, every: int = 1) -> Path:
-    """Write :func:`fleet_document` to ``path``; the path."""
+def write_czml(run: xr.Dataset, path: str | Path, satellites=None, every: int = 1, overwrite: bool = False) -> Path:
+    """Write :func:`fleet_document` to ``path`` through :mod:`twin.safe_output` (an existing file replaced only if
+    ``overwrite``); the path."""
     path = Path(path)
-    path.write_text(fleet_document(run, satellites, every).dumps(), encoding="utf-8")
+    document = fleet_document(run, satellites, every).dumps()
+    with written_into_place(path, FILE, overwrite) as partial:
+        partial.write_text(document, encoding="utf-8")
     return path
 
 

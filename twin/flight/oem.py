@@ -14,7 +14,13 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from twin.safe_output import OutputKind, written_into_place
+
 INTERPOLATION_DEGREE = 7
+SUFFIXES = {"kvn": ".oem", "xml": ".xml"}
+# A folder twin export may replace: one holding only OEM files (and nothing else of the user's).
+OEM_FOLDER = OutputKind("a folder of OEM files", lambda path: path.is_dir() and all(
+    item.is_file() and item.suffix in SUFFIXES.values() for item in path.iterdir()))
 
 
 def _ndm():
@@ -52,9 +58,12 @@ def ephemeris_message(run: xr.Dataset, satellite: str, originator: str = "ORBITA
     return ndm.Oem(header=header, body=ndm.OemBody(segment=[segment]))
 
 
-def write_oems(run: xr.Dataset, directory: str | Path, satellites=None, data_format: str = "kvn") -> list[Path]:
-    """One OEM per satellite of ``run`` (all, or ``satellites``) into ``directory`` as ``NAME.oem`` (KVN) or
-    ``NAME.xml``; the paths. Raises ``ValueError`` naming an unknown satellite or format."""
+def write_oems(run: xr.Dataset, directory: str | Path, satellites=None, data_format: str = "kvn",
+               overwrite: bool = False) -> list[Path]:
+    """One OEM per satellite of ``run`` (all, or ``satellites``) into the new folder ``directory`` as ``NAME.oem``
+    (KVN) or ``NAME.xml``; the paths. Raises ``ValueError`` naming an unknown satellite or format, and
+    :class:`twin.safe_output.OutputError` if ``directory`` holds anything but OEMs, or OEMs and not ``overwrite``
+    (the folder is written whole beside it and renamed in: :mod:`twin.safe_output`)."""
     if data_format not in ("kvn", "xml"):
         raise ValueError(f"data_format: {data_format!r} is neither 'kvn' nor 'xml'")
     names = [str(name) for name in (run["sat"].values if satellites is None else satellites)]
@@ -64,14 +73,12 @@ def write_oems(run: xr.Dataset, directory: str | Path, satellites=None, data_for
         raise ValueError(f"satellites: {missing[0]!r} is not a satellite of the run")
     _, NdmIo, formats = _ndm()
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name in names:
-        path = directory / f"{name}.{'oem' if data_format == 'kvn' else 'xml'}"
-        path.write_text(NdmIo().to_string(ephemeris_message(run, name), formats.KVN if data_format == "kvn"
-                                          else formats.XML), encoding="utf-8")
-        paths.append(path)
-    return paths
+    with written_into_place(directory, OEM_FOLDER, overwrite) as partial:
+        partial.mkdir()
+        for name in names:
+            (partial / f"{name}{SUFFIXES[data_format]}").write_text(NdmIo().to_string(
+                ephemeris_message(run, name), formats.KVN if data_format == "kvn" else formats.XML), encoding="utf-8")
+    return [directory / f"{name}{SUFFIXES[data_format]}" for name in names]
 
 
 def read_oem(path: str | Path) -> dict:
