@@ -76,3 +76,12 @@ def test_simulate_flight_needs_a_scenario(tmp_path, capsys):
     assert main(["simulate", str(tle), "--duration", "1h", "--flight", "--out", str(tmp_path / "r.nc")]) == 2
     assert capsys.readouterr().err == ("twin: error: --flight: needs a scenario (its buses' mass, areas and "
                                        "coefficients); a TLE file has none\n")
+
+
+def test_the_3d_view_and_the_dashboard_colour_by_them(run):
+    """The dashboard's "Colour by" lists viz.colors.colorable(run), and twin render --color-by takes the same."""
+    colors = pytest.importorskip("viz.colors")
+    assert set(FLIGHT_VARIABLES) <= set(colors.colorable(run))
+    coloring = colors.coloring(run, "atmospheric_density")
+    assert coloring.title == "atmospheric_density [kg m-3]"
+    assert np.array_equal(coloring.at(3), run["atmospheric_density"].values[:, 3])
