@@ -313,7 +313,7 @@ def test_panel_serve_with_our_sign_in_refuses_every_interface(tmp_path):
     assert re.search(r"panel_auth: error: .*have the public demo passwords; refused on 0\.0\.0\.0", stderr)
 
 
-DOCUMENTED = ("README.md", "apps/README.md", "apps/dashboard.py", "apps/panel_auth.py", "twin/cli/serve.py")
+DOCUMENTED = ("docs/dashboard.md", "apps/README.md", "apps/dashboard.py", "apps/panel_auth.py", "twin/cli/serve.py")
 
 
 def test_every_documented_way_to_serve_binds_loopback():
