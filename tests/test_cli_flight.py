@@ -101,3 +101,20 @@ def test_export_writes_oems_and_czml_that_read_back_as_the_run(stored, capsys):
     assert capsys.readouterr().err == f"twin: error: --out: '{czml}' already holds a regular file; --overwrite replaces it\n"
     assert main(arguments[:-2] + ["NOPE"]) == 2
     assert capsys.readouterr().err == "twin: error: satellites: 'NOPE' is not a satellite of the run\n"
+
+
+def test_a_damaged_run_is_one_line_naming_what_is_lost(stored, tmp_path, capsys):
+    import shutil
+
+    folder, _ = stored
+    damaged = tmp_path / "damaged.zarr"
+    shutil.copytree(folder / "run.zarr", damaged)
+    chunk = next(path for path in (damaged / "position").iterdir() if not path.name.startswith("."))
+    chunk.write_bytes(b"not a chunk")
+    for arguments in (["flight", str(damaged)], ["export", str(damaged), "--format", "czml", "--out",
+                                                 str(tmp_path / "x.czml")]):
+        assert main(arguments) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"twin: error: run: '{damaged}' is damaged: ") and "position" in err, err
+        assert err.count("\n") == 1
+    assert not (tmp_path / "x.czml").exists()

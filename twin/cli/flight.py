@@ -26,13 +26,14 @@ def _scenario(args):
 
 
 def cmd_flight(args) -> int:
-    from twin.flight import ManoeuvreError
+    from twin.dataset import damage_named
     from twin.report.flight import budget_table_text, flight_of_run
 
     run = _open(args.run)
     try:
-        budget, closest, close_calls = flight_of_run(run, _scenario(args))
-    except ManoeuvreError as error:
+        with damage_named(run, args.run):
+            budget, closest, close_calls = flight_of_run(run, _scenario(args))
+    except ValueError as error:  # a manoeuvre the propulsion cannot give, a damaged run, a scenario that does not load
         raise UserError(str(error)) from None
     for warning in close_calls:
         print(f"twin: warning: {warning}", file=sys.stderr)
@@ -44,6 +45,7 @@ def cmd_flight(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from twin.dataset import damage_named
     from twin.safe_output import OutputError
 
     run = _open(args.run)
@@ -52,22 +54,27 @@ def cmd_export(args) -> int:
     run = run.isel(time=slice(None, None, args.every))
     satellites = run.sizes["sat"] if args.satellites is None else len(args.satellites)
     try:
-        if args.format == "czml":
-            from twin.flight.czml import write_czml
-
-            write_czml(run, args.out, args.satellites, overwrite=args.overwrite)
-            what = "a CZML document of"
-        else:
-            from twin.flight.oem import write_oems
-
-            write_oems(run, args.out, args.satellites, overwrite=args.overwrite)
-            what = "one CCSDS OEM for each of"
+        with damage_named(run, args.run):
+            _write_export(run, args)
     except OutputError:
         raise  # twin.cli.main names the option
-    except (ImportError, ValueError) as error:  # the export extra missing, an unknown satellite
+    except (ImportError, ValueError) as error:  # the export extra missing, an unknown satellite, a damaged run
         raise UserError(str(error)) from None
+    what = "a CZML document of" if args.format == "czml" else "one CCSDS OEM for each of"
     print(f"wrote {args.out}: {what} {satellites} satellites x {run.sizes['time']} steps")
     return 0
+
+
+def _write_export(run, args) -> None:
+    """The run's OEMs or CZML at ``args.out``."""
+    if args.format == "czml":
+        from twin.flight.czml import write_czml
+
+        write_czml(run, args.out, args.satellites, overwrite=args.overwrite)
+    else:
+        from twin.flight.oem import write_oems
+
+        write_oems(run, args.out, args.satellites, overwrite=args.overwrite)
 
 
 def register(commands) -> None:
