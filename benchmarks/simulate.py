@@ -5,8 +5,10 @@ the whole twin over the same grid (``twin.run_scenario``), twice (a second round
 memory already mapped by the first: on this machine fresh memory costs about 2 s per GB to touch).
 Prints satellite-steps per second of both, their ratio, and peak memory.
 Target (issue 3): the whole twin at no less than 1x SGP4's propagation alone, under 8 GB.
+``--flight`` also runs the twin with the flight variables (air density, drag, radiation pressure:
+``run_scenario(..., flight=True)``) in each round and prints its time against the twin without them.
 
-    .venv/bin/python benchmarks/simulate.py [--scenario phase3] [--duration-s 86400] [--step-s 60]
+    .venv/bin/python benchmarks/simulate.py [--scenario phase3] [--duration-s 86400] [--step-s 60] [--flight]
 """
 
 import argparse
@@ -35,6 +37,7 @@ def main() -> None:
     parser.add_argument("--duration-s", type=float, default=86400.0)
     parser.add_argument("--step-s", type=float, default=60.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--flight", action="store_true", help="time the twin with its flight variables too")
     args = parser.parse_args()
 
     scenario = twin.load_scenario(args.scenario)
@@ -59,6 +62,13 @@ def main() -> None:
         print(f"round {round_number}: sgp4 SatrecArray {satellite_steps / sgp4_s:12,.0f} satellite-steps/s ({sgp4_s:.2f} s); "
               f"whole twin {satellite_steps / twin_s:12,.0f} satellite-steps/s ({twin_s:.2f} s, dataset {gigabytes:.2f} GiB); "
               f"ratio {sgp4_s / twin_s:.2f} x (target >= 1)")
+        if args.flight:
+            start = time.perf_counter()
+            run = twin.run_scenario(scenario, duration_s=args.duration_s, step_s=args.step_s, flight=True)
+            flight_s = time.perf_counter() - start
+            del run
+            print(f"round {round_number}: whole twin with flight variables {flight_s:.2f} s, "
+                  f"{flight_s / twin_s:.2f} x the twin without them")
     print(f"process peak RSS: {peak_rss_gib():.2f} GiB (target < 8)")
 
 

@@ -189,6 +189,8 @@ INPUT_FILES = {
     "bad.toml": lambda: _phase1_with("ltan_hours = 18.0", "ltan_hours = 25.0"),
     "crowded.toml": lambda: _phase1_with("phase_deg = 60.0", "phase_deg = 0.0"),
     "iss.tle": _iss_with_a_corrupted_digit,
+    "starved.toml": lambda: _phase1_with("propellant_kg = 25.0 ", "propellant_kg = 0.01 "),
+    "catalog.tle": (ROOT / "tests" / "data" / "catalog-subset-2026-03-19.tle").read_text,
     "apps/users.example.toml": (ROOT / "apps" / "users.example.toml").read_text,
 }
 

@@ -113,6 +113,16 @@ def test_members_of_a_formation_are_not_conjunctions_of_each_other(crossing, cat
     assert closest.loc["CC1", "formations"] == 3 and closest.loc["CC1", "members"] == 8
 
 
+def test_a_fleet_is_screened_against_itself_without_a_catalogue(crossing, catalog):
+    """``catalog=None`` (the fleet alone) finds the same approaches between sub-centers as with a catalogue (it
+    failed on the empty catalogue's ephemeris before)."""
+    alone = screen(crossing, None, duration_s=3 * 3600.0, threshold_km=25.0)
+    both = screen(crossing, catalog, duration_s=3 * 3600.0, threshold_km=25.0)
+    between = both.conjunctions[both.conjunctions["secondary_kind"] == "fleet"].reset_index(drop=True)
+    assert len(alone.conjunctions) == len(between) > 0 and (alone.conjunctions["secondary_kind"] == "fleet").all()
+    assert np.allclose(alone.conjunctions["miss_distance_km"], between["miss_distance_km"], rtol=0, atol=1e-6)
+
+
 def _decaying_tle() -> tuple[str, str]:
     """An element set crossing the fleet's altitudes (apogee 1,400 km) whose perigee has sunk under the
     surface, with the largest drag term a TLE holds: SGP4 refuses to propagate it (error 1)."""

@@ -38,7 +38,8 @@ def client():
 
 @pytest.fixture(scope="module")
 def phase1_reference():
-    return run_scenario(load_scenario("phase1"), duration_s=6 * 3600.0, step_s=60.0, faults=FAULTS, network=True)
+    return run_scenario(load_scenario("phase1"), duration_s=6 * 3600.0, step_s=60.0, faults=FAULTS, network=True,
+                        flight=True)
 
 
 def assert_same_run(reference: xr.Dataset, run: xr.Dataset) -> None:
@@ -59,12 +60,14 @@ def test_partitioned_run_equals_the_single_process_run(client, phase1_reference,
     seen = []
     result = simulate_partitioned(load_scenario("phase1"), tmp_path / "run.zarr", client, duration_s=6 * 3600.0,
                                   step_s=60.0, faults=FAULTS, network=True, sat_chunk=8, time_chunk=50, partitions=3,
-                                  progress=seen.append)
+                                  progress=seen.append, flight=True)
     assert result.partitions == [(0, 8), (8, 24), (24, 25)] and result.restarts == 0
-    # Progress (twin.run.progress): every orbit task, step and the network counted once, to the plan's total.
-    assert seen[-1].done == seen[-1].total == result.orbit_tasks + 360 + 1
+    # Progress (twin.run.progress): every orbit task, step, the network and the flight variables counted once, to
+    # the plan's total.
+    assert seen[-1].done == seen[-1].total == result.orbit_tasks + 360 + 1 + 1
     assert [p.done for p in seen] == sorted(p.done for p in seen)
-    assert {p.stage: p.stage_done for p in seen} == {"orbits": result.orbit_tasks, "steps": 360, "network": 1}
+    assert {p.stage: p.stage_done for p in seen} == {"orbits": result.orbit_tasks, "steps": 360, "network": 1,
+                                                     "flight": 1}
     run = open_run(result.path)
     assert_same_run(phase1_reference, run)
     assert run.attrs["compute_lost_cu_s"] > 0  # the satellite lost in CC1-003 cost work
@@ -99,7 +102,7 @@ def test_a_worker_killed_mid_run_is_recovered_with_an_intact_store(phase1_refere
 
         result = simulate_partitioned(load_scenario("phase1"), tmp_path / "run.zarr", dask_client,
                                       duration_s=6 * 3600.0, step_s=60.0, faults=FAULTS, network=True, sat_chunk=8,
-                                      time_chunk=50, partitions=2, progress=kill_a_worker)
+                                      time_chunk=50, partitions=2, progress=kill_a_worker, flight=True)
     assert kills == ["orbits", "steps"]
     assert result.restarts >= 1
     assert_same_run(phase1_reference, open_run(result.path))

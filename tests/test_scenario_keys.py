@@ -41,7 +41,8 @@ def flattened(value, path: str = "scenario") -> dict[str, str]:
 @pytest.mark.parametrize("name", ["phase1", "phase2", "phase3"])
 def test_builtin_scenarios_load_field_by_field_as_before(name):
     """The snapshot was written by the loader of the *_SCHEMA dicts (commit 307c79a), with
-    ``json.dumps(flattened(twin.load_scenario(name)), indent=1)``."""
+    ``json.dumps(flattened(twin.load_scenario(name)), indent=1)``; written again when the flight keys came (issue 19),
+    which only added their entries."""
     scenario = twin.load_scenario(name)
     expected = json.loads((SNAPSHOTS / f"{name}.json").read_text())
     assert flattened(scenario) == expected
@@ -105,7 +106,8 @@ def test_every_edit_of_a_scenario_gives_the_same_message_as_before():
     """Each edit of :func:`mutations` is refused with the message the loader of the *_SCHEMA dicts gave (commit
     307c79a), or loads as it did: ``json.dumps({name: outcome(base_raw(), edit) ...}, indent=1)``. One message
     changed on purpose: a local time beyond 24 h "must be below 24.0" (it said "at most 24.0", yet 24.0 itself
-    was refused)."""
+    was refused). Written again when the flight keys came (issue 19): their edits were added, and the lists of known
+    sections and bus keys name them."""
     raw = base_raw()
     expected = json.loads((SNAPSHOTS / "messages.json").read_text())
     assert {name: outcome(raw, edit) for name, edit in mutations(raw).items()} == expected
@@ -130,7 +132,8 @@ def without_optional_keys(raw: dict) -> dict:
 
 def test_a_scenario_without_its_optional_keys_gets_the_same_defaults_as_before():
     """The snapshot was written by the loader of the *_SCHEMA dicts (commit 307c79a), with
-    ``json.dumps(flattened(scenario_from_dict(without_optional_keys(base_raw()))), indent=1)``."""
+    ``json.dumps(flattened(scenario_from_dict(without_optional_keys(base_raw()))), indent=1)``; written again when
+    the flight keys came (issue 19), which only added their entries."""
     expected = json.loads((SNAPSHOTS / "phase2-without-optional-keys.json").read_text())
     assert flattened(scenario_from_dict(without_optional_keys(base_raw()))) == expected
 
@@ -157,7 +160,9 @@ def test_the_keys_reference_in_the_docs_is_what_the_declarations_render():
 
 def test_every_key_has_a_description_and_the_unit_its_name_says():
     keys = every_key()
-    assert len(keys) == 102  # as many as the 13 *_SCHEMA dicts held (Bus 26, LinkSettings 18...), each declared once
+    # as many as the 13 *_SCHEMA dicts held (Bus 26, LinkSettings 18...), each declared once, and the flight keys of
+    # issue 19 (Bus 5, FlightSettings 4)
+    assert len(keys) == 102 + 9
     for path, entry in keys:
         where = f"{path}.{entry.name}"
         assert entry.key.description and "\n" not in entry.key.description, where

@@ -1,7 +1,8 @@
 """The ``twin`` command line: one module per group of commands, each with a ``register(commands)``.
 
 ``simulate``, ``demo`` (:mod:`twin.cli.simulate`); ``info``, ``report``, ``scenarios``
-(:mod:`twin.cli.inspect`); ``contacts`` (:mod:`twin.cli.network`); ``render`` (:mod:`twin.cli.render`);
+(:mod:`twin.cli.inspect`); ``contacts`` (:mod:`twin.cli.network`); ``flight``, ``export``
+(:mod:`twin.cli.flight`); ``conjunctions`` (:mod:`twin.cli.safety`); ``render`` (:mod:`twin.cli.render`);
 ``serve`` (:mod:`twin.cli.serve`); ``telemetry ...`` (:mod:`twin.cli.telemetry`).
 
 User mistakes (a bad scenario, a missing file, a malformed duration) and outputs that may not or
@@ -15,13 +16,13 @@ import argparse
 import os
 import sys
 
-from twin.cli import inspect, network, render, serve, simulate, telemetry
+from twin.cli import flight, inspect, network, render, safety, serve, simulate, telemetry
 from twin.cli.common import EXIT_USER_ERROR, UserError
 from twin.safe_output import OutputError
 from twin.scenario import ScenarioError
 from twin.version import __version__
 
-COMMAND_GROUPS = (simulate, inspect, network, render, serve, telemetry)
+COMMAND_GROUPS = (simulate, inspect, network, flight, safety, render, serve, telemetry)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -96,6 +96,8 @@ def plan_of(args, chunks=None) -> "twin.run.plan.RunPlan":  # noqa: F821
             raise UserError(f"scenario: {args.scenario!r} does not exist")
         if representatives:
             raise UserError("--representatives: needs a scenario (its sub-centers); a TLE file has none")
+        if getattr(args, "flight", False):
+            raise UserError("--flight: needs a scenario (its buses' mass, areas and coefficients); a TLE file has none")
         fleet = _tle_fleet(source, not args.no_checksum)
         if start is None:
             from astropy.time import Time
@@ -107,7 +109,8 @@ def plan_of(args, chunks=None) -> "twin.run.plan.RunPlan":  # noqa: F821
     scenario = scenario_of(args)
     try:
         return RunPlan.of(scenario, start, duration_s, step_s, representatives=representatives,
-                          network=getattr(args, "network", False), chunks=chunks)
+                          network=getattr(args, "network", False), chunks=chunks,
+                          flight=getattr(args, "flight", False))
     except RunOptionError as error:  # step: or network:, the options' names
         raise UserError(f"--{error}") from None
     except ScenarioError:

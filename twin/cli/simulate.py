@@ -77,6 +77,8 @@ def register(commands) -> None:
                                "for long studies, e.g. a year of phase 3")
     simulate.add_argument("--network", action="store_true",
                           help="add links, ground contacts, routing and data flows (memory grows with the fleet)")
+    simulate.add_argument("--flight", action="store_true",
+                          help="add air density and the drag and radiation-pressure accelerations (NRLMSIS 2.1)")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.add_argument("--no-checksum", action="store_true",
                           help="accept TLE lines whose checksum is wrong (with a warning)")

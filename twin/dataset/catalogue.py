@@ -29,7 +29,7 @@ from types import MappingProxyType
 import numpy as np
 
 CONVENTIONS = "CF-1.11"
-STAGES = ("orbit", "subsystems", "network", "telemetry")  # who writes a variable, in the pipeline's order
+STAGES = ("orbit", "flight", "subsystems", "network", "telemetry")  # who writes a variable, in the pipeline's order
 FIXED_DIMS = {"xyz": ("x", "y", "z"), "node": ("payload", "bus")}  # dims whose labels every run shares
 STRING = np.dtype("U")  # text of any width: a catalogue dtype of kind "U" matches every width
 INTERVAL_MEAN = "time: mean"  # CF cell_methods of a mean over the step ending at the time
@@ -101,6 +101,18 @@ _add("orbit", "illumination", "sat time", np.float32, "fraction of the solar dis
      comment="conical umbra and penumbra of the WGS-84 ellipsoid, no atmosphere")
 _add("orbit", "beta_angle", "sat time", np.float32, "angle between the orbit plane and the Sun direction", "degree")
 _add("orbit", "sun_position", "time xyz", np.float64, "geocentric Sun position", "m", reference_frame="GCRS")
+
+# -- flight dynamics (twin.flight.layer, asked for with --flight) -----------------------------------
+
+_F = "flight"
+_add(_F, "atmospheric_density", "sat time", np.float32, "air density (NRLMSIS 2.1)", "kg m-3",
+     comment="NRLMSIS 2.1 at each sub-center's first satellite, scaled to the others' altitude by the local scale "
+             "height; F10.7 and Ap of the shipped predicted solar cycle (assets/flight)")
+_add(_F, "drag_acceleration", "sat time", np.float32, "magnitude of the acceleration by atmospheric drag", "m s-2",
+     comment="1/2 rho Cd A/m v_r^2, A the area across the flow in the bus's attitude, v_r relative to the "
+             "atmosphere turning with the Earth")
+_add(_F, "srp_acceleration", "sat time", np.float32, "magnitude of the acceleration by solar radiation pressure",
+     "m s-2", comment="illumination P (1 au/d)^2 Cr A/m, A the area facing the Sun in the bus's attitude")
 
 # -- power, thermal and compute (the engine) --------------------------------------------------------
 

@@ -97,7 +97,8 @@ class RunPlan:
     """A run of ``fleet`` from ``start`` at ``offsets_s`` (s; ``times`` as UTC datetime64) with global ``attrs``.
 
     A ``scenario``'s run has ``subsystems`` (``engine``, the :class:`twin.subsystems.engine.EnginePlan`
-    every partition shares) and optionally the ``network``; ``faults`` add to the scenario's,
+    every partition shares) and optionally the ``network`` and the ``flight`` variables (air density, drag and
+    radiation pressure: :mod:`twin.flight.layer`); ``faults`` add to the scenario's,
     ``workload`` and ``initial_state`` drive it from measurements
     (:func:`twin.subsystems.engine.run_subsystems`). ``chunks``: stored as it runs, in these chunks (on
     Dask). Made from these: ``layout``, every variable the run allocates over satellites and time
@@ -117,14 +118,15 @@ class RunPlan:
     workload: np.ndarray | None = None
     initial_state: dict | None = None
     chunks: Chunks | None = None
+    flight: bool = False
     times: np.ndarray = field(init=False)
     engine: EnginePlan | None = field(init=False)
     layout: Layout = field(init=False)
     work: Work = field(init=False)
 
     def __post_init__(self):
-        if (self.subsystems or self.network) and self.scenario is None:
-            raise ValueError("scenario: a run with subsystems or a network needs one")
+        if (self.subsystems or self.network or self.flight) and self.scenario is None:
+            raise ValueError("scenario: a run with subsystems, a network or flight variables needs one")
         times = to_datetime64(self.start, self.offsets_s)
         engine = (EnginePlan.of(fleet_coords(self.fleet, times), self.scenario, self.faults, self.workload is not None)
                   if self.subsystems else None)
@@ -138,6 +140,8 @@ class RunPlan:
             stages.append(Stage("steps", times.size - 1, "step"))
         if self.network:
             stages.append(Stage("network", 1, "network"))
+        if self.flight:
+            stages.append(Stage("flight", 1, "flight"))
         for name, value in (("times", times), ("engine", engine), ("layout", layout), ("work", Work(tuple(stages)))):
             object.__setattr__(self, name, value)  # made once, from the fields above
 
@@ -145,7 +149,7 @@ class RunPlan:
     def of(cls, scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
            step_s: float | None = None, *, subsystems: bool = True, representatives: bool = False, faults=(),
            network: bool = False, workload: np.ndarray | None = None, initial_state: dict | None = None,
-           chunks: Chunks | None = None) -> RunPlan:
+           chunks: Chunks | None = None, flight: bool = False) -> RunPlan:
         """The plan of a run of ``scenario`` from ``start`` (default: its epoch) for ``duration_s`` at ``step_s``
         (default: the scenario's), with the options of :func:`twin.run.simulate.run_scenario`.
 
@@ -159,7 +163,7 @@ class RunPlan:
             fleet = fleet.chiefs_only()
         return cls(fleet, start, time_grid(start, duration_s, step_s), run_attrs(scenario, step_s, representatives),
                    scenario, subsystems, representatives, network and subsystems, tuple(faults), workload,
-                   initial_state, chunks)
+                   initial_state, chunks, flight=flight)
 
     @classmethod
     def of_fleet(cls, fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | None = None) -> RunPlan:

@@ -171,7 +171,7 @@ def simulate_partitioned(scenario: Scenario, out: str | Path, client, start=None
                          step_s: float | None = None, faults=(), network: bool = False, representatives: bool = False,
                          sat_chunk: int = 512, time_chunk: int = 240, partitions: int | None = None,
                          progress: Callable[[Progress], None] | None = None,
-                         max_restarts: int = 3, overwrite: bool = False) -> ScaleOutResult:
+                         max_restarts: int = 3, overwrite: bool = False, flight: bool = False) -> ScaleOutResult:
     """Run ``scenario`` on the Dask cluster of ``client`` into the Zarr store ``out`` (see the module docstring):
     :func:`simulate_plan` of :meth:`twin.run.plan.RunPlan.of` with these arguments, in chunks of ``sat_chunk``
     satellites by ``time_chunk`` steps.
@@ -181,7 +181,7 @@ def simulate_partitioned(scenario: Scenario, out: str | Path, client, start=None
     _check_out(out)
     chunks = Chunks(sat_chunk, time_chunk)
     plan = RunPlan.of(scenario, start, duration_s, step_s, faults=faults, network=network,
-                      representatives=representatives, chunks=chunks)
+                      representatives=representatives, chunks=chunks, flight=flight)
     return simulate_plan(plan, out, client, partitions, progress, max_restarts, overwrite)
 
 
@@ -226,10 +226,19 @@ def simulate_plan(plan: RunPlan, out: str | Path, client, partitions: int | None
             _array(group, name)[:] = values
         group.attrs.update({**scheduler_attrs(coupling), "partitions": len(rows), RUN_FORMAT_ATTR: RUN_FORMAT})
         if plan.network:
+            from twin.network.flows import add_network
+
             began = time.perf_counter()
-            _append_network(store, plan)
+            _append(store, lambda run: add_network(run, plan.scenario, plan.outages()))
             counter.add("network")
             seconds["network"] = time.perf_counter() - began
+        if plan.flight:
+            from twin.flight.layer import add_flight
+
+            began = time.perf_counter()
+            _append(store, lambda run: add_flight(run, plan.scenario))
+            counter.add("flight")
+            seconds["flight"] = time.perf_counter() - began
         zarr.consolidate_metadata(str(store))
     return ScaleOutResult(out, rows, plan.work.stage("orbits").units, restarts, seconds)
 
@@ -296,12 +305,11 @@ def _engine(client, plan: EnginePlan, chiefs, out: Path, rows, time_chunk: int, 
                 future.release()
 
 
-def _append_network(out: Path, plan: RunPlan) -> None:
-    """Links, contacts and routing of the stored run (one process), appended to the store."""
-    from twin.network.flows import add_network
-
+def _append(out: Path, add: Callable[[xr.Dataset], xr.Dataset]) -> None:
+    """What ``add`` adds to the stored run (in one process: links, contacts and routing; flight variables),
+    appended to the store."""
     run = xr.open_zarr(out, consolidated=False)
-    with_network = add_network(run, plan.scenario, plan.outages())
-    added = with_network.drop_vars([name for name in run.variables])
-    added.attrs = dict(with_network.attrs)  # appending replaces the store's attributes: keep the run's
+    extended = add(run)
+    added = extended.drop_vars([name for name in run.variables])
+    added.attrs = dict(extended.attrs)  # appending replaces the store's attributes: keep the run's
     added.to_zarr(out, mode="a", zarr_format=2, consolidated=False, write_empty_chunks=True)

@@ -33,6 +33,11 @@ def run_plan(plan: RunPlan, progress: Callable[[Progress], None] | None = None) 
     fill_orbits(plan.fleet, frames, elapsed_max_s(plan.fleet, frames), {name: arrays[name] for name in ORBIT_VARIABLES},
                 lambda: counter.add("orbits"))
     dataset = new_dataset(arrays, plan.coords(), plan.attrs)
+    if plan.flight:
+        from twin.flight.layer import add_flight
+
+        dataset = add_flight(dataset, plan.scenario)
+        counter.add("flight")
     if plan.engine is None:
         return dataset
     from twin.subsystems.engine import run_subsystems
@@ -60,7 +65,7 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
 def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
                  step_s: float | None = None, progress: Callable[[Progress], None] | None = None,
                  subsystems: bool = True, representatives: bool = False, faults=(), network: bool = False,
-                 workload=None, initial_state=None) -> xr.Dataset:
+                 workload=None, initial_state=None, flight: bool = False) -> xr.Dataset:
     """Design the fleet of ``scenario`` and run the twin from ``start`` (default: its epoch) for ``duration_s``.
 
     ``subsystems`` adds power, thermal and compute (:mod:`twin.subsystems.engine`) to the orbit layer.
@@ -69,7 +74,8 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
     their sunlight and power are the chief's to within seconds at eclipse edges; sub-center and
     fleet figures are weighted accordingly. ``faults`` adds :class:`twin.scenario.Fault` s to the
     scenario's own. ``network`` adds links, ground contacts, routing and data flows
-    (:func:`twin.network.flows.add_network`; it costs memory on big fleets, so it is asked for).
+    (:func:`twin.network.flows.add_network`; it costs memory on big fleets, so it is asked for). ``flight`` adds
+    air density and the drag and radiation-pressure accelerations (:func:`twin.flight.layer.add_flight`).
     ``workload`` (sat, time) drives compute with measured utilisation and ``initial_state`` starts
     the battery and temperatures where they were measured (:func:`twin.subsystems.engine.run_subsystems`).
     ``progress`` is told of every unit of work done (:class:`twin.run.progress.Progress`).
@@ -79,5 +85,5 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
     allocated.
     """
     plan = RunPlan.of(scenario, start, duration_s, step_s, subsystems=subsystems, representatives=representatives,
-                      faults=faults, network=network, workload=workload, initial_state=initial_state)
+                      faults=faults, network=network, workload=workload, initial_state=initial_state, flight=flight)
     return run_plan(plan, progress)

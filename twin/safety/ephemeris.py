@@ -70,7 +70,9 @@ def node_steps(satrecs: list, step_s: float) -> np.ndarray:
 
 
 def _runs(values: np.ndarray):
-    """(start, stop, value) of each run of equal consecutive ``values``."""
+    """(start, stop, value) of each run of equal consecutive ``values`` (none of no values)."""
+    if not values.size:
+        return []
     edges = np.flatnonzero(np.diff(values)) + 1
     starts, stops = np.r_[0, edges], np.r_[edges, values.size]
     return [(int(a), int(b), int(values[a])) for a, b in zip(starts, stops)]

@@ -158,7 +158,7 @@ class Screening:
         """The conjunctions to read: names, TCA, miss (total and RIC, m), relative speed, Pc."""
         table = self.conjunctions[["primary", "secondary", "tca", "miss_distance_km", "radial_km", "in_track_km",
                                    "cross_track_km", "relative_speed_km_s", "collision_probability"]].copy()
-        table["tca"] = table["tca"].dt.strftime("%Y-%m-%d %H:%M:%S")
+        table["tca"] = pd.to_datetime(table["tca"]).dt.strftime("%Y-%m-%d %H:%M:%S")  # none found: an empty object column
         for column in ("miss_distance_km", "radial_km", "in_track_km", "cross_track_km"):
             table[column.replace("_km", "_m")] = (table.pop(column) * 1e3).round(0).astype(int)
         table["relative_speed_km_s"] = table["relative_speed_km_s"].round(3)

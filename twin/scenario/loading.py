@@ -20,9 +20,9 @@ else:  # Python 3.10, where the poliastro bridge runs: the same parser, packaged
 from twin.assets import asset_path
 from twin.constants import SGP4_MAX_SATELLITE_NUMBER
 from twin.scenario.keys import ScenarioError, file_keys
-from twin.scenario.model import (OPTIONAL_SECTIONS, TOP_LEVEL, Bus, ComputeSettings, Fault, Formation, GroundStation,
-                                 JobClass, LinkSettings, OffloadSettings, Orbit, Relay, Scenario, SubcenterGroup,
-                                 satellite_names, subcenter_names)
+from twin.scenario.model import (OPTIONAL_SECTIONS, TOP_LEVEL, Bus, ComputeSettings, Fault, FlightSettings, Formation,
+                                 GroundStation, JobClass, LinkSettings, OffloadSettings, Orbit, Relay, Scenario,
+                                 SubcenterGroup, satellite_names, subcenter_names)
 from twin.timegrid import parse_duration_s, parse_time
 
 SCENARIO_DIR = asset_path("scenarios")
@@ -108,6 +108,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     compute = _compute_settings(raw["compute"])
     links = LinkSettings(**_section("links", raw["links"], LinkSettings)) if "links" in raw else None
     offload = OffloadSettings(**_section("offload", raw["offload"], OffloadSettings)) if "offload" in raw else None
+    flight = FlightSettings(**_section("flight", raw["flight"], FlightSettings)) if "flight" in raw else FlightSettings()
     faults = tuple(
         _fault(index, item, head["epoch"], subcenters, [station["name"] for station in stations],
                [relay["name"] for relay in relays])
@@ -117,7 +118,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     scenario = Scenario(
         **head, **consortium, orbit=orbit, buses=buses, subcenters=subcenters,
         ground_stations=tuple(GroundStation(**item) for item in stations), relays=tuple(Relay(**item) for item in relays),
-        compute=compute, faults=faults, source=source, links=links, offload=offload,
+        compute=compute, faults=faults, source=source, links=links, offload=offload, flight=flight,
     )
     if scenario.satellite_count > SGP4_MAX_SATELLITE_NUMBER:
         raise ScenarioError(f"subcenters: {scenario.satellite_count:,} satellites are more than SGP4 can number; its "

@@ -59,7 +59,8 @@ class Bus:
     bus_power_w: float = key("Power of the platform: attitude control, avionics, thermal control", unit="W",
                              minimum=0.0)
     comms_power_w: float = key("Power of the communication terminals", unit="W", minimum=0.0)
-    mass_kg: float = key("Mass of the satellite (recorded; no model uses it yet)", unit="kg", above=0.0)
+    mass_kg: float = key("Wet mass of the satellite at launch, propellant included (flight dynamics: drag, radiation "
+                         "pressure, Δv)", unit="kg", above=0.0)
     array_pointing: str = key("`sun_tracking`: the arrays face the Sun; `orbit_normal`: fixed towards the orbit "
                               "normal, the Sun at 90° less the beta angle", choices=("sun_tracking", "orbit_normal"))
     cell_temperature_coefficient_per_k: float = key("Relative change of cell efficiency per kelvin above 28 °C",
@@ -81,6 +82,16 @@ class Bus:
     min_temperature_k: float = key("Bus temperature below which the heaters draw `heater_power_w`", unit="K",
                                    minimum=150.0, maximum=350.0, below_key="payload_throttle_temperature_k")
     heater_power_w: float = key("Power of the survival heaters when on", unit="W", minimum=0.0)
+    drag_coefficient: float = key("Drag coefficient Cd of the flown area in free-molecular flow (2.2: Montenbruck & "
+                                  "Gill 3.5.2)", unit="1", minimum=1.0, maximum=4.0, default=2.2)
+    reflectivity_coefficient: float = key("Radiation pressure coefficient Cr: 1 absorbs, 2 mirrors (1.3: arrays and "
+                                          "white paint)", unit="1", minimum=1.0, maximum=2.0, default=1.3)
+    specific_impulse_s: float = key("Specific impulse of the station-keeping thrusters (1,500: xenon Hall thrusters, "
+                                    "SPT-100 about 1,600)", unit="s", above=0.0, maximum=10000.0, default=1500.0)
+    thrust_n: float | None = key("Thrust of the station-keeping thrusters; left out: 40 mN per tonne of `mass_kg` "
+                                 "(one SPT-100 of 83 mN per two tonnes)", unit="N", above=0.0, default=None)
+    propellant_kg: float | None = key("Usable propellant at launch, part of `mass_kg`; left out: 5 % of `mass_kg`",
+                                      unit="kg", minimum=0.0, below_key="mass_kg", default=None)
 
 
 def bus_columns(buses: dict[str, Bus], bus_of_satellite) -> Callable[..., np.ndarray]:
@@ -223,6 +234,21 @@ class OffloadSettings:
 
 
 @dataclass(frozen=True)
+class FlightSettings:
+    """Flight dynamics (:mod:`twin.flight`): how long the budget runs, how tightly altitude and LTAN are held,
+    and how close cluster members may come before a warning."""
+
+    budget_years: float = key("Span of the Δv and propellant budget from the epoch (the mission's life)", unit="year",
+                              above=0.0, maximum=30.0, default=10.0)
+    altitude_tolerance_km: float = key("Altitude band each satellite is held within (how often it burns)", unit="km",
+                                       above=0.0, maximum=50.0, default=1.0)
+    ltan_tolerance_minutes: float = key("LTAN band each plane is held within (how often it burns)", unit="min",
+                                        above=0.0, maximum=60.0, default=5.0)
+    member_warning_m: float = key("Closest approach of two members of a sub-center below which `twin flight` warns",
+                                  unit="m", minimum=0.0, default=50.0)
+
+
+@dataclass(frozen=True)
 class Relay:
     """A geostationary data relay satellite at a fixed longitude."""
 
@@ -310,6 +336,7 @@ class Scenario:
     source: str = ""
     links: LinkSettings | None = None
     offload: OffloadSettings | None = None
+    flight: FlightSettings = FlightSettings()
 
     @property
     def satellite_count(self) -> int:
@@ -372,6 +399,7 @@ SECTIONS = (
                         "station or a relay lost, from `start` on."),
     Section("links", LinkSettings, required=False),
     Section("offload", OffloadSettings, required=False),
+    Section("flight", FlightSettings, required=False),
 )
 TOP_LEVEL = tuple(dict.fromkeys(section.path.split(".")[0] for section in SECTIONS))
 OPTIONAL_SECTIONS = tuple(section.path for section in SECTIONS if not section.required)
