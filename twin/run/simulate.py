@@ -71,7 +71,7 @@ def run_span(scenario: Scenario, start: Time | None, duration_s: float | None, s
 def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
                  step_s: float | None = None, progress: Callable[[int], None] | None = None,
                  subsystems: bool = True, representatives: bool = False, faults=(), network: bool = False,
-                 workload=None, initial_state=None) -> xr.Dataset:
+                 workload=None, initial_state=None, modes=()) -> xr.Dataset:
     """Design the fleet of ``scenario`` and run the twin from ``start`` (default: its epoch) for ``duration_s``.
 
     ``subsystems`` adds power, thermal and compute (:mod:`twin.subsystems.engine`) to the orbit layer.
@@ -82,7 +82,8 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
     scenario's own. ``network`` adds links, ground contacts, routing and data flows
     (:func:`twin.network.flows.add_network`; it costs memory on big fleets, so it is asked for).
     ``workload`` (sat, time) drives compute with measured utilisation and ``initial_state`` starts
-    the battery and temperatures where they were measured (:func:`twin.subsystems.engine.run_subsystems`).
+    the battery and temperatures where they were measured, ``modes`` applies commanded operating modes
+    (:func:`twin.subsystems.engine.run_subsystems`).
     A run whose arrays would not fit in memory raises :class:`twin.run.memory.RunTooLargeError` before
     anything is allocated.
     """
@@ -101,7 +102,7 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
 
     if progress:
         progress(1)
-    dataset = run_subsystems(dataset, scenario, faults, progress, workload, initial_state)
+    dataset = run_subsystems(dataset, scenario, faults, progress, workload, initial_state, modes)
     if network:
         from twin.network.flows import add_network, outages_of
 

@@ -35,6 +35,7 @@ from twin.subsystems.compute import generate_jobs
 from twin.constants import JULIAN_YEAR_S, SOLAR_CONSTANT_W_M2
 from twin.subsystems.coupling import FleetCoupling, drive
 from twin.subsystems.faults import ResolvedFault, losses_by_step, resolve_faults
+from twin.subsystems.modes import operating_modes
 from twin.orbit.fleet import formation_chief
 from twin.subsystems.offload import GroundDataCenters
 from twin.subsystems.partition import ChiefGeometry, Partition
@@ -161,7 +162,7 @@ class FleetPlan:
                                      velocity_m_s, altitude_m, beta_deg, sun_position_m, age)
 
     def partition(self, rows: slice, chiefs: ChiefGeometry, orbit: Callable, workload=None, initial_state=None,
-                  window_steps: int | None = None, sink: Callable | None = None, resume=None) -> Partition:
+                  window_steps: int | None = None, sink: Callable | None = None, resume=None, modes=None) -> Partition:
         """The :class:`Partition` of satellite ``rows`` (a slice of the fleet)."""
         start, stop = rows.start, rows.stop
         local = lambda global_rows: global_rows[(global_rows >= start) & (global_rows < stop)] - start
@@ -174,12 +175,12 @@ class FleetPlan:
         return Partition(self.scenario.buses, self.scenario.compute, labels, self.cluster_names.size, chiefs,
                          chief_index, orbit, self.offset_s, self.elapsed_s, faults,
                          {k: local(lost) for k, lost in self.losses.items()}, offload, workload, initial_state,
-                         window_steps, sink, resume)
+                         window_steps, sink, resume, None if modes is None else modes.rows(rows))
 
 
 def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, ...] | list[Fault] = (),
                    progress: Callable[[int], None] | None = None, workload: np.ndarray | None = None,
-                   initial_state: dict[str, np.ndarray] | None = None) -> xr.Dataset:
+                   initial_state: dict[str, np.ndarray] | None = None, modes=()) -> xr.Dataset:
     """Add power, thermal and compute variables to an orbit dataset of ``scenario``'s fleet (in place).
 
     ``orbits`` must hold the orbit layer in memory; its ``represents`` coordinate (default 1)
@@ -195,6 +196,8 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
     work the fleet really did (NaN: the scheduler decides). ``initial_state``, optional: the state
     at the first step as measured, ``battery_soc`` (sat,) and ``temperature`` (sat, 2: payload, bus)
     in K; NaN entries keep the defaults (a full battery, temperatures settled at the offered load).
+    ``modes``, optional: commanded :class:`twin.subsystems.modes.ModeChange` s (compute caps, the payload
+    off, heaters forced), by satellite row.
     """
     plan = FleetPlan.of(orbits, scenario, faults, workload_given=workload is not None)
     rows = plan.chief_rows
@@ -203,7 +206,8 @@ def run_subsystems(orbits: xr.Dataset, scenario: Scenario, faults: tuple[Fault, 
                                  orbits["sun_position"].values)
     illumination, beta = orbits["illumination"].values, orbits["beta_angle"].values
     partition = plan.partition(slice(0, plan.labels["sat"].size), chiefs,
-                               lambda times: (illumination[:, times], beta[:, times]), workload, initial_state)
+                               lambda times: (illumination[:, times], beta[:, times]), workload, initial_state,
+                               modes=operating_modes(modes, plan.labels["sat"].size, plan.elapsed_s) if modes else None)
     coupling = plan.coupling()
     drive([partition], coupling, progress=progress)
     return assemble(orbits, plan, partition.outputs(), coupling)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.subsystems.faults import ResolvedFault, fault_factors
+from twin.subsystems.modes import OperatingModes
 from twin.subsystems.power import PowerModel, array_output_w, battery_step, compute_power_fraction, solar_flux_w_m2
 from twin.scenario import bus_columns
 from twin.subsystems.thermal import (ThermalModel, combine_environment, environment_factors, equilibrium_temperatures,
@@ -91,7 +92,7 @@ class Partition:
     ``illumination`` and ``beta_angle`` (sat, steps of ``times``). ``faults`` are resolved to the
     partition's rows, ``losses`` maps a step to the rows lost there (empty arrays where another
     partition loses satellites). ``offload`` is the battery fraction above which a satellite takes
-    ground work (None: no ground data centers). ``workload`` and ``initial_state`` as in
+    ground work (None: no ground data centers). ``workload``, ``initial_state`` and ``modes`` as in
     :func:`twin.subsystems.engine.run_subsystems`, for these rows. ``resume`` = (step, state) starts from a
     checkpoint instead of the first step.
     """
@@ -101,7 +102,7 @@ class Partition:
                  faults: list[ResolvedFault], losses: dict[int, np.ndarray], offload: float | None = None,
                  workload: np.ndarray | None = None, initial_state: dict | None = None,
                  window_steps: int | None = None, sink: Callable | None = None,
-                 resume: tuple[int, dict[str, np.ndarray]] | None = None):
+                 resume: tuple[int, dict[str, np.ndarray]] | None = None, modes: OperatingModes | None = None):
         bus_names = labels["bus"]
         self.power = PowerModel.from_buses(buses, bus_names, compute)
         self.thermal = ThermalModel.from_buses(buses, bus_names)
@@ -119,6 +120,7 @@ class Partition:
         self.faults, self.losses = faults, losses
         self.offload_floor_j = None if offload is None else offload * self.power.battery_capacity_j
         self.workload = workload
+        self.modes = modes
         self.sats, self.steps = len(bus_names), len(offset_s)
         self.window_steps = window_steps or self.steps
         self.sink = sink
@@ -246,11 +248,16 @@ class Partition:
             offer.lost = np.bincount(self.cluster_of[rows], weights=before[rows], minlength=self.clusters)
         power = self.power
         gen = 0.5 * (block["generated"][row - 1] + block["generated"][row]) * alive  # a step ending lost is lost
-        comms, heaters, bus = (power.comms_power_w * alive, power.heater_power_w * (self.bus_k < self.min_k) * alive,
+        heaters_on = self.bus_k < self.min_k
+        if self.modes is not None:
+            heaters_on = self.modes.heaters(heaters_on, k)
+        comms, heaters, bus = (power.comms_power_w * alive, power.heater_power_w * heaters_on * alive,
                                power.bus_power_w * alive)
         power_fraction = compute_power_fraction(power, gen, self.energy, comms + heaters + bus, dt)
         thermal_fraction = np.clip((self.max_k - self.payload_k) / (self.max_k - self.throttle_k), 0.0, 1.0)
         fraction = np.minimum(power_fraction, thermal_fraction) * alive
+        if self.modes is not None:  # a commanded cap, or the payload off
+            fraction = np.minimum(fraction, self.modes.compute_cap[:, k]) * self.modes.payload_on[:, k]
         capacity = self.installed_cu * fraction
         self._step = {"k": k, "dt": dt, "row": row, "alive": alive, "gen": gen, "loads": (comms, heaters, bus),
                       "power_fraction": power_fraction, "thermal_fraction": thermal_fraction,
@@ -287,6 +294,8 @@ class Partition:
             busy = busy + offload_share
             self.window["offload_utilization"][:, k - self.window_start] = offload_share
         compute_w = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * busy) * alive
+        if self.modes is not None:
+            compute_w = compute_w * self.modes.payload_on[:, k]
         result = battery_step(power, self.energy, step["gen"], [compute_w, *step["loads"]], dt)
         payload_heat = result.used_by_load_w[0]
         bus_heat = result.load_w - payload_heat + result.loss_w  # the battery's conversion losses heat the bus
