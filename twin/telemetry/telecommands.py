@@ -197,7 +197,7 @@ def encode_command(name: str, spacecraft_id: int, sequence_count: int, arguments
     return pack(command.layout, 1, header, {key: np.array([value]) for key, value in values.items()}).tobytes()
 
 
-def _header(octets: bytes) -> dict[str, int]:
+def read_header(octets: bytes) -> dict[str, int]:
     """The raw header fields of a TC packet (checked to hold at least the base container)."""
     base = next(iter(load_commands().values())).layout
     words = base.dtype.names[:base.dtype.names.index(HEADER_ARGUMENTS[-1]) + 1]
@@ -217,7 +217,7 @@ def decode_command(octets: bytes, spacecraft_id: int | None = None) -> DecodedCo
     base_length = min(command.layout.length for command in commands.values())
     if len(octets) < base_length:
         raise CommandRejected(1, f"{len(octets)} octets, fewer than any command's {base_length}")
-    header = _header(octets)
+    header = read_header(octets)
     wrong = [name for name, value in HEADER_VALUES.items() if name != "apid" and header[name] != value]
     if wrong or header["packet_length"] + 7 != len(octets):
         raise CommandRejected(1, f"header field {wrong[0]} is {header[wrong[0]]}" if wrong else
