@@ -16,7 +16,8 @@ import pytest
 
 from test_telemetry import TOKEN, free_port, start_server
 
-from twin.operations.queue import CommandQueue, NotPermitted
+from twin.operations.queue import CommandQueue
+from twin.operations.roles import NotPermitted
 from twin.operations.windows import CommandWindows
 from twin.telemetry.store import open_measurements
 from twin.telemetry.telecommands import CommandError

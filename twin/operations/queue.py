@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from twin.operations.roles import NotPermitted, check_permission
 from twin.telemetry import uplink
 from twin.telemetry.telecommands import (ACCEPTANCE_FAILED, ACCEPTED, EXECUTED, EXECUTION_FAILED, FAILURES,
                                          CommandError, encode_command, load_commands)
@@ -40,13 +41,7 @@ HISTORY = "commands.jsonl"
 ACCEPT_WITHIN_S = 300.0  # assumption: a command not accepted 5 min after it went up was lost on the way
 VERIFY_WITHIN_S = 900.0  # assumption: a command's effect shows within 15 min (90 reports) of its execution
 MAX_SEQUENCE = 1 << 14
-# action -> roles that may do it (ground-control practice: engineers prepare, operators send)
-PERMISSIONS = {"prepare": ("engineer", "operator"), "send": ("operator",)}
 STAGES = ("prepared", "queued", "sent", "accepted", "executed", "verified")
-
-
-class NotPermitted(PermissionError):
-    """A user whose roles do not allow the action."""
 
 
 class QueueError(ValueError):
@@ -83,14 +78,6 @@ def _wall() -> str:
 
 def _text(moment) -> str:
     return str(np.datetime64(moment, "ms"))
-
-
-def check_permission(user, action: str) -> None:
-    """Raise :class:`NotPermitted` unless ``user`` (``.name``, ``.roles``) holds a role allowed to ``action``."""
-    allowed = PERMISSIONS[action]
-    if not set(user.roles) & set(allowed):
-        raise NotPermitted(f"{user.name} ({', '.join(sorted(user.roles)) or 'no role'}) may not {action} a command: "
-                           f"that needs the {' or '.join(allowed)} role")
 
 
 class CommandQueue:
@@ -165,7 +152,7 @@ class CommandQueue:
         :class:`CommandError` or :class:`QueueError` (logged) if refused."""
         what = f"prepare {name} {arguments} for {satellite}"
         try:
-            check_permission(user, "prepare")
+            check_permission(user, "prepare_command")
             if satellite not in self.names:
                 raise QueueError(f"satellite: {satellite!r} is not a satellite of {self.scenario.name}")
             with self._lock:
@@ -190,7 +177,7 @@ class CommandQueue:
     def send(self, user, command_id: str, now) -> Command:
         """Queue a prepared command for its satellite's next window (operators only)."""
         try:
-            check_permission(user, "send")
+            check_permission(user, "send_command")
             with self._lock:
                 command = self.commands().get(command_id)
                 if command is None:
@@ -212,7 +199,7 @@ class CommandQueue:
     def submit(self, user, satellite: str, name: str, arguments: dict, now, release_time=None) -> Command:
         """Prepare and send at once (operators)."""
         try:
-            check_permission(user, "send")
+            check_permission(user, "send_command")
         except NotPermitted as error:
             self._refuse(user, f"send {name} {arguments} to {satellite}", error, now)
             raise

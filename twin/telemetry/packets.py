@@ -47,6 +47,7 @@ class Field:
     units: str
     description: str
     valid_range: tuple[float, float] | None
+    alarm_ranges: tuple[tuple[str, float, float], ...] = ()  # (severity, low, high): outside is an alarm
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """SI values (float64) of raw counts; raw integers stay integers if there is no calibrator."""
@@ -114,6 +115,19 @@ def valid_ranges(path: Path) -> dict[str, tuple[float, float]]:
     return ranges
 
 
+def static_alarm_ranges(path: Path) -> dict[str, tuple[tuple[str, float, float], ...]]:
+    """The DefaultAlarm static ranges of each parameter type (by type name): ``(severity, low, high)`` for its
+    WarningRange and CriticalRange, the span within which a value raises no alarm of that severity."""
+    alarms = {}
+    for element in ElementTree.parse(path).getroot().iter():
+        static = element.find(f"{XTCE_NAMESPACE}DefaultAlarm/{XTCE_NAMESPACE}StaticAlarmRanges")
+        if static is not None and element.get("name"):
+            alarms[element.get("name")] = tuple(
+                (severity.lower(), float(span.get("minInclusive", "-inf")), float(span.get("maxInclusive", "inf")))
+                for severity in ("Warning", "Critical") if (span := static.find(f"{XTCE_NAMESPACE}{severity}Range")) is not None)
+    return alarms
+
+
 def _raw_dtype(encoding, name: str) -> str:
     kind = {"unsigned": "u", "signed": "i", "twosComplement": "i"}.get(getattr(encoding, "encoding", None))
     if kind is None or type(encoding).__name__ != "IntegerDataEncoding":
@@ -121,7 +135,7 @@ def _raw_dtype(encoding, name: str) -> str:
     return f">{kind}{encoding.size_in_bits // 8}"
 
 
-def container_layout(definition, container_name: str, ranges: dict) -> PacketLayout:
+def container_layout(definition, container_name: str, ranges: dict, alarms: dict | None = None) -> PacketLayout:
     """Walk a container (base first) into a packed numpy dtype and its fields; ``apid`` is the value of its
     first restriction criterion (the APID of a telemetry packet, the function of a telecommand)."""
     container = definition.containers[container_name]
@@ -134,7 +148,7 @@ def container_layout(definition, container_name: str, ranges: dict) -> PacketLay
         bits = encoding.size_in_bits
         common = dict(coefficients=_polynomial(encoding), units=ptype.unit or "1",
                       description=parameter.short_description or parameter.name,
-                      valid_range=ranges.get(ptype.name))
+                      valid_range=ranges.get(ptype.name), alarm_ranges=(alarms or {}).get(ptype.name, ()))
         if bits % 8 or packed:  # part of a run of sub-byte fields: packed into one big-endian word
             packed.append((parameter.name, bits, common))
             packed_bits += bits
@@ -166,8 +180,8 @@ def load_layouts(path: str | Path = DEFINITION_PATH) -> dict[int, PacketLayout]:
 
     path = Path(path)
     definition = space_packet_parser.load_xtce(path)
-    ranges = valid_ranges(path)
-    layouts = [container_layout(definition, name, ranges) for name, container in definition.containers.items()
+    ranges, alarms = valid_ranges(path), static_alarm_ranges(path)
+    layouts = [container_layout(definition, name, ranges, alarms) for name, container in definition.containers.items()
                if not container.abstract]
     return {layout.apid: layout for layout in layouts}
 
