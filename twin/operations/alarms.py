@@ -65,8 +65,29 @@ class AlarmView:
     rollup: pd.DataFrame
 
 
+def limit_runs(values: np.ndarray, ranges) -> list[tuple[int, int, int, str, float, float]]:
+    """Runs of ``values`` (sat, time; NaN: unknown) outside ``ranges`` ((severity, low, high), bounds scalars or
+    (sat, 1)): (row, first, last step, severity (critical where any value is beyond the critical range), worst
+    value, the bound it crossed)."""
+    outside = {severity: (values < low) | (values > high) for severity, low, high in ranges}
+    if not outside:
+        return []
+    bounds = {severity: (np.broadcast_to(low, values.shape), np.broadcast_to(high, values.shape))
+              for severity, low, high in ranges}
+    rows, first, last = true_runs(np.logical_or.reduce(list(outside.values())))
+    runs = []
+    for row, start, stop in zip(rows.tolist(), first.tolist(), last.tolist()):
+        severity = "critical" if "critical" in outside and outside["critical"][row, start:stop + 1].any() else \
+            next(name for name in outside if outside[name][row, start:stop + 1].any())
+        low, high = bounds[severity][0][row, start], bounds[severity][1][row, start]
+        window = values[row, start:stop + 1]
+        worst = float(window[np.nanargmax(np.maximum(low - window, window - high))])
+        runs.append((row, start, stop, severity, worst, float(low if worst < low else high)))
+    return runs
+
+
 def limit_symptoms(state: xr.Dataset) -> list[tuple]:
-    """Runs of measured values outside their XTCE alarm ranges (critical where any sample is beyond the critical range)."""
+    """Runs of measured values outside their XTCE alarm ranges."""
     from twin.telemetry.packets import layouts_by_name
 
     layouts = layouts_by_name()
@@ -74,23 +95,13 @@ def limit_symptoms(state: xr.Dataset) -> list[tuple]:
     symptoms = []
     for variable, kind, parameter, values_of, residual_name in LIMITED:
         field = layouts[kind].field(parameter)
-        values = values_of(state)
         residual = state[residual_name]
         if "node" in residual.dims:
             residual = residual.sel(node=variable.split(":")[1])
-        measured = np.where(np.isfinite(residual.values), values.values.astype(float), np.nan)
-        outside = {severity: (measured < low) | (measured > high) for severity, low, high in field.alarm_ranges}
-        if not outside:
-            continue
-        rows, first, last = true_runs(np.logical_or.reduce(list(outside.values())))
-        critical = outside.get("critical", np.zeros_like(measured, bool))
-        for row, start, stop in zip(rows, first, last):
-            window = measured[row, start:stop + 1]
-            severity = "critical" if critical[row, start:stop + 1].any() else "warning"
-            low, high = next((low, high) for name, low, high in field.alarm_ranges if name == severity)
-            worst = float(window[np.nanargmax(np.maximum(low - window, window - high))])
+        measured = np.where(np.isfinite(residual.values), values_of(state).values.astype(float), np.nan)
+        for row, start, stop, severity, worst, limit in limit_runs(measured, field.alarm_ranges):
             symptoms.append((str(names[row]), variable, SUBSYSTEM_OF[variable], "limit", severity, times[start],
-                             times[stop], worst, low if worst < low else high, field.units))
+                             times[stop], worst, limit, field.units))
     return symptoms
 
 
