@@ -86,10 +86,10 @@ def test_commands_round_trip_through_space_packet_parser():
     ("reboot", {}, "command: 'reboot' is not one of"),
     ("set_compute_cap", {}, "set_compute_cap.compute_cap: missing"),
     ("set_compute_cap", {"compute_cap": 0.5, "cap": 1}, "set_compute_cap.cap: unknown argument (arguments: compute_cap)"),
-    ("set_compute_cap", {"compute_cap": 1.5}, "set_compute_cap.compute_cap: 1.5 is outside its range 0 to 1 1"),
+    ("set_compute_cap", {"compute_cap": 1.5}, "set_compute_cap.compute_cap: 1.5 is outside its range 0 to 1"),
     ("set_compute_cap", {"compute_cap": float("nan")}, "set_compute_cap.compute_cap: nan is outside its range"),
     ("set_compute_cap", {"compute_cap": "half"}, "set_compute_cap.compute_cap: 'half' is not a number"),
-    ("heaters", {"heater_mode": 1.5}, "heaters.heater_mode: 1.5 must be a whole number of 1"),
+    ("heaters", {"heater_mode": 1.5}, "heaters.heater_mode: 1.5 must be a whole number"),
     ("manoeuvre", {"semi_major_axis_change_m": -5000}, "manoeuvre.semi_major_axis_change_m: -5000 is outside its range -2000 to 2000 m"),
 ])
 def test_the_ground_refuses_a_bad_command_naming_the_argument(name, arguments, message):

@@ -159,7 +159,10 @@ class CommandQueue:
                 commands = self.commands()
                 sequence = (max((c.sequence_count for c in commands.values()), default=-1) + 1) % MAX_SEQUENCE
                 row = self.names.index(satellite)
-                release = None if release_time in (None, "") else np.datetime64(release_time, "ns")
+                try:
+                    release = None if release_time in (None, "") else np.datetime64(release_time, "ns")
+                except ValueError:
+                    raise QueueError(f"release_time: {release_time!r} is not an ISO 8601 UTC time") from None
                 if release is not None and release <= np.datetime64(now, "ns"):
                     raise QueueError(f"release_time: {release_time} is not after the fleet's time {_text(now)}")
                 encode_command(name, row + 1, sequence, arguments, release)  # refused here if malformed

@@ -172,11 +172,11 @@ def check_arguments(command: CommandDefinition, arguments: dict) -> dict[str, fl
         except (TypeError, ValueError):
             raise CommandError(f"{command.name}.{field.name}: {value!r} is not a number") from None
         low, high = field.valid_range or (-np.inf, np.inf)
+        units = "" if field.units == "1" else f" {field.units}"
         if not (low <= number <= high):  # NaN fails too
-            raise CommandError(f"{command.name}.{field.name}: {value!r} is outside its range {low:g} to {high:g} "
-                               f"{field.units}")
+            raise CommandError(f"{command.name}.{field.name}: {value!r} is outside its range {low:g} to {high:g}{units}")
         if not field.coefficients and number != round(number):
-            raise CommandError(f"{command.name}.{field.name}: {value!r} must be a whole number of {field.units}")
+            raise CommandError(f"{command.name}.{field.name}: {value!r} must be a whole number{units}")
         checked[field.name] = number
     return checked
 
