@@ -413,7 +413,7 @@ class ForecastPanel:
         self.button = pn.widgets.Button(label="Forecast from now", color="primary", width=180)
         self.status = pn.pane.Markdown("")
         self.table = pn.widgets.Tabulator(None, theme=TABLE_THEME, disabled=True, show_index=False, height=200,
-                                          sizing_mode="stretch_width")
+                                          sizing_mode="stretch_width", css_classes=["forecast-table"])
         self.button.on_click(lambda event: asyncio.ensure_future(self.run()))
         self.layout = pn.Column(pn.Row(self.orbits, self.button, self.status), self.table, sizing_mode="stretch_width")
 
