@@ -388,3 +388,16 @@ def test_group_plots_show_the_runs_figures_and_are_made_once_for_all_sessions(ph
     expected = data.series("subcenter")["generated_power"].sel({GROUP_DIMS["subcenter"]: "CC1-002"}).values / 1e6  # W -> MW
     np.testing.assert_allclose(delivered.dimension_values("generated"), expected, rtol=1e-12)
     assert power[0].opts.get().kwargs["title"] == "Power, CC1-002"
+
+
+def test_a_page_loads_without_javascript_errors(open_page):
+    """No uncaught error and no error on the console while a page loads and draws its 3D view (it threw "Cannot
+    assign to read only property 'setUseZValues'" at every load: apps/view3d.py patched a frozen vtk.js object)."""
+    page = open_page("viewer", "?source=demo.zarr")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    page.reload()
+    _expect()(page.locator(".twin-clock")).to_have_text(FIRST_TIME)
+    page.wait_for_timeout(3000)
+    assert errors == []
