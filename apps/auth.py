@@ -16,7 +16,8 @@ never echoed::
     python -m apps.auth vera --roles viewer
 
 Roles: ``viewer`` looks at everything and changes nothing; ``engineer`` may also start what-if
-runs; ``operator`` may also acknowledge alarms (live mode). A user may hold several roles.
+runs and prepare commands; ``operator`` may also prepare and send commands and acknowledge or shelve
+alarms (live mode: :mod:`twin.operations.roles`, which checks them again). A user may hold several roles.
 
 >>> encoded = hash_password("correct horse")
 >>> verify_password("correct horse", encoded), verify_password("wrong horse", encoded)
@@ -41,12 +42,11 @@ from pathlib import Path
 
 import tomllib
 
+from twin.operations.roles import PERMISSIONS
+
 ROLES = ("viewer", "engineer", "operator")
-# action -> (role that may do it, what it is, as a sentence fragment)
-ACTIONS = {
-    "run_whatif": ("engineer", "start a what-if run"),
-    "acknowledge_alarm": ("operator", "acknowledge an alarm"),
-}
+# action -> (roles that may do it, what it is, as a sentence fragment); operations' own from twin.operations.roles
+ACTIONS = {"run_whatif": (("engineer",), "start a what-if run"), **PERMISSIONS}
 # OWASP Password Storage Cheat Sheet (scrypt): N = 2**17, r = 8 (1024-byte blocks), p = 1 at least: 128 MiB per check
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 MAX_SCRYPT_MEMORY_BYTES = 2**30  # a hash needing more (128 n r bytes) would let a users file exhaust the server
@@ -72,7 +72,7 @@ class User:
 
     def can(self, action: str) -> bool:
         """True if one of the user's roles allows ``action`` (a key of :data:`ACTIONS`)."""
-        return ACTIONS[action][0] in self.roles
+        return bool(set(ACTIONS[action][0]) & self.roles)
 
     @property
     def role_text(self) -> str:
@@ -81,11 +81,11 @@ class User:
 
 def require(user: User | None, action: str) -> None:
     """Raise :class:`AccessDenied` unless ``user`` may do ``action``: the check behind every server-side action."""
-    role, what = ACTIONS[action]
+    roles, what = ACTIONS[action]
     if user is None:
         raise AccessDenied(f"nobody is signed in, so nobody may {what}")
     if not user.can(action):
-        raise AccessDenied(f"{user.name} ({user.role_text}) may not {what}: that needs the {role} role")
+        raise AccessDenied(f"{user.name} ({user.role_text}) may not {what}: that needs the {' or '.join(roles)} role")
 
 
 def _b64(data: bytes) -> str:

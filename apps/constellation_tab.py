@@ -8,7 +8,7 @@ from viz.colors import ColorError, colorable
 
 from .kpi_cards import KeyFigureCards, warning_text
 from .kpis import key_figures, run_warnings
-from .plots import group_plots, satellite_plots
+from .plots import group_plots, plot_panes, satellite_plots
 from .progress import JobProgress
 from .review_export import Section
 from .runs import Catalogue, Job, RunData, SourceError
@@ -144,7 +144,7 @@ class ConstellationTab:
 
     def _show_plots(self) -> None:
         if self._plots_shown is not self._plots:  # not yet shown by an earlier call
-            self.plots.objects = list(self._plots)
+            self.plots.objects = plot_panes(self._plots)
             self._plots_shown = self._plots
 
     def _show_time(self, index: int) -> None:

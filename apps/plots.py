@@ -6,6 +6,7 @@ from __future__ import annotations
 import holoviews as hv
 import hvplot.xarray  # noqa: F401  (registers .hvplot on xarray objects)
 import numpy as np
+import panel as pn
 import xarray as xr
 
 from .kpis import FLOP_S_PER_PFLOP_S, GROUP_DIMS, W_PER_MW
@@ -21,6 +22,13 @@ LINE_OPTIONS = {"responsive": True, "height": PLOT_HEIGHT_PX, "grid": True, "leg
 
 def _line(values: xr.DataArray, label: str, ylabel: str, x: str = "time") -> hv.Curve:
     return values.reset_coords(drop=True).rename(label).hvplot.line(x=x, label=label, ylabel=ylabel, **LINE_OPTIONS)
+
+
+def plot_panes(plots: list) -> list[pn.pane.HoloViews]:
+    """``plots`` as panes, each on axes of its own. Panel links the axes of the plots of a page whose dimensions
+    share a name, and every comparison plot's y is named after the runs: the exported review drew each on the first
+    plot's range (a utilisation on a power axis, a 0.2 MW fleet on 0-80 MW)."""
+    return [pn.pane.HoloViews(plot, linked_axes=False) for plot in plots]
 
 
 def group_plots(data: RunData, by: str = "total", name: str = "total") -> list[hv.Overlay]:

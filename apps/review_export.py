@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import panel as pn
 
+from .plots import plot_panes
+
 SNAPSHOT_WIDTH_PX = 900
 
 
@@ -44,7 +46,7 @@ def review_html(title: str, sections: list[Section]) -> bytes:
         parts += [pn.pane.DataFrame(table, sizing_mode="stretch_width") for table in section.tables]
         parts += [_image(png) for png in section.images]
         if section.plots:
-            parts.append(pn.GridBox(*section.plots, ncols=2, sizing_mode="stretch_width"))
+            parts.append(pn.GridBox(*plot_panes(section.plots), ncols=2, sizing_mode="stretch_width"))
     page = pn.Column(*parts, sizing_mode="stretch_width")
     buffer = io.StringIO()
     inline = pn.config.inline

@@ -6,7 +6,7 @@ import numpy as np
 import panel as pn
 
 from .kpis import figures_table
-from .plots import comparison_plots, hours_since_start
+from .plots import comparison_plots, hours_since_start, plot_panes
 from .progress import JobProgress
 from .review_export import Section
 from .runs import Catalogue, Job
@@ -62,7 +62,7 @@ class ReviewTab:
         self.table.object = figures_table(runs)
         self.table.visible = True
         self._plots = comparison_plots(runs)
-        self.plots.objects = list(self._plots)
+        self.plots.objects = plot_panes(self._plots)
         self.close()
         self.views = [SceneView(data.run, scenario=data.scenario(), width_px=VIEW_WIDTH_PX, height_px=VIEW_HEIGHT_PX)
                       for data in runs.values()]

@@ -129,7 +129,9 @@ class FrameChannel(pn.custom.JSComponent):
     const labelMappers = window.vtk && window.vtk.Rendering.Core.vtkPixelSpaceCallbackMapper;
     if (labelMappers && !labelMappers.twinNoDepth) {  // those made from now on (see noDepthReadback)
       const make = labelMappers.newInstance;
-      labelMappers.newInstance = (...args) => Object.assign(make(...args), {setUseZValues: () => false});
+      // vtk.js freezes its objects: each comes wrapped in one whose setUseZValues does nothing (Panel's axes call
+      // it with true as they make it), the rest its own (vtk.js's methods close over the object they belong to)
+      labelMappers.newInstance = (...args) => Object.create(make(...args), {setUseZValues: {value: () => false}});
       labelMappers.twinNoDepth = true;
     }
     function noDepthReadback(renderer) {

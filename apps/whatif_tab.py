@@ -15,7 +15,7 @@ from twin.scenario import builtin_scenarios, load_scenario
 
 from .auth import AccessDenied, User
 from .kpis import figures_table
-from .plots import comparison_plots
+from .plots import comparison_plots, plot_panes
 from .progress import JobProgress
 from .review_export import Section
 from .runs import Catalogue, Job
@@ -104,7 +104,7 @@ class WhatIfTab:
         self.table.object = figures_table(self._compared)
         self.table.visible = True
         self._plots = comparison_plots(self._compared)
-        self.plots.objects = list(self._plots)
+        self.plots.objects = plot_panes(self._plots)
 
     def review(self) -> list[Section]:
         """The latest what-if as a section of an exported review (none before one has run)."""

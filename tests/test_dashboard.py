@@ -342,6 +342,37 @@ def test_export_review_is_one_self_contained_file(engineer_page):
     assert re.search(r"data:image/png;base64,[A-Za-z0-9+/]{100000}", html)  # the 3D snapshot (icons are far smaller)
     assert "Key figures" in html and "Generated power (arrays)" in html and "warning" in html and "Power, fleet" in html
     assert not re.search(r'<script[^>]+src="http', html)  # nothing fetched from the network
+    _each_plot_on_its_own_y_axis(page.context, path)
+
+
+# Each figure of a page: its title, y-axis range (its model's id, start and end), the lowest and highest y of its lines.
+FIGURE_RANGES = """() => Bokeh.documents.flatMap((doc) => [...doc.all_models]).filter((m) => m.y_range && m.renderers)
+  .map((figure) => {
+    const ys = figure.renderers.flatMap((r) => r.glyph && r.glyph.y && r.glyph.y.field
+      ? Array.from(r.data_source.data[r.glyph.y.field]).filter(Number.isFinite) : []);
+    return {title: figure.title ? figure.title.text : "", axis: figure.y_range.id,
+            start: figure.y_range.start, end: figure.y_range.end,
+            low: Math.min(...ys), high: Math.max(...ys)};
+  }).filter((figure) => figure.high > figure.low)"""
+
+
+def _each_plot_on_its_own_y_axis(context, review) -> None:
+    """The exported review, opened offline in the browser: every plot's y axis spans its own lines (no plot
+    drawn on another's axis: a what-if's power on the fleet's power axis, a 0.2 MW fleet on 0-80 MW)."""
+    page = context.new_page()
+    page.goto(review.as_uri())
+    page.wait_for_function("window.Bokeh && Bokeh.documents.length > 0 && "
+                           "Bokeh.documents.some((doc) => [...doc.all_models].some((m) => m.y_range))")
+    figures = page.evaluate(FIGURE_RANGES)
+    page.close()
+    assert len(figures) >= 8, figures  # the fleet's time series and the what-if's comparison
+    shared = [(one["title"], other["title"]) for i, one in enumerate(figures) for other in figures[i + 1:]
+              if one["axis"] == other["axis"]]
+    assert not shared, f"plots drawn on one y axis: {shared}"
+    for figure in figures:
+        span = figure["high"] - figure["low"]
+        assert figure["start"] <= figure["low"] and figure["end"] >= figure["high"], figure
+        assert figure["end"] - figure["start"] <= 2 * span, f"{figure['title']}: on another plot's y axis: {figure}"
 
 
 def test_group_plots_show_the_runs_figures_and_are_made_once_for_all_sessions(phase1_run):
@@ -357,3 +388,16 @@ def test_group_plots_show_the_runs_figures_and_are_made_once_for_all_sessions(ph
     expected = data.series("subcenter")["generated_power"].sel({GROUP_DIMS["subcenter"]: "CC1-002"}).values / 1e6  # W -> MW
     np.testing.assert_allclose(delivered.dimension_values("generated"), expected, rtol=1e-12)
     assert power[0].opts.get().kwargs["title"] == "Power, CC1-002"
+
+
+def test_a_page_loads_without_javascript_errors(open_page):
+    """No uncaught error and no error on the console while a page loads and draws its 3D view (it threw "Cannot
+    assign to read only property 'setUseZValues'" at every load: apps/view3d.py patched a frozen vtk.js object)."""
+    page = open_page("viewer", "?source=demo.zarr")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    page.reload()
+    _expect()(page.locator(".twin-clock")).to_have_text(FIRST_TIME)
+    page.wait_for_timeout(3000)
+    assert errors == []

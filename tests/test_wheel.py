@@ -94,5 +94,5 @@ def test_the_wheel_carries_the_telemetry_definitions_and_the_earth_texture(insta
                            "from twin.telemetry.packets import layouts_by_name; from viz.scene import TEXTURE_PATH; "
                            "print(sorted(layouts_by_name()), TEXTURE_PATH.stat().st_size > 100_000)")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip() == "['compute', 'gnss', 'power', 'thermal'] True"
+    assert result.stdout.strip() == "['command_report', 'compute', 'gnss', 'power', 'thermal'] True"
 

@@ -11,7 +11,7 @@ The public API, in one import::
 
 The package follows the pipeline (each layer imports only the ones below it; ``tests/test_layers.py``
 checks it): :mod:`twin.scenario` -> :mod:`twin.orbit` -> :mod:`twin.flight` -> :mod:`twin.subsystems` ->
-:mod:`twin.network` -> :mod:`twin.run` -> :mod:`twin.report` -> :mod:`twin.telemetry` ->
+:mod:`twin.network` -> :mod:`twin.run` -> :mod:`twin.report` -> :mod:`twin.telemetry` -> :mod:`twin.operations` ->
 :mod:`twin.cli`, on a foundation of :mod:`twin.dataset` (the variable catalogue and storage),
 constants, time grids and safe output.
 """

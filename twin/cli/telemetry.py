@@ -1,4 +1,4 @@
-"""``twin telemetry generate|serve|replay|status|assess|watch``: the fleet's telemetry, from packets to anomalies.
+"""``twin telemetry generate|fly|serve|replay|status|assess|watch``: the fleet's telemetry, from packets to anomalies.
 
 The token that stations present comes from ``--token-file`` or the ``TWIN_TELEMETRY_TOKEN``
 environment variable, never from the command line (where ``ps`` would show it).
@@ -79,6 +79,37 @@ def cmd_generate(args) -> int:
         raise UserError(str(error)) from None
     print(f"sent {packets:,d} packets ({acknowledged:,d} octets acknowledged) to {args.to} as {args.station}"
           f"{_delivery_text(sender.counts, args.to, args.station, packets)}")
+    return 0
+
+
+def cmd_fly(args) -> int:
+    """A live virtual fleet: streams at ``--speed`` and executes the commands uplinked to it."""
+    from twin.telemetry import virtual_fleet
+    from twin.telemetry.client import SenderError, TelemetrySender
+    from twin.telemetry.onboard import LiveFleet
+    from twin.timegrid import parse_duration_s
+
+    scenario = _scenario(args.scenario)
+    if args.speed <= 0:
+        raise UserError(f"--speed: {args.speed:g} must be above 0 for a live fleet")
+    try:
+        duration_s = parse_duration_s(args.duration, "--duration")
+        faults = [virtual_fleet.InjectedFault.parse(text) for text in args.fault]
+        fleet = LiveFleet(scenario, _start(args.start, scenario), duration_s, virtual_fleet.load_sensors(), faults,
+                          args.seed)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    print(f"flying {len(fleet.names)} satellites of {scenario.name} from {str(fleet.start64)[:19]} for {args.duration} "
+          f"at {args.speed:g} x real time", flush=True)
+    try:
+        with TelemetrySender(*_address(args.to), _token(args), args.station, on_command=fleet.receive) as sender:
+            acknowledged = fleet.fly(sender, args.speed)
+    except SenderError as error:
+        raise UserError(str(error)) from None
+    for event in fleet.events:
+        print(f"{event['time']}  {event['command_id']:<8} {event['event']:<16} "
+              + " ".join(f"{key}={value}" for key, value in event.items() if key not in ("time", "command_id", "event")))
+    print(f"flown: {acknowledged:,d} octets acknowledged by {args.to}")
     return 0
 
 
@@ -288,6 +319,18 @@ def register(commands) -> None:
     generate.add_argument("--speed", type=float, default=0.0, help="1 real time, 60 a minute per second, 0 as fast as possible")
     token_options(generate)
     generate.set_defaults(handler=cmd_generate)
+
+    fly = sub.add_parser("fly", help="fly a live virtual fleet: stream its packets and execute the commands uplinked to it")
+    fly.add_argument("scenario", help="built-in scenario name or a scenario .toml")
+    fly.add_argument("--to", required=True, help="the ingest server at HOST:PORT")
+    fly.add_argument("--start", help="ISO 8601 UTC start, or 'now' (default: the scenario epoch)")
+    fly.add_argument("--duration", default="2h", help="span such as 1h, 6h (default 2h)")
+    fly.add_argument("--speed", type=float, default=60.0, help="fleet seconds per second (default 60)")
+    fly.add_argument("--fault", action="append", default=[], metavar="KIND:TARGET:START[:VALUE]",
+                     help="inject a fault, as for generate (repeatable)")
+    fly.add_argument("--seed", type=int, default=0, help="noise, dropout and delay seed")
+    token_options(fly)
+    fly.set_defaults(handler=cmd_fly)
 
     serve = sub.add_parser("serve", help="run the ingest server: TCP packets into a measurement store")
     serve.add_argument("--store", required=True, help="measurement store directory (created if missing)")

@@ -99,8 +99,8 @@ class RunPlan:
     A ``scenario``'s run has ``subsystems`` (``engine``, the :class:`twin.subsystems.engine.EnginePlan`
     every partition shares) and optionally the ``network`` and the ``flight`` variables (air density, drag and
     radiation pressure: :mod:`twin.flight.layer`); ``faults`` add to the scenario's,
-    ``workload`` and ``initial_state`` drive it from measurements
-    (:func:`twin.subsystems.engine.run_subsystems`). ``chunks``: stored as it runs, in these chunks (on
+    ``workload`` and ``initial_state`` drive it from measurements and ``modes`` are the operating modes
+    commanded (:func:`twin.subsystems.engine.run_subsystems`). ``chunks``: stored as it runs, in these chunks (on
     Dask). Made from these: ``layout``, every variable the run allocates over satellites and time
     (the network's, whose sizes only its links and passes decide, aside), and ``work``, what its
     progress counts.
@@ -119,6 +119,7 @@ class RunPlan:
     initial_state: dict | None = None
     chunks: Chunks | None = None
     flight: bool = False
+    modes: tuple = ()
     times: np.ndarray = field(init=False)
     engine: EnginePlan | None = field(init=False)
     layout: Layout = field(init=False)
@@ -149,7 +150,7 @@ class RunPlan:
     def of(cls, scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
            step_s: float | None = None, *, subsystems: bool = True, representatives: bool = False, faults=(),
            network: bool = False, workload: np.ndarray | None = None, initial_state: dict | None = None,
-           chunks: Chunks | None = None, flight: bool = False) -> RunPlan:
+           chunks: Chunks | None = None, flight: bool = False, modes=()) -> RunPlan:
         """The plan of a run of ``scenario`` from ``start`` (default: its epoch) for ``duration_s`` at ``step_s``
         (default: the scenario's), with the options of :func:`twin.run.simulate.run_scenario`.
 
@@ -163,7 +164,7 @@ class RunPlan:
             fleet = fleet.chiefs_only()
         return cls(fleet, start, time_grid(start, duration_s, step_s), run_attrs(scenario, step_s, representatives),
                    scenario, subsystems, representatives, network and subsystems, tuple(faults), workload,
-                   initial_state, chunks, flight=flight)
+                   initial_state, chunks, flight=flight, modes=tuple(modes))
 
     @classmethod
     def of_fleet(cls, fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | None = None) -> RunPlan:

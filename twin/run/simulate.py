@@ -43,7 +43,7 @@ def run_plan(plan: RunPlan, progress: Callable[[Progress], None] | None = None) 
     from twin.subsystems.engine import run_subsystems
 
     dataset = run_subsystems(dataset, plan.engine, lambda steps: counter.add("steps", steps), plan.workload,
-                             plan.initial_state)
+                             plan.initial_state, plan.modes)
     if plan.network:
         from twin.network.flows import add_network
 
@@ -65,7 +65,7 @@ def run_orbits(fleet: Fleet, start: Time, offsets_s: np.ndarray, attrs: dict | N
 def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: float | None = None,
                  step_s: float | None = None, progress: Callable[[Progress], None] | None = None,
                  subsystems: bool = True, representatives: bool = False, faults=(), network: bool = False,
-                 workload=None, initial_state=None, flight: bool = False) -> xr.Dataset:
+                 workload=None, initial_state=None, flight: bool = False, modes=()) -> xr.Dataset:
     """Design the fleet of ``scenario`` and run the twin from ``start`` (default: its epoch) for ``duration_s``.
 
     ``subsystems`` adds power, thermal and compute (:mod:`twin.subsystems.engine`) to the orbit layer.
@@ -77,7 +77,8 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
     (:func:`twin.network.flows.add_network`; it costs memory on big fleets, so it is asked for). ``flight`` adds
     air density and the drag and radiation-pressure accelerations (:func:`twin.flight.layer.add_flight`).
     ``workload`` (sat, time) drives compute with measured utilisation and ``initial_state`` starts
-    the battery and temperatures where they were measured (:func:`twin.subsystems.engine.run_subsystems`).
+    the battery and temperatures where they were measured; ``modes`` applies commanded operating modes
+    (:func:`twin.subsystems.engine.run_subsystems`).
     ``progress`` is told of every unit of work done (:class:`twin.run.progress.Progress`).
 
     The same as :func:`run_plan` of :meth:`twin.run.plan.RunPlan.of` with these arguments. A run whose
@@ -85,5 +86,6 @@ def run_scenario(scenario: Scenario, start: Time | None = None, duration_s: floa
     allocated.
     """
     plan = RunPlan.of(scenario, start, duration_s, step_s, subsystems=subsystems, representatives=representatives,
-                      faults=faults, network=network, workload=workload, initial_state=initial_state, flight=flight)
+                      faults=faults, network=network, workload=workload, initial_state=initial_state, flight=flight,
+                      modes=modes)
     return run_plan(plan, progress)

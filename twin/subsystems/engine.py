@@ -41,6 +41,7 @@ from twin.scenario import Scenario, bus_columns
 from twin.subsystems.compute import generate_jobs
 from twin.subsystems.coupling import FleetCoupling, drive
 from twin.subsystems.faults import ResolvedFault, losses_by_step, resolve_faults
+from twin.subsystems.modes import operating_modes
 from twin.subsystems.offload import GroundDataCenters
 from twin.subsystems.partition import (ChiefGeometry, Drivers, Output, Partition, PartitionSatellites, Start,
                                        StepTimes)
@@ -164,7 +165,7 @@ class EnginePlan:
 
 def run_subsystems(orbits: xr.Dataset, plan: EnginePlan, progress: Callable[[int], None] | None = None,
                    workload: np.ndarray | None = None,
-                   initial_state: dict[str, np.ndarray] | None = None) -> xr.Dataset:
+                   initial_state: dict[str, np.ndarray] | None = None, modes=()) -> xr.Dataset:
     """Add power, thermal and compute variables to an orbit dataset of ``plan``'s fleet (in place).
 
     ``orbits`` must hold the orbit layer in memory; its ``represents`` coordinate (default 1)
@@ -181,12 +182,15 @@ def run_subsystems(orbits: xr.Dataset, plan: EnginePlan, progress: Callable[[int
     work the fleet really did (NaN: the scheduler decides). ``initial_state``, optional: the state
     at the first step as measured, ``battery_soc`` (sat,) and ``temperature`` (sat, 2: payload, bus)
     in K; NaN entries keep the defaults (a full battery, temperatures settled at the offered load).
+    ``modes``, optional: commanded :class:`twin.subsystems.modes.ModeChange` s (compute caps, the payload
+    off, heaters forced), by satellite row.
     """
     rows = plan.chief_rows
     chiefs = plan.chief_geometry({name: orbits[name].values[rows] for name in CHIEF_ORBIT_VARIABLES},
                                  orbits["sun_position"].values)
     illumination, beta = orbits["illumination"].values, orbits["beta_angle"].values
-    drivers = Drivers(chiefs, lambda times: (illumination[:, times], beta[:, times]), workload)
+    commanded = operating_modes(modes, plan.labels["sat"].size, plan.times.elapsed_s) if modes else None
+    drivers = Drivers(chiefs, lambda times: (illumination[:, times], beta[:, times]), workload, commanded)
     partition = plan.partition(slice(0, plan.labels["sat"].size), drivers, Start(initial_state))
     coupling = plan.coupling()
     drive([partition], coupling, progress=progress)

@@ -27,6 +27,7 @@ import numpy as np
 
 from twin.dataset.layout import Layout
 from twin.subsystems.faults import ResolvedFault, fault_factors
+from twin.subsystems.modes import OperatingModes
 from twin.subsystems.power import PowerModel, array_output_w, battery_step, compute_power_fraction, solar_flux_w_m2
 from twin.scenario import Bus, ComputeSettings, bus_columns
 from twin.subsystems.thermal import (ThermalModel, combine_environment, environment_factors, equilibrium_temperatures,
@@ -116,11 +117,12 @@ class StepTimes:
 class Drivers:
     """What a partition reads at each step: the geometry its satellites share with their chiefs, ``orbit(times)``
     (the partition's ``illumination`` and ``beta_angle`` over the steps of a slice) and, optionally, the
-    ``workload`` (sat, time) measured busy (:func:`twin.subsystems.engine.run_subsystems`)."""
+    ``workload`` (sat, time) measured busy and the commanded ``modes`` (:func:`twin.subsystems.engine.run_subsystems`)."""
 
     chiefs: ChiefGeometry
     orbit: Callable[[slice], tuple[np.ndarray, np.ndarray]]
     workload: np.ndarray | None = None
+    modes: OperatingModes | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class Partition:
         offload = satellites.offload_min_soc
         self.offload_floor_j = None if offload is None else offload * self.power.battery_capacity_j
         self.workload = drivers.workload
+        self.modes = drivers.modes
         self.sats, self.steps = len(bus_names), len(self.offset_s)
         self.window_steps = output.window_steps or self.steps
         self.sink = output.sink
@@ -291,11 +294,16 @@ class Partition:
             offer.lost = np.bincount(self.cluster_of[rows], weights=before[rows], minlength=self.clusters)
         power = self.power
         gen = 0.5 * (block["generated"][row - 1] + block["generated"][row]) * alive  # a step ending lost is lost
-        comms, heaters, bus = (power.comms_power_w * alive, power.heater_power_w * (self.bus_k < self.min_k) * alive,
+        heaters_on = self.bus_k < self.min_k
+        if self.modes is not None:
+            heaters_on = self.modes.heaters(heaters_on, k)
+        comms, heaters, bus = (power.comms_power_w * alive, power.heater_power_w * heaters_on * alive,
                                power.bus_power_w * alive)
         power_fraction = compute_power_fraction(power, gen, self.energy, comms + heaters + bus, dt)
         thermal_fraction = np.clip((self.max_k - self.payload_k) / (self.max_k - self.throttle_k), 0.0, 1.0)
         fraction = np.minimum(power_fraction, thermal_fraction) * alive
+        if self.modes is not None:  # a commanded cap, or the payload off
+            fraction = np.minimum(fraction, self.modes.compute_cap[:, k]) * self.modes.payload_on[:, k]
         capacity = self.installed_cu * fraction
         self._step = {"k": k, "dt": dt, "row": row, "alive": alive, "gen": gen, "loads": (comms, heaters, bus),
                       "power_fraction": power_fraction, "thermal_fraction": thermal_fraction,
@@ -332,6 +340,8 @@ class Partition:
             busy = busy + offload_share
             self.window["offload_utilization"][:, k - self.window_start] = offload_share
         compute_w = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * busy) * alive
+        if self.modes is not None:
+            compute_w = compute_w * self.modes.payload_on[:, k]
         result = battery_step(power, self.energy, step["gen"], [compute_w, *step["loads"]], dt)
         payload_heat = result.used_by_load_w[0]
         bus_heat = result.load_w - payload_heat + result.loss_w  # the battery's conversion losses heat the bus

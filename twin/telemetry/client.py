@@ -5,7 +5,8 @@ server restarted, the network failed, the server closed it for being idle) it re
 sends them again, so a server crash loses nothing a station sent; the server recognises the
 copies it had already stored as duplicates. What became of the packets (stored, refused by kind)
 is in :attr:`TelemetrySender.counts`. A refusal (``DENIED``) ends the sender: sending the same
-octets again would be refused again.
+octets again would be refused again. Telecommands the server uplinks (``TC`` lines) go to
+``on_command(command_id, packet)``, each id once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class TelemetrySender:
     """Streams octets to an ingest server as station ``station``; use as a context manager."""
 
     def __init__(self, host: str, port: int, token: str, station: str, timeout_s: float = 30.0,
-                 max_unacknowledged_bytes: int = 64 << 20):
+                 max_unacknowledged_bytes: int = 64 << 20, on_command=None):
         self.address = (host, port)
         self.token, self.station = token, station
         self.timeout_s = timeout_s
@@ -44,6 +45,8 @@ class TelemetrySender:
         self._refusal = ""  # the server's reason, once it refused this station
         self._counts_before = Counter()  # what became of the packets of earlier connections
         self._counts = Counter()         # ... and of this one's, as its last COUNTS line said
+        self.on_command = on_command
+        self.commands_received: set[str] = set()
         self._connect()
 
     @property
@@ -105,6 +108,8 @@ class TelemetrySender:
                         with self._lock:
                             if sock is self._socket:
                                 self._counts = counts
+                    elif line.startswith(b"TC "):
+                        self._command(line)
                     elif line.startswith(b"DENIED "):
                         with self._lock:
                             self._refusal = line[7:].decode(errors="replace").strip()
@@ -114,6 +119,20 @@ class TelemetrySender:
             if sock is self._socket:
                 self._dead = True
                 self._lock.notify_all()
+
+    def _command(self, line: bytes) -> None:
+        """A ``TC <id> <hex>`` line: hand the packet to ``on_command`` unless this id came before."""
+        try:
+            _, command_id, text = line.decode(errors="replace").split()
+            packet = bytes.fromhex(text)
+        except ValueError:  # not a TC line this client understands: skipped, as unknown lines are
+            return
+        with self._lock:
+            if command_id in self.commands_received:
+                return
+            self.commands_received.add(command_id)
+        if self.on_command is not None:
+            self.on_command(command_id, packet)
 
     def _acknowledge(self, sock: socket.socket, octets: int) -> None:
         with self._lock:

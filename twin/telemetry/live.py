@@ -34,12 +34,14 @@ def anomaly_key(row) -> str:
 
 @dataclass
 class LiveView:
-    """One refresh: the assimilated state of the window, its anomalies, and the store's counts."""
+    """One refresh: the assimilated state of the window, its anomalies, the store's counts and the window's
+    measurements (by packet kind, loaded)."""
 
     state: xr.Dataset | None
     anomalies: pd.DataFrame
     status: dict
     newest: np.datetime64 | None
+    groups: dict | None = None
 
 
 class LiveAssessment:
@@ -69,14 +71,14 @@ class LiveAssessment:
             model = assimilation.model_run(self.scenario, groups, self.sensors)
             state = assimilation.assimilate(model, groups, self.sensors)
         except assimilation.AssimilationError:
-            return LiveView(None, empty, status, newest)
+            return LiveView(None, empty, status, newest, groups)
         anomalies = find_anomalies(state, self.sensors)
         acknowledged = self.acknowledgements()
         anomalies.insert(0, "key", [anomaly_key(row) for _, row in anomalies.iterrows()])
         anomalies.insert(1, "acknowledged_by", [_acknowledger(acknowledged.get(key), start)
                                                 for key, start in zip(anomalies["key"], anomalies["start"])])
         self.newest = newest
-        return LiveView(state, anomalies, status, newest)
+        return LiveView(state, anomalies, status, newest, groups)
 
     def acknowledgements(self) -> dict[str, dict]:
         path = self.store_path / ACKNOWLEDGEMENTS_FILE

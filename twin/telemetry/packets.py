@@ -47,6 +47,7 @@ class Field:
     units: str
     description: str
     valid_range: tuple[float, float] | None
+    alarm_ranges: tuple[tuple[str, float, float], ...] = ()  # (severity, low, high): outside is an alarm
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """SI values (float64) of raw counts; raw integers stay integers if there is no calibrator."""
@@ -100,15 +101,31 @@ def _polynomial(encoding) -> tuple[float, ...]:
     return tuple(coefficients)
 
 
-def _valid_ranges(path: Path) -> dict[str, tuple[float, float]]:
-    """ValidRange of each parameter type (by type name), read from the XML itself."""
+def valid_ranges(path: Path) -> dict[str, tuple[float, float]]:
+    """ValidRange of each parameter or argument type (by type name; an argument type's is in its ValidRangeSet),
+    read from the XML itself."""
     ranges = {}
     for element in ElementTree.parse(path).getroot().iter():
         valid = element.find(f"{XTCE_NAMESPACE}ValidRange")
+        if valid is None:
+            valid = element.find(f"{XTCE_NAMESPACE}ValidRangeSet/{XTCE_NAMESPACE}ValidRange")
         if valid is not None and element.get("name"):
             ranges[element.get("name")] = (float(valid.get("minInclusive", "-inf")),
                                            float(valid.get("maxInclusive", "inf")))
     return ranges
+
+
+def static_alarm_ranges(path: Path) -> dict[str, tuple[tuple[str, float, float], ...]]:
+    """The DefaultAlarm static ranges of each parameter type (by type name): ``(severity, low, high)`` for its
+    WarningRange and CriticalRange, the span within which a value raises no alarm of that severity."""
+    alarms = {}
+    for element in ElementTree.parse(path).getroot().iter():
+        static = element.find(f"{XTCE_NAMESPACE}DefaultAlarm/{XTCE_NAMESPACE}StaticAlarmRanges")
+        if static is not None and element.get("name"):
+            alarms[element.get("name")] = tuple(
+                (severity.lower(), float(span.get("minInclusive", "-inf")), float(span.get("maxInclusive", "inf")))
+                for severity in ("Warning", "Critical") if (span := static.find(f"{XTCE_NAMESPACE}{severity}Range")) is not None)
+    return alarms
 
 
 def _raw_dtype(encoding, name: str) -> str:
@@ -118,8 +135,9 @@ def _raw_dtype(encoding, name: str) -> str:
     return f">{kind}{encoding.size_in_bits // 8}"
 
 
-def _layout(definition, container_name: str, ranges: dict) -> PacketLayout:
-    """Walk a container (base first) into a packed numpy dtype and its fields."""
+def container_layout(definition, container_name: str, ranges: dict, alarms: dict | None = None) -> PacketLayout:
+    """Walk a container (base first) into a packed numpy dtype and its fields; ``apid`` is the value of its
+    first restriction criterion (the APID of a telemetry packet, the function of a telecommand)."""
     container = definition.containers[container_name]
     entries = list(definition.containers[container.base_container_name].entry_list) + list(container.entry_list)
     apid = int(container.restriction_criteria[0].required_value)
@@ -130,7 +148,7 @@ def _layout(definition, container_name: str, ranges: dict) -> PacketLayout:
         bits = encoding.size_in_bits
         common = dict(coefficients=_polynomial(encoding), units=ptype.unit or "1",
                       description=parameter.short_description or parameter.name,
-                      valid_range=ranges.get(ptype.name))
+                      valid_range=ranges.get(ptype.name), alarm_ranges=(alarms or {}).get(ptype.name, ()))
         if bits % 8 or packed:  # part of a run of sub-byte fields: packed into one big-endian word
             packed.append((parameter.name, bits, common))
             packed_bits += bits
@@ -162,8 +180,8 @@ def load_layouts(path: str | Path = DEFINITION_PATH) -> dict[int, PacketLayout]:
 
     path = Path(path)
     definition = space_packet_parser.load_xtce(path)
-    ranges = _valid_ranges(path)
-    layouts = [_layout(definition, name, ranges) for name, container in definition.containers.items()
+    ranges, alarms = valid_ranges(path), static_alarm_ranges(path)
+    layouts = [container_layout(definition, name, ranges, alarms) for name, container in definition.containers.items()
                if not container.abstract]
     return {layout.apid: layout for layout in layouts}
 
@@ -220,12 +238,17 @@ def encode(layout: PacketLayout, spacecraft_id: np.ndarray, sequence_count: np.n
     Values are rounded to the raw resolution and clipped to the raw integer range, as flight
     software does; the CRC is computed last.
     """
-    count = len(spacecraft_id)
-    records = np.zeros(count, layout.dtype)
     coarse, fine = datetime64_to_cuc(times)
     header = {"version": 0, "type": 0, "secondary_header_flag": 1, "apid": layout.apid, "sequence_flags": 3,
               "sequence_count": np.asarray(sequence_count) % (1 << 14), "packet_length": layout.length - 7,
               "time_coarse_s": coarse, "time_fine": fine, "spacecraft_id": spacecraft_id}
+    return pack(layout, len(spacecraft_id), header, values)
+
+
+def pack(layout: PacketLayout, count: int, header: dict, values: dict[str, np.ndarray]) -> np.ndarray:
+    """``count`` packets of ``layout`` (shape (packet, length)): raw ``header`` fields as given, SI ``values``
+    calibrated back to raw counts, rounded and clipped to the raw range; the CRC last."""
+    records = np.zeros(count, layout.dtype)
     for field in layout.fields:
         if field.name == CRC_FIELD:
             continue

@@ -16,7 +16,12 @@ Protocol (one TCP connection per ground station, any number at once; ASCII lines
    stored are recognised as duplicates.
 4. The station half-closes when done; the server commits, sends the last ``COUNTS`` and ``ACK``,
    and closes.
-5. The server ends a connection with ``DENIED <reason>`` when it carried more than
+5. Uplink: the server sends ``TC <command id> <packet in hex>`` to a station when a telecommand in the
+   store's outbox (:mod:`.uplink`) falls due by the server's clock (the stream's own latest time with
+   ``clock="stream"``, else UTC now): to the station it names, else to the station that stored a packet
+   last. Each is sent at most once, never again after a reconnection or a restart; a client that
+   knows only ``ACK`` lines skips these too.
+6. The server ends a connection with ``DENIED <reason>`` when it carried more than
    ``max_octets_without_packet`` octets without a valid packet (noise: sending them again would
    not help), and with ``CLOSED idle for <n> s`` when nothing arrived for ``idle_timeout_s`` (a
    station connects again when it has more to send).
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import numpy as np
 import logging
 import re
 import signal
@@ -39,7 +45,8 @@ from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from twin.telemetry.ingest import REFUSED, Ingestor, StationTableFull, StreamDecoder
+from twin.telemetry import uplink
+from twin.telemetry.ingest import EARLIEST_NS, REFUSED, Ingestor, StationTableFull, StreamDecoder
 from twin.telemetry.store import MAX_STATIONS, MeasurementStore
 
 LOG = logging.getLogger("twin.telemetry.server")
@@ -53,6 +60,7 @@ PAUSE_S = 0.1  # a station silent this long with octets pending has paused: they
 LINGER_S, LINGER_OCTETS = 2.0, 4 << 20  # after a refusal mid-stream, octets still arriving are read and dropped
 # (this long, this many at most) before closing, so the station reads the reason instead of a reset
 LOG_REFUSALS_EVERY_S = 10.0
+UPLINK_EVERY_S = 0.25  # how often the outbox is looked at
 
 
 class Refusal(Exception):
@@ -74,6 +82,7 @@ class _Connection:
     acknowledged_counts: Counter = field(default_factory=Counter)  # those counts as the last acknowledgement sent them
     logged: Counter = field(default_factory=Counter)  # the refusals already logged
     logged_at: float = float("-inf")
+    stored_at: float = float("-inf")  # when a packet of this connection was last taken to be stored
 
 
 class IngestServer:
@@ -113,9 +122,11 @@ class IngestServer:
         error is raised here: stations keep what was not acknowledged, nothing acknowledged is lost."""
         committer = asyncio.create_task(self._commit_loop())
         committer.add_done_callback(lambda _: self.close())
+        uplinker = asyncio.create_task(self._uplink_loop())
         try:
             await self._server.serve_forever()
         finally:
+            uplinker.cancel()
             if committer.done():
                 committer.result()
             committer.cancel()
@@ -130,6 +141,50 @@ class IngestServer:
             started = loop.time()
             await self.commit()
             await asyncio.sleep(max(0.0, started + self.commit_interval_s - loop.time()))
+
+    async def _uplink_loop(self) -> None:
+        while True:
+            self.send_due_commands()
+            await asyncio.sleep(UPLINK_EVERY_S)
+
+    def clock_ns(self) -> int:
+        """The server's clock (ns since 1970 UTC): the stream's latest time, or UTC now (see ``Ingestor.clock``)."""
+        return self.ingestor.stream_clock_ns if self.ingestor.clock == "stream" else time.time_ns()
+
+    def send_due_commands(self) -> None:
+        """Send the outbox's commands whose window is open to a station; settle those that cannot go."""
+        now_ns = self.clock_ns()
+        store = self.store.path
+        for path in uplink.pending(store):
+            try:
+                entry = uplink.read_entry(path)
+            except uplink.OutboxError as error:
+                if uplink.settle(path, "refused"):
+                    LOG.warning("uplink: refused %s", error)
+                    uplink.log(store, path.stem, "refused", reason=str(error))
+                continue
+            if now_ns == EARLIEST_NS or now_ns < entry.not_before_ns:
+                continue
+            clock = str(np.datetime64(now_ns, "ns"))[:23]
+            if now_ns > entry.not_after_ns:
+                if uplink.settle(path, "expired"):
+                    LOG.warning("uplink: command %s expired unsent at %s (its window closed at %s)", entry.command_id,
+                                clock, str(np.datetime64(entry.not_after_ns, "ns"))[:23])
+                    uplink.log(store, entry.command_id, "expired", clock=clock)
+                continue
+            connection = self._station_for(entry)
+            if connection is None or not uplink.settle(path, "sent"):  # no station yet, or sent by another server
+                continue
+            with suppress(ConnectionError):
+                connection.writer.write(f"TC {entry.command_id} {entry.packet.hex()}\n".encode())
+            LOG.info("uplink: command %s to spacecraft %d through station %s at %s", entry.command_id,
+                     entry.spacecraft_id, connection.station, clock)
+            uplink.log(store, entry.command_id, "sent", station=connection.station, clock=clock)
+
+    def _station_for(self, entry: uplink.Uplink) -> _Connection | None:
+        """The connection to send ``entry`` on: its station's, else the one that stored a packet last."""
+        candidates = [c for c in self.connections if entry.station in (None, c.station) and not c.writer.is_closing()]
+        return max(candidates, key=lambda c: c.stored_at, default=None)
 
     async def _next_commit(self) -> None:
         """Wait for a commit that begins after now (the commit loop runs one every ``commit_interval_s``):
@@ -225,7 +280,10 @@ class IngestServer:
         """Frame ``data`` and queue its packets; a connection that only sends noise is refused."""
         packets, bad = connection.decoder.feed(data, final, paused)
         try:
-            connection.counts += self.ingestor.accept(packets, connection.station, bad)
+            outcome = self.ingestor.accept(packets, connection.station, bad)
+            connection.counts += outcome
+            if outcome["stored"]:
+                connection.stored_at = time.monotonic()
         except StationTableFull:
             raise Refusal("station_table_full", f"the store's station table is full ({MAX_STATIONS} stations)") from None
         if data and connection.decoder.octets_without_packet > self.max_octets_without_packet:

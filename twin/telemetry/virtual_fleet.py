@@ -133,13 +133,14 @@ def orbit_offsets_m(position_m: np.ndarray, velocity_m_s: np.ndarray, elapsed_s:
 
 
 def simulate_truth(scenario: Scenario, start: Time, duration_s: float, sensors: dict,
-                   faults: list[InjectedFault], progress=None) -> xr.Dataset:
-    """The fleet's true state: every satellite, at the reporting interval, with the engine faults."""
+                   faults: list[InjectedFault], progress=None, modes=()) -> xr.Dataset:
+    """The fleet's true state: every satellite, at the reporting interval, with the engine faults and the
+    operating modes commanded (:class:`twin.subsystems.modes.ModeChange`)."""
     from twin.run.simulate import run_scenario
 
     engine_faults = [Fault(f.target, f.kind, f.start_s, f.value) for f in faults if f.kind in ENGINE_KINDS]
     return run_scenario(scenario, start=start, duration_s=duration_s, step_s=sensors["reporting"]["interval_s"],
-                        faults=engine_faults, progress=progress)
+                        faults=engine_faults, progress=progress, modes=modes)
 
 
 def per_satellite(run: xr.Dataset, variable: str) -> np.ndarray:
