@@ -1,0 +1,163 @@
+"""Single-event upsets from trapped protons: a Weibull cross section per bit, integrated over the
+proton spectrum behind the shield, and what error correction makes of the upsets.
+
+The rate per bit is
+
+.. math:: R = \\int_0^\\infty \\sigma(E)\\, \\phi(E)\\, dE = \\int_{E_0}^\\infty J(>E)\\, d\\sigma(E)
+
+(by parts: sigma vanishes at its threshold E0 and J, the integral flux, at infinity), with
+``sigma(E) = sigma_sat (1 - exp(-((E - E0) / W)^s))`` above E0 (Petersen's Weibull form, the one
+CREME96 and ECSS-E-ST-10-12C use) and J the flux behind the shield: a proton leaves ``E`` after the
+shield if it had ``E_in`` before it with ``R_Al(E_in) = R_Al(E) + t`` (CSDA,
+:func:`twin.radiation.ranges.energy_before_shield_mev`). AP8 gives J at its own table energies
+and interpolates log J linearly in energy between them; the integral uses that same interpolation on
+a fine grid of energies behind the shield, so it is a fixed linear combination of the node fluxes.
+
+Heavy ions of the galactic cosmic rays (a LET spectrum, CREME96) are not modelled here: no LET
+spectrum model installs offline. Upsets from them add to these, mostly at high latitude.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.radiation.belts import PROTON_TABLE_ENERGIES_MEV
+from twin.radiation.checks import check_range
+from twin.radiation.ranges import areal_density_g_cm2, check_shielding_mm, energy_before_shield_mev, \
+    proton_energy_for_range_mev, proton_range_g_cm2
+
+INTEGRATION_SAMPLES = 64  # energies behind the shield in the integral (log-spaced from the threshold)
+
+
+@dataclass(frozen=True)
+class WeibullCrossSection:
+    """Proton upset cross section per bit: saturation (cm^2), threshold (MeV), width (MeV) and shape.
+
+    A bit is far smaller than a square micron (1e-8 cm^2), so a saturation above that is refused, as are a
+    threshold outside AP8's 0-400 MeV, a width outside (0, 1000] MeV and a shape outside (0, 10].
+    """
+
+    saturation_cm2: float
+    threshold_mev: float
+    width_mev: float
+    shape: float
+
+    def __post_init__(self):
+        check_range("saturation_cm2", self.saturation_cm2, 0.0, 1e-8, low_open=True)
+        check_range("threshold_mev", self.threshold_mev, 0.0, 400.0)
+        check_range("width_mev", self.width_mev, 0.0, 1000.0, low_open=True)
+        check_range("shape", self.shape, 0.0, 10.0, low_open=True)
+
+    def cross_section_cm2(self, energy_mev) -> np.ndarray:
+        """Cross section per bit (cm^2) at proton energies ``energy_mev``."""
+        excess = np.maximum(np.asarray(energy_mev, float) - self.threshold_mev, 0.0) / self.width_mev
+        return self.saturation_cm2 * -np.expm1(-(excess**self.shape))
+
+
+@dataclass(frozen=True)
+class UpsetOutcome:
+    """What becomes of an upset: the fractions corrected (by ECC), detected but not corrected, and silent."""
+
+    corrected: float
+    detected: float
+    silent: float
+
+    def __post_init__(self):
+        for name in ("corrected", "detected", "silent"):
+            check_range(name, getattr(self, name), 0.0, 1.0)
+        total = self.corrected + self.detected + self.silent
+        if not math.isclose(total, 1.0, abs_tol=1e-9):
+            raise ValueError(f"corrected + detected + silent: {total!r} is not 1")
+
+
+@dataclass(frozen=True)
+class BitPopulation:
+    """Bits of one kind on a satellite (``memory`` or ``logic``), their cross section and upset outcome."""
+
+    name: str
+    bits: float
+    cross_section: WeibullCrossSection
+    outcome: UpsetOutcome
+
+    def __post_init__(self):
+        check_range(f"{self.name}.bits", self.bits, 0.0, 1e18)
+
+
+# Defaults: one accelerator of the Trillium class per satellite. Its 32 GB of HBM (Google Cloud, TPU v6e)
+# and 32 MiB of on-chip SRAM and flip-flops (assumption). The Weibull parameters are ASSUMPTIONS of the
+# right order (no per-bit proton Weibull fit of HBM or of the TPU is published: the Suncatcher study, arXiv
+# 2511.19468, reports bit-flip characterisation and HBM irregularities from about 2 krad in a 67 MeV beam,
+# without a fit): DRAM proton cross sections of 1e-18 to 1e-17 cm^2/bit and bulk SRAM of about 1e-14
+# cm^2/bit with thresholds of a few MeV are the usual orders. Replace them with the flight parts' data.
+HBM_CROSS_SECTION = WeibullCrossSection(saturation_cm2=5e-18, threshold_mev=5.0, width_mev=30.0, shape=1.5)
+SRAM_CROSS_SECTION = WeibullCrossSection(saturation_cm2=1e-14, threshold_mev=2.0, width_mev=15.0, shape=1.2)
+# SECDED/chipkill ECC corrects single-bit upsets; multi-bit upsets in one word (about 1 % of DRAM events,
+# assumption) are detected; a small remainder escapes (assumption). Logic: on-chip SRAM with ECC and
+# unprotected flip-flops (assumption).
+HBM_OUTCOME = UpsetOutcome(corrected=0.99, detected=0.0099, silent=0.0001)
+LOGIC_OUTCOME = UpsetOutcome(corrected=0.80, detected=0.15, silent=0.05)
+DEFAULT_BITS = (
+    BitPopulation("memory", 32e9 * 8, HBM_CROSS_SECTION, HBM_OUTCOME),
+    BitPopulation("logic", 32 * 2**20 * 8, SRAM_CROSS_SECTION, LOGIC_OUTCOME),
+)
+
+
+def upset_weights(cross_section: WeibullCrossSection, shielding_mm: float | None,
+                  samples: int = INTEGRATION_SAMPLES) -> tuple[np.ndarray, np.ndarray]:
+    """Incident energies (MeV) and weights (cm^2) with which the upset rate per bit is ``sum(w * J(>E_in))``.
+
+    ``J`` is the integral flux before the shield (cm^-2 s^-1); ``shielding_mm`` None means no shield.
+    The integral of J dsigma runs over ``samples`` energies behind the shield, from the threshold to the
+    energy a 400 MeV proton (AP8's highest) keeps after the shield; the trapezoid weights are moved onto
+    the energies the flux is sampled at.
+    """
+    lowest, highest = PROTON_TABLE_ENERGIES_MEV[0], PROTON_TABLE_ENERGIES_MEV[-1]
+    if shielding_mm is None:
+        top = highest
+    else:
+        top = float(proton_energy_for_range_mev(proton_range_g_cm2(highest) - areal_density_g_cm2(
+            check_shielding_mm(shielding_mm))))
+    start = max(cross_section.threshold_mev, 1e-3)
+    if start >= top:
+        return np.array([highest]), np.zeros(1)
+    behind = np.geomspace(start, top, samples)
+    incident = behind if shielding_mm is None else energy_before_shield_mev(behind, shielding_mm)
+    incident = np.clip(incident, lowest, highest)
+    sigma = cross_section.cross_section_cm2(behind)
+    step = np.diff(sigma)
+    weights = np.zeros(samples)
+    weights[:-1] += 0.5 * step
+    weights[1:] += 0.5 * step
+    weights[-1] += cross_section.saturation_cm2 - sigma[-1]  # the rest of the rise, at the top energy's flux
+    return incident, weights
+
+
+def log_linear_flux(node_energies_mev: np.ndarray, node_flux_cm2_s: np.ndarray, energy_mev: np.ndarray) -> np.ndarray:
+    """Integral flux at ``energy_mev`` (k,) from fluxes (..., nodes) at ``node_energies_mev``, log-linear in energy
+    as AP8 interpolates: one matrix product of the log fluxes. Returns (..., k).
+
+    A zero flux counts as 1e-300 (its log as -690): between a node with flux and one without, the flux falls
+    to nothing within the first per cent of the interval.
+    """
+    node_energies_mev, energy_mev = np.asarray(node_energies_mev, float), np.asarray(energy_mev, float)
+    upper = np.clip(np.searchsorted(node_energies_mev, energy_mev, side="right"), 1, node_energies_mev.size - 1)
+    weight = np.clip((energy_mev - node_energies_mev[upper - 1]) / (node_energies_mev[upper] - node_energies_mev[upper - 1]),
+                     0.0, 1.0)
+    mixing = np.zeros((node_energies_mev.size, energy_mev.size))
+    columns = np.arange(energy_mev.size)
+    mixing[upper - 1, columns] = 1.0 - weight
+    mixing[upper, columns] += weight
+    flux = np.exp(np.log(np.maximum(np.asarray(node_flux_cm2_s, float), 1e-300)) @ mixing)
+    flux[flux < 1e-200] = 0.0
+    return flux
+
+
+def upset_rate_per_bit_s(cross_section: WeibullCrossSection, node_energies_mev: np.ndarray,
+                         node_flux_cm2_s: np.ndarray, shielding_mm: float | None) -> np.ndarray:
+    """Upsets per bit per second where the integral proton flux before the shield is ``node_flux_cm2_s``
+    (..., nodes) at ``node_energies_mev`` (log-linear in energy between them)."""
+    incident, weights = upset_weights(cross_section, shielding_mm)
+    return log_linear_flux(np.asarray(node_energies_mev, float), np.asarray(node_flux_cm2_s, float), incident) @ weights
