@@ -24,10 +24,11 @@ from astropy.time import Time
 PARTICLES = ("p", "e")
 SOLAR_ACTIVITIES = ("min", "max")
 
-# AP8's own energy table from 1 MeV (IRBEM's AP8 tables): between two of these energies the model
-# interpolates log(flux) linearly in energy, so the integral spectrum sampled here is the model's exactly.
-PROTON_TABLE_ENERGIES_MEV = np.array([1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0, 70.0,
-                                      100.0, 150.0, 200.0, 300.0, 400.0])
+# AP8's own energy table from 1 MeV (as IRBEM's AP8 code evaluates it: between two of these energies the
+# model is log(flux) linear in energy, tests/test_radiation_belts.py checks each interval), so the integral
+# spectrum sampled here is the model's exactly.
+PROTON_TABLE_ENERGIES_MEV = np.array([1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 15.0, 20.0, 30.0, 50.0, 60.0,
+                                      70.0, 80.0, 100.0, 150.0, 200.0, 300.0, 400.0])
 PROTON_ENERGY_RANGE_MEV = (0.1, 400.0)  # AP8
 ELECTRON_ENERGY_RANGE_MEV = (0.04, 7.0)  # AE8
 
