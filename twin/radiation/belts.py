@@ -77,8 +77,10 @@ def integral_flux_cm2_s(particle: str, solar: str, energy_mev, l_shell, b_ratio)
 def trapped_flux_cm2_s(particle: str, solar: str, energy_mev, latitude_deg, longitude_deg, altitude_km) -> np.ndarray:
     """Omnidirectional flux (cm^-2 s^-1) above ``energy_mev`` at geodetic positions, from the models directly.
 
-    >>> round(float(trapped_flux_cm2_s("p", "max", 10.0, -30.0, -45.0, 500.0)), 1)
-    4143.4
+    Protons above 10 MeV at 750 km in the South Atlantic Anomaly, and over Japan (AP8 MIN):
+
+    >>> [round(float(trapped_flux_cm2_s("p", "min", 10.0, lat, lon, 750.0))) for lat, lon in ((-30, -40), (30, 140))]
+    [5014, 0]
     """
     l_shell, b_ratio = geomagnetic_coordinates(latitude_deg, longitude_deg, altitude_km, field_of(particle, solar))
     return integral_flux_cm2_s(particle, solar, energy_mev, l_shell, b_ratio)

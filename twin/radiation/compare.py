@@ -25,12 +25,13 @@ def altitude_comparison(altitudes_km=(700.0, 750.0, 800.0), shielding_mm=(2.0, 1
     """One row per altitude (km), shielding (mm of aluminium) and solar activity of a circular
     sun-synchronous orbit: its inclination, the time share in the SAA (proton flux at or above
     :data:`twin.radiation.regions.SAA_PROTON_FLUX_CM2_S`), the dose per year (krad(Si)), the upsets per day
-    of ``bits`` (all, and those not corrected) and the capacity expected lost after :data:`MISSION_YEARS`.
+    of ``bits`` (all, and those not corrected), and the share of accelerators expected failed by dose and
+the capacity expected lost (dose and random failures) after :data:`MISSION_YEARS`.
 
     >>> table = altitude_comparison(altitudes_km=(750.0,), shielding_mm=(2.0,), solar=("min",))
     >>> list(table.columns)  # doctest: +NORMALIZE_WHITESPACE
     ['altitude_km', 'shielding_mm', 'solar', 'inclination_deg', 'saa_time_fraction', 'dose_krad_per_year',
-     'upsets_per_day', 'uncorrected_upsets_per_day', 'capacity_lost_after_5_years']
+     'upsets_per_day', 'uncorrected_upsets_per_day', 'failed_by_dose_after_5_years', 'capacity_lost_after_5_years']
     """
     rows = []
     for altitude_km, thickness_mm, activity in itertools.product(altitudes_km, shielding_mm, solar):
@@ -50,6 +51,7 @@ def altitude_comparison(altitudes_km=(700.0, 750.0, 800.0), shielding_mm=(2.0, 1
             "dose_krad_per_year": dose_rad_per_year / 1e3,
             "upsets_per_day": float(upsets_s.mean()) * SECONDS_PER_DAY,
             "uncorrected_upsets_per_day": float(uncorrected_s.mean()) * SECONDS_PER_DAY,
+            "failed_by_dose_after_5_years": float(health.failed_by_dose(dose_rad_per_year * MISSION_YEARS)),
             "capacity_lost_after_5_years": float(health.capacity_lost_fraction(dose_rad_per_year * MISSION_YEARS,
                                                                                mission_s)),
         })

@@ -40,7 +40,7 @@ class RadiationSettings:
 
 @dataclass(frozen=True)
 class RadiationMap:
-    """Radiation quantities (``names``) at the nodes of ``grid`` (values: *grid.shape, len(names))."""
+    """Radiation quantities (``names``) at the nodes of ``grid`` (values: the grid's shape plus one axis of ``len(names)``)."""
 
     grid: GeodeticGrid
     names: tuple[str, ...]
@@ -84,7 +84,7 @@ def _map_over_levels(settings: RadiationSettings, first_km: float, last_km: floa
     solar, shielding_mm = settings.solar, settings.shielding_mm
 
     def spectrum(particle: str, energies_mev: np.ndarray) -> np.ndarray:
-        """Integral flux (*nodes, energies) at increasing ``energies_mev``; past the first energy only where it is
+        """Integral flux (nodes..., energies) at increasing ``energies_mev``; past the first energy only where it is
         not zero (an integral flux only falls with energy): most nodes are outside the belts."""
         field_name = field_of(particle, solar)
         l_shell, b_ratio = geomagnetic.l_shell[field_name], geomagnetic.b_ratio[field_name]

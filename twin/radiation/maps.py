@@ -118,7 +118,7 @@ def _axis_position(nodes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, n
 
 
 def interpolate(grid: GeodeticGrid, node_values: np.ndarray, latitude_deg, longitude_deg, altitude_km) -> np.ndarray:
-    """Trilinear interpolation of ``node_values`` (*grid.shape, q) at positions (n,): returns (n, q).
+    """Trilinear interpolation of ``node_values`` (the grid's shape plus q) at positions (n,): returns (n, q).
 
     Longitudes wrap (the grid holds both -180 and 180); latitudes and altitudes are clamped to the
     grid (check altitudes first with :meth:`GeodeticGrid.check_altitudes`).
