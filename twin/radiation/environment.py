@@ -17,7 +17,7 @@ import numpy as np
 
 from twin.radiation.belts import PROTON_TABLE_ENERGIES_MEV, check_solar, field_of, integral_flux_cm2_s
 from twin.radiation.dose import dose_fluxes, dose_per_particle_rad_cm2
-from twin.radiation.maps import GeodeticGrid, geomagnetic_grid, interpolate
+from twin.radiation.maps import GeodeticGrid, cell_corners, geomagnetic_grid, interpolate_corners
 from twin.radiation.ranges import check_shielding_mm
 from twin.radiation.upsets import DEFAULT_BITS, BitPopulation, log_linear_flux, upset_rate_per_bit_s
 
@@ -40,17 +40,20 @@ class RadiationSettings:
 
 @dataclass(frozen=True)
 class RadiationMap:
-    """Radiation quantities (``names``) at the nodes of ``grid`` (values: the grid's shape plus one axis of ``len(names)``)."""
+    """Radiation quantities (``names``) at the nodes of ``grid`` (values: the grid's shape plus one axis of
+    ``len(names)``), and the same values cell by cell for interpolation (:func:`twin.radiation.maps.cell_corners`)."""
 
     grid: GeodeticGrid
     names: tuple[str, ...]
     values: np.ndarray
+    corners: np.ndarray
 
     def at(self, latitude_deg, longitude_deg, altitude_km) -> dict[str, np.ndarray]:
-        """Each quantity at geodetic positions (arrays of one shape), interpolated trilinearly."""
+        """Each quantity at geodetic positions (arrays of one shape), interpolated trilinearly (float32)."""
         latitude_deg = np.asarray(latitude_deg, float)
         self.grid.check_altitudes(altitude_km)
-        found = interpolate(self.grid, self.values, latitude_deg.ravel(), np.ravel(longitude_deg), np.ravel(altitude_km))
+        found = interpolate_corners(self.grid, self.corners, latitude_deg.ravel(), np.ravel(longitude_deg),
+                                    np.ravel(altitude_km))
         return {name: found[:, index].reshape(latitude_deg.shape) for index, name in enumerate(self.names)}
 
 
@@ -108,7 +111,7 @@ def _map_over_levels(settings: RadiationSettings, first_km: float, last_km: floa
     upsets = [population.bits * upset_rate_per_bit_s(population.cross_section, proton_energies, proton_spectrum,
                                                      shielding_mm) for population in settings.bits]
     values = np.stack([proton_flux, electron[..., 0], dose_rate, *upsets], axis=-1)
-    return RadiationMap(geomagnetic.grid, map_names(settings), values)
+    return RadiationMap(geomagnetic.grid, map_names(settings), values, cell_corners(values))
 
 
 def cumulative_dose_rad(dose_rate_rad_s: np.ndarray, time_s: np.ndarray) -> np.ndarray:
