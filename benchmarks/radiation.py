@@ -40,7 +40,8 @@ def main() -> None:
                             representatives=True)
     orbit_s, orbit_cpu_s = time.perf_counter() - start, time.process_time() - start_cpu
     satellite_steps = run.sizes["sat"] * run.sizes["time"]
-    print(f"grid: {run.sizes['sat']} representatives x {run.sizes['time']:,} steps = {satellite_steps:,} satellite-steps "
+    print(f"grid: {run.sizes['sat']} representatives x {run.sizes['time']:,} steps = {satellite_steps:,} "
+          "satellite-steps "
           f"({scenario.name}, step {args.step_s:g} s, {args.duration_s / 86400:g} days); solar {settings.solar}, "
           f"{settings.shielding_mm:g} mm Al; BLAS on one thread")
     print(f"orbit layer:            {orbit_s:6.2f} s wall, {orbit_cpu_s:6.2f} s CPU "

@@ -76,7 +76,8 @@ def test_ranges_in_aluminium():
 
 @pytest.mark.parametrize("shielding_mm", [0.0, -1.0, 25.0, math.nan, math.inf])
 def test_shielding_out_of_the_tables_range_is_refused_naming_the_field(shielding_mm):
-    with pytest.raises(ValueError, match=rf"^shielding_mm: {shielding_mm!r} is outside the physical range \[0.05, 20\]"):
+    refusal = rf"^shielding_mm: {shielding_mm!r} is outside the physical range \[0.05, 20\]"
+    with pytest.raises(ValueError, match=refusal):
         RadiationSettings(shielding_mm=shielding_mm)
     with pytest.raises(ValueError, match="^shielding_mm: "):
         penetration_energies_mev(shielding_mm)

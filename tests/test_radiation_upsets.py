@@ -43,7 +43,8 @@ def test_shielding_removes_upsets_by_slowing_the_protons():
 
     step = WeibullCrossSection(1e-14, 30.0, 1.0, 10.0)
     spectrum = A_CM2_S * np.exp(-PROTON_TABLE_ENERGIES_MEV / E_C_MEV)
-    rates = [upset_rate_per_bit_s(step, PROTON_TABLE_ENERGIES_MEV, spectrum, shielding_mm) for shielding_mm in (1.0, 5.0, 10.0)]
+    rates = [upset_rate_per_bit_s(step, PROTON_TABLE_ENERGIES_MEV, spectrum, shielding_mm)
+             for shielding_mm in (1.0, 5.0, 10.0)]
     for shielding_mm, rate in zip((1.0, 5.0, 10.0), rates):
         entering = float(energy_before_shield_mev(31.0, shielding_mm))  # the step rises from 30 to 31 MeV
         assert rate == pytest.approx(1e-14 * A_CM2_S * math.exp(-entering / E_C_MEV), rel=0.03), shielding_mm

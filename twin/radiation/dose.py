@@ -52,7 +52,8 @@ class DoseDepth:
     mission_s: float
 
     def rates_rad_s(self, shielding_mm: float) -> tuple[float, float, float]:
-        """Mean proton, electron and bremsstrahlung dose rates (rad/s) behind ``shielding_mm`` (log-log between rows)."""
+        """Mean proton, electron and bremsstrahlung dose rates (rad/s) behind ``shielding_mm`` (log-log between
+        the rows)."""
         shielding_mm = check_shielding_mm(shielding_mm)
 
         def at(dose_rad: np.ndarray) -> float:
@@ -92,7 +93,8 @@ def dose_fluxes(shielding_mm: float) -> tuple[tuple[str, float], ...]:
 
 @lru_cache(maxsize=32)
 def dose_per_particle_rad_cm2(shielding_mm: float) -> tuple[float, float, float]:
-    """Dose per particle (rad cm^2) of each component of :func:`dose_fluxes` behind ``shielding_mm``, from the reference.
+    """Dose per particle (rad cm^2) of each component of :func:`dose_fluxes` behind ``shielding_mm``, from the
+    reference.
 
     A component whose flux is zero on the reference orbit (electrons that would cross more than about
     13 mm are above AE8's 7 MeV) has its dose, zero or nearly in the curve too, left out.

@@ -27,7 +27,8 @@ POINTS_PER_CHUNK = 1_000_000  # satellite-steps interpolated at once (bounds the
 
 @dataclass(frozen=True)
 class RadiationSettings:
-    """Solar activity ("min" or "max" of AP8/AE8), aluminium shielding (mm, centre of a sphere) and the bits on board."""
+    """Solar activity ("min" or "max" of AP8/AE8), aluminium shielding (mm, centre of a sphere) and the bits
+    on board."""
 
     solar: str = "min"
     shielding_mm: float = 2.0

@@ -28,7 +28,8 @@ FAR_L_SHELL, FAR_B_RATIO = 1000.0, 1e6
 
 @dataclass(frozen=True)
 class GeodeticGrid:
-    """Uniformly spaced nodes: geodetic latitude (deg, -90..90), longitude (deg, -180..180, both ends) and altitude (km)."""
+    """Uniformly spaced nodes: geodetic latitude (deg, -90..90), longitude (deg, -180..180, both ends) and
+    altitude (km)."""
 
     latitude_deg: np.ndarray
     longitude_deg: np.ndarray
@@ -55,7 +56,8 @@ class GeodeticGrid:
 
 @dataclass(frozen=True)
 class GeomagneticGrid:
-    """McIlwain L (Earth radii) and B/B0 at the nodes of ``grid`` for each field of :data:`twin.radiation.belts.FIELDS`."""
+    """McIlwain L (Earth radii) and B/B0 at the nodes of ``grid`` for each field of
+    :data:`twin.radiation.belts.FIELDS`."""
 
     grid: GeodeticGrid
     l_shell: dict[str, np.ndarray]
@@ -91,8 +93,8 @@ def compute_geomagnetic_grid(grid: GeodeticGrid) -> GeomagneticGrid:
 
 def write_geomagnetic_grid(path: Path, step_deg: float = 2.0, altitude_km=np.arange(500.0, 1000.1, 50.0)) -> None:
     """Compute the shipped grid (:data:`GRID_ASSET`) and write it to ``path`` (.npz, float32)."""
-    grid = GeodeticGrid(np.arange(-90.0, 90.0 + step_deg / 2, step_deg), np.arange(-180.0, 180.0 + step_deg / 2, step_deg),
-                        np.asarray(altitude_km, float))
+    grid = GeodeticGrid(np.arange(-90.0, 90.0 + step_deg / 2, step_deg),
+                        np.arange(-180.0, 180.0 + step_deg / 2, step_deg), np.asarray(altitude_km, float))
     computed = compute_geomagnetic_grid(grid)
     np.savez_compressed(path, latitude_deg=grid.latitude_deg, longitude_deg=grid.longitude_deg,
                         altitude_km=grid.altitude_km,
@@ -128,7 +130,8 @@ def cell_corners(node_values: np.ndarray) -> np.ndarray:
     return np.stack(corners, axis=3).reshape((nlat - 1) * (nlon - 1) * (nalt - 1), 8, -1).astype(np.float32)
 
 
-def interpolate_corners(grid: GeodeticGrid, corners: np.ndarray, latitude_deg, longitude_deg, altitude_km) -> np.ndarray:
+def interpolate_corners(grid: GeodeticGrid, corners: np.ndarray, latitude_deg, longitude_deg,
+                        altitude_km) -> np.ndarray:
     """Trilinear interpolation at positions (n,) of values given by :func:`cell_corners`: returns (n, q), float32.
 
     Longitudes wrap (the grid holds both -180 and 180); latitudes and altitudes are clamped to the

@@ -27,5 +27,6 @@ def radiation_passes(time_s: np.ndarray, latitude_deg: np.ndarray, proton_flux_c
     :func:`twin.intervals.threshold_intervals` returns them (``row`` is the satellite, times in s)."""
     horn_flux = np.where(np.abs(latitude_deg) >= HORN_LATITUDE_DEG, electron_flux_cm2_s, 0.0)
     rows = np.shape(latitude_deg)[0]
-    return {"saa": threshold_intervals(time_s, np.asarray(proton_flux_cm2_s, float), np.full(rows, proton_threshold_cm2_s)),
+    saa_flux = np.asarray(proton_flux_cm2_s, float)
+    return {"saa": threshold_intervals(time_s, saa_flux, np.full(rows, proton_threshold_cm2_s)),
             "horns": threshold_intervals(time_s, horn_flux, np.full(rows, electron_threshold_cm2_s))}

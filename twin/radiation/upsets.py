@@ -144,8 +144,8 @@ def log_linear_flux(node_energies_mev: np.ndarray, node_flux_cm2_s: np.ndarray, 
     """
     node_energies_mev, energy_mev = np.asarray(node_energies_mev, float), np.asarray(energy_mev, float)
     upper = np.clip(np.searchsorted(node_energies_mev, energy_mev, side="right"), 1, node_energies_mev.size - 1)
-    weight = np.clip((energy_mev - node_energies_mev[upper - 1]) / (node_energies_mev[upper] - node_energies_mev[upper - 1]),
-                     0.0, 1.0)
+    lower_mev, upper_mev = node_energies_mev[upper - 1], node_energies_mev[upper]
+    weight = np.clip((energy_mev - lower_mev) / (upper_mev - lower_mev), 0.0, 1.0)
     mixing = np.zeros((node_energies_mev.size, energy_mev.size))
     columns = np.arange(energy_mev.size)
     mixing[upper - 1, columns] = 1.0 - weight
