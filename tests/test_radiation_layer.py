@@ -80,3 +80,19 @@ def test_the_comparison_table_orders_altitudes_shielding_and_solar_activity():
     assert by.loc[(700.0, 10.0, "max")].upsets_per_day < by.loc[(700.0, 10.0, "min")].upsets_per_day
     assert by.loc[(700.0, 2.0, "max")].dose_krad_per_year > by.loc[(700.0, 2.0, "min")].dose_krad_per_year
     assert table.saa_time_fraction.between(0.05, 0.2).all()
+
+
+def test_edges_of_the_settings_and_of_the_maps():
+    from twin.radiation import radiation_arrays
+    from twin.radiation.upsets import DEFAULT_BITS
+
+    time_s = np.array([0.0, 60.0])
+    # A run at the grid's top altitude is inside the maps.
+    top = radiation_arrays(np.array([[-30.0, -29.0]]), np.array([[-40.0, -39.0]]), np.array([[1000.0, 1000.0]]), time_s)
+    assert top["proton_flux_cm2_s"][0, 0] > 0.0
+    # No bits on board: no upsets, but the rest of the layer.
+    bare = radiation_arrays(np.array([[-30.0, -29.0]]), np.array([[-40.0, -39.0]]), np.array([[750.0, 751.0]]), time_s,
+                            RadiationSettings(bits=()))
+    assert bare["seu_rate_s"].shape == (1, 2) and not bare["seu_rate_s"].any() and bare["dose_rate_rad_s"].all()
+    with pytest.raises(ValueError, match=r"^bits: two populations are named 'memory'"):
+        RadiationSettings(bits=(DEFAULT_BITS[0], DEFAULT_BITS[0]))

@@ -37,6 +37,10 @@ class RadiationSettings:
     def __post_init__(self):
         check_solar(self.solar)
         check_shielding_mm(self.shielding_mm)
+        names = [population.name for population in self.bits]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"bits: two populations are named {name!r}")
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,11 @@ def radiation_map(settings: RadiationSettings, low_km: float, high_km: float) ->
     penetration energy (so the spectrum between them is the model's), AE8 at the electron penetration
     energy and at 1 MeV; then everything else from those.
     """
+    grid = geomagnetic_grid().grid
+    grid.check_altitudes(np.array([low_km, high_km]))
     levels = map_altitudes_km(low_km, high_km)
-    return _map_over_levels(settings, float(levels[0]), float(levels[-1]))
+    top_km = float(grid.altitude_km[-1])
+    return _map_over_levels(settings, min(float(levels[0]), top_km - ALTITUDE_STEP_KM), min(float(levels[-1]), top_km))
 
 
 @lru_cache(maxsize=8)
@@ -137,9 +144,7 @@ def radiation_arrays(latitude_deg: np.ndarray, longitude_deg: np.ndarray, altitu
     detected-but-uncorrected and silent.
     """
     altitude_km = np.asarray(altitude_km, float)
-    low, high = float(np.min(altitude_km)), float(np.max(altitude_km))
-    geomagnetic_grid().grid.check_altitudes(np.array([low, high]))
-    radiation = radiation_map(settings, low, high)
+    radiation = radiation_map(settings, float(np.min(altitude_km)), float(np.max(altitude_km)))
     shape = np.shape(latitude_deg)
     rows = max(1, POINTS_PER_CHUNK // max(shape[-1], 1))
     out = {name: np.empty(shape, np.float32) for name in radiation.names}
@@ -150,8 +155,9 @@ def radiation_arrays(latitude_deg: np.ndarray, longitude_deg: np.ndarray, altitu
     upsets = {population.name: out.pop(f"seu_rate_{population.name}_s") for population in settings.bits}
     result = {name: out[name] for name in ("proton_flux_cm2_s", "electron_flux_cm2_s", "dose_rate_rad_s")}
     result["total_dose_rad"] = cumulative_dose_rad(out["dose_rate_rad_s"].astype(float), time_s)
-    result["seu_rate_s"] = sum(upsets.values())
+    none = np.zeros(shape, np.float32)
+    result["seu_rate_s"] = sum(upsets.values(), none)
     for outcome in ("corrected", "detected", "silent"):
-        result[f"seu_{outcome}_rate_s"] = sum(getattr(population.outcome, outcome) * upsets[population.name]
-                                              for population in settings.bits).astype(np.float32)
+        result[f"seu_{outcome}_rate_s"] = sum((getattr(population.outcome, outcome) * upsets[population.name]
+                                               for population in settings.bits), none).astype(np.float32)
     return result
