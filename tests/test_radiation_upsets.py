@@ -90,3 +90,33 @@ def test_hardware_health_from_dose_and_random_failures():
         HardwareHealth(random_failures_per_year=-1.0)
     with pytest.raises(ValueError, match=r"^dose_median_krad: 0.0 is outside"):
         HardwareHealth(dose_median_krad=0.0)
+
+
+def test_on_a_real_ap8_spectrum_both_forms_of_the_integral_agree():
+    """R = integral of sigma phi dE (the differential spectrum, twin.radiation.spectra, checked against aep8's
+    own finite-difference differential flux) = integral of J dsigma (what upset_rate_per_bit_s computes)."""
+    import aep8
+    from astropy import units as u
+
+    from twin.radiation.belts import integral_flux_cm2_s
+    from twin.radiation.spectra import differential_flux_cm2_s_mev
+
+    l_shell, b_ratio = np.array([[1.25], [1.4]]), np.array([[1.15], [1.05]])  # in the SAA at 700-800 km
+    spectrum = integral_flux_cm2_s("p", "min", PROTON_TABLE_ENERGIES_MEV, l_shell, b_ratio)
+    probe_mev = np.array([12.0, 45.0, 120.0])
+    theirs = aep8.model("p", "min").differential_flux_for_geomagnetic_coordinates(
+        l_shell, b_ratio, probe_mev * u.MeV).to_value(u.cm**-2 * u.s**-1 * u.MeV**-1)
+    np.testing.assert_allclose(differential_flux_cm2_s_mev(PROTON_TABLE_ENERGIES_MEV, spectrum, probe_mev), theirs,
+                               rtol=1e-3)
+    for cross_section in (WeibullCrossSection(5e-18, 5.0, 30.0, 1.5), WeibullCrossSection(1e-14, 2.0, 15.0, 1.2)):
+        energy = np.linspace(cross_section.threshold_mev, 400.0, 20_001)
+        integrand = cross_section.cross_section_cm2(energy) * differential_flux_cm2_s_mev(
+            PROTON_TABLE_ENERGIES_MEV, spectrum, energy)
+        by_differential = 0.5 * ((integrand[..., 1:] + integrand[..., :-1]) * np.diff(energy)).sum(axis=-1)
+        # Where AP8's flux ends (zero at the next table energy), the model drops it to zero just above that energy:
+        # the protons above it form a step of J at that energy, which a differential form must add.
+        last = (spectrum > 0.0).sum(axis=-1) - 1
+        end_flux = np.take_along_axis(spectrum, last[..., None], axis=-1)[..., 0]
+        by_differential += cross_section.cross_section_cm2(PROTON_TABLE_ENERGIES_MEV[last]) * end_flux
+        np.testing.assert_allclose(upset_rate_per_bit_s(cross_section, PROTON_TABLE_ENERGIES_MEV, spectrum, None),
+                                   by_differential, rtol=1e-3)

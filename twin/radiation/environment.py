@@ -19,7 +19,8 @@ from twin.radiation.belts import PROTON_TABLE_ENERGIES_MEV, check_solar, field_o
 from twin.radiation.dose import dose_fluxes, dose_per_particle_rad_cm2
 from twin.radiation.maps import GeodeticGrid, cell_corners, geomagnetic_grid, interpolate_corners
 from twin.radiation.ranges import check_shielding_mm
-from twin.radiation.upsets import DEFAULT_BITS, BitPopulation, log_linear_flux, upset_rate_per_bit_s
+from twin.radiation.spectra import log_linear_flux
+from twin.radiation.upsets import DEFAULT_BITS, BitPopulation, upset_rate_per_bit_s
 
 ALTITUDE_STEP_KM = 10.0  # altitude spacing of a run's map (flux grows by a few per cent per 10 km in the belts)
 POINTS_PER_CHUNK = 1_000_000  # satellite-steps interpolated at once (bounds the temporaries to about 0.3 GB)

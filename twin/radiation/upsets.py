@@ -26,6 +26,7 @@ import numpy as np
 
 from twin.radiation.belts import PROTON_TABLE_ENERGIES_MEV
 from twin.radiation.checks import check_range
+from twin.radiation.spectra import log_linear_flux
 from twin.radiation.ranges import areal_density_g_cm2, check_shielding_mm, energy_before_shield_mev, \
     proton_energy_for_range_mev, proton_range_g_cm2
 
@@ -133,26 +134,6 @@ def upset_weights(cross_section: WeibullCrossSection, shielding_mm: float | None
     weights[1:] += 0.5 * step
     weights[-1] += cross_section.saturation_cm2 - sigma[-1]  # the rest of the rise, at the top energy's flux
     return incident, weights
-
-
-def log_linear_flux(node_energies_mev: np.ndarray, node_flux_cm2_s: np.ndarray, energy_mev: np.ndarray) -> np.ndarray:
-    """Integral flux at ``energy_mev`` (k,) from fluxes (..., nodes) at ``node_energies_mev``, log-linear in energy
-    as AP8 interpolates: one matrix product of the log fluxes. Returns (..., k).
-
-    A zero flux counts as 1e-300 (its log as -690): between a node with flux and one without, the flux falls
-    to nothing within the first per cent of the interval.
-    """
-    node_energies_mev, energy_mev = np.asarray(node_energies_mev, float), np.asarray(energy_mev, float)
-    upper = np.clip(np.searchsorted(node_energies_mev, energy_mev, side="right"), 1, node_energies_mev.size - 1)
-    lower_mev, upper_mev = node_energies_mev[upper - 1], node_energies_mev[upper]
-    weight = np.clip((energy_mev - lower_mev) / (upper_mev - lower_mev), 0.0, 1.0)
-    mixing = np.zeros((node_energies_mev.size, energy_mev.size))
-    columns = np.arange(energy_mev.size)
-    mixing[upper - 1, columns] = 1.0 - weight
-    mixing[upper, columns] += weight
-    flux = np.exp(np.log(np.maximum(np.asarray(node_flux_cm2_s, float), 1e-300)) @ mixing)
-    flux[flux < 1e-200] = 0.0
-    return flux
 
 
 def upset_rate_per_bit_s(cross_section: WeibullCrossSection, node_energies_mev: np.ndarray,
