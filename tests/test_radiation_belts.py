@@ -135,3 +135,22 @@ def test_a_run_outside_the_maps_altitudes_is_refused_naming_altitude():
 
         radiation_arrays(np.zeros((1, 2)), np.zeros((1, 2)), np.array([[1200.0, 1300.0]]), np.array([0.0, 60.0]),
                          settings)
+
+
+def test_the_grid_writer_makes_what_the_loader_reads(tmp_path, monkeypatch):
+    from twin.radiation import maps
+
+    path = tmp_path / "grid.npz"
+    maps.write_geomagnetic_grid(path, step_deg=60.0, altitude_km=np.array([700.0, 800.0]))
+    monkeypatch.setattr(maps, "asset_path", lambda *parts: path)
+    maps.geomagnetic_grid.cache_clear()
+    try:
+        small = maps.geomagnetic_grid()
+    finally:
+        maps.geomagnetic_grid.cache_clear()
+    assert small.grid.shape == (4, 7, 2)
+    latitude, longitude, altitude = small.grid.mesh()
+    l_shell, _ = geomagnetic_coordinates(latitude.ravel(), longitude.ravel(), altitude.ravel(), "gsfc70")
+    closed = (l_shell > 0) & (l_shell < maps.FAR_L_SHELL)
+    np.testing.assert_allclose(small.l_shell["gsfc70"].ravel()[closed], l_shell[closed], rtol=2e-6)
+    assert np.all(small.l_shell["gsfc70"].ravel()[~closed] == maps.FAR_L_SHELL)
