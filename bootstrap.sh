@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up the twin on a fresh machine, then run the demo twin on the built-in phase-1 scenario:
-# creates .venv, installs the twin with its 3D, web and test extras, simulates a day, stores and describes it.
+# installs Mesa EGL and Chromium with apt where missing (Debian/Ubuntu), creates .venv, installs the twin with all its
+# extras (3D, web, tests, notebooks, docs), simulates a day, stores and describes it.
 # Needs Python 3.11 or newer (set PYTHON=/path/to/python to choose one) and access to PyPI.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,13 +16,20 @@ if [ -z "$python" ]; then
 fi
 [ -n "$python" ] || { echo "bootstrap: no Python 3.11 or newer found; set PYTHON" >&2; exit 1; }
 
-# The 3D view renders off-screen through Mesa's EGL (viz/offscreen.py); on Debian or Ubuntu, install it
-# if missing (elsewhere: any OpenGL driver, or a display, will do).
-if command -v dpkg >/dev/null && ! dpkg -s libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null 2>&1; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    libegl1 libegl-mesa0 libgl1-mesa-dri || echo "bootstrap: could not install Mesa EGL; twin render needs it" >&2
-fi
+# On Debian or Ubuntu, what the twin needs beside Python, installed with apt (sudo when not root) if missing:
+# Mesa's EGL, through which the 3D view renders off-screen (viz/offscreen.py; elsewhere any OpenGL driver or a
+# display will do), and the distribution's Chromium, which the dashboard's browser tests drive through Playwright
+# (tests/conftest.py; Playwright never downloads a browser here). Without them those tests are skipped.
+apt_install() {  # apt_install "WHAT IS LOST WITHOUT THEM" PACKAGE...: the Debian packages not yet installed
+  local lost=$1; shift
+  command -v dpkg >/dev/null || return 0
+  dpkg -s "$@" >/dev/null 2>&1 && return 0
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } \
+    || echo "bootstrap: could not install $*: $lost" >&2
+}
+apt_install "twin render needs Mesa's EGL" libegl1 libegl-mesa0 libgl1-mesa-dri
+apt_install "the browser tests will be skipped" chromium
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip

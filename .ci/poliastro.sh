@@ -20,5 +20,5 @@ rm -rf .venv310
 .venv310/bin/python -m pip install --quiet --upgrade pip
 .venv310/bin/python -m pip install --quiet -e '.[poliastro,test,notebooks]'
 .venv310/bin/python -c 'import poliastro; print("poliastro", poliastro.__version__)'
-.venv310/bin/python -m pytest tests/test_poliastro_bridge.py twin/poliastro_bridge.py \
+.venv310/bin/python -m pytest tests/test_poliastro_bridge.py twin/orbit/poliastro_bridge.py \
   "tests/test_notebooks.py::test_notebook_runs_and_ends_on_a_physical_check[poliastro_design_check]"

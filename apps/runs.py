@@ -99,20 +99,20 @@ class RunData:
 class Job:
     """A run being read or simulated in the background: ``progress`` (0..1), then ``data`` or ``error``."""
 
-    def __init__(self, key: str, label: str, total_steps: float = 1.0):
+    def __init__(self, key: str, label: str):
         self.key, self.label = key, label
-        self.total_steps = total_steps
-        self.steps_done = 0.0
+        self.fraction_done = 0.0
         self.data: RunData | None = None
         self.error: str | None = None
         self.done = threading.Event()
 
     @property
     def progress(self) -> float:
-        return 1.0 if self.done.is_set() else min(self.steps_done / self.total_steps, 0.99)
+        return 1.0 if self.done.is_set() else min(self.fraction_done, 0.99)
 
-    def advance(self, steps: float) -> None:
-        self.steps_done += steps
+    def advance(self, done: int, total: int) -> None:
+        """``done`` units of the run's ``total`` work (:mod:`twin.run.progress`) are done."""
+        self.fraction_done = done / total if total else 0.0
 
     def finish(self, future: Future) -> None:
         """Take the outcome of ``future`` (a dataset, or the exception that ended the run)."""
@@ -194,7 +194,7 @@ class Catalogue:
             job = self._jobs.get(key)
             if job is not None and job.error is None:
                 return job
-            job = self._jobs[key] = Job(key, label, request.total_steps)
+            job = self._jobs[key] = Job(key, label)
         self.simulator.submit(key, request, job.advance).add_done_callback(job.finish)
         return job
 

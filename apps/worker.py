@@ -3,8 +3,9 @@
 A run of the twin holds the GIL for much of its time; in the server's own process it would stall
 every session. Here it runs in a worker process started with ``spawn`` (a fresh interpreter: none
 of the server's threads, sockets or OpenGL contexts are copied into it). The worker reports each
-step done through a queue, which a thread of the server reads into the job's progress; the
-finished run comes back through the future.
+unit of its plan's work done (:mod:`twin.run.progress`: the count the terminal's bar shows too) through
+a queue, which a thread of the server reads into the job's progress; the finished run comes back
+through the future.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
-_progress_queue = None  # in the worker: where to report steps done
+_progress_queue = None  # in the worker: where to report the work done
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,6 @@ class RunRequest:
     step_s: float
     representatives: bool
     network: bool
-
-    @property
-    def total_steps(self) -> int:
-        """Progress units of the run: the orbit layer counts one, then one per time step."""
-        return int(self.duration_s // self.step_s) + 2
 
 
 def _exit_with_parent() -> None:
@@ -55,7 +51,7 @@ def _simulate(key: str, request: RunRequest):
     from twin.run.simulate import run_scenario
 
     scenario = scenario_from_dict(request.tables, request.source)
-    report = lambda steps: _progress_queue.put((key, float(steps)))
+    report = lambda progress: _progress_queue.put((key, progress.done, progress.total))
     return run_scenario(scenario, None, request.duration_s, request.step_s, report,
                         representatives=request.representatives, network=request.network)
 
@@ -68,13 +64,13 @@ class Simulator:
         self._queue = context.Queue()
         self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                          initargs=(self._queue,))
-        self._progress: dict[str, Callable[[float], None]] = {}
+        self._progress: dict[str, Callable[[int, int], None]] = {}
         self._listener = threading.Thread(target=self._listen, name="twin-progress", daemon=True)
         self._listener.start()
         self._pool.submit(int)  # start the worker now: its first run need not wait for it to import the twin
 
-    def submit(self, key: str, request: RunRequest, progress: Callable[[float], None]) -> Future:
-        """Start ``request``; ``progress(steps)`` is called (in a server thread) as steps are done."""
+    def submit(self, key: str, request: RunRequest, progress: Callable[[int, int], None]) -> Future:
+        """Start ``request``; ``progress(done, total)`` is called (in a server thread) as its work is done."""
         self._progress[key] = progress
         future = self._pool.submit(_simulate, key, request)
         future.add_done_callback(lambda _: self._progress.pop(key, None))
@@ -82,15 +78,15 @@ class Simulator:
 
     def _listen(self) -> None:
         while True:
-            key, steps = self._queue.get()
+            key, done, total = self._queue.get()
             if key is None:
                 return
             callback = self._progress.get(key)
             if callback is not None:
-                callback(steps)
+                callback(done, total)
 
     def shutdown(self) -> None:
         """Stop the worker (runs not started are dropped; one under way, seconds long, is waited for) and the progress thread."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._queue.put((None, 0.0))
+        self._queue.put((None, 0, 0))
         self._listener.join()

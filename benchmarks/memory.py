@@ -21,16 +21,14 @@ CASES = [("phase1", 7 * 86400.0), ("phase2", 2 * 86400.0), ("phase3", 6 * 3600.0
 CHILD = """
 import json, resource, sys, tempfile
 import twin
-from twin.orbit.constellation import design_fleet
 from twin.run.memory import run_array_bytes
-from twin.timegrid import time_grid, to_datetime64
+from twin.run.plan import RunPlan
 
 name, duration_s = sys.argv[1], float(sys.argv[2])
 scenario = twin.load_scenario(name)
 twin.run_scenario(scenario, duration_s=60.0, step_s=60.0)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-fleet = design_fleet(scenario)
-counted = run_array_bytes(fleet, to_datetime64(scenario.epoch, time_grid(scenario.epoch, duration_s, 60.0)), scenario)
+counted = run_array_bytes(RunPlan.of(scenario, duration_s=duration_s, step_s=60.0))
 run = twin.run_scenario(scenario, duration_s=duration_s, step_s=60.0)
 with tempfile.TemporaryDirectory() as directory:
     twin.save(run, directory + "/run.zarr")

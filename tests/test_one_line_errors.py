@@ -118,16 +118,17 @@ def test_a_run_that_would_not_fit_in_memory_is_refused_before_allocating(tmp_pat
 def test_the_memory_estimate_is_the_arrays_a_run_holds(phase1, phase1_run, monkeypatch):
     """The bytes counted before a run are those of the run's variables once made (phase 1, 6 h)."""
     from twin.run import memory
-    from twin.orbit.constellation import design_fleet
+    from twin.run.plan import RunPlan
 
     held = sum(variable.nbytes for variable in phase1_run.data_vars.values())
-    counted = memory.run_array_bytes(design_fleet(phase1), phase1_run["time"].values, phase1)
+    plan = RunPlan.of(phase1, duration_s=6 * 3600, step_s=60)
+    counted = memory.run_array_bytes(plan)
     assert counted == held
     monkeypatch.setattr(memory, "available_memory_bytes", lambda: int(memory.PEAK_PER_ARRAY_BYTE * held) - 1)
     with pytest.raises(RunTooLargeError, match=r"a run of 25 satellites x 361 steps needs about 2.1 MB \(1.6 x its 1.3 MB"):
         twin.run_scenario(phase1, duration_s=6 * 3600, step_s=60)
     monkeypatch.setattr(memory, "available_memory_bytes", lambda: int(memory.PEAK_PER_ARRAY_BYTE * held) + 1)
-    check_run_fits(design_fleet(phase1), phase1_run["time"].values, phase1)
+    check_run_fits(plan)
 
 
 # ---------------------------------------------------------------------------- not a run (item 15)

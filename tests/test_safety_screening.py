@@ -1,5 +1,6 @@
 """Conjunction screening (twin.safety.screening): against a brute-force search, formations, bad input, runs."""
 
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import twin
 from twin.orbit.constellation import design_fleet
 from twin.orbit.propagation import propagate_teme
 from twin.safety import parse_catalog, place_scenario, read_catalog, screen
+from twin.scenario import SCENARIO_DIR, scenario_from_dict
 from twin.timegrid import julian_dates
 
 DATA = Path(__file__).parent / "data"
@@ -27,6 +29,17 @@ def catalog():
 @pytest.fixture(scope="module")
 def phase1():
     return place_scenario(twin.load_scenario("phase1"), EPOCH)
+
+
+@pytest.fixture(scope="module")
+def crossing():
+    """Phase 1 and one more 8-satellite formation in a plane half an hour of LTAN away, phased 1 deg ahead:
+    the planes cross near the poles, where it passes CC1-001 about 12 km away twice an orbit (phase 1
+    itself keeps its formations apart along one plane, so it has no conjunction between them)."""
+    raw = tomllib.loads((SCENARIO_DIR / "phase1.toml").read_text())
+    raw["subcenters"].append(dict(raw["subcenters"][1], name="XC", count=1, owners=["M02"], phase_deg=1.0,
+                                  ltan_hours=raw["orbit"]["ltan_hours"] + 0.5))
+    return place_scenario(scenario_from_dict(raw), EPOCH)
 
 
 def _brute_force(fleet, catalog, start, duration_s, threshold_km, step_s=4.0):
@@ -71,12 +84,12 @@ def _brute_force(fleet, catalog, start, duration_s, threshold_km, step_s=4.0):
     return found
 
 
-def test_screen_finds_every_conjunction_of_a_brute_force_search(phase1, catalog):
+def test_screen_finds_every_conjunction_of_a_brute_force_search(crossing, catalog):
     threshold_km, duration_s = 50.0, 6 * 3600.0
-    result = screen(phase1, catalog, duration_s=duration_s, threshold_km=threshold_km)
+    result = screen(crossing, catalog, duration_s=duration_s, threshold_km=threshold_km)
     table = result.conjunctions
     tca_s = (table["tca"] - np.datetime64(EPOCH)).dt.total_seconds().to_numpy()
-    expected = _brute_force(design_fleet(phase1), catalog, phase1.epoch, duration_s, threshold_km)
+    expected = _brute_force(design_fleet(crossing), catalog, crossing.epoch, duration_s, threshold_km)
     assert (table["secondary_kind"] == "catalog").sum() > 50 and (table["secondary_kind"] == "fleet").sum() > 10
     assert len(expected) == len(table)
     for primary, secondary, tca, miss in expected:
@@ -89,10 +102,10 @@ def test_screen_finds_every_conjunction_of_a_brute_force_search(phase1, catalog)
         assert row["miss_distance_km"] == pytest.approx(miss, abs=1e-3)
 
 
-def test_members_of_a_formation_are_not_conjunctions_of_each_other(phase1, catalog):
-    result = screen(phase1, catalog, duration_s=3 * 3600.0, threshold_km=5.0, formation_closest=True)
+def test_members_of_a_formation_are_not_conjunctions_of_each_other(crossing, catalog):
+    result = screen(crossing, catalog, duration_s=3 * 3600.0, threshold_km=25.0, formation_closest=True)
     fleet_rows = result.conjunctions[result.conjunctions["secondary_kind"] == "fleet"]
-    subcenter = dict(zip(design_fleet(phase1).names, design_fleet(phase1).subcenter))
+    subcenter = dict(zip(design_fleet(crossing).names, design_fleet(crossing).subcenter))
     assert len(fleet_rows) and all(subcenter[a] != subcenter[b] for a, b in zip(fleet_rows["primary"], fleet_rows["secondary"]))
     closest = result.formation_closest.set_index("group")
     # CC1's eight satellites fly a disk of 200 m spacing: neighbours come within a few per cent of it.

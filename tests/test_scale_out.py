@@ -56,9 +56,15 @@ def assert_same_run(reference: xr.Dataset, run: xr.Dataset) -> None:
 
 
 def test_partitioned_run_equals_the_single_process_run(client, phase1_reference, tmp_path):
+    seen = []
     result = simulate_partitioned(load_scenario("phase1"), tmp_path / "run.zarr", client, duration_s=6 * 3600.0,
-                                  step_s=60.0, faults=FAULTS, network=True, sat_chunk=8, time_chunk=50, partitions=3)
+                                  step_s=60.0, faults=FAULTS, network=True, sat_chunk=8, time_chunk=50, partitions=3,
+                                  progress=seen.append)
     assert result.partitions == [(0, 8), (8, 24), (24, 25)] and result.restarts == 0
+    # Progress (twin.run.progress): every orbit task, step and the network counted once, to the plan's total.
+    assert seen[-1].done == seen[-1].total == result.orbit_tasks + 360 + 1
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    assert {p.stage: p.stage_done for p in seen} == {"orbits": result.orbit_tasks, "steps": 360, "network": 1}
     run = open_run(result.path)
     assert_same_run(phase1_reference, run)
     assert run.attrs["compute_lost_cu_s"] > 0  # the satellite lost in CC1-003 cost work
@@ -82,8 +88,9 @@ def test_a_worker_killed_mid_run_is_recovered_with_an_intact_store(phase1_refere
             distributed.Client(cluster) as dask_client:
         kills = []
 
-        def kill_a_worker(stage: str, done: int, total: int) -> None:
+        def kill_a_worker(progress) -> None:
             """SIGKILL a worker once among the orbit tasks, and in the engine one that holds a partition."""
+            stage, done = progress.stage, progress.stage_done
             if (stage, done) in (("orbits", 2), ("steps", 120)) and stage not in kills:
                 workers = dask_client.run(lambda dask_worker: (os.getpid(), len(dask_worker.state.actors)))
                 pid = max(workers.values(), key=lambda pid_actors: pid_actors[1])[0]
@@ -151,8 +158,8 @@ def test_a_partitioned_run_is_written_beside_its_path_and_renamed_in_when_comple
         simulate_partitioned(phase1, out, client, duration_s=3600.0, overwrite=True)
     assert [path.name for path in out.iterdir()] == ["notes.txt"]
 
-    def fail_midway(stage: str, done: int, total: int) -> None:
-        if stage == "steps" and done == 30:
+    def fail_midway(progress) -> None:
+        if progress.stage == "steps" and progress.stage_done == 30:
             raise RuntimeError("the cluster went away")
 
     out = tmp_path / "new.zarr"

@@ -40,39 +40,17 @@ def _check(args) -> None:
             raise UserError(f"--{name.replace('_', '-')}: {value} must be at least {1 if name == 'partitions' else 2}")
 
 
-class _StageBars:
-    """One progress bar per stage (orbit tasks, then engine steps) on the terminal."""
-
-    def __init__(self, enabled: bool):
-        self.enabled, self.bars = enabled, {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        if stage not in self.bars:
-            unit = "task" if stage == "orbits" else "step"
-            self.bars[stage] = tqdm(total=total, unit=unit, desc=stage, disable=None if self.enabled else True,
-                                    file=sys.stderr)
-        bar = self.bars[stage]
-        bar.update(done - bar.n)  # a restart after a lost worker moves the bar back
-
-    def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
-
-
 def simulate_on_cluster(args):
     """Run ``args`` on the Dask cluster they name and return the stored run (opened lazily)."""
     from dask.distributed import Client, LocalCluster
 
-    from twin.cli.common import UserError, scenario_of, span_of
+    from twin.cli.common import RunBar, UserError, plan_of
     from twin.dataset import open_run
-    from twin.safe_output import OutputError
-    from twin.run.scale_out import simulate_partitioned
+    from twin.run.plan import Chunks
+    from twin.run.scale_out import simulate_plan
 
     _check(args)
-    start, duration_s, step_s = span_of(args)
-    scenario = scenario_of(args)
+    plan = plan_of(args, Chunks(args.sat_chunk, args.time_chunk))  # refused here, before a cluster is started
     if args.scheduler:
         try:
             client, cluster = Client(args.scheduler, timeout="20s"), None
@@ -81,20 +59,13 @@ def simulate_on_cluster(args):
     else:
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=args.dashboard)
         client = Client(cluster)
+    scenario = plan.scenario
     print(f"{scenario.name}: {scenario.satellite_count} satellites on Dask ({len(client.nthreads())} workers); "
           f"dashboard {client.dashboard_link}", file=sys.stderr)
-    bars = _StageBars(not args.quiet)
     try:
-        result = simulate_partitioned(scenario, args.out, client, start, duration_s, step_s,
-                                      network=args.network, representatives=args.representatives,
-                                      sat_chunk=args.sat_chunk, time_chunk=args.time_chunk,
-                                      partitions=args.partitions, progress=bars, overwrite=args.overwrite)
-    except OutputError:
-        raise
-    except ValueError as error:
-        raise UserError(str(error).replace("network:", "--network:", 1)) from None
+        with RunBar(plan.work, not args.quiet) as bar:
+            result = simulate_plan(plan, args.out, client, args.partitions, bar, overwrite=args.overwrite)
     finally:
-        bars.close()
         client.close()
         if cluster is not None:
             cluster.close()

@@ -7,7 +7,7 @@
     twin render run.zarr --color-by owner --focus CC1-001 --out cluster.gif
     twin render run.zarr --color-by temperature:payload --out view.html
 
-Registered in :mod:`twin.cli` by ``render_cli.register(commands)`` (run it as ``twin render``). User mistakes (a missing run,
+Registered in :mod:`twin.cli` (run it as ``twin render``). User mistakes (a missing run,
 a variable the run does not have, a time outside it) end with one line and exit status 2.
 """
 

@@ -3,7 +3,7 @@
 Every page is behind a sign-in checked against the users file (``--users``, else ``$TWIN_USERS``;
 ``apps/users.example.toml`` holds demo users, refused on any address but loopback and warned about
 there). Binds to localhost unless ``--address`` says otherwise; HTTPS with ``--ssl-certfile`` and
-``--ssl-keyfile``. Registered in :mod:`twin.cli` by ``serve_cli.register(commands)``.
+``--ssl-keyfile``. Registered in :mod:`twin.cli` (``register(commands)``).
 """
 
 from __future__ import annotations

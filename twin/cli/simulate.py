@@ -3,71 +3,29 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
-from twin.cli.common import UserError, progress_bar, scenario_of, span_of
+from twin.cli.common import RunBar, UserError, plan_of
 from twin.report.text import describe, report
 
 
-def _tle_fleet(source: Path, check_checksums: bool):
-    """The fleet of the TLE file ``source``; a line with a wrong checksum refused, or accepted with a warning."""
-    from twin.orbit.constellation import fleet_from_tles, read_tle_file
-    from twin.scenario import ScenarioError, read_utf8
-
-    try:
-        with warnings.catch_warnings(record=True) as accepted:
-            warnings.simplefilter("always")
-            fleet = fleet_from_tles(read_tle_file(read_utf8(source, "scenario"), check_checksums))
-    except ValueError as error:  # ScenarioError too
-        raise UserError(str(error)) from None
-    for warning in accepted:
-        print(f"twin: warning: {warning.message}", file=sys.stderr)
-    return fleet
-
-
 def _run(args) -> "xarray.Dataset":  # noqa: F821
-    from twin.run.memory import RunTooLargeError
-    from twin.run.simulate import run_orbits, run_scenario, run_span
-    from twin.timegrid import time_grid
+    from twin.run.memory import RunTooLargeError, check_run_fits
+    from twin.run.simulate import run_plan
 
-    start, duration_s, step_s = span_of(args)
-    representatives = getattr(args, "representatives", False)
-    source = Path(args.scenario)
-    if source.suffix.lower() in (".tle", ".3le", ".txt"):
-        if not source.is_file():
-            raise UserError(f"scenario: {args.scenario!r} does not exist")
-        if representatives:
-            raise UserError("--representatives: needs a scenario (its sub-centers); a TLE file has none")
-        fleet = _tle_fleet(source, not args.no_checksum)
-        if start is None:
-            from astropy.time import Time
-
-            chief = fleet.blocks[0].chiefs[0]
-            start = Time(chief.jdsatepoch, chief.jdsatepochF, format="jd", scale="utc")
-        offsets = time_grid(start, duration_s or 86400.0, step_s or 60.0)
-        try:
-            with progress_bar(len(offsets), not args.quiet) as bar:
-                return run_orbits(fleet, start, offsets, {"title": f"Orbital data center twin: TLEs from {source.name}",
-                                                          "scenario": source.stem}, bar.update)
-        except RunTooLargeError as error:
-            raise UserError(str(error)) from None
-    scenario = scenario_of(args)
-    network = getattr(args, "network", False)
+    plan = plan_of(args)
     try:
-        start, duration, step = run_span(scenario, start, duration_s, step_s, network)
-    except ValueError as error:  # step: or network:, the options' names
-        raise UserError(f"--{error}") from None
-    print(f"{scenario.name}: {scenario.satellite_count} satellites in {scenario.subcenter_count} sub-centers, "
-          f"{scenario.installed_power_w() / 1e6:.3f} MW installed"
-          + (", simulating each sub-center's chief for all its satellites" if representatives else ""),
-          file=sys.stderr)
-    try:
-        with progress_bar(int(duration // step) + 1, not args.quiet) as bar:
-            return run_scenario(scenario, start, duration, step, bar.update, representatives=representatives,
-                                network=network)
+        check_run_fits(plan)
     except RunTooLargeError as error:
         raise UserError(str(error)) from None
+    if plan.scenario is not None:
+        scenario = plan.scenario
+        print(f"{scenario.name}: {scenario.satellite_count} satellites in {scenario.subcenter_count} sub-centers, "
+              f"{scenario.installed_power_w() / 1e6:.3f} MW installed"
+              + (", simulating each sub-center's chief for all its satellites" if plan.representatives else ""),
+              file=sys.stderr)
+    with RunBar(plan.work, not args.quiet) as bar:
+        return run_plan(plan, bar)
 
 
 def cmd_simulate(args) -> int:

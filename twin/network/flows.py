@@ -41,43 +41,18 @@ import pandas as pd
 import xarray as xr
 
 from twin.constants import EARTH_EQUATORIAL_RADIUS_KM, GEOSTATIONARY_RADIUS_M, SPEED_OF_LIGHT_M_S
-from twin.network.contacts import contact_windows, station_itrs_m, station_up, stations_of
-from twin.subsystems.faults import NETWORK_KINDS
-from twin.orbit.fleet import formation_chief
+from twin.dataset.catalogue import FLOW_DIRECTIONS, FLOW_QUANTITIES
 from twin.intervals import true_runs
-from twin.network.links import assign_antennas, link_geometry, link_set, relay_itrs_m
+from twin.network.contacts import contact_windows, station_itrs_m, station_up, stations_of
+from twin.network.links import LinkSet, assign_antennas, link_geometry, link_set, relay_itrs_m
 from twin.network.routing import shared_max_flow, shortest_latency
-from twin.scenario import Scenario, ScenarioError
+from twin.network.state import LinkGeometry, LinkState, NetworkState, Routes, Terminals, store_network
+from twin.orbit.fleet import formation_chief
+from twin.scenario import LinkSettings, Scenario, ScenarioError
+from twin.subsystems.faults import NETWORK_KINDS
 
 UNLIMITED_BPS = 1e18  # terrestrial lines and relay feeders: never the bottleneck (an assumption)
 FEEDER_LATENCY_S = (GEOSTATIONARY_RADIUS_M - EARTH_EQUATORIAL_RADIUS_KM * 1e3) / SPEED_OF_LIGHT_M_S  # relay to a ground terminal below it
-
-NETWORK_ATTRS = {
-    "contact_acquisition": {"long_name": "time the satellite rises above the station's elevation mask"},
-    "contact_loss": {"long_name": "time the satellite sets below the station's elevation mask"},
-    "contact_culmination": {"long_name": "time of the highest elevation of the pass"},
-    "contact_max_elevation": {"long_name": "highest elevation of the pass", "units": "degree"},
-    "contact_complete": {"long_name": "pass seen from acquisition to loss (0: cut by the run's start or end)", "units": "1"},
-    "link_up": {"long_name": "link available and in use (line of sight, range, antenna, both ends working)", "units": "1"},
-    "link_range": {"long_name": "distance between the link's ends", "units": "m"},
-    "link_rate": {"long_name": "data rate from end a to end b", "units": "bit s-1"},
-    "link_reverse_rate": {"long_name": "data rate from end b to end a", "units": "bit s-1"},
-    "downlink_rate": {"long_name": "direct downlink rate to ground stations", "units": "bit s-1"},
-    "uplink_rate": {"long_name": "direct uplink rate from ground stations", "units": "bit s-1"},
-    "latency_to_ground": {"long_name": "shortest latency to the ground network (telemetry latency)", "units": "s",
-                          "comment": "light time plus a delay per hop; NaN: no path at this time"},
-    "command_delay": {"long_name": "time for a command sent now to reach the satellite, waiting for a path", "units": "s",
-                      "comment": "NaN: no path before the end of the run"},
-}
-FLOW_ATTRS = {
-    "data_in": "data offered since the start (cumulative)",
-    "data_delivered": "data delivered since the start (cumulative)",
-    "data_queued": "data waiting for a path",
-    "data_dropped": "data dropped for lack of buffer since the start (cumulative)",
-}
-FLOW_LABELS = {"downlink": "downlink", "uplink": "uplink",
-               "eo": "Earth-observation data from partner satellites through the relays"}
-
 
 @dataclass(frozen=True)
 class Outage:
@@ -110,60 +85,49 @@ def _seconds(run: xr.Dataset) -> np.ndarray:
     return (times - times[0]) / np.timedelta64(1, "s")
 
 
-def _outage_mask(outages, names: list[str], times_s: np.ndarray, label: str) -> np.ndarray:
-    """Working (terminal, time) of stations or relays ``names`` under ``outages``."""
+def _terminals(scenario: Scenario, outages, times_s: np.ndarray) -> Terminals:
+    """The scenario's relays and stations, each working (terminal, time) except while an outage holds."""
+    names = [relay.name for relay in scenario.relays] + [station.name for station in scenario.ground_stations]
     working = np.ones((len(names), times_s.size), bool)
-    for outage in outages:
-        if outage.target in names:
-            end = np.inf if outage.end_s is None else outage.end_s
-            working[names.index(outage.target)] &= ~((times_s >= outage.start_s) & (times_s < end))
-    return working
+    for index, outage in enumerate(outages):
+        if not isinstance(outage, Outage):
+            raise TypeError(f"outages[{index}]: {outage!r} is not a twin.network.flows.Outage")
+        if outage.target not in names:
+            raise ValueError(f"outages[{index}].target: {outage.target!r} is neither a ground station nor a relay "
+                             "of this scenario")
+        end = np.inf if outage.end_s is None else outage.end_s
+        working[names.index(outage.target)] &= ~((times_s >= outage.start_s) & (times_s < end))
+    return Terminals(tuple(scenario.relays), tuple(scenario.ground_stations), working)
 
 
 def add_network(run: xr.Dataset, scenario: Scenario, outages=()) -> xr.Dataset:
     """``run`` with the network variables of the module docstring added (a new dataset)."""
     _check_scenario(scenario)
     settings = scenario.links
-    stations = stations_of(scenario)
-    station_names = [s.name for s in stations]
-    relay_names = [r.name for r in scenario.relays]
-    for index, outage in enumerate(outages):
-        if not isinstance(outage, Outage):
-            raise TypeError(f"outages[{index}]: {outage!r} is not a twin.network.flows.Outage")
-        if outage.target not in station_names + relay_names:
-            raise ValueError(f"outages[{index}].target: {outage.target!r} is neither a ground station nor a relay "
-                             "of this scenario")
     times_s = _seconds(run)
-    step_s = float(times_s[1] - times_s[0]) if times_s.size > 1 else 0.0
-
+    terminals = _terminals(scenario, outages, times_s)
+    stations = stations_of(scenario)
     contacts = contact_windows(run, stations)
-    links = link_set(run, relay_names, station_names, settings.intra_range_m)
+    links = link_set(run, terminals.relay_names, terminals.station_names, settings.intra_range_m)
     station_m = station_itrs_m([s.latitude_deg for s in stations], [s.longitude_deg for s in stations],
                                [s.altitude_m for s in stations])
     up = station_up([s.latitude_deg for s in stations], [s.longitude_deg for s in stations])
-    relay_m = relay_itrs_m([r.longitude_deg for r in scenario.relays])
-    range_m, clear, elevation = link_geometry(run, links, relay_m, station_m, settings.atmosphere_margin_km * 1e3, up)
-    state = _link_state(run, scenario, links, range_m, clear, elevation, times_s, outages, len(relay_names))
-    rate, reverse = _link_rates(scenario, links, range_m, state, len(run["sat"]), len(relay_names))
-
-    sats = run.sizes["sat"]
-    downlink = np.zeros((sats, times_s.size), np.float32)
-    uplink = np.zeros((sats, times_s.size), np.float32)
-    ground = np.flatnonzero(links.kind == "ground")
-    np.add.at(downlink, links.node_a[ground], rate[ground])
-    np.add.at(uplink, links.node_a[ground], reverse[ground])
-
-    latency, flows = _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s, outages)
+    relay_m = relay_itrs_m([r.longitude_deg for r in terminals.relays])
+    geometry = LinkGeometry(*link_geometry(run, links, relay_m, station_m, settings.atmosphere_margin_km * 1e3, up))
+    link_state = _link_state(run, settings, terminals, links, geometry)
+    downlink, uplink = _direct_rates(link_state, run.sizes["sat"])
+    routes = _route(run, settings, terminals, link_state, times_s)
     dataset = run.copy()
-    _store(dataset, contacts, links, stations, scenario, range_m, state, rate, reverse, downlink, uplink, latency, flows,
-           times_s)
+    store_network(dataset, NetworkState(settings, times_s, terminals, contacts, link_state, downlink, uplink, routes))
     return dataset
 
 
-def _link_state(run, scenario, links, range_m, clear, elevation, times_s, outages, relays) -> np.ndarray:
-    settings = scenario.links
-    sats = run.sizes["sat"]
-    alive = run["alive"].values.astype(bool) if "alive" in run else np.ones((sats, times_s.size), bool)
+def _link_state(run: xr.Dataset, settings: LinkSettings, terminals: Terminals, links: LinkSet,
+                geometry: LinkGeometry) -> LinkState:
+    """Whether each link is up at each step, and its rates, from its geometry, its ends' health and the antennas."""
+    sats, relays = run.sizes["sat"], len(terminals.relays)
+    range_m, clear, elevation = geometry.range_m, geometry.clear, geometry.elevation_deg
+    alive = run["alive"].values.astype(bool) if "alive" in run else np.ones((sats, range_m.shape[1]), bool)
     up = np.ones_like(clear)
     kind = links.kind
     up[kind == "intra"] = range_m[kind == "intra"] <= settings.intra_range_m
@@ -172,7 +136,7 @@ def _link_state(run, scenario, links, range_m, clear, elevation, times_s, outage
                  & (np.abs(elevation[inter]) <= settings.inter_max_elevation_deg))  # the terminal's field of regard
     relay_links = np.flatnonzero(kind == "relay")
     ground_links = np.flatnonzero(kind == "ground")
-    masks = np.array([s.min_elevation_deg for s in scenario.ground_stations])
+    masks = np.array([s.min_elevation_deg for s in terminals.stations])
     station_of = links.node_b[ground_links] - sats - relays
     up[ground_links] = elevation[ground_links] >= masks[station_of][:, None]
     relay_of = links.node_b[relay_links] - sats
@@ -180,21 +144,21 @@ def _link_state(run, scenario, links, range_m, clear, elevation, times_s, outage
                        & (elevation[relay_links] >= settings.relay_min_elevation_deg))  # the terminal looks up
     satellite_ends = lambda nodes: np.where((nodes < sats)[:, None], alive[np.minimum(nodes, sats - 1)], True)
     up &= satellite_ends(links.node_a) & satellite_ends(links.node_b)
-    working_relays = _outage_mask(outages, [r.name for r in scenario.relays], times_s, "relay")
-    working_stations = _outage_mask(outages, [s.name for s in scenario.ground_stations], times_s, "station")
-    up[relay_links] &= working_relays[relay_of]
-    up[ground_links] &= working_stations[station_of]
+    up[relay_links] &= terminals.working_relays[relay_of]
+    up[ground_links] &= terminals.working_stations[station_of]
     # Antennas: each station serves its highest passes, each relay its nearest chiefs.
-    antennas = np.array([s.antennas for s in scenario.ground_stations])
+    antennas = np.array([s.antennas for s in terminals.stations])
     up[ground_links] = assign_antennas(up[ground_links], elevation[ground_links], station_of, antennas)
     up[relay_links] = assign_antennas(up[relay_links], -range_m[relay_links], relay_of,
                                       np.full(relays, settings.relay_antennas))
-    return up
+    rate, reverse = _link_rates(settings, terminals, links, range_m, up, sats)
+    return LinkState(links, range_m, up, rate, reverse)
 
 
-def _link_rates(scenario, links, range_m, state, sats, relays) -> tuple[np.ndarray, np.ndarray]:
-    settings = scenario.links
-    rate = np.zeros(state.shape, np.float32)
+def _link_rates(settings: LinkSettings, terminals: Terminals, links: LinkSet, range_m: np.ndarray, up: np.ndarray,
+                sats: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rate of each link from end a to end b and back (link, time; bit/s), 0 while down."""
+    rate = np.zeros(up.shape, np.float32)
     kind = links.kind
     rate[kind == "intra"] = settings.intra_rate_bps
     inter = (kind == "in_plane") | (kind == "cross_plane")
@@ -203,12 +167,22 @@ def _link_rates(scenario, links, range_m, state, sats, relays) -> tuple[np.ndarr
     rate[kind == "relay"] = settings.relay_rate_bps
     reverse = rate.copy()
     ground = np.flatnonzero(kind == "ground")
-    station_of = links.node_b[ground] - sats - relays
-    rate[ground] = np.array([s.downlink_rate_bps for s in scenario.ground_stations])[station_of][:, None]
-    reverse[ground] = np.array([s.uplink_rate_bps for s in scenario.ground_stations])[station_of][:, None]
-    rate *= state
-    reverse *= state
+    station_of = links.node_b[ground] - sats - len(terminals.relays)
+    rate[ground] = np.array([s.downlink_rate_bps for s in terminals.stations])[station_of][:, None]
+    reverse[ground] = np.array([s.uplink_rate_bps for s in terminals.stations])[station_of][:, None]
+    rate *= up
+    reverse *= up
     return rate, reverse
+
+
+def _direct_rates(state: LinkState, sats: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each satellite's direct downlink and uplink rates to the ground stations (sat, time; bit/s)."""
+    downlink = np.zeros((sats, state.up.shape[1]), np.float32)
+    uplink = np.zeros((sats, state.up.shape[1]), np.float32)
+    ground = np.flatnonzero(state.links.kind == "ground")
+    np.add.at(downlink, state.links.node_a[ground], state.rate_bps[ground])
+    np.add.at(uplink, state.links.node_a[ground], state.reverse_rate_bps[ground])
+    return downlink, uplink
 
 
 def _gateway_of_each(clusters: list[str], subcenter: np.ndarray, chiefs: np.ndarray) -> np.ndarray:
@@ -222,11 +196,14 @@ def _gateway_of_each(clusters: list[str], subcenter: np.ndarray, chiefs: np.ndar
     return chiefs[first[found]]
 
 
-def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s, outages):
+def _route(run: xr.Dataset, settings: LinkSettings, terminals: Terminals, link_state: LinkState,
+           times_s: np.ndarray) -> Routes:
     """Per step: latency to the ground of every node, and the downlink, uplink and EO flows of every sub-center."""
-    settings = scenario.links
+    links, range_m, state = link_state.links, link_state.range_m, link_state.up
+    rate, reverse = link_state.rate_bps, link_state.reverse_rate_bps
+    step_s = float(times_s[1] - times_s[0]) if times_s.size > 1 else 0.0
     sats = run.sizes["sat"]
-    relays, stations = len(scenario.relays), len(scenario.ground_stations)
+    relays, stations = len(terminals.relays), len(terminals.stations)
     # Backbone: gateways (chiefs), relays, stations and the ground network; members hang off their chief.
     backbone_links = np.flatnonzero(links.kind != "intra")
     role = run["role"].values.astype(str) if "role" in run.coords else np.full(sats, "chief")
@@ -238,8 +215,7 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
     u, v = index_of[links.node_a[backbone_links]], index_of[links.node_b[backbone_links]]
     feeder_u = index_of[sats + np.arange(relays + stations)]
     feeder_latency = np.r_[np.full(relays, FEEDER_LATENCY_S), np.zeros(stations)] + settings.hop_delay_s
-    working = np.r_[_outage_mask(outages, [r.name for r in scenario.relays], times_s, "relay"),
-                    _outage_mask(outages, [s.name for s in scenario.ground_stations], times_s, "station")]
+    working = terminals.working
     light_s = range_m[backbone_links] / SPEED_OF_LIGHT_M_S + settings.hop_delay_s
 
     subcenter = run["subcenter"].values.astype(str)
@@ -255,7 +231,8 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
     directions = ("downlink", "uplink") + (("eo",) if settings.eo_inflow_bps > 0 else ())
     graph = _FlowGraph(u, v, links.kind[backbone_links], feeder_u, np.arange(relays + stations) < relays, ground,
                        chief_of_cluster)
-    flows = {f"{direction}_{name}": np.zeros((len(clusters), steps)) for direction in directions for name in FLOW_ATTRS}
+    flows = {f"{direction}_{name}": np.zeros((len(clusters), steps))
+             for direction in directions for name in FLOW_QUANTITIES}
     queue = {direction: np.zeros(len(clusters)) for direction in directions}
     totals = {f"{direction}_{name}": np.zeros(len(clusters)) for direction in directions
               for name in ("data_in", "data_delivered", "data_dropped")}
@@ -305,7 +282,7 @@ def _route(run, scenario, links, range_m, state, rate, reverse, times_s, step_s,
     chief_of_sat = np.where(role == "chief", np.arange(sats), formation_chief(subcenter, role))
     latency = np.where(chief_of_sat[:, None] >= 0, backbone_latency[index_of[chief_of_sat]], np.inf) + to_chief[:, None]
     latency[~alive] = np.inf
-    return latency, {"clusters": clusters, **flows}
+    return Routes(clusters, latency, flows)
 
 
 class _FlowGraph:
@@ -366,73 +343,6 @@ def _workload_flop(run, clusters: list[str], subcenter: np.ndarray, times_s: np.
     return flop
 
 
-def _command_delay(latency: np.ndarray, times_s: np.ndarray) -> np.ndarray:
-    """Seconds until a command sent at each step reaches the satellite: wait for the next step with a path, plus its latency."""
-    reachable = np.isfinite(latency)
-    steps = times_s.size
-    index = np.where(reachable, np.arange(steps), steps)
-    next_index = np.minimum.accumulate(index[:, ::-1], axis=1)[:, ::-1]
-    found = next_index < steps
-    safe = np.minimum(next_index, steps - 1)
-    delay = times_s[safe] - times_s[None, :] + np.take_along_axis(latency, safe, axis=1)
-    return np.where(found, delay, np.nan)
-
-
-def _store(dataset, contacts, links, stations, scenario, range_m, state, rate, reverse, downlink, uplink, latency, flows,
-           times_s) -> None:
-    dataset.coords["station"] = ("station", np.array([s.name for s in stations]), {"long_name": "ground station"})
-    dataset.coords["station_latitude"] = ("station", [s.latitude_deg for s in stations],
-                                          {"units": "degrees_north", "long_name": "station geodetic latitude (WGS-84)"})
-    dataset.coords["station_longitude"] = ("station", [s.longitude_deg for s in stations],
-                                           {"units": "degrees_east", "long_name": "station longitude"})
-    dataset.coords["station_altitude"] = ("station", [s.altitude_m for s in stations],
-                                          {"units": "m", "long_name": "station height above the WGS-84 ellipsoid"})
-    dataset.coords["station_min_elevation"] = ("station", [s.min_elevation_deg for s in stations],
-                                               {"units": "degree", "long_name": "elevation mask"})
-    dataset.coords["station_antennas"] = ("station", np.array([s.antennas for s in scenario.ground_stations], np.int32),
-                                          {"long_name": "antennas (passes served at once)"})
-    dataset.coords["station_band"] = ("station", np.array([s.band or "" for s in scenario.ground_stations]),
-                                      {"long_name": "radio band"})
-    dataset.coords["relay"] = ("relay", np.array([r.name for r in scenario.relays]), {"long_name": "geostationary data relay"})
-    dataset.coords["relay_longitude"] = ("relay", [r.longitude_deg for r in scenario.relays],
-                                         {"units": "degrees_east", "long_name": "relay longitude"})
-    dataset.coords["link"] = ("link", np.arange(len(links), dtype=np.int32), {"long_name": "link index"})
-    dataset.coords["link_kind"] = ("link", links.kind.astype(str),
-                                   {"long_name": "intra, in_plane, cross_plane, relay or ground"})
-    dataset.coords["link_end_a"] = ("link", links.end_a.astype(str), {"long_name": "first end (a satellite)"})
-    dataset.coords["link_end_b"] = ("link", links.end_b.astype(str),
-                                    {"long_name": "second end (a satellite, relay or ground station)"})
-    dataset.coords["contact"] = ("contact", np.arange(len(contacts), dtype=np.int32), {"long_name": "pass index"})
-    dataset.coords["contact_sat"] = ("contact", contacts["sat"].to_numpy().astype(str), {"long_name": "satellite of the pass"})
-    dataset.coords["contact_station"] = ("contact", contacts["station"].to_numpy().astype(str),
-                                         {"long_name": "station of the pass"})
-    for name, column in (("contact_acquisition", "acquisition"), ("contact_loss", "loss"),
-                         ("contact_culmination", "culmination"), ("contact_max_elevation", "max_elevation_deg")):
-        dataset[name] = ("contact", contacts[column].to_numpy())
-    dataset["contact_complete"] = ("contact", (contacts["acquisition_observed"] & contacts["loss_observed"])
-                                   .to_numpy().astype(np.int8))
-    dataset["link_up"] = (("link", "time"), state.astype(np.int8))
-    dataset["link_range"] = (("link", "time"), range_m.astype(np.float32))
-    dataset["link_rate"] = (("link", "time"), rate)
-    dataset["link_reverse_rate"] = (("link", "time"), reverse)
-    dataset["downlink_rate"] = (("sat", "time"), downlink)
-    dataset["uplink_rate"] = (("sat", "time"), uplink)
-    dataset["latency_to_ground"] = (("sat", "time"), np.where(np.isfinite(latency), latency, np.nan).astype(np.float32))
-    dataset["command_delay"] = (("sat", "time"), _command_delay(latency, times_s).astype(np.float32))
-    for name, attrs in NETWORK_ATTRS.items():
-        dataset[name].attrs.update(attrs)
-    dataset.attrs["network_hop_delay_s"] = scenario.links.hop_delay_s
-    if "cluster" not in dataset.coords:
-        dataset.coords["cluster"] = ("cluster", np.array(flows["clusters"]), {"long_name": "sub-center (per-sub-center variables)"})
-    for direction, label in FLOW_LABELS.items():
-        if f"{direction}_data_in" not in flows:  # no EO inflow in this scenario
-            continue
-        for name, meaning in FLOW_ATTRS.items():
-            variable = f"{direction}_{name}"
-            dataset[variable] = (("cluster", "time"), flows[variable])
-            dataset[variable].attrs.update({"long_name": f"{label}: {meaning}", "units": "bit"})
-
-
 def command_windows(run: xr.Dataset) -> pd.DataFrame:
     """The command plan: when each satellite can be reached from the ground (directly or through
     relays and other satellites), and the mean and worst latency then. One row per window."""
@@ -452,7 +362,7 @@ def command_windows(run: xr.Dataset) -> pd.DataFrame:
 def network_report(run: xr.Dataset) -> dict[str, float]:
     """Fleet totals of a run with a network: data in, delivered, queued and dropped (bits) of each flow (``eo_*``
     when the run has an EO inflow), latency figures."""
-    directions = [direction for direction in FLOW_LABELS if f"{direction}_data_in" in run]
+    directions = [direction for direction in FLOW_DIRECTIONS if f"{direction}_data_in" in run]
     last = {name: float(run[name].isel(time=-1).sum()) for direction in directions
             for name in (f"{direction}_data_in", f"{direction}_data_delivered", f"{direction}_data_queued",
                          f"{direction}_data_dropped")}

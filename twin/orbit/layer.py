@@ -189,14 +189,15 @@ def elapsed_max_s(fleet: Fleet, frames: OrbitFrames) -> float:
 
 
 def fill_orbits(fleet: Fleet, frames: OrbitFrames, drift_s: float, out: dict[str, np.ndarray],
-                progress: Callable[[float], None] | None = None) -> None:
+                block_done: Callable[[], None] | None = None) -> None:
     """Fill the orbit-layer arrays ``out`` (every satellite of ``fleet``, every time of ``frames``),
-    formation block by formation block; ``drift_s`` is :func:`elapsed_max_s` of the whole run."""
+    formation block by formation block, calling ``block_done()`` after each; ``drift_s`` is
+    :func:`elapsed_max_s` of the whole run."""
     row = 0
     for block in fleet.blocks:
         rows = slice(row, row + block.satellite_count)
         fill_block(block, frames.jd, frames.fr, frames.to_gcrs_m, frames.to_itrs_m, frames.sun_m, drift_s,
                    {name: values[rows] for name, values in out.items()})
         row = rows.stop
-        if progress:
-            progress(len(frames.jd) * block.satellite_count / len(fleet))
+        if block_done:
+            block_done()

@@ -26,7 +26,7 @@ def altitude_comparison(altitudes_km=(700.0, 750.0, 800.0), shielding_mm=(2.0, 1
     sun-synchronous orbit: its inclination, the time share in the SAA (proton flux at or above
     :data:`twin.radiation.regions.SAA_PROTON_FLUX_CM2_S`), the dose per year (krad(Si)), the upsets per day
     of ``bits`` (all, and those not corrected), and the share of accelerators expected failed by dose and
-the capacity expected lost (dose and random failures) after :data:`MISSION_YEARS`.
+    the capacity expected lost (dose and random failures) after :data:`MISSION_YEARS`.
 
     >>> table = altitude_comparison(altitudes_km=(750.0,), shielding_mm=(2.0,), solar=("min",))
     >>> list(table.columns)  # doctest: +NORMALIZE_WHITESPACE

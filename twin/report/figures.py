@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from twin.dataset.catalogue import entry
+
 
 W_PER_MW = 1e6
 J_PER_MWH = 3.6e9
@@ -51,23 +53,37 @@ REQUIRED = ("generated_power", "used_power", *USED_BY_LOAD.values(), "curtailed_
             "compute_utilization", "throttle", "temperature", "cluster_jobs_completed", "cluster_jobs_missed",
             "cluster_eclipse_loss_power", "time", "subcenter", "owner", "cluster_owner")
 
-SERIES_ATTRS = {
-    "generated_power": {"long_name": "solar array output generated (interval mean)", "units": "W"},
-    "eclipse_loss_power": {"long_name": "array output lost to the Earth's shadow (interval mean)", "units": "W"},
-    "used_power": {"long_name": "electrical power used by the loads (interval mean)", "units": "W"},
-    **{name: {"long_name": f"electrical power used by {kind} (interval mean)", "units": "W"}
-       for kind, name in USED_BY_LOAD.items()},
-    "curtailed_power": {"long_name": "array output not used (interval mean)", "units": "W"},
-    "shed_power": {"long_name": "load asked for and not served (interval mean)", "units": "W"},
-    "battery_loss_power": {"long_name": "battery charge and discharge losses (interval mean)", "units": "W"},
-    "energy_stored": {"long_name": "energy stored in the batteries", "units": "J"},
-    "sunlit_fraction": {"long_name": "fraction of the solar disk visible, mean over satellites", "units": "1"},
-    "compute_throughput": {"long_name": "compute delivered (interval mean)", "units": "FLOP s-1"},
-    "utilization": {"long_name": "fraction of installed compute busy, mean over satellites", "units": "1"},
-    "throttle": {"long_name": "fraction of installed compute withheld, mean over satellites", "units": "1"},
-    "jobs_completed": {"long_name": "jobs completed in the step", "units": "1"},
-    "jobs_missed": {"long_name": "jobs that missed their deadline in the step", "units": "1"},
+# Series of time_series(): name -> (the run's variable it is made of, how): summed over each group's satellites
+# (each counted ``represents`` times), averaged over them, or summed over its sub-centers.
+SERIES = {
+    "generated_power": ("generated_power", "sum"),
+    # the engine stores the shadow loss per sub-center, an interval mean like the array output
+    "eclipse_loss_power": ("cluster_eclipse_loss_power", "sub-center sum"),
+    "used_power": ("used_power", "sum"),
+    **{name: (name, "sum") for name in USED_BY_LOAD.values()},
+    "curtailed_power": ("curtailed_power", "sum"),
+    "shed_power": ("shed_power", "sum"),
+    "battery_loss_power": ("battery_loss_power", "sum"),
+    "energy_stored": ("battery_energy", "sum"),
+    "sunlit_fraction": ("illumination", "mean"),
+    "compute_throughput": ("compute_throughput", "sum"),
+    "utilization": ("compute_utilization", "mean"),
+    "throttle": ("throttle", "mean"),
+    "jobs_completed": ("cluster_jobs_completed", "sub-center sum"),
+    "jobs_missed": ("cluster_jobs_missed", "sub-center sum"),
 }
+HOW = {"sum": "summed over satellites", "mean": "mean over satellites", "sub-center sum": "summed over sub-centers"}
+
+
+def series_attrs(name: str) -> dict:
+    """CF attributes of the series ``name``: the units and cell methods of the run's variable it is made of
+    (:mod:`twin.dataset.catalogue`), and its long name with how it was made."""
+    source, how = SERIES[name]
+    attrs = dict(entry(source).attrs)
+    attrs["long_name"] = f"{attrs['long_name']}, {HOW[how]}"
+    attrs.pop("comment", None)
+    return attrs
+
 
 SUMMARY_UNITS = {
     "satellites": "1", "installed_power_MW": "MW", "generated_power_MW": "MW", "eclipse_loss_MW": "MW",
@@ -145,28 +161,12 @@ def _grouped_series(run: xr.Dataset, groups: Grouping) -> xr.Dataset:
     """:func:`time_series` with the group dimension kept, also for the whole fleet."""
     weights, members = groups.satellites, groups.clusters
     satellites = weights.sum("sat")
-    weighted_sum = lambda name: xr.dot(weights, run[name], dim="sat")
-    weighted_mean = lambda name: weighted_sum(name) / satellites
-    cluster_sum = lambda name: xr.dot(members, run[name], dim="cluster")
-    series = xr.Dataset({
-        "generated_power": weighted_sum("generated_power"),
-        # the engine stores the shadow loss at each time, not as an interval mean like the array output
-        "eclipse_loss_power": cluster_sum("cluster_eclipse_loss_power"),
-        "used_power": weighted_sum("used_power"),
-        **{name: weighted_sum(name) for name in USED_BY_LOAD.values()},
-        "curtailed_power": weighted_sum("curtailed_power"),
-        "shed_power": weighted_sum("shed_power"),
-        "battery_loss_power": weighted_sum("battery_loss_power"),
-        "energy_stored": weighted_sum("battery_energy"),
-        "sunlit_fraction": weighted_mean("illumination"),
-        "compute_throughput": weighted_sum("compute_throughput"),
-        "utilization": weighted_mean("compute_utilization"),
-        "throttle": weighted_mean("throttle"),
-        "jobs_completed": cluster_sum("cluster_jobs_completed"),
-        "jobs_missed": cluster_sum("cluster_jobs_missed"),
-    }).compute()
-    for name, attrs in SERIES_ATTRS.items():
-        series[name].attrs = dict(attrs)
+    make = {"sum": lambda name: xr.dot(weights, run[name], dim="sat"),
+            "mean": lambda name: xr.dot(weights, run[name], dim="sat") / satellites,
+            "sub-center sum": lambda name: xr.dot(members, run[name], dim="cluster")}
+    series = xr.Dataset({name: make[how](source) for name, (source, how) in SERIES.items()}).compute()
+    for name in SERIES:
+        series[name].attrs = series_attrs(name)
     series.attrs = {"scenario": run.attrs.get("scenario", ""), "step_s": run.attrs.get("step_s", np.nan),
                     "representatives": int(run.attrs.get("representatives", 0))}
     return series

@@ -1,20 +1,15 @@
 """Whether a run fits in memory: the bytes of its arrays, checked against the memory available before any is allocated.
 
-A run held in memory (:func:`twin.run_scenario`, :func:`twin.run_orbits`) allocates every
-variable over satellites and time at once; the engine's work arrays and the copy made while
-storing add to that. ``benchmarks/memory.py`` measures the peak resident memory a run adds per
-byte of its arrays.
+A run held in memory (:func:`twin.run_scenario`, :func:`twin.run_orbits`) allocates every variable of
+its plan's layout (:attr:`twin.run.plan.RunPlan.layout`) over satellites and time at once; the engine's
+work arrays and the copy made while storing add to that. ``benchmarks/memory.py`` measures the peak
+resident memory a run adds per byte of its arrays.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import numpy as np
-import xarray as xr
-
-from twin.dataset import ORBIT_LAYOUT, fleet_coords
 
 # Peak resident memory a run adds (simulated and stored) per byte of its arrays: benchmarks/memory.py
 # measured 0.81 (phase 1, 7 d), 1.35 to 1.53 (phase 2, 2 d) and 1.43 to 1.45 (phase 3, 6 h) over three
@@ -36,23 +31,10 @@ def available_memory_bytes() -> int:
     return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def layout_bytes(layout: dict[str, tuple[tuple[str, ...], np.dtype]], sizes: dict[str, int]) -> int:
-    """Bytes of the arrays of ``layout`` (name: dims, dtype) with dimension ``sizes``."""
-    return sum(int(np.prod([sizes[dim] for dim in dims])) * np.dtype(dtype).itemsize for dims, dtype in layout.values())
-
-
-def run_array_bytes(fleet, times: np.ndarray, scenario=None, faults=(), workload_given: bool = False) -> int:
-    """Bytes of the arrays of a run of ``fleet`` at ``times``: the orbit layer, and the engine's variables
-    if ``scenario`` is given (with its ``faults``; ``workload_given`` as :func:`twin.subsystems.engine.run_subsystems`)."""
-    layout = dict(ORBIT_LAYOUT)
-    sizes = {"sat": len(fleet), "time": len(times), "xyz": 3}
-    if scenario is not None:
-        from twin.subsystems.engine import FleetPlan, subsystem_variables
-
-        plan = FleetPlan.of(xr.Dataset(coords=fleet_coords(fleet, times)), scenario, faults, workload_given)
-        layout.update(subsystem_variables(plan))
-        sizes.update(node=2, cluster=plan.cluster_names.size)
-    return layout_bytes(layout, sizes)
+def run_array_bytes(plan) -> int:
+    """Bytes of the arrays a run of ``plan`` (:class:`twin.run.plan.RunPlan`) allocates: its layout, the orbit layer
+    and the engine's variables (read from the variable catalogue)."""
+    return plan.layout.nbytes
 
 
 def _size_text(size_bytes: float) -> str:
@@ -62,15 +44,15 @@ def _size_text(size_bytes: float) -> str:
     return f"{size_bytes / 1e3:.1f} kB"
 
 
-def check_run_fits(fleet, times: np.ndarray, scenario=None, faults=(), workload_given: bool = False) -> None:
-    """Raise :class:`RunTooLargeError` if a run of ``fleet`` at ``times`` (arguments of :func:`run_array_bytes`)
-    would need more memory than is available."""
-    array_bytes = run_array_bytes(fleet, times, scenario, faults, workload_given)
+def check_run_fits(plan) -> None:
+    """Raise :class:`RunTooLargeError` if a run of ``plan`` (:class:`twin.run.plan.RunPlan`) would need more memory
+    than is available."""
+    array_bytes = run_array_bytes(plan)
     needed = PEAK_PER_ARRAY_BYTE * array_bytes
     available = available_memory_bytes()
     if needed > available:
         raise RunTooLargeError(
-            f"memory: a run of {len(fleet):,} satellites x {len(times):,} steps needs about {_size_text(needed)} "
+            f"memory: a run of {len(plan.fleet):,} satellites x {plan.steps:,} steps needs about {_size_text(needed)} "
             f"({PEAK_PER_ARRAY_BYTE:g} x its {_size_text(array_bytes)} of arrays) and {_size_text(available)} is "
             "available: use a longer --step, a shorter --duration, --representatives (the chiefs only) or "
             "--workers N (written to disk as it runs)")

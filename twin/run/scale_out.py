@@ -5,11 +5,12 @@ written in parallel to one Zarr store.
    in chunks of ``sat_chunk`` satellites by ``time_chunk`` steps: a notebook reads one satellite's
    span or one step of the fleet without reading the rest. The store is written beside the path
    asked for and renamed to it when complete (:mod:`twin.safe_output`): a failed or interrupted run
-   leaves what was at the path before.
+   leaves what was at the path before. What the run holds, its chunks and its orbit tasks are its
+   plan's (:class:`twin.run.plan.RunPlan`), as in one process.
 2. **Orbit layer.** SGP4 is analytic, so each task computes a block of whole satellite chunks over
    one time chunk, alone, and writes its region (chunks no other task touches). The Earth's
    orientation and the Sun are computed once for the whole run and sliced
-   (:class:`twin.run.simulate.OrbitFrames`), so a piece of time gets the same numbers as the whole.
+   (:class:`twin.orbit.layer.OrbitFrames`), so a piece of time gets the same numbers as the whole.
    Dask reruns a task whose worker is lost; it writes the same bytes.
 3. **Power, thermal and compute.** Satellites couple through the scheduler (jobs placed on the
    sub-center with most headroom, fleet-wide) and phase 2's ground data centers. Each partition of
@@ -35,24 +36,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import dask.array
 import numpy as np
 import xarray as xr
 import zarr
 
+from twin.dataset.layout import Layout, new_dataset
+from twin.dataset.store import RUN, RUN_FORMAT, RUN_FORMAT_ATTR
 from twin.orbit.constellation import design_fleet
-from twin.subsystems.coupling import drive
-from twin.dataset import CONVENTIONS, ORBIT_LAYOUT, RUN, RUN_FORMAT, RUN_FORMAT_ATTR, fleet_coords, orbit_arrays, with_attrs
-from twin.subsystems.engine import (SATELLITE_CONSTANTS, SUBSYSTEM_ATTRS, FleetPlan, cluster_coords, fleet_results, satellite_constants,
-                     subsystem_variables)
-from twin.scenario import Scenario
-from twin.safe_output import written_into_place
 from twin.orbit.layer import ORBIT_VARIABLES, OrbitFrames, elapsed_max_s, fill_orbits
-from twin.run.simulate import run_attrs, run_span
-from twin.timegrid import time_grid, to_datetime64
+from twin.run.plan import Chunks, RunPlan, orbit_tasks
+from twin.run.progress import Progress, ProgressCounter
+from twin.safe_output import written_into_place
+from twin.scenario import Scenario
+from twin.subsystems.coupling import drive
+from twin.subsystems.engine import (CHIEF_ORBIT_VARIABLES, EnginePlan, cluster_coords, fleet_values,
+                                    scheduler_attrs)
+from twin.subsystems.partition import Drivers, Output, Start
 
-SAT_STEPS_PER_ORBIT_TASK = 2_000_000  # satellite-steps per orbit task: about 0.2 GB of orbit layer at a time
-CHIEF_ORBIT_VARIABLES = ("position", "velocity", "altitude", "beta_angle")  # what the engine needs of the chiefs
 LOST_WORKER_ERRORS = (OSError,)  # an actor's worker gone: distributed raises OSError (ConnectionError is one)
 
 
@@ -101,7 +101,7 @@ def _orbit_task(scenario, representatives, key, store, rows, times, frames, drif
     fleet, (start, stop) = _fleet(scenario, representatives, key), rows
     part, first = fleet.covering(start, stop)
     piece = frames[slice(*times)]
-    out = orbit_arrays(len(part), piece.jd.size, ORBIT_VARIABLES)
+    out = Layout.of_grid(ORBIT_VARIABLES, len(part), piece.jd.size).empty()
     fill_orbits(part, piece, drift_s, out)
     group = zarr.open_group(store, mode="r+")
     local = slice(start - first, stop - first)
@@ -115,13 +115,13 @@ class PartitionActor:
     """A :class:`twin.subsystems.partition.Partition` on a Dask worker, reading its orbit layer from the store and
     writing its outputs there one window (time chunk) at a time."""
 
-    def __init__(self, plan: FleetPlan, chiefs, store: str, rows: tuple[int, int], window_steps: int, resume=None):
+    def __init__(self, plan: EnginePlan, chiefs, store: str, rows: tuple[int, int], window_steps: int, resume=None):
         self.group = zarr.open_group(store, mode="r+")
         self.rows = rows
         self._cached = (0, 0, None, None)
         self.window_steps, self.steps = window_steps, plan.offset_s.size
-        self.partition = plan.partition(slice(*rows), chiefs, self._orbit, window_steps=window_steps,
-                                        sink=self._write, resume=resume)
+        self.partition = plan.partition(slice(*rows), Drivers(chiefs, self._orbit), Start(resume=resume),
+                                        Output(window_steps, self._write))
 
     def _orbit(self, times: slice):
         """Illumination and beta angle of the partition over ``times``, read a window at a time."""
@@ -160,125 +160,110 @@ def _call_actors(actors: list, method: str, *args) -> list:
     return results
 
 
-def _skeleton(fleet, times, attrs: dict, plan: FleetPlan, sat_chunk: int, time_chunk: int) -> xr.Dataset:
-    """The run's dataset with every variable lazily allocated in chunks (only metadata is written from it)."""
-    sizes = {"sat": len(fleet), "time": len(times), "xyz": 3, "node": 2, "cluster": plan.cluster_names.size}
-    chunk_of = {"sat": sat_chunk, "time": time_chunk}
-    layout = {**{name: (dims, np.dtype(dtype)) for name, (dims, dtype) in ORBIT_LAYOUT.items()},
-              **subsystem_variables(plan)}
-    for name in SATELLITE_CONSTANTS:
-        del layout[name]
-    data_vars = {}
-    for name, (dims, dtype) in layout.items():
-        shape = tuple(sizes[dim] for dim in dims)
-        chunks = tuple(min(chunk_of.get(dim, size), size) for dim, size in zip(dims, shape))
-        data_vars[name] = (dims, dask.array.zeros(shape, dtype=dtype, chunks=chunks), SUBSYSTEM_ATTRS.get(name, {}))
-    for name, values in satellite_constants(plan).items():
-        data_vars[name] = (("sat",), values, SUBSYSTEM_ATTRS[name])
-    coords = {**fleet_coords(fleet, times), **cluster_coords(plan)}
-    return with_attrs(xr.Dataset(data_vars, coords=coords, attrs={"Conventions": CONVENTIONS, **attrs}))
+def _skeleton(plan: RunPlan) -> xr.Dataset:
+    """The run's dataset with every variable of the plan's layout lazily allocated in its chunks (only metadata is
+    written from it)."""
+    chunks = {"sat": plan.chunks.sat, "time": plan.chunks.time}
+    return new_dataset(plan.layout.lazy(chunks), {**plan.coords(), **cluster_coords(plan.engine)}, plan.attrs)
 
 
 def simulate_partitioned(scenario: Scenario, out: str | Path, client, start=None, duration_s: float | None = None,
                          step_s: float | None = None, faults=(), network: bool = False, representatives: bool = False,
                          sat_chunk: int = 512, time_chunk: int = 240, partitions: int | None = None,
-                         progress: Callable[[str, int, int], None] | None = None,
+                         progress: Callable[[Progress], None] | None = None,
                          max_restarts: int = 3, overwrite: bool = False) -> ScaleOutResult:
-    """Run ``scenario`` on the Dask cluster of ``client`` into the Zarr store ``out`` (see the module docstring).
+    """Run ``scenario`` on the Dask cluster of ``client`` into the Zarr store ``out`` (see the module docstring):
+    :func:`simulate_plan` of :meth:`twin.run.plan.RunPlan.of` with these arguments, in chunks of ``sat_chunk``
+    satellites by ``time_chunk`` steps.
+
+    The result equals :func:`twin.run.simulate.run_scenario` with the same arguments to floating-point rounding.
+    """
+    _check_out(out)
+    chunks = Chunks(sat_chunk, time_chunk)
+    plan = RunPlan.of(scenario, start, duration_s, step_s, faults=faults, network=network,
+                      representatives=representatives, chunks=chunks)
+    return simulate_plan(plan, out, client, partitions, progress, max_restarts, overwrite)
+
+
+def _check_out(out: str | Path) -> None:
+    if Path(out).suffix != ".zarr":
+        raise ValueError(f"out: {str(out)!r} must end in .zarr (a partitioned run is written to one Zarr store)")
+
+
+def simulate_plan(plan: RunPlan, out: str | Path, client, partitions: int | None = None,
+                  progress: Callable[[Progress], None] | None = None, max_restarts: int = 3,
+                  overwrite: bool = False) -> ScaleOutResult:
+    """Carry out ``plan`` (a scenario's, with :class:`twin.run.plan.Chunks`) on the Dask cluster of ``client`` into
+    the Zarr store ``out``.
 
     The store is written beside ``out`` and renamed to it when complete; an existing run at ``out`` is
     replaced only if ``overwrite``, and anything else there never (:func:`twin.save`'s rules).
-
-    ``partitions`` defaults to the cluster's worker threads. ``progress(stage, done, total)`` is
-    called as orbit tasks (stage ``"orbits"``) and steps (``"steps"``) complete. The result equals
-    :func:`twin.run.simulate.run_scenario` with the same arguments to floating-point rounding.
+    ``partitions`` defaults to the cluster's worker threads. ``progress`` is told of every unit of the
+    plan's work done (:mod:`twin.run.progress`; after a lost worker the steps count again from the
+    checkpoint the run resumes from).
     """
     out = Path(out)
-    if out.suffix != ".zarr":
-        raise ValueError(f"out: {str(out)!r} must end in .zarr (a partitioned run is written to one Zarr store)")
-    for name, value in (("sat_chunk", sat_chunk), ("time_chunk", time_chunk)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-            raise ValueError(f"{name}: {value!r} must be an integer of at least 2")
-    start, duration_s, step_s = run_span(scenario, start, duration_s, step_s, network)
-    with written_into_place(out, RUN, overwrite) as store:  # the workers write beside ``out``; renamed in when complete
-        fleet = design_fleet(scenario)
-        fleet = fleet.chiefs_only() if representatives else fleet
-        offsets = time_grid(start, duration_s, step_s)
-        times = to_datetime64(start, offsets)
-        attrs = run_attrs(scenario, step_s, representatives)
-        plan = FleetPlan.of(xr.Dataset(coords=fleet_coords(fleet, times)), scenario, faults)
-        skeleton = _skeleton(fleet, times, attrs, plan, sat_chunk, time_chunk)
-        skeleton.to_zarr(store, mode="w-", zarr_format=2, compute=False, consolidated=False, write_empty_chunks=True)
-        frames = OrbitFrames.at(start, offsets)
+    _check_out(out)
+    if plan.engine is None or plan.chunks is None or plan.workload is not None or plan.initial_state is not None:
+        raise ValueError("plan: a run on Dask needs a scenario's plan with subsystems and chunks, and no measurements")
+    counter = plan.work.counter(progress)
+    with written_into_place(out, RUN, overwrite) as store:  # renamed in when complete
+        _skeleton(plan).to_zarr(store, mode="w-", zarr_format=2, compute=False, consolidated=False,
+                                write_empty_chunks=True)
+        frames = OrbitFrames.at(plan.start, plan.offsets_s)
         _array(zarr.open_group(store, mode="r+"), "sun_position")[:] = frames.sun_m
 
         began = time.perf_counter()
-        chief_data = _orbit_layer(client, scenario, representatives, fleet, store, frames, plan, sat_chunk, time_chunk,
-                                  progress)
-        chiefs = plan.chief_geometry(chief_data["position"], chief_data["velocity"], chief_data["altitude"],
-                                     chief_data["beta_angle"], frames.sun_m)
+        chiefs = plan.engine.chief_geometry(_orbit_layer(client, plan, store, frames, counter), frames.sun_m)
         seconds = {"orbits": time.perf_counter() - began}
         began = time.perf_counter()
-        rows = partition_rows(len(fleet), sat_chunk, partitions or sum(client.nthreads().values()))
-        coupling, restarts = _engine(client, plan, chiefs, store, rows, time_chunk, progress, max_restarts)
+        rows = partition_rows(len(plan.fleet), plan.chunks.sat, partitions or sum(client.nthreads().values()))
+        coupling, restarts = _engine(client, plan.engine, chiefs, store, rows, plan.chunks.time, counter, max_restarts)
         seconds["engine"] = time.perf_counter() - began
 
         group = zarr.open_group(store, mode="r+")
-        values, run_attributes = fleet_results(coupling)
-        for name, array in values.items():
-            _array(group, name)[:] = array
-        group.attrs.update({**run_attributes, "partitions": len(rows), RUN_FORMAT_ATTR: RUN_FORMAT})
-        if network:
+        for name, values in fleet_values(plan.engine, coupling).items():
+            _array(group, name)[:] = values
+        group.attrs.update({**scheduler_attrs(coupling), "partitions": len(rows), RUN_FORMAT_ATTR: RUN_FORMAT})
+        if plan.network:
             began = time.perf_counter()
-            _append_network(store, scenario, start, faults)
+            _append_network(store, plan)
+            counter.add("network")
             seconds["network"] = time.perf_counter() - began
         zarr.consolidate_metadata(str(store))
-    return ScaleOutResult(out, rows, _orbit_task_count(len(fleet), offsets.size, sat_chunk, time_chunk), restarts,
-                          seconds)
+    return ScaleOutResult(out, rows, plan.work.stage("orbits").units, restarts, seconds)
 
 
-def _orbit_ranges(satellites: int, steps: int, sat_chunk: int, time_chunk: int):
-    """(rows, times) of the orbit tasks: whole chunks, about SAT_STEPS_PER_ORBIT_TASK satellite-steps each."""
-    rows_per_task = max(1, SAT_STEPS_PER_ORBIT_TASK // (time_chunk * sat_chunk)) * sat_chunk
-    for first_step in range(0, steps, time_chunk):
-        for first_row in range(0, satellites, rows_per_task):
-            yield (first_row, min(first_row + rows_per_task, satellites)), (first_step, min(first_step + time_chunk, steps))
-
-
-def _orbit_task_count(satellites: int, steps: int, sat_chunk: int, time_chunk: int) -> int:
-    return sum(1 for _ in _orbit_ranges(satellites, steps, sat_chunk, time_chunk))
-
-
-def _orbit_layer(client, scenario, representatives, fleet, out, frames, plan, sat_chunk, time_chunk, progress) -> dict:
-    """Run the orbit tasks; returns the chiefs' position, velocity, altitude and beta angle (chief, time)."""
+def _orbit_layer(client, plan: RunPlan, out, frames: OrbitFrames, counter: ProgressCounter) -> dict:
+    """Run the plan's orbit tasks; returns the chiefs' position, velocity, altitude and beta angle (chief, time)."""
     from dask.distributed import as_completed
 
+    scenario, representatives = plan.scenario, plan.representatives
     key = _fleet_key(scenario, representatives)
-    chief_rows = plan.chief_rows
+    chief_rows = plan.engine.chief_rows
     [frames_future] = client.scatter([frames], broadcast=True)
-    ranges = list(_orbit_ranges(len(fleet), frames.jd.size, sat_chunk, time_chunk))
-    drift_s = elapsed_max_s(fleet, frames)
-    futures = [client.submit(_orbit_task, scenario, representatives, key, str(out), rows, times, frames_future,
-                             drift_s, chief_rows, pure=False) for rows, times in ranges]
-    where = {future.key: times for future, (_, times) in zip(futures, ranges)}
-    chief_data = orbit_arrays(chief_rows.size, frames.jd.size, CHIEF_ORBIT_VARIABLES)
-    for done, future in enumerate(as_completed(futures), 1):
+    tasks = orbit_tasks(len(plan.fleet), plan.steps, plan.chunks)
+    drift_s = elapsed_max_s(plan.fleet, frames)
+    futures = [client.submit(_orbit_task, scenario, representatives, key, str(out), rows, times,
+                             frames_future, drift_s, chief_rows, pure=False) for rows, times in tasks]
+    where = {future.key: times for future, (_, times) in zip(futures, tasks)}
+    chief_data = Layout.of_grid(CHIEF_ORBIT_VARIABLES, chief_rows.size, plan.steps).empty()
+    for future in as_completed(futures):
         part = future.result()
         times = slice(*where[future.key])
         index = np.searchsorted(chief_rows, part["rows"])
         for name in chief_data:
             chief_data[name][index, times] = part[name]
         future.release()
-        if progress:
-            progress("orbits", done, len(futures))
+        counter.add("orbits")
     return chief_data
 
 
-def _engine(client, plan: FleetPlan, chiefs, out: Path, rows, time_chunk: int, progress, max_restarts: int):
+def _engine(client, plan: EnginePlan, chiefs, out: Path, rows, time_chunk: int, counter: ProgressCounter,
+            max_restarts: int):
     """Step the partitions as actors, resuming from the last window if a worker is lost; returns the coupling."""
     from distributed.client import FutureCancelledError
 
-    steps = plan.offset_s.size
     checkpoint = {"step": 1, "states": None, "coupling": plan.coupling()}
 
     def keep(step: int, states: list) -> None:
@@ -297,17 +282,9 @@ def _engine(client, plan: FleetPlan, chiefs, out: Path, rows, time_chunk: int, p
                                             time_chunk, resume, actor=True, pure=False,
                                             workers=[workers[index % len(workers)]], allow_other_workers=True))
             proxies = [future.result() for future in actors]
-            done = checkpoint["step"] - 1
-            if progress:
-                progress("steps", done, steps - 1)
-
-            def step_done(count: int) -> None:
-                nonlocal done
-                done += count
-                if progress:
-                    progress("steps", done, steps - 1)
-
-            drive(proxies, coupling, first=checkpoint["step"], call=_call_actors, progress=step_done, on_checkpoint=keep)
+            counter.set("steps", checkpoint["step"] - 1)
+            drive(proxies, coupling, first=checkpoint["step"], call=_call_actors,
+                  progress=lambda steps: counter.add("steps", steps), on_checkpoint=keep)
             return coupling, restarts
         except (*LOST_WORKER_ERRORS, FutureCancelledError):  # an actor, or the data it was built from, lost
             restarts += 1
@@ -319,12 +296,12 @@ def _engine(client, plan: FleetPlan, chiefs, out: Path, rows, time_chunk: int, p
                 future.release()
 
 
-def _append_network(out: Path, scenario: Scenario, start, faults) -> None:
+def _append_network(out: Path, plan: RunPlan) -> None:
     """Links, contacts and routing of the stored run (one process), appended to the store."""
-    from twin.network.flows import add_network, outages_of
+    from twin.network.flows import add_network
 
     run = xr.open_zarr(out, consolidated=False)
-    with_network = add_network(run, scenario, outages_of(scenario, start, faults))
+    with_network = add_network(run, plan.scenario, plan.outages())
     added = with_network.drop_vars([name for name in run.variables])
     added.attrs = dict(with_network.attrs)  # appending replaces the store's attributes: keep the run's
     added.to_zarr(out, mode="a", zarr_format=2, consolidated=False, write_empty_chunks=True)

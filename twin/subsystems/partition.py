@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.dataset.layout import Layout
 from twin.subsystems.faults import ResolvedFault, fault_factors
 from twin.subsystems.power import PowerModel, array_output_w, battery_step, compute_power_fraction, solar_flux_w_m2
-from twin.scenario import bus_columns
+from twin.scenario import Bus, ComputeSettings, bus_columns
 from twin.subsystems.thermal import (ThermalModel, combine_environment, environment_factors, equilibrium_temperatures,
                       step_temperatures, vertical_view_factor)
 
@@ -82,55 +83,100 @@ class Offer:
     checkpoint: tuple[int, dict[str, np.ndarray]] | None = None
 
 
+@dataclass(frozen=True)
+class PartitionSatellites:
+    """The satellites of a partition (a range of rows of the fleet), each (sat,): its ``bus`` (a type of the
+    scenario's ``buses``, with its ``compute`` settings), the satellites each row ``represents``, its sub-center
+    (``cluster``, an index among ``clusters``) and its chief's row in the :class:`ChiefGeometry`
+    (``chief_index``); ``faults`` resolved to these rows and ``losses``, the rows lost at each step (empty
+    arrays where another partition loses satellites); ``offload_min_soc``, the state of charge above which
+    a satellite takes ground work (None: no ground data centers)."""
+
+    buses: dict[str, Bus]
+    compute: ComputeSettings
+    bus: np.ndarray
+    represents: np.ndarray
+    cluster: np.ndarray
+    clusters: int
+    chief_index: np.ndarray
+    faults: list[ResolvedFault]
+    losses: dict[int, np.ndarray]
+    offload_min_soc: float | None = None
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """The run's steps: seconds since its start (``offset_s``) and since the scenario's epoch (``elapsed_s``)."""
+
+    offset_s: np.ndarray
+    elapsed_s: np.ndarray
+
+
+@dataclass(frozen=True)
+class Drivers:
+    """What a partition reads at each step: the geometry its satellites share with their chiefs, ``orbit(times)``
+    (the partition's ``illumination`` and ``beta_angle`` over the steps of a slice) and, optionally, the
+    ``workload`` (sat, time) measured busy (:func:`twin.subsystems.engine.run_subsystems`)."""
+
+    chiefs: ChiefGeometry
+    orbit: Callable[[slice], tuple[np.ndarray, np.ndarray]]
+    workload: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a partition starts: at the first step, from ``initial_state`` where it was measured
+    (:func:`twin.subsystems.engine.run_subsystems`), or at ``resume`` = (step, state), a checkpoint."""
+
+    initial_state: dict[str, np.ndarray] | None = None
+    resume: tuple[int, dict[str, np.ndarray]] | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """How a partition's outputs leave it: a window of ``window_steps`` steps (None: the whole run) at a time,
+    handed to ``sink(first_step, outputs)`` when full (None: kept, read with :meth:`Partition.outputs`)."""
+
+    window_steps: int | None = None
+    sink: Callable[[int, dict[str, np.ndarray]], None] | None = None
+
+
 class Partition:
-    """The satellites of one range of rows of a fleet.
+    """The satellites of one range of rows of a fleet (:class:`PartitionSatellites`), stepped over the run's
+    :class:`StepTimes` with its :class:`Drivers`, from its :class:`Start`, into its :class:`Output`."""
 
-    ``labels`` holds the partition's per-satellite labels (``bus``, ``cluster`` (index of its
-    sub-center among ``clusters``), ``represents``); ``chiefs`` the geometry of the chiefs it needs
-    and ``chief_index`` (sat,) each satellite's row in it. ``orbit(times)`` returns the partition's
-    ``illumination`` and ``beta_angle`` (sat, steps of ``times``). ``faults`` are resolved to the
-    partition's rows, ``losses`` maps a step to the rows lost there (empty arrays where another
-    partition loses satellites). ``offload`` is the battery fraction above which a satellite takes
-    ground work (None: no ground data centers). ``workload`` and ``initial_state`` as in
-    :func:`twin.subsystems.engine.run_subsystems`, for these rows. ``resume`` = (step, state) starts from a
-    checkpoint instead of the first step.
-    """
-
-    def __init__(self, buses, compute, labels: dict[str, np.ndarray], clusters: int, chiefs: ChiefGeometry,
-                 chief_index: np.ndarray, orbit: Callable, offset_s: np.ndarray, elapsed_s: np.ndarray,
-                 faults: list[ResolvedFault], losses: dict[int, np.ndarray], offload: float | None = None,
-                 workload: np.ndarray | None = None, initial_state: dict | None = None,
-                 window_steps: int | None = None, sink: Callable | None = None,
-                 resume: tuple[int, dict[str, np.ndarray]] | None = None):
-        bus_names = labels["bus"]
-        self.power = PowerModel.from_buses(buses, bus_names, compute)
-        self.thermal = ThermalModel.from_buses(buses, bus_names)
-        bus_of = bus_columns(buses, bus_names)
+    def __init__(self, satellites: PartitionSatellites, times: StepTimes, drivers: Drivers, start: Start = Start(),
+                 output: Output = Output()):
+        bus_names = satellites.bus
+        self.power = PowerModel.from_buses(satellites.buses, bus_names, satellites.compute)
+        self.thermal = ThermalModel.from_buses(satellites.buses, bus_names)
+        bus_of = bus_columns(satellites.buses, bus_names)
         self.installed_cu = bus_of("compute_capacity_units")
         self.flops_per_cu = bus_of("compute_flops") / self.installed_cu
         self.throttle_k, self.max_k = bus_of("payload_throttle_temperature_k"), bus_of("payload_max_temperature_k")
         self.min_k = bus_of("min_temperature_k")
-        self.weight = labels["represents"].astype(float)
-        self.cluster_of = labels["cluster"]
-        self.clusters = clusters
+        self.weight = satellites.represents.astype(float)
+        self.cluster_of = satellites.cluster
+        self.clusters = satellites.clusters
         self.run_starts = np.flatnonzero(np.r_[True, self.cluster_of[1:] != self.cluster_of[:-1]])
-        self.chiefs, self.chief_index, self.orbit = chiefs, chief_index, orbit
-        self.offset_s, self.elapsed_s = offset_s, elapsed_s
-        self.faults, self.losses = faults, losses
+        self.chiefs, self.chief_index, self.orbit = drivers.chiefs, satellites.chief_index, drivers.orbit
+        self.offset_s, self.elapsed_s = times.offset_s, times.elapsed_s
+        self.faults, self.losses = satellites.faults, satellites.losses
+        offload = satellites.offload_min_soc
         self.offload_floor_j = None if offload is None else offload * self.power.battery_capacity_j
-        self.workload = workload
-        self.sats, self.steps = len(bus_names), len(offset_s)
-        self.window_steps = window_steps or self.steps
-        self.sink = sink
+        self.workload = drivers.workload
+        self.sats, self.steps = len(bus_names), len(self.offset_s)
+        self.window_steps = output.window_steps or self.steps
+        self.sink = output.sink
         self._block_end = 0
         self._settle_start = None
         self._buffers: dict[str, np.ndarray] = {}
         self.window = None
 
-        if resume is None:
-            self._start(initial_state)
+        if start.resume is None:
+            self._start(start.initial_state)
         else:
-            step, state = resume
+            step, state = start.resume
             self._open_window(step)
             self.energy, self.payload_k, self.bus_k = state["energy_j"], state["payload_k"], state["bus_k"]
 
@@ -173,12 +219,11 @@ class Partition:
         width = min(self.window_steps, self.steps - first)
         if self.window is not None and self.window["alive"].shape[1] == width:
             return
-        self.window = {name: np.empty((self.sats, width), dtype=np.float64 if name == "battery_energy" else np.float32)
-                       for name in STEP_VARIABLES}
-        self.window["temperature"] = np.empty((self.sats, width, 2), dtype=np.float32)
-        self.window["alive"] = np.empty((self.sats, width), dtype=np.int8)
+        offload = () if self.offload_floor_j is None else ("offload_utilization",)
+        names = STEP_VARIABLES + ("temperature", "alive") + offload
+        self.window = Layout.of_grid(names, self.sats, width).empty()
         if self.offload_floor_j is not None:
-            self.window["offload_utilization"] = np.zeros((self.sats, width), np.float32)
+            self.window["offload_utilization"][:] = 0.0
 
     def _inputs(self, times: slice):
         """Array output, environment heat and fault factors (sat, steps of ``times``)."""

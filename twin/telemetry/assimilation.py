@@ -8,7 +8,8 @@ choices. Each stored
 packet lands on the grid step nearest its time code (within half a step); a GNSS fix is carried
 to that step exactly enough (second order, gravity only: under a metre for 5 s) and rotated to
 GCRS. For each variable the assimilated dataset holds the state (the measurement where one
-exists, the model elsewhere) and the residual, measured minus predicted (NaN where nothing came).
+exists, the model elsewhere, in the model's dtype) and the residual, measured minus predicted (NaN where
+nothing came); every variable is written as the twin dataset's catalogue has it (:mod:`twin.dataset.catalogue`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from twin.constants import EARTH_MU_KM3_S2, EARTH_ROTATION_RAD_S
+from twin.dataset.layout import as_variable
 from twin.orbit.frames import gcrs_to_itrs
 from twin.telemetry.virtual_fleet import bus_voltage_v
 
@@ -127,7 +129,6 @@ def model_run(scenario, groups: dict[str, xr.Dataset], sensors: dict, progress=N
     compute utilisation."""
     from astropy.time import Time
 
-    from twin.orbit.constellation import design_fleet
     from twin.run.simulate import run_scenario
     from twin.timegrid import time_grid
 
@@ -138,7 +139,7 @@ def model_run(scenario, groups: dict[str, xr.Dataset], sensors: dict, progress=N
         raise AssimilationError(f"measurements: {duration_s:g} s of telemetry; the twin needs at least one "
                                 f"reporting interval ({interval_s:g} s)")
     times = start + (time_grid(None, duration_s, interval_s) * 1e9).astype("timedelta64[ns]")
-    sat_count = len(design_fleet(scenario))
+    sat_count = scenario.satellite_count  # the fleet is designed once, by the run
     rows, steps, _, keep = _grid_cells(groups["compute"], times, sat_count)
     workload = _scatter((sat_count, times.size), rows, steps, groups["compute"]["compute_utilization"].values[keep])
     return run_scenario(scenario, start=Time(start, scale="utc"), duration_s=duration_s, step_s=interval_s,
@@ -156,19 +157,14 @@ def assimilate(model: xr.Dataset, groups: dict[str, xr.Dataset], sensors: dict) 
             f"for its {model.sizes['sat']} satellites")
     state = model.copy()
     for kind in KINDS:
-        state[f"{kind}_reported"] = (("sat", "time"), measured[f"{kind}_reported"].astype(np.int8),
-                                     {"long_name": f"a {kind} packet arrived for this step", "units": "1"})
+        state[f"{kind}_reported"] = as_variable(f"{kind}_reported", measured[f"{kind}_reported"])
     for name in (*SCALAR_VARIABLES, "temperature", "position"):
         predicted = model[name].values.astype(np.float64)
         observed = measured[name]
-        state[name] = (model[name].dims, np.where(np.isnan(observed), predicted, observed), model[name].attrs)
-        attrs = {"units": model[name].attrs.get("units", "1"),
-                 "long_name": f"{model[name].attrs.get('long_name', name)}: measured minus predicted"}
+        state[name] = as_variable(name, np.where(np.isnan(observed), predicted, observed))
         if name == "position":
-            residual = np.linalg.norm(observed - predicted, axis=-1)
-            state["position_residual"] = (("sat", "time"), residual,
-                                          {**attrs, "long_name": "distance of the GNSS fix from the predicted position"})
+            state["position_residual"] = as_variable("position_residual", np.linalg.norm(observed - predicted, axis=-1))
         else:
-            state[f"{name}_residual"] = (model[name].dims, observed - predicted, attrs)
+            state[f"{name}_residual"] = as_variable(f"{name}_residual", observed - predicted)
     state.attrs["assimilated"] = "measurements where they exist, the fault-free model elsewhere"
     return state

@@ -1,9 +1,5 @@
-"""The twin dataset: variables, CF attributes, and storage to Zarr or NetCDF.
-
-Public variable names (API): ``position``, ``velocity`` (dims ``sat, time, xyz``; GCRS),
-``latitude``, ``longitude``, ``altitude`` (WGS-84 geodetic), ``illumination``, ``beta_angle``.
-Values are SI (m, m/s) except angles in degrees, as CF expects.
-"""
+"""A twin run stored and opened again: Zarr or NetCDF, written beside its path and renamed in when complete,
+a lost or damaged chunk named when it is read."""
 
 from __future__ import annotations
 
@@ -18,80 +14,12 @@ import xarray as xr
 
 from twin.safe_output import OutputError, OutputKind, check_target, written_into_place
 
-CONVENTIONS = "CF-1.11"
 # A twin run is a Zarr store or NetCDF file whose global attributes carry RUN_FORMAT_ATTR (1: written whole
 # by twin.save or a Dask run, then renamed into place; in Zarr, every chunk stored). Runs written before it
 # are recognised by their title. The attribute is storage metadata: open_run takes it off the dataset.
 RUN_FORMAT_ATTR, RUN_FORMAT = "twin_run_format", 1
 RUN_TITLE = "Orbital data center twin"
 RUN_SUFFIXES = (".zarr", ".nc")
-
-VARIABLE_ATTRS = {
-    "position": {"long_name": "satellite position", "units": "m", "reference_frame": "GCRS",
-                 "comment": "geocentric, inertial (GCRS axes); SGP4 TEME rotated by astropy"},
-    "velocity": {"long_name": "satellite velocity", "units": "m s-1", "reference_frame": "GCRS"},
-    "latitude": {"standard_name": "latitude", "long_name": "geodetic latitude (WGS-84)", "units": "degrees_north"},
-    "longitude": {"standard_name": "longitude", "long_name": "geodetic longitude (WGS-84)", "units": "degrees_east"},
-    "altitude": {"standard_name": "height_above_reference_ellipsoid", "long_name": "height above the WGS-84 ellipsoid",
-                 "units": "m"},
-    "illumination": {"long_name": "fraction of the solar disk visible (1 full sun, 0 umbra)", "units": "1",
-                     "comment": "conical umbra and penumbra of the WGS-84 ellipsoid, no atmosphere"},
-    "beta_angle": {"long_name": "angle between the orbit plane and the Sun direction", "units": "degree"},
-    "sun_position": {"long_name": "geocentric Sun position", "units": "m", "reference_frame": "GCRS"},
-}
-COORD_ATTRS = {
-    "time": {"standard_name": "time", "long_name": "time (UTC)", "axis": "T"},
-    "sat": {"long_name": "satellite identifier", "cf_role": "trajectory_id"},
-    "xyz": {"long_name": "Cartesian axis"},
-    "subcenter": {"long_name": "sub-center (cluster of satellites)"},
-    "plane": {"long_name": "orbital plane index (-1: not designed)"},
-    "owner": {"long_name": "consortium member that owns the satellite"},
-    "group": {"long_name": "sub-center group of the scenario"},
-    "bus": {"long_name": "satellite bus type"},
-    "role": {"long_name": "chief (reference orbit) or formation member"},
-    "represents": {"long_name": "number of identical satellites this row stands for (1, or a sub-center)"},
-}
-
-
-# float32 where its resolution is far below the model's accuracy: 0.5 mm/s of speed, 6 cm of
-# altitude, 1e-7 of illumination; position, latitude and longitude keep float64 (centimetres).
-ORBIT_LAYOUT = {
-    "position": (("sat", "time", "xyz"), np.float64), "velocity": (("sat", "time", "xyz"), np.float32),
-    "latitude": (("sat", "time"), np.float64), "longitude": (("sat", "time"), np.float64),
-    "altitude": (("sat", "time"), np.float32), "illumination": (("sat", "time"), np.float32),
-    "beta_angle": (("sat", "time"), np.float32), "sun_position": (("time", "xyz"), np.float64),
-}
-
-
-def fleet_coords(fleet, times: np.ndarray) -> dict:
-    """Coordinates of a run of ``fleet`` at ``times`` (datetime64): satellites with their labels, time, xyz."""
-    return {
-        "sat": ("sat", fleet.names), "time": ("time", times), "xyz": ("xyz", np.array(["x", "y", "z"])),
-        "subcenter": ("sat", fleet.subcenter), "plane": ("sat", fleet.plane.astype(np.int32)),
-        "owner": ("sat", fleet.owner), "group": ("sat", fleet.group), "bus": ("sat", fleet.bus), "role": ("sat", fleet.role),
-        "represents": ("sat", fleet.represents.astype(np.int32)),
-    }
-
-
-def with_attrs(dataset: xr.Dataset) -> xr.Dataset:
-    """``dataset`` with the CF attributes of the orbit variables and coordinates it holds."""
-    for name, variable_attrs in {**VARIABLE_ATTRS, **COORD_ATTRS}.items():
-        if name in dataset.variables:
-            dataset[name].attrs.update(variable_attrs)
-    return dataset
-
-
-def orbit_arrays(satellites: int, steps: int, names=tuple(ORBIT_LAYOUT)) -> dict[str, np.ndarray]:
-    """Uninitialised arrays of the orbit variables ``names`` for ``satellites`` x ``steps``, as :data:`ORBIT_LAYOUT` lays them out."""
-    sizes = {"sat": satellites, "time": steps, "xyz": 3}
-    return {name: np.empty(tuple(sizes[dim] for dim in ORBIT_LAYOUT[name][0]), ORBIT_LAYOUT[name][1]) for name in names}
-
-
-def empty_dataset(fleet, times: np.ndarray, attrs: dict) -> xr.Dataset:
-    """A dataset with every orbit variable allocated (uninitialised) for ``fleet`` at ``times`` (datetime64)."""
-    data_vars = {name: (ORBIT_LAYOUT[name][0], values) for name, values in orbit_arrays(len(fleet), len(times)).items()}
-    return with_attrs(xr.Dataset(data_vars, coords=fleet_coords(fleet, times),
-                                 attrs={"Conventions": CONVENTIONS, **attrs}))
 
 
 def _encoding(dataset: xr.Dataset, time_chunk: int) -> dict:

@@ -1,0 +1,228 @@
+"""Scenario files to :class:`Scenario`: each table checked against the keys its dataclass declares
+(:mod:`twin.scenario.keys`), then what ties the tables together (a subcenter's bus and owners, a
+fault's target, the number of satellites SGP4 can number). The first thing wrong raises
+:class:`ScenarioError` naming its path (``subcenters[1].bus``) and value.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from astropy.time import Time
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10, where the poliastro bridge runs: the same parser, packaged as tomli
+    import tomli as tomllib
+
+from twin.assets import asset_path
+from twin.constants import SGP4_MAX_SATELLITE_NUMBER
+from twin.scenario.keys import ScenarioError, file_keys
+from twin.scenario.model import (OPTIONAL_SECTIONS, TOP_LEVEL, Bus, ComputeSettings, Fault, Formation, GroundStation,
+                                 JobClass, LinkSettings, OffloadSettings, Orbit, Relay, Scenario, SubcenterGroup,
+                                 satellite_names, subcenter_names)
+from twin.timegrid import parse_duration_s, parse_time
+
+SCENARIO_DIR = asset_path("scenarios")
+
+
+def _section(path: str, raw: Any, model: type, table: str = "") -> dict[str, Any]:
+    """The keys of ``model`` in ``table`` read from the file's table ``raw`` at ``path``, by attribute: each
+    checked, the defaults of those left out filled in, then the relations between them checked."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: {raw!r} must be a table")
+    keys = file_keys(model, table)
+    unknown = sorted(set(raw) - set(keys))
+    if unknown:
+        raise ScenarioError(f"{path}.{unknown[0]}: unknown key (value {raw[unknown[0]]!r}); known keys: {', '.join(keys)}")
+    values = {}
+    for name, entry in keys.items():
+        if name in raw:
+            values[entry.attribute] = entry.check(f"{path}.{name}", raw[name])
+        elif entry.required:
+            raise ScenarioError(f"{path}.{name}: missing required field")
+        else:
+            values[entry.attribute] = entry.key.default
+    for name, entry in keys.items():
+        entry.check_relation(f"{path}.{name}", values, keys)
+    return values
+
+
+def _list_of_tables(path: str, raw: Any, model: type) -> list[dict[str, Any]]:
+    if not isinstance(raw, list) or not raw:
+        raise ScenarioError(f"{path}: {raw!r} must be a non-empty list of tables ([[{path}]])")
+    return [_section(f"{path}[{index}]", item, model) for index, item in enumerate(raw)]
+
+
+def _unique_names(path: str, items: list[dict[str, Any]]) -> None:
+    seen = set()
+    for index, item in enumerate(items):
+        if item["name"] in seen:
+            raise ScenarioError(f"{path}[{index}].name: {item['name']!r} is used twice")
+        seen.add(item["name"])
+
+
+def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
+    """Validate a scenario given as nested dicts (the parsed TOML) and build it."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"scenario: {raw!r} must be a table")
+    unknown = sorted(set(raw) - set(TOP_LEVEL))
+    if unknown:
+        raise ScenarioError(f"{unknown[0]}: unknown section; known sections: {', '.join(TOP_LEVEL)}")
+    for section in TOP_LEVEL:
+        if section not in raw and section not in OPTIONAL_SECTIONS:
+            raise ScenarioError(f"{section}: missing required section")
+
+    head = _section("scenario", raw["scenario"], Scenario, "scenario")
+    try:
+        head["epoch"] = parse_time(head["epoch"], "scenario.epoch")
+        head["duration_s"] = parse_duration_s(head["duration_s"], "scenario.duration")
+        head["step_s"] = parse_duration_s(head["step_s"], "scenario.step")
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
+    orbit = Orbit(**_section("orbit", raw["orbit"], Orbit))
+
+    consortium = _section("consortium", raw["consortium"], Scenario, "consortium")
+    if consortium["lead"] not in consortium["members"]:
+        raise ScenarioError(f"consortium.lead: {consortium['lead']!r} is not in consortium.members")
+
+    if not isinstance(raw["buses"], dict) or not raw["buses"]:
+        raise ScenarioError(f"buses: {raw['buses']!r} must hold at least one [buses.NAME] table")
+    buses = {name: Bus(name=name, **_section(f"buses.{name}", bus, Bus)) for name, bus in raw["buses"].items()}
+
+    groups = _list_of_tables("subcenters", raw["subcenters"], SubcenterGroup)
+    _unique_names("subcenters", groups)
+    subcenters = tuple(_subcenter_group(index, group, buses, consortium["members"]) for index, group in enumerate(groups))
+
+    stations = _list_of_tables("ground_stations", raw["ground_stations"], GroundStation)
+    relays = _list_of_tables("relays", raw["relays"], Relay)
+    _unique_names("ground_stations", stations)
+    _unique_names("relays", relays)
+    for path, items in (("ground_stations", stations), ("relays", relays)):
+        for index, item in enumerate(items):
+            if item["owner"] not in consortium["members"]:
+                raise ScenarioError(f"{path}[{index}].owner: {item['owner']!r} is not in consortium.members")
+
+    compute = _compute_settings(raw["compute"])
+    links = LinkSettings(**_section("links", raw["links"], LinkSettings)) if "links" in raw else None
+    offload = OffloadSettings(**_section("offload", raw["offload"], OffloadSettings)) if "offload" in raw else None
+    faults = tuple(
+        _fault(index, item, head["epoch"], subcenters, [station["name"] for station in stations],
+               [relay["name"] for relay in relays])
+        for index, item in enumerate(_list_of_tables("faults", raw["faults"], Fault) if raw.get("faults") else [])
+    )
+
+    scenario = Scenario(
+        **head, **consortium, orbit=orbit, buses=buses, subcenters=subcenters,
+        ground_stations=tuple(GroundStation(**item) for item in stations), relays=tuple(Relay(**item) for item in relays),
+        compute=compute, faults=faults, source=source, links=links, offload=offload,
+    )
+    if scenario.satellite_count > SGP4_MAX_SATELLITE_NUMBER:
+        raise ScenarioError(f"subcenters: {scenario.satellite_count:,} satellites are more than SGP4 can number; its "
+                            f"satellite numbers (Alpha-5) go up to {SGP4_MAX_SATELLITE_NUMBER:,}")
+    return scenario
+
+
+def _compute_settings(raw: Any) -> ComputeSettings:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"compute: {raw!r} must be a table")
+    classes = _list_of_tables("compute.classes", raw.get("classes"), JobClass)
+    _unique_names("compute.classes", classes)
+    settings = _section("compute", {key: value for key, value in raw.items() if key != "classes"}, ComputeSettings)
+    return ComputeSettings(**settings, classes=tuple(JobClass(**item) for item in classes))
+
+
+def _fault(index: int, item: dict[str, Any], epoch: Time, groups: tuple[SubcenterGroup, ...],
+           stations: list[str], relays: list[str]) -> Fault:
+    path = f"faults[{index}]"
+    if item["kind"] in ("station_lost", "relay_lost"):
+        names, what = (stations, "ground station") if item["kind"] == "station_lost" else (relays, "relay")
+        if item["target"] not in names:
+            raise ScenarioError(f"{path}.target: {item['target']!r} is not a {what} of this scenario")
+    else:
+        subcenters = {name: group for group in groups for name in subcenter_names(group)}
+        satellites = {sat for name, group in subcenters.items() for sat in satellite_names(name, group.satellites)}
+        if item["target"] not in subcenters and item["target"] not in satellites:
+            raise ScenarioError(f"{path}.target: {item['target']!r} is neither a satellite nor a sub-center of this scenario")
+    start = item["start_s"]  # as written: a duration after the epoch or a UTC time
+    try:
+        start_s = parse_duration_s(start, f"{path}.start")
+    except ValueError:
+        try:
+            start_s = float((parse_time(start, f"{path}.start") - epoch).sec)
+        except ValueError:
+            raise ScenarioError(f"{path}.start: {start!r} is neither a time after the epoch ('6h') "
+                                "nor an ISO 8601 UTC time") from None
+    if start_s < 0:
+        raise ScenarioError(f"{path}.start: {start!r} is before the scenario epoch")
+    return Fault(**{**item, "start_s": start_s})
+
+
+def _subcenter_group(index: int, group: dict[str, Any], buses: dict[str, Bus], members: tuple[str, ...]) -> SubcenterGroup:
+    path = f"subcenters[{index}]"
+    if group["bus"] not in buses:
+        raise ScenarioError(f"{path}.bus: {group['bus']!r} is not a bus defined under [buses]; known: {', '.join(buses)}")
+    for owner in group["owners"]:
+        if owner not in members:
+            raise ScenarioError(f"{path}.owners: {owner!r} is not in consortium.members")
+    if group["planes"] > group["count"]:
+        raise ScenarioError(f"{path}.planes: {group['planes']!r} is more than the {group['count']} sub-centers to place")
+    formation = Formation(**_section(f"{path}.formation", group["formation"], Formation))
+    if formation.shape == "single" and group["satellites"] != 1:
+        raise ScenarioError(f"{path}.formation.shape: 'single' needs satellites = 1, not {group['satellites']}")
+    if formation.shape != "single" and formation.spacing_m <= 0:
+        raise ScenarioError(f"{path}.formation.spacing_m: {formation.spacing_m!r} must be above 0 for a {formation.shape!r}")
+    return SubcenterGroup(**{**group, "formation": formation})
+
+
+def builtin_scenarios() -> list[str]:
+    """Names of the scenarios shipped in ``assets/scenarios``."""
+    return sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
+
+
+def read_utf8(path: Path, field: str) -> str:
+    """The text of the file at ``path``, or a :class:`ScenarioError` for ``field`` naming the line that is not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ScenarioError(f"{field}: cannot read {str(path)!r} ({error.strerror})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ScenarioError(f"{field}: {str(path)!r} is not UTF-8 text: line {line} has the byte "
+                            f"0x{data[error.start]:02x}") from None
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a built-in scenario by name (``"phase1"``) or a scenario file by path."""
+    path = Path(name_or_path)
+    if not path.suffix and not path.exists():
+        path = SCENARIO_DIR / f"{name_or_path}.toml"
+        if not path.exists():
+            raise ScenarioError(
+                f"scenario: {str(name_or_path)!r} is neither a file nor a built-in scenario ({', '.join(builtin_scenarios())})"
+            )
+    if not path.is_file():
+        raise ScenarioError(f"scenario: {str(name_or_path)!r} is not a file")
+    try:
+        raw = tomllib.loads(read_utf8(path, "scenario"))
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"scenario: {str(path)!r} is not valid TOML ({error})") from None
+    return scenario_from_dict(raw, source=str(path))
+
+
+def scenario_of_run(attrs: dict, scenario: Scenario | None = None) -> Scenario:
+    """``scenario`` if given, else the scenario a run came from: its ``scenario_source`` file, else the built-in
+    of its ``scenario`` name (``attrs`` are the run's attributes). Raises ScenarioError if neither loads."""
+    if scenario is not None:
+        return scenario
+    for candidate in (attrs.get("scenario_source"), attrs.get("scenario")):
+        if candidate:
+            try:
+                return load_scenario(candidate)
+            except (ScenarioError, OSError):
+                continue
+    raise ScenarioError("scenario: this run does not say which scenario made it, or it no longer loads; pass one")

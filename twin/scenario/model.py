@@ -1,0 +1,377 @@
+"""What a scenario holds: one frozen dataclass per table of a scenario file, each key declared once
+with :func:`twin.scenario.keys.key` (unit, range, default and meaning), and :data:`SECTIONS`, the
+file's tables in order. ``docs/scenario_keys.md`` is rendered from them
+(:func:`twin.scenario.reference.keys_reference`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
+
+import numpy as np
+from astropy.time import Time
+
+from twin.constants import SOLAR_CONSTANT_W_M2
+from twin.scenario.keys import key
+
+# Altitudes of the programme: a dawn-dusk orbit at about 700-800 km (Seed).
+ALTITUDE_MIN_KM, ALTITUDE_MAX_KM = 700.0, 800.0
+FAULT_KINDS = ("satellite_lost", "array_degraded", "radiator_stuck", "station_lost", "relay_lost")
+
+
+@dataclass(frozen=True)
+class Orbit:
+    """Orbit design of a dawn-dusk sun-synchronous shell (mean elements)."""
+
+    altitude_km: float = key("Mean altitude of the shell: SGP4's mean semi-major axis less the WGS-84 equatorial "
+                             "radius", unit="km", minimum=ALTITUDE_MIN_KM, maximum=ALTITUDE_MAX_KM)
+    eccentricity: float = key("Mean eccentricity (a frozen orbit at 750 km: about 0.001)", unit="1", minimum=0.0,
+                              maximum=0.01)
+    argument_of_perigee_deg: float = key("Mean argument of perigee (90 for a frozen orbit)", unit="deg", minimum=0.0,
+                                         maximum=360.0)
+    ltan_hours: float = key("Local time of the ascending node (6 or 18 for a dawn-dusk orbit)", unit="h", minimum=0.0,
+                            below=24.0)
+
+
+@dataclass(frozen=True)
+class Bus:
+    """One satellite bus type: array, battery, radiator and compute payload."""
+
+    name: str  # the name of its [buses.NAME] table
+    solar_array_area_m2: float = key("Area of the solar array's cells", unit="m²", above=0.0)
+    solar_cell_efficiency: float = key("Cell efficiency at the beginning of life, AM0 and 28 °C", unit="1", above=0.0,
+                                       maximum=1.0)
+    array_degradation_per_year: float = key("Relative loss of array output per year since launch, compounded",
+                                            unit="1/year", minimum=0.0, maximum=1.0)
+    battery_capacity_wh: float = key("Energy of the full battery", unit="Wh", above=0.0)
+    battery_max_depth_of_discharge: float = key("Fraction of the capacity the battery may give before loads are shed",
+                                                unit="1", above=0.0, maximum=1.0)
+    battery_round_trip_efficiency: float = key("Energy out over energy in, split evenly between charge and discharge",
+                                               unit="1", above=0.0, maximum=1.0)
+    radiator_area_m2: float = key("Total radiating area (both faces of an `along_track` panel)", unit="m²", above=0.0)
+    radiator_emissivity: float = key("Infrared emissivity of the radiator", unit="1", above=0.0, maximum=1.0)
+    radiator_absorptance: float = key("Solar absorptance of the radiator", unit="1", minimum=0.0, maximum=1.0)
+    compute_capacity_units: float = key("Installed compute of the payload (the built-in scenarios: 1 unit = 1 TOPS)",
+                                        unit="capacity_unit", above=0.0)
+    compute_flops: float = key("Peak rate of the payload", unit="FLOP/s", above=0.0)
+    compute_power_w: float = key("Electrical power of the payload at full load", unit="W", minimum=0.0)
+    bus_power_w: float = key("Power of the platform: attitude control, avionics, thermal control", unit="W",
+                             minimum=0.0)
+    comms_power_w: float = key("Power of the communication terminals", unit="W", minimum=0.0)
+    mass_kg: float = key("Mass of the satellite (recorded; no model uses it yet)", unit="kg", above=0.0)
+    array_pointing: str = key("`sun_tracking`: the arrays face the Sun; `orbit_normal`: fixed towards the orbit "
+                              "normal, the Sun at 90° less the beta angle", choices=("sun_tracking", "orbit_normal"))
+    cell_temperature_coefficient_per_k: float = key("Relative change of cell efficiency per kelvin above 28 °C",
+                                                    unit="1/K", minimum=-0.05, maximum=0.0)
+    battery_max_c_rate: float = key("Highest charge or discharge power as a multiple of the capacity per hour (C-rate)",
+                                    unit="1/h", above=0.0, maximum=10.0)
+    radiator_orientation: str = key("`along_track`: a vertical two-sided panel facing along track; `zenith`: one face "
+                                    "turned away from the Earth", choices=("along_track", "zenith"))
+    payload_heat_capacity_j_per_k: float = key("Heat capacity of the payload node (electronics, cold plates)",
+                                               unit="J/K", above=0.0)
+    bus_heat_capacity_j_per_k: float = key("Heat capacity of the radiator and bus node", unit="J/K", above=0.0)
+    payload_conductance_w_per_k: float = key("Conductance from the payload to the radiator (heat pipes)", unit="W/K",
+                                             above=0.0)
+    payload_throttle_temperature_k: float = key("Payload temperature above which compute derates, to none at the "
+                                                "maximum", unit="K", minimum=200.0, maximum=450.0,
+                                                below_key="payload_max_temperature_k")
+    payload_max_temperature_k: float = key("Payload temperature at which compute stops", unit="K", minimum=200.0,
+                                           maximum=450.0)
+    min_temperature_k: float = key("Bus temperature below which the heaters draw `heater_power_w`", unit="K",
+                                   minimum=150.0, maximum=350.0, below_key="payload_throttle_temperature_k")
+    heater_power_w: float = key("Power of the survival heaters when on", unit="W", minimum=0.0)
+
+
+def bus_columns(buses: dict[str, Bus], bus_of_satellite) -> Callable[..., np.ndarray]:
+    """``column(field, dtype=float)``: that field of each satellite's bus (sat,), each bus type read once.
+
+    >>> from twin.scenario import load_scenario
+    >>> buses = load_scenario("phase1").buses
+    >>> bus_columns(buses, ["compute-s", "experimental", "compute-s"])("name", str).tolist()
+    ['compute-s', 'experimental', 'compute-s']
+    """
+    unique, inverse = np.unique(np.asarray(bus_of_satellite, dtype=str), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return lambda field, dtype=float: np.array([getattr(buses[bus], field) for bus in unique], dtype=dtype)[inverse]
+
+
+@dataclass(frozen=True)
+class Formation:
+    """Close formation inside one sub-center: ``single``, ``disk`` or ``train``, neighbours ``spacing_m`` apart."""
+
+    shape: str = key("`single`: one satellite; `disk`: a hexagonal grid on a passively safe circular relative orbit "
+                     "about the chief; `train`: in a line along track, the chief in the middle",
+                     choices=("single", "disk", "train"))
+    spacing_m: float = key("Distance between neighbours, above 0 unless `single`", unit="m", minimum=0.0, default=0.0)
+
+
+@dataclass(frozen=True)
+class SubcenterGroup:
+    """``count`` identical sub-centers spread over ``planes`` orbital planes."""
+
+    name: str = key("Name of the group, unique; its sub-centers are `NAME-001`, `NAME-002`..., their satellites "
+                    "`NAME-001-01`...")
+    count: int = key("Number of sub-centers", minimum=1)
+    satellites: int = key("Satellites in each sub-center (1 for a `single` formation)", minimum=1, maximum=1000)
+    planes: int = key("Orbital planes the sub-centers are spread over, at most `count`", minimum=1)
+    _: KW_ONLY
+    plane_spacing_deg: float = key("Right ascension of the node between adjacent planes, centred on the nominal LTAN",
+                                   unit="deg", minimum=0.0, maximum=30.0, default=0.0)
+    phase_offset_deg: float = key("Argument of latitude added per plane", unit="deg", minimum=0.0, maximum=360.0,
+                                  default=0.0)
+    phase_deg: float = key("Argument of latitude of the first sub-center of each plane at the epoch (the others evenly "
+                           "spread)", unit="deg", minimum=0.0, maximum=360.0, default=0.0)
+    bus: str = key("Bus type of its satellites, a table under `[buses]`")
+    owners: tuple[str, ...] = key("Consortium members owning its sub-centers, in turn")
+    formation: Formation = key("The close formation of each sub-center, `{ shape = ..., spacing_m = ... }`")
+    altitude_km: float | None = key("Altitude of this group's shell instead of the orbit's", unit="km",
+                                    minimum=ALTITUDE_MIN_KM, maximum=ALTITUDE_MAX_KM, default=None)
+    ltan_hours: float | None = key("Local time of the ascending node of this group's planes instead of the orbit's",
+                                   unit="h", minimum=0.0, below=24.0, default=None)
+    launch: str = key("Launch month `YYYY-MM` or day `YYYY-MM-DD`; the arrays age from it (empty: new at the epoch)",
+                      default="")
+
+
+@dataclass(frozen=True)
+class GroundStation:
+    """A ground station of the consortium: where it is, the elevation it needs, and its antennas and rates."""
+
+    name: str = key("Name of the station, unique")
+    latitude_deg: float = key("Geodetic latitude (WGS-84)", unit="deg", minimum=-90.0, maximum=90.0)
+    longitude_deg: float = key("Longitude, east positive", unit="deg", minimum=-180.0, maximum=360.0)
+    altitude_m: float = key("Height above the WGS-84 ellipsoid", unit="m", minimum=-500.0, maximum=9000.0)
+    min_elevation_deg: float = key("Lowest elevation of a satellite in contact", unit="deg", minimum=0.0, maximum=90.0)
+    owner: str = key("The consortium member operating it")
+    antennas: int | None = key("Satellites it serves at once (the network needs it)", minimum=1, maximum=100,
+                               default=None)
+    band: str | None = key("Radio band of its antennas (recorded with the network)",
+                           choices=("S", "X", "Ka", "optical"), default=None)
+    downlink_rate_bps: float | None = key("Rate of each antenna to the ground (the network needs it)", unit="bit/s",
+                                          above=0.0, default=None)
+    uplink_rate_bps: float | None = key("Rate of each antenna to the satellite (the network needs it)", unit="bit/s",
+                                        above=0.0, default=None)
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """The relay and ground network: link rates, ranges and margins, and the data the sub-centers exchange.
+
+    Inside a sub-center, satellites closer than ``intra_range_m`` at the start are linked at
+    ``intra_rate_bps``. Between sub-centers (chiefs: same-plane neighbours, nearest in the adjacent
+    plane) a laser link gives ``inter_rate_bps`` up to ``inter_reference_range_km`` and falls as the
+    inverse square of the range beyond it (received power), up to ``inter_max_range_km``, while the
+    partner stays within ``inter_max_elevation_deg`` of the local horizontal (the terminal's field of
+    regard). A relay serves ``relay_antennas`` sub-centers at once, seen at least
+    ``relay_min_elevation_deg`` above the satellite's horizon (its terminal looks up). A line of
+    sight grazing lower than ``atmosphere_margin_km`` above the ellipsoid is blocked. Each hop adds
+    ``hop_delay_s``. Each sub-center sends ``downlink_demand_bps`` to the ground and receives
+    ``uplink_demand_bps`` (telemetry, commands, products made elsewhere), plus the data of its own
+    compute workload: ``input_bits_per_flop`` up and ``output_bits_per_flop`` down for every FLOP
+    served; it queues up to ``buffer_bits`` each way. Partner Earth-observation satellites send
+    ``eo_inflow_bps`` to each sub-center through the GEO data relays (0, the default: none), queued
+    the same way.
+    """
+
+    atmosphere_margin_km: float = key("A line of sight grazing lower than this above the ellipsoid is blocked",
+                                      unit="km", minimum=0.0, maximum=500.0)
+    intra_range_m: float = key("Satellites of a sub-center closer than this at the start are linked", unit="m",
+                               above=0.0, maximum=100e3)
+    intra_rate_bps: float = key("Rate of a link inside a sub-center", unit="bit/s", above=0.0)
+    inter_rate_bps: float = key("Rate of a laser link between sub-centers up to `inter_reference_range_km`",
+                                unit="bit/s", above=0.0)
+    inter_reference_range_km: float = key("Range beyond which the rate between sub-centers falls as the inverse "
+                                          "square", unit="km", above=0.0)
+    inter_max_range_km: float = key("Longest link between sub-centers", unit="km",
+                                    above=0.0, at_least_key="inter_reference_range_km")
+    relay_rate_bps: float = key("Rate of a link to a GEO data relay", unit="bit/s", above=0.0)
+    relay_max_range_km: float = key("Longest link to a GEO data relay", unit="km", above=0.0)
+    relay_antennas: int = key("Sub-centers a relay serves at once", minimum=1, maximum=100)
+    hop_delay_s: float = key("Delay each hop adds", unit="s", minimum=0.0, maximum=10.0)
+    downlink_demand_bps: float = key("Data each sub-center sends to the ground besides its workload's", unit="bit/s",
+                                     minimum=0.0)
+    uplink_demand_bps: float = key("Data each sub-center receives from the ground besides its workload's (telemetry, "
+                                   "commands, products made elsewhere)", unit="bit/s", minimum=0.0)
+    input_bits_per_flop: float = key("Data sent up for every FLOP served", unit="bit/FLOP", minimum=0.0)
+    output_bits_per_flop: float = key("Data sent down for every FLOP served", unit="bit/FLOP", minimum=0.0)
+    relay_min_elevation_deg: float = key("Lowest elevation of a relay above the satellite's horizon (its terminal "
+                                         "looks up)", unit="deg", minimum=-90.0, maximum=90.0)
+    inter_max_elevation_deg: float = key("Farthest a partner sub-center may be from the local horizontal (the laser "
+                                         "terminal's field of regard)", unit="deg", minimum=0.0, maximum=90.0)
+    buffer_bits: float = key("Data a sub-center queues each way", unit="bit", minimum=0.0)
+    eo_inflow_bps: float = key("Data partner Earth-observation satellites send each sub-center through the relays",
+                               unit="bit/s", minimum=0.0, default=0.0)
+
+
+@dataclass(frozen=True)
+class OffloadSettings:
+    """Phase 2: ground data centers hand batch work to the constellation when it has spare power.
+
+    Work arrives at the ground data centers at ``ground_offered_load`` times the constellation's
+    installed compute; they serve up to ``ground_capacity`` times it themselves. Each step the
+    constellation first takes what it can of the waiting work on satellites with spare capacity,
+    no power or thermal limit and a battery at least ``min_battery_soc`` full (energy to spare);
+    the ground serves the rest it can, and the remainder waits (:mod:`twin.subsystems.offload`).
+    """
+
+    ground_offered_load: float = key("Work arriving at the ground data centers, as a multiple of the constellation's "
+                                     "installed compute", unit="1", above=0.0, maximum=10.0)
+    ground_capacity: float = key("What the ground data centers serve themselves, as a multiple of the constellation's "
+                                 "installed compute", unit="1", minimum=0.0, maximum=10.0)
+    min_battery_soc: float = key("Battery charge a satellite needs to take offloaded work", unit="1", minimum=0.0,
+                                 maximum=1.0)
+
+
+@dataclass(frozen=True)
+class Relay:
+    """A geostationary data relay satellite at a fixed longitude."""
+
+    name: str = key("Name of the relay, unique")
+    longitude_deg: float = key("Longitude of its geostationary slot, east positive", unit="deg", minimum=-180.0,
+                               maximum=360.0)
+    owner: str = key("The consortium member operating it")
+
+
+@dataclass(frozen=True)
+class JobClass:
+    """A class of compute jobs: how many arrive, how much work they offer, how soon they are due.
+
+    Jobs arrive at ``jobs_per_subcenter_hour`` times the number of sub-centers; ``offered_load`` is
+    the class's mean work as a fraction of the fleet's installed capacity, so a mean job is
+    ``offered_load / jobs_per_subcenter_hour`` hours of an average sub-center, whatever the phase.
+    """
+
+    name: str = key("Name of the class, unique")
+    kind: str = key("What the jobs are", choices=("ai_training", "inference", "eo_processing"))
+    jobs_per_subcenter_hour: float = key("Arrivals per sub-center", unit="1/h", above=0.0)
+    offered_load: float = key("Mean work of the class as a fraction of the fleet's installed compute", unit="1",
+                              above=0.0, maximum=10.0)
+    size_spread: float = key("Spread of job sizes: sigma of their lognormal distribution", unit="1", minimum=0.0,
+                             maximum=3.0)
+    deadline_hours: float = key("Time after arrival by which a job is due", unit="h", above=0.0)
+    priority: int = key("Order of service, 0 first", minimum=0, maximum=9)
+
+
+@dataclass(frozen=True)
+class ComputeSettings:
+    """Workload and compute policy: job classes, idle draw, the battery charge compute may not use."""
+
+    seed: int = key("Seed of the random job arrivals and sizes: the same seed, the same jobs", minimum=0)
+    idle_power_fraction: float = key("Power of idle compute as a fraction of `compute_power_w`", unit="1", minimum=0.0,
+                                     maximum=1.0)
+    battery_reserve_soc: float = key("Battery charge below which compute does not draw on the battery", unit="1",
+                                     minimum=0.0, maximum=1.0)
+    classes: tuple[JobClass, ...]  # the [[compute.classes]] tables
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault injected at ``start_s`` seconds after the epoch on a satellite, a whole sub-center, a
+    ground station (``station_lost``) or a relay (``relay_lost``).
+
+    ``severity`` is the fraction lost: of the array (``array_degraded``), of the radiating area
+    (``radiator_stuck``); the ``*_lost`` kinds ignore it.
+    """
+
+    target: str = key("A satellite (`CC1-001-02`) or sub-center (`CC1-001`); a ground station for `station_lost`, a "
+                      "relay for `relay_lost`")
+    kind: str = key("What fails", choices=FAULT_KINDS)
+    start_s: float = key("When: a duration after the epoch (`6h`) or a UTC time, not before the epoch", written="start",
+                         text="duration or ISO 8601 UTC time")
+    severity: float = key("Fraction lost: of the array (`array_degraded`) or the radiating area (`radiator_stuck`); "
+                          "the `*_lost` kinds ignore it", unit="1", minimum=0.0, maximum=1.0, default=1.0)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario; build one with :func:`load_scenario` or :func:`scenario_from_dict`."""
+
+    name: str = key("Short name, recorded in every run it makes", table="scenario")
+    title: str = key("One-line title of its runs and reports", table="scenario")
+    phase: int = key("Build phase: 1 (2025-2027), 2 (2028-2030) or 3 (by 2035)", minimum=1, maximum=3,
+                     table="scenario")
+    epoch: Time = key("Start of its runs, such as `2026-06-01T00:00:00Z`", text="ISO 8601 UTC time", table="scenario")
+    duration_s: float = key("Span of a run unless told otherwise, such as `24h`, `90min`, `7d`", written="duration",
+                            text="duration", table="scenario")
+    step_s: float = key("Time step of a run unless told otherwise, such as `60s`", written="step", text="duration",
+                        table="scenario")
+    _: KW_ONLY
+    description: str = key("What the scenario holds, in a few sentences", default="", table="scenario")
+    orbit: Orbit
+    buses: dict[str, Bus]
+    subcenters: tuple[SubcenterGroup, ...]
+    ground_stations: tuple[GroundStation, ...]
+    relays: tuple[Relay, ...]
+    members: tuple[str, ...] = key("The consortium's members: owners of sub-centers, stations and relays",
+                                   table="consortium")
+    lead: str = key("The lead member, one of `members`", table="consortium")
+    compute: ComputeSettings
+    faults: tuple[Fault, ...] = ()
+    source: str = ""
+    links: LinkSettings | None = None
+    offload: OffloadSettings | None = None
+
+    @property
+    def satellite_count(self) -> int:
+        return sum(group.count * group.satellites for group in self.subcenters)
+
+    @property
+    def subcenter_count(self) -> int:
+        return sum(group.count for group in self.subcenters)
+
+    def installed_power_w(self) -> float:
+        """Beginning-of-life array power at normal incidence and 1 au, summed over the fleet (W)."""
+        return sum(
+            group.count
+            * group.satellites
+            * SOLAR_CONSTANT_W_M2
+            * self.buses[group.bus].solar_array_area_m2
+            * self.buses[group.bus].solar_cell_efficiency
+            for group in self.subcenters
+        )
+
+
+def subcenter_names(group: SubcenterGroup) -> list[str]:
+    """Names of the sub-centers of a group: ``GROUP-001``, ``GROUP-002``..."""
+    return [f"{group.name}-{index + 1:03d}" for index in range(group.count)]
+
+
+def satellite_names(subcenter: str, satellites: int) -> list[str]:
+    """Names of the satellites of a sub-center: ``SUBCENTER-01`` (the chief), ``SUBCENTER-02``..."""
+    return [f"{subcenter}-{index + 1:02d}" for index in range(satellites)]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of a scenario file: its ``path`` there, the dataclass whose keys it holds (those of
+    ``Key.table == table``), whether a file may leave it out, whether it is an array of tables
+    (``[[path]]``), and what it is (else the dataclass's first docstring line)."""
+
+    path: str
+    model: type
+    table: str = ""
+    required: bool = True
+    many: bool = False
+    description: str = ""
+
+
+SECTIONS = (
+    Section("scenario", Scenario, table="scenario", description="The scenario: its name, phase and time span."),
+    Section("orbit", Orbit),
+    Section("buses.NAME", Bus, description="One satellite bus type, named by its table (`[buses.compute-s]`): array, "
+                                           "battery, radiator and compute payload."),
+    Section("subcenters", SubcenterGroup, many=True),
+    Section("subcenters.formation", Formation),
+    Section("ground_stations", GroundStation, many=True),
+    Section("relays", Relay, many=True),
+    Section("consortium", Scenario, table="consortium", description="The consortium that owns the constellation."),
+    Section("compute", ComputeSettings),
+    Section("compute.classes", JobClass, many=True),
+    Section("faults", Fault, required=False, many=True,
+            description="A fault injected into the runs: a satellite or a whole sub-center lost or degraded, a ground "
+                        "station or a relay lost, from `start` on."),
+    Section("links", LinkSettings, required=False),
+    Section("offload", OffloadSettings, required=False),
+)
+TOP_LEVEL = tuple(dict.fromkeys(section.path.split(".")[0] for section in SECTIONS))
+OPTIONAL_SECTIONS = tuple(section.path for section in SECTIONS if not section.required)
