@@ -20,7 +20,8 @@ from twin.radiation.dose import dose_fluxes, dose_per_particle_rad_cm2
 from twin.radiation.maps import GeodeticGrid, cell_corners, geomagnetic_grid, interpolate_corners
 from twin.radiation.ranges import check_shielding_mm
 from twin.radiation.spectra import log_linear_flux
-from twin.radiation.upsets import DEFAULT_BITS, BitPopulation, upset_rate_per_bit_s
+from twin.radiation.upsets import DEFAULT_BITS, BitPopulation, bits_of, upset_rate_per_bit_s
+from twin.scenario.model import RadiationDesign
 
 ALTITUDE_STEP_KM = 10.0  # altitude spacing of a run's map (flux grows by a few per cent per 10 km in the belts)
 POINTS_PER_CHUNK = 1_000_000  # satellite-steps interpolated at once (bounds the temporaries to about 0.3 GB)
@@ -42,6 +43,11 @@ class RadiationSettings:
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"bits: two populations are named {name!r}")
+
+    @classmethod
+    def of_design(cls, design: RadiationDesign) -> RadiationSettings:
+        """The settings of a scenario's ``[radiation]`` keys (:class:`twin.scenario.RadiationDesign`)."""
+        return cls(design.solar, design.shielding_mm, bits_of(design))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ a satellite, all with the satellite's dose ``D`` and age ``t``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,9 +23,9 @@ from scipy.special import ndtr
 
 from twin.constants import JULIAN_YEAR_S
 from twin.radiation.checks import check_range
+from twin.scenario.model import RadiationDesign
 
-SUNCATCHER_NO_FAILURE_KRAD = 15.0
-LLAMA3_RANDOM_FAILURES_PER_YEAR = 220.0 / (16_384 * 54.0 / 365.25)
+_DEFAULT = RadiationDesign()  # the defaults, with their sources, are the scenario key's (twin.scenario.model)
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,14 @@ class HardwareHealth:
     """Lognormal dose to failure (median ``dose_median_krad``, log width ``dose_log_width``) and a random
     failure rate ``random_failures_per_year`` per accelerator."""
 
-    dose_median_krad: float = SUNCATCHER_NO_FAILURE_KRAD * math.exp(1.645 * 0.5)
-    dose_log_width: float = 0.5
-    random_failures_per_year: float = LLAMA3_RANDOM_FAILURES_PER_YEAR
+    dose_median_krad: float = _DEFAULT.dose_median_krad
+    dose_log_width: float = _DEFAULT.dose_log_width
+    random_failures_per_year: float = _DEFAULT.random_failures_per_year
+
+    @classmethod
+    def of_design(cls, design: RadiationDesign) -> HardwareHealth:
+        """The health model of a scenario's ``[radiation]`` keys."""
+        return cls(design.dose_median_krad, design.dose_log_width, design.random_failures_per_year)
 
     def __post_init__(self):
         check_range("dose_median_krad", self.dose_median_krad, 0.0, 1e5, low_open=True)

@@ -29,6 +29,7 @@ from twin.radiation.checks import check_range
 from twin.radiation.spectra import log_linear_flux
 from twin.radiation.ranges import areal_density_g_cm2, check_shielding_mm, energy_before_shield_mev, \
     proton_energy_for_range_mev, proton_range_g_cm2
+from twin.scenario.model import RadiationDesign
 
 INTEGRATION_SAMPLES = 64  # energies behind the shield in the integral (log-spaced from the threshold)
 
@@ -87,23 +88,17 @@ class BitPopulation:
         check_range(f"{self.name}.bits", self.bits, 0.0, 1e18)
 
 
-# Defaults: one accelerator of the Trillium class per satellite. Its 32 GB of HBM (Google Cloud, TPU v6e)
-# and 32 MiB of on-chip SRAM and flip-flops (assumption). The Weibull parameters are ASSUMPTIONS of the
-# right order (no per-bit proton Weibull fit of HBM or of the TPU is published: the Suncatcher study, arXiv
-# 2511.19468, reports bit-flip characterisation and HBM irregularities from about 2 krad in a 67 MeV beam,
-# without a fit): DRAM proton cross sections of 1e-18 to 1e-17 cm^2/bit and bulk SRAM of about 1e-14
-# cm^2/bit with thresholds of a few MeV are the usual orders. Replace them with the flight parts' data.
-HBM_CROSS_SECTION = WeibullCrossSection(saturation_cm2=5e-18, threshold_mev=5.0, width_mev=30.0, shape=1.5)
-SRAM_CROSS_SECTION = WeibullCrossSection(saturation_cm2=1e-14, threshold_mev=2.0, width_mev=15.0, shape=1.2)
-# SECDED/chipkill ECC corrects single-bit upsets; multi-bit upsets in one word (about 1 % of DRAM events,
-# assumption) are detected; a small remainder escapes (assumption). Logic: on-chip SRAM with ECC and
-# unprotected flip-flops (assumption).
-HBM_OUTCOME = UpsetOutcome(corrected=0.99, detected=0.0099, silent=0.0001)
-LOGIC_OUTCOME = UpsetOutcome(corrected=0.80, detected=0.15, silent=0.05)
-DEFAULT_BITS = (
-    BitPopulation("memory", 32e9 * 8, HBM_CROSS_SECTION, HBM_OUTCOME),
-    BitPopulation("logic", 32 * 2**20 * 8, SRAM_CROSS_SECTION, LOGIC_OUTCOME),
-)
+def bits_of(design: RadiationDesign) -> tuple[BitPopulation, BitPopulation]:
+    """The memory and logic bits of a scenario's :class:`twin.scenario.RadiationDesign` (its defaults: the
+    sourced and assumed figures in :mod:`twin.scenario.model`)."""
+    return tuple(BitPopulation(part, getattr(design, f"{part}_bits"), WeibullCrossSection(
+        *(getattr(design, f"{part}_{name}") for name in ("saturation_cm2", "threshold_mev", "width_mev", "shape"))),
+        UpsetOutcome(getattr(design, f"{part}_corrected"), getattr(design, f"{part}_detected"),
+                     max(1.0 - getattr(design, f"{part}_corrected") - getattr(design, f"{part}_detected"), 0.0)))
+        for part in ("memory", "logic"))
+
+
+DEFAULT_BITS = bits_of(RadiationDesign())
 
 
 def upset_weights(cross_section: WeibullCrossSection, shielding_mm: float | None,

@@ -1,0 +1,61 @@
+"""The scenario's [radiation] keys: checked on load naming the key, and carried into the radiation core."""
+
+import math
+import tomllib
+
+import pytest
+
+import twin
+from twin.radiation import HardwareHealth, RadiationSettings
+from twin.radiation.upsets import DEFAULT_BITS
+from twin.scenario import RadiationDesign, ScenarioError, scenario_from_dict
+
+
+def phase1_with(radiation: dict) -> dict:
+    raw = tomllib.loads((twin.scenario.SCENARIO_DIR / "phase1.toml").read_text())
+    raw["radiation"] = radiation
+    return raw
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("shielding_mm", 25.0, "radiation.shielding_mm: 25.0 is out of range; it must be at most 20.0"),
+    ("shielding_mm", 0.0, "radiation.shielding_mm: 0.0 is out of range; it must be at least 0.05"),
+    ("memory_saturation_cm2", 1e-6, "radiation.memory_saturation_cm2: 1e-06 is out of range; it must be at most 1e-08"),
+    ("logic_saturation_cm2", 0.0, "radiation.logic_saturation_cm2: 0.0 is out of range; it must be above 0.0"),
+    ("memory_threshold_mev", -1.0, "radiation.memory_threshold_mev: -1.0 is out of range; it must be at least 0.0"),
+    ("logic_width_mev", 0.0, "radiation.logic_width_mev: 0.0 is out of range; it must be above 0.0"),
+    ("memory_shape", 11.0, "radiation.memory_shape: 11.0 is out of range; it must be at most 10.0"),
+    ("solar", "medium", "radiation.solar: 'medium' is not one of min, max"),
+    ("logic_detected", 0.5, "radiation.logic_detected: 0.5 and logic_corrected (0.8) add up to more than 1"),
+])
+def test_a_radiation_key_out_of_physical_range_is_refused_naming_it(key, value, message):
+    with pytest.raises(ScenarioError) as error:
+        scenario_from_dict(phase1_with({key: value}))
+    assert str(error.value) == message
+
+
+def test_the_radiation_section_is_optional_and_its_defaults_are_the_cores():
+    assert twin.load_scenario("phase1").radiation is None
+    design = scenario_from_dict(phase1_with({})).radiation
+    assert design == RadiationDesign()
+    settings = RadiationSettings.of_design(design)
+    assert settings == RadiationSettings() and settings.bits == DEFAULT_BITS
+    memory, logic = settings.bits
+    assert (memory.bits, memory.cross_section.saturation_cm2, memory.cross_section.threshold_mev,
+            memory.cross_section.width_mev, memory.cross_section.shape) == (256e9, 5e-18, 5.0, 30.0, 1.5)
+    assert (logic.bits, logic.cross_section.saturation_cm2, logic.outcome.corrected, logic.outcome.detected) == \
+        (32 * 2**20 * 8, 1e-14, 0.80, 0.15)
+    assert math.isclose(memory.outcome.silent, 1e-4, rel_tol=1e-9) and math.isclose(logic.outcome.silent, 0.05)
+    health = HardwareHealth.of_design(design)
+    assert health == HardwareHealth()
+    assert math.isclose(health.dose_median_krad, 15 * math.exp(1.645 * 0.5))
+    assert math.isclose(health.random_failures_per_year, 220 / (16_384 * 54 / 365.25))
+
+
+def test_the_keys_of_a_scenario_reach_the_core():
+    design = scenario_from_dict(phase1_with({"solar": "max", "shielding_mm": 5.0, "memory_bits": 1e9,
+                                             "logic_shape": 2.0, "dose_median_krad": 50.0})).radiation
+    settings = RadiationSettings.of_design(design)
+    assert (settings.solar, settings.shielding_mm, settings.bits[0].bits, settings.bits[1].cross_section.shape) == \
+        ("max", 5.0, 1e9, 2.0)
+    assert HardwareHealth.of_design(design).dose_median_krad == 50.0
