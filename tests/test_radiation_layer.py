@@ -6,7 +6,8 @@ import xarray as xr
 
 import twin
 from twin.radiation import RadiationSettings, altitude_comparison, radiation_layer, radiation_passes
-from twin.radiation.layer import RADIATION_VARIABLES
+from twin.dataset.catalogue import CATALOGUE
+from twin.radiation.layer import LAYER_VARIABLES, RADIATION_VARIABLES
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +21,10 @@ def test_the_layer_has_cf_variables_over_sat_and_time(phase1_day):
     for name in RADIATION_VARIABLES:
         variable = phase1_day[name]
         assert variable.dims == ("sat", "time"), name
-        assert {"long_name", "units", "solar_activity", "shielding_mm_aluminium"} <= set(variable.attrs), name
+        assert dict(variable.attrs) == dict(CATALOGUE[name].attrs), name
         assert np.all(np.isfinite(variable.values)) and np.all(variable.values >= 0.0), name
     assert phase1_day["dose_rate"].attrs["units"] == "Gy s-1" and phase1_day["total_dose"].attrs["units"] == "Gy"
+    assert (phase1_day.attrs["radiation_solar_activity"], phase1_day.attrs["radiation_shielding_mm"]) == ("min", 2.0)
     assert phase1_day["proton_flux"].max() > 100.0  # every satellite crosses the SAA in a day
     assert (phase1_day["electron_flux"].max("time") > 100.0).all()
 
@@ -44,7 +46,18 @@ def test_total_dose_accumulates_the_dose_rate_and_the_upsets_split_whole(phase1_
 def test_the_layer_round_trips_through_storage(phase1_day, tmp_path, suffix):
     path = twin.save(phase1_day, tmp_path / f"run{suffix}")
     stored = twin.open_run(path)
-    xr.testing.assert_identical(stored[list(RADIATION_VARIABLES)].load(), phase1_day[list(RADIATION_VARIABLES)])
+    xr.testing.assert_identical(stored[list(LAYER_VARIABLES)].load(), phase1_day[list(LAYER_VARIABLES)])
+
+
+def test_capacity_lost_follows_the_dose_and_the_random_rate(phase1_day):
+    from twin.radiation import HardwareHealth
+
+    lost = phase1_day["capacity_lost"]
+    assert lost.isel(time=0).max() == 0.0 and np.all(np.diff(lost.values, axis=1) >= 0.0)
+    # A day at 0.091 random failures a year and a few rad: 1 - exp(-0.091 / 365.25) of the capacity, the dose adds
+    # nothing yet (the 5th percentile is 15 krad).
+    expected = 1.0 - np.exp(-HardwareHealth().random_failures_per_year / 365.25)
+    np.testing.assert_allclose(lost.isel(time=-1).values, expected, rtol=1e-5)
 
 
 def test_saa_and_horn_passes_are_where_they_belong(phase1_day):

@@ -3,6 +3,7 @@
 import math
 import tomllib
 
+import numpy as np
 import pytest
 
 import twin
@@ -59,3 +60,29 @@ def test_the_keys_of_a_scenario_reach_the_core():
     assert (settings.solar, settings.shielding_mm, settings.bits[0].bits, settings.bits[1].cross_section.shape) == \
         ("max", 5.0, 1e9, 2.0)
     assert HardwareHealth.of_design(design).dose_median_krad == 50.0
+
+
+def test_a_run_of_a_scenario_with_radiation_carries_the_layer_as_catalogued():
+    from twin.dataset.catalogue import CATALOGUE
+    from twin.radiation import radiation_layer
+    from twin.run.plan import RunPlan
+
+    scenario = scenario_from_dict(phase1_with({"shielding_mm": 5.0, "solar": "max"}))
+    progress = []
+    run = twin.run_scenario(scenario, duration_s=3 * 3600, step_s=120, progress=progress.append)
+    radiation = [name for name, variable in CATALOGUE.items() if variable.stage == "radiation"]
+    assert set(radiation) <= set(run.data_vars) and "generated_power" in run
+    for name in radiation:
+        assert run[name].dims == CATALOGUE[name].dims and run[name].dtype == CATALOGUE[name].dtype, name
+        assert dict(run[name].attrs) == dict(CATALOGUE[name].attrs), name
+    assert (run.attrs["radiation_solar_activity"], run.attrs["radiation_shielding_mm"]) == ("max", 5.0)
+    alone = radiation_layer(twin.run_scenario(scenario, duration_s=3 * 3600, step_s=120, subsystems=False),
+                            RadiationSettings.of_design(scenario.radiation))
+    for name in radiation:
+        np.testing.assert_array_equal(run[name].values, alone[name].values, err_msg=name)
+    assert "radiation" in {event.stage for event in progress}
+    plan = RunPlan.of(scenario, duration_s=3 * 3600, step_s=120)
+    assert set(radiation) <= set(plan.layout.names)
+    # without [radiation], none of it
+    plain = twin.run_scenario(twin.load_scenario("phase1"), duration_s=3600, step_s=120)
+    assert not set(radiation) & set(plain.data_vars)
