@@ -2,7 +2,8 @@
 
 ``simulate``, ``demo`` (:mod:`twin.cli.simulate`); ``info``, ``report``, ``scenarios``
 (:mod:`twin.cli.inspect`); ``contacts`` (:mod:`twin.cli.network`); ``render`` (:mod:`twin.cli.render`);
-``serve`` (:mod:`twin.cli.serve`); ``telemetry ...`` (:mod:`twin.cli.telemetry`).
+``serve`` (:mod:`twin.cli.serve`); ``telemetry ...`` (:mod:`twin.cli.telemetry`); ``radiation``
+(:mod:`twin.cli.radiation`).
 
 User mistakes (a bad scenario, a missing file, a malformed duration) and outputs that may not or
 could not be written (:mod:`twin.safe_output`) end with one line on stderr and exit status 2; no
@@ -15,13 +16,13 @@ import argparse
 import os
 import sys
 
-from twin.cli import inspect, network, render, serve, simulate, telemetry
+from twin.cli import inspect, network, radiation, render, serve, simulate, telemetry
 from twin.cli.common import EXIT_USER_ERROR, UserError
 from twin.safe_output import OutputError
 from twin.scenario import ScenarioError
 from twin.version import __version__
 
-COMMAND_GROUPS = (simulate, inspect, network, render, serve, telemetry)
+COMMAND_GROUPS = (simulate, inspect, network, render, serve, telemetry, radiation)
 
 
 def build_parser() -> argparse.ArgumentParser:
