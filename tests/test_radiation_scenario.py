@@ -86,3 +86,22 @@ def test_a_run_of_a_scenario_with_radiation_carries_the_layer_as_catalogued():
     # without [radiation], none of it
     plain = twin.run_scenario(twin.load_scenario("phase1"), duration_s=3600, step_s=120)
     assert not set(radiation) & set(plain.data_vars)
+
+
+def test_the_dose_takes_compute_capacity_away_in_the_engine():
+    """Parts failing at a median of 0.3 rad (a test value) lose most of the capacity in hours; the engine offers only
+    what still works, and its compute draws power accordingly."""
+    fragile = scenario_from_dict(phase1_with({"dose_median_krad": 0.0003, "random_failures_per_year": 0.0}))
+    run = twin.run_scenario(fragile, duration_s=4 * 3600, step_s=120)
+    plain = twin.run_scenario(twin.load_scenario("phase1"), duration_s=4 * 3600, step_s=120)
+    installed = np.array([fragile.buses[bus].compute_capacity_units for bus in run.bus.values])[:, None]
+    working = 1.0 - run["capacity_lost"].values.astype(float)
+    assert working[:, -1].max() < 0.5  # a few rad in 4 h: most parts failed
+    capacity = run["compute_capacity"].values[:, 1:]
+    assert np.all(capacity <= installed * working[:, 1:] * (1 + 1e-6) + 1e-9)
+    assert capacity[:, -1].sum() < 0.5 * plain["compute_capacity"].values[:, -1].sum()
+    assert float(run["used_compute_power"][:, -1].sum()) < float(plain["used_compute_power"][:, -1].sum())
+    # the default parts lose next to nothing in 4 h: the same capacity to 1e-4
+    default = twin.run_scenario(scenario_from_dict(phase1_with({})), duration_s=4 * 3600, step_s=120)
+    np.testing.assert_allclose(default["compute_capacity"].values[:, 1:], plain["compute_capacity"].values[:, 1:],
+                               rtol=1e-4)

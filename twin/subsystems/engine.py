@@ -181,12 +181,15 @@ def run_subsystems(orbits: xr.Dataset, plan: EnginePlan, progress: Callable[[int
     work the fleet really did (NaN: the scheduler decides). ``initial_state``, optional: the state
     at the first step as measured, ``battery_soc`` (sat,) and ``temperature`` (sat, 2: payload, bus)
     in K; NaN entries keep the defaults (a full battery, temperatures settled at the offered load).
+    Where ``orbits`` holds the radiation layer's ``capacity_lost`` (a scenario with ``[radiation]``), only
+    the compute still working is offered (:class:`twin.subsystems.partition.Drivers`).
     """
     rows = plan.chief_rows
     chiefs = plan.chief_geometry({name: orbits[name].values[rows] for name in CHIEF_ORBIT_VARIABLES},
                                  orbits["sun_position"].values)
     illumination, beta = orbits["illumination"].values, orbits["beta_angle"].values
-    drivers = Drivers(chiefs, lambda times: (illumination[:, times], beta[:, times]), workload)
+    working = 1.0 - orbits["capacity_lost"].values.astype(float) if "capacity_lost" in orbits else None
+    drivers = Drivers(chiefs, lambda times: (illumination[:, times], beta[:, times]), workload, working)
     partition = plan.partition(slice(0, plan.labels["sat"].size), drivers, Start(initial_state))
     coupling = plan.coupling()
     drive([partition], coupling, progress=progress)

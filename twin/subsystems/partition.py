@@ -116,11 +116,14 @@ class StepTimes:
 class Drivers:
     """What a partition reads at each step: the geometry its satellites share with their chiefs, ``orbit(times)``
     (the partition's ``illumination`` and ``beta_angle`` over the steps of a slice) and, optionally, the
-    ``workload`` (sat, time) measured busy (:func:`twin.subsystems.engine.run_subsystems`)."""
+    ``workload`` (sat, time) measured busy (:func:`twin.subsystems.engine.run_subsystems`) and ``working`` (sat,
+    time), the expected fraction of each satellite's compute still working (the radiation layer's
+    ``1 - capacity_lost``): the capacity offered and the compute's idle draw are scaled by it."""
 
     chiefs: ChiefGeometry
     orbit: Callable[[slice], tuple[np.ndarray, np.ndarray]]
     workload: np.ndarray | None = None
+    working: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ class Partition:
         self.faults, self.losses = satellites.faults, satellites.losses
         offload = satellites.offload_min_soc
         self.offload_floor_j = None if offload is None else offload * self.power.battery_capacity_j
-        self.workload = drivers.workload
+        self.workload, self.working = drivers.workload, drivers.working
         self.sats, self.steps = len(bus_names), len(self.offset_s)
         self.window_steps = output.window_steps or self.steps
         self.sink = output.sink
@@ -296,10 +299,12 @@ class Partition:
         power_fraction = compute_power_fraction(power, gen, self.energy, comms + heaters + bus, dt)
         thermal_fraction = np.clip((self.max_k - self.payload_k) / (self.max_k - self.throttle_k), 0.0, 1.0)
         fraction = np.minimum(power_fraction, thermal_fraction) * alive
+        working = 1.0 if self.working is None else self.working[:, k]
+        fraction = fraction * working
         capacity = self.installed_cu * fraction
         self._step = {"k": k, "dt": dt, "row": row, "alive": alive, "gen": gen, "loads": (comms, heaters, bus),
                       "power_fraction": power_fraction, "thermal_fraction": thermal_fraction,
-                      "fraction": fraction, "capacity": capacity}
+                      "fraction": fraction, "capacity": capacity, "working": working}
         offer.capacity_cu = np.bincount(self.cluster_of, weights=capacity * self.weight, minlength=self.clusters)
         return offer
 
@@ -331,7 +336,8 @@ class Partition:
             offload_share = offloaded_cu_s / np.maximum(self.installed_cu * dt * self.weight, 1e-300)
             busy = busy + offload_share
             self.window["offload_utilization"][:, k - self.window_start] = offload_share
-        compute_w = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * busy) * alive
+        idle = power.idle_fraction * step["working"]  # failed parts draw nothing
+        compute_w = power.compute_power_w * (idle + (1.0 - power.idle_fraction) * busy) * alive
         result = battery_step(power, self.energy, step["gen"], [compute_w, *step["loads"]], dt)
         payload_heat = result.used_by_load_w[0]
         bus_heat = result.load_w - payload_heat + result.loss_w  # the battery's conversion losses heat the bus
