@@ -105,3 +105,16 @@ def test_the_dose_takes_compute_capacity_away_in_the_engine():
     default = twin.run_scenario(scenario_from_dict(phase1_with({})), duration_s=4 * 3600, step_s=120)
     np.testing.assert_allclose(default["compute_capacity"].values[:, 1:], plain["compute_capacity"].values[:, 1:],
                                rtol=1e-4)
+
+
+def test_the_3d_view_and_the_dashboard_offer_the_radiation_variables_to_colour_by():
+    """``twin render --color-by`` and the dashboard's "Colour by" list (viz.colors.colorable) take any variable over
+    (sat, time): a run with radiation offers its fluxes, dose and upsets."""
+    from viz.colors import colorable, coloring
+
+    run = twin.run_scenario(scenario_from_dict(phase1_with({})), duration_s=3600, step_s=120, subsystems=False)
+    assert {"proton_flux", "electron_flux", "dose_rate", "total_dose", "seu_rate", "capacity_lost"} <= \
+        set(colorable(run))
+    colours = coloring(run, "total_dose")
+    assert colours.title == "total_dose [Gy]"
+    np.testing.assert_array_equal(colours.at(run.sizes["time"] - 1), run["total_dose"].values[:, -1].astype(np.float32))
