@@ -118,3 +118,22 @@ def test_the_3d_view_and_the_dashboard_offer_the_radiation_variables_to_colour_b
     colours = coloring(run, "total_dose")
     assert colours.title == "total_dose [Gy]"
     np.testing.assert_array_equal(colours.at(run.sizes["time"] - 1), run["total_dose"].values[:, -1].astype(np.float32))
+
+
+def test_upsets_detected_but_not_corrected_crash_jobs_back_to_their_checkpoints():
+    """Every logic upset detected and not corrected, checkpoints an hour apart: jobs redo work; the defaults (one
+    a minute) lose far less. Without [radiation] nothing is lost to upsets."""
+    hours = 6 * 3600
+    crashing = scenario_from_dict(phase1_with({"logic_corrected": 0.0, "logic_detected": 1.0,
+                                               "checkpoint_interval_s": 3600.0}))
+    run = twin.run_scenario(crashing, duration_s=hours, step_s=120)
+    default = twin.run_scenario(scenario_from_dict(phase1_with({})), duration_s=hours, step_s=120)
+    plain = twin.run_scenario(twin.load_scenario("phase1"), duration_s=hours, step_s=120)
+    assert "compute_crash_lost_cu_s" not in plain.attrs and plain.attrs["compute_lost_cu_s"] == 0.0
+    lost, lost_default = run.attrs["compute_crash_lost_cu_s"], default.attrs["compute_crash_lost_cu_s"]
+    assert lost == pytest.approx(run.attrs["compute_lost_cu_s"]) and lost > 0.0  # no fault: all lost work is the upsets'
+    assert 0.0 < lost_default < 0.05 * lost
+    # The expected crashes: the detected upsets summed over the run's working satellites
+    detected = float((run["seu_detected_rate"].mean("time") * (1 - run["capacity_lost"].mean("time"))).sum()) * hours
+    assert detected > 10.0  # so a job is crashed many times in 6 h
+    assert run.attrs["compute_completed_jobs"] <= plain.attrs["compute_completed_jobs"]

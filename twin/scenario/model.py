@@ -232,7 +232,8 @@ class OffloadSettings:
 # Health: the Suncatcher TPUs showed no hard failure up to 15 krad(Si) under 67 MeV protons; taken as the 5th
 # percentile of a lognormal dose to failure of log width 0.5 (assumption), the median is 15 exp(1.645 x 0.5) krad.
 # Meta's Llama 3 run (16,384 H100 for 54 days) saw 148 interruptions from faulty GPUs and 72 from their HBM3:
-# 220 / (16,384 x 54 / 365.25) a year per accelerator, an upper bound on hard failures.
+# 220 / (16,384 x 54 / 365.25) a year per accelerator, an upper bound on hard failures. Checkpoints: every minute
+# (assumption: in-memory checkpointing of training state, which a fleet upset every few minutes calls for).
 SUNCATCHER_NO_FAILURE_KRAD = 15.0
 LLAMA3_RANDOM_FAILURES_PER_YEAR = 220.0 / (16_384 * 54.0 / 365.25)
 
@@ -244,7 +245,8 @@ class RadiationDesign:
     AP8/AE8 at ``solar`` minimum or maximum behind ``shielding_mm`` of aluminium; each satellite's
     memory and logic bits upset with a Weibull cross section per bit over the proton energy
     (``sigma_sat (1 - exp(-((E - E0) / W)^s))``), a share of the upsets corrected, a share detected and
-    the rest silent; its accelerator fails from dose (lognormal dose to failure) or at random.
+    the rest silent; its accelerator fails from dose (lognormal dose to failure) or at random. An upset
+    detected but not corrected crashes the job on that satellite back to its last checkpoint.
     """
 
     solar: str = key("Solar activity of the trapped-particle models (AP8/AE8 MIN or MAX)", choices=("min", "max"),
@@ -286,6 +288,9 @@ class RadiationDesign:
     random_failures_per_year: float = key("Random hard failures per accelerator and year, besides dose",
                                           unit="1/year", minimum=0.0, maximum=100.0,
                                           default=LLAMA3_RANDOM_FAILURES_PER_YEAR)
+    checkpoint_interval_s: float = key("How often a job saves its state: an upset detected but not corrected "
+                                       "crashes it back to its last checkpoint, half this on average",
+                                       unit="s", above=0.0, maximum=86400.0, default=60.0)
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ class Offer:
     satellites' capacity times the satellites each row stands for; at a step that loses satellites,
     ``alive_before`` (the same weighted count of working satellites before the step) and ``lost``
     (those lost); at the first step of a block, ``eclipse_loss_w`` (cluster, block steps) and the
-    block's first step; at a window's start, ``checkpoint`` (step, state) to resume from."""
+    block's first step; at a window's start, ``checkpoint`` (step, state) to resume from; with upsets that
+    crash jobs, ``crashes`` expected in the step on the working parts (weighted likewise)."""
 
     capacity_cu: np.ndarray
     alive_before: np.ndarray | None = None
@@ -81,6 +82,7 @@ class Offer:
     eclipse_loss_w: np.ndarray | None = None
     block_start: int = 0
     checkpoint: tuple[int, dict[str, np.ndarray]] | None = None
+    crashes: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,14 @@ class Drivers:
     (the partition's ``illumination`` and ``beta_angle`` over the steps of a slice) and, optionally, the
     ``workload`` (sat, time) measured busy (:func:`twin.subsystems.engine.run_subsystems`) and ``working`` (sat,
     time), the expected fraction of each satellite's compute still working (the radiation layer's
-    ``1 - capacity_lost``): the capacity offered and the compute's idle draw are scaled by it."""
+    ``1 - capacity_lost``): the capacity offered and the compute's idle draw are scaled by it; ``crash_rate_s``
+    (sat, time), the upsets per second that crash the job running on a satellite (``seu_detected_rate``)."""
 
     chiefs: ChiefGeometry
     orbit: Callable[[slice], tuple[np.ndarray, np.ndarray]]
     workload: np.ndarray | None = None
     working: np.ndarray | None = None
+    crash_rate_s: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ class Partition:
         self.faults, self.losses = satellites.faults, satellites.losses
         offload = satellites.offload_min_soc
         self.offload_floor_j = None if offload is None else offload * self.power.battery_capacity_j
-        self.workload, self.working = drivers.workload, drivers.working
+        self.workload, self.working, self.crash_rate_s = drivers.workload, drivers.working, drivers.crash_rate_s
         self.sats, self.steps = len(bus_names), len(self.offset_s)
         self.window_steps = output.window_steps or self.steps
         self.sink = output.sink
@@ -306,6 +310,9 @@ class Partition:
                       "power_fraction": power_fraction, "thermal_fraction": thermal_fraction,
                       "fraction": fraction, "capacity": capacity, "working": working}
         offer.capacity_cu = np.bincount(self.cluster_of, weights=capacity * self.weight, minlength=self.clusters)
+        if self.crash_rate_s is not None:
+            crashes = 0.5 * (self.crash_rate_s[:, k - 1] + self.crash_rate_s[:, k]) * dt * alive * working * self.weight
+            offer.crashes = np.bincount(self.cluster_of, weights=crashes, minlength=self.clusters)
         return offer
 
     def serve(self, k: int, cluster_utilization: np.ndarray) -> float:
