@@ -85,3 +85,14 @@ def test_a_missing_run_is_refused_in_one_line(tmp_path, capsys):
     assert main(["radiation", str(tmp_path / "none.zarr")]) == 2
     error = capsys.readouterr().err
     assert error.startswith("twin: error: ") and "none.zarr" in error and error.count("\n") == 1
+
+
+def test_a_scenario_with_radiation_is_refused_on_dask_before_a_cluster_starts(tmp_path, capsys):
+    text = (twin.scenario.SCENARIO_DIR / "phase1.toml").read_text() + "\n[radiation]\n"
+    (tmp_path / "shielded.toml").write_text(text)
+    status = main(["simulate", str(tmp_path / "shielded.toml"), "--duration", "1h", "--workers", "2",
+                   "--out", str(tmp_path / "run.zarr")])
+    assert status == 2
+    assert capsys.readouterr().err == ("twin: error: radiation: the radiation layer is not computed on Dask yet; run "
+                                       "a scenario with [radiation] without --workers or --scheduler\n")
+    assert not (tmp_path / "run.zarr").exists()
