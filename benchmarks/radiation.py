@@ -53,7 +53,7 @@ def main() -> None:
           f"satellite-steps ({plain.name}, step {args.step_s:g} s, {args.duration_s / 86400:g} days; {what}); "
           f"radiation: solar {args.solar}, {args.shielding_mm:g} mm Al; BLAS on one thread")
     del run
-    print(f"without radiation: {plain_s:7.2f} s wall, {plain_cpu_s:7.2f} s CPU")
+    print(f"without radiation: {plain_s:7.2f} s wall, {plain_cpu_s:7.2f} s CPU", flush=True)
     run, radiation_s, radiation_cpu_s = timed(shielded, args)
     assert "total_dose" in run
     extra_cpu_s = radiation_cpu_s - plain_cpu_s

@@ -25,7 +25,9 @@ def test_the_listed_packages_are_every_package_of_the_source_tree():
     """pyproject lists its packages (so that assets/ can ship as twin._assets): none may be forgotten."""
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = set(find_packages(str(ROOT), include=["twin*", "viz*", "apps*"]))
-    assert listed == found | {"twin._assets"}
+    data_folders = {f"twin._assets.{folder.name}" for folder in (ROOT / "assets").iterdir()
+                    if folder.is_dir() and folder.name != "__pycache__"}
+    assert listed == found | {"twin._assets"} | data_folders
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +42,7 @@ def installed(tmp_path_factory):
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(folder / "dist"),
                             str(source)], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
+    assert "is absent from the `packages` configuration" not in built.stderr, built.stderr[-3000:]  # nothing left out
     [wheel] = (folder / "dist").glob("orbital_dc_twin-*.whl")
     venv.create(folder / "env", with_pip=True)
     python = folder / "env" / "bin" / "python"
