@@ -312,7 +312,8 @@ class Scheduler:
         ahead -= np.repeat(ahead[starts], np.diff(np.r_[starts, group.size]))
         served = np.minimum(remaining, np.maximum(subcenter_cu[group] * dt_s - ahead, 0.0))
         self._remaining_cu_s[jobs] = remaining - served
-        self._last_step = (jobs, served, *self._last_step[2:])
+        working = served > 0  # the jobs an upset in this step can crash (lose_to_crashes)
+        self._last_step = (jobs[working], served[working], *self._last_step[2:])
         self._progress_cu_s[jobs] += served
         self._served_cu_s[jobs] += served
         completed = np.empty(active.size, dtype=bool)
