@@ -314,3 +314,23 @@ def test_phase2_offloads_ground_work_only_to_satellites_with_power_to_spare():
     from twin.report.text import report
 
     assert "offloaded to orbit" in report(run)
+
+
+def test_upsets_that_crash_a_job_lose_the_work_since_its_last_checkpoint():
+    """A crash on a job that took a share s of its sub-center's capacity in the last step is hit by s of the
+    sub-center's crashes, and each crash loses half a checkpoint interval of its service (at most its progress)."""
+    jobs = make_jobs([(0.0, 1e4, 1e6, 0), (0.0, 1e4, 1e6, 1), (0.0, 1e4, 1e6, 0)])
+    scheduler = Scheduler(jobs, subcenter_of_satellite=np.array([0, 1]), subcenter_count=2)
+    results = run(scheduler, np.array([4.0, 4.0]), steps=3)  # jobs 0 and 2 on sub-center 0 and 1; job 1 waits
+    assert results[-1].utilization.tolist() == [1.0, 1.0]
+    progress = 1e4 - scheduler.outcomes()["remaining_cu_s"].to_numpy()
+    # 0.5 crashes expected on sub-center 0, none on 1: job 0 served 240 CU s of 240 in the step (rate 4 CU),
+    # so it loses 0.5 x 1 x 4 CU x 30 s = 60 CU s.
+    assert scheduler.lose_to_crashes(np.array([0.5, 0.0]), checkpoint_interval_s=60.0) == pytest.approx(60.0)
+    after = scheduler.outcomes()
+    assert (1e4 - after["remaining_cu_s"]).tolist() == pytest.approx([progress[0] - 60.0, progress[1], progress[2]])
+    assert scheduler.totals()["overall"]["lost_cu_s"] == pytest.approx(60.0)
+    # many crashes lose at most what was done
+    assert scheduler.lose_to_crashes(np.array([0.0, 1e6]), 60.0) == pytest.approx(progress[2])
+    with pytest.raises(ValueError, match=r"^crashes\[0\]: -1.0 must be a finite number at least 0$"):
+        scheduler.lose_to_crashes(np.array([-1.0, 0.0]), 60.0)

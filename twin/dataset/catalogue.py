@@ -29,7 +29,7 @@ from types import MappingProxyType
 import numpy as np
 
 CONVENTIONS = "CF-1.11"
-STAGES = ("orbit", "flight", "subsystems", "network", "telemetry")  # who writes a variable, in the pipeline's order
+STAGES = ("orbit", "radiation", "flight", "subsystems", "network", "telemetry")  # who writes a variable, in the pipeline's order
 FIXED_DIMS = {"xyz": ("x", "y", "z"), "node": ("payload", "bus")}  # dims whose labels every run shares
 STRING = np.dtype("U")  # text of any width: a catalogue dtype of kind "U" matches every width
 INTERVAL_MEAN = "time: mean"  # CF cell_methods of a mean over the step ending at the time
@@ -101,6 +101,28 @@ _add("orbit", "illumination", "sat time", np.float32, "fraction of the solar dis
      comment="conical umbra and penumbra of the WGS-84 ellipsoid, no atmosphere")
 _add("orbit", "beta_angle", "sat time", np.float32, "angle between the orbit plane and the Sun direction", "degree")
 _add("orbit", "sun_position", "time xyz", np.float64, "geocentric Sun position", "m", reference_frame="GCRS")
+
+# -- the radiation layer (twin.radiation; a scenario with [radiation]) ------------------------------
+# Doses in grays: CF's unit library reads "rad" as the radian (1 rad(Si) = 0.01 Gy).
+
+_R = "radiation"
+_add(_R, "proton_flux", "sat time", np.float32, "omnidirectional flux of trapped protons that cross the shielding (AP8)",
+     "cm-2 s-1")
+_add(_R, "electron_flux", "sat time", np.float32,
+     "omnidirectional flux of trapped electrons that cross the shielding (AE8)", "cm-2 s-1")
+_add(_R, "dose_rate", "sat time", np.float32, "ionising dose rate in silicon behind the shielding", "Gy s-1")
+_add(_R, "total_dose", "sat time", np.float64,
+     "total ionising dose in silicon behind the shielding since the first step", "Gy")
+_add(_R, "seu_rate", "sat time", np.float32, "single-event upsets of the satellite's memory and logic per second",
+     "s-1")
+_add(_R, "seu_corrected_rate", "sat time", np.float32, "single-event upsets corrected by error correction per second",
+     "s-1")
+_add(_R, "seu_detected_rate", "sat time", np.float32, "single-event upsets detected but not corrected per second",
+     "s-1")
+_add(_R, "seu_silent_rate", "sat time", np.float32, "single-event upsets neither corrected nor detected per second",
+     "s-1")
+_add(_R, "capacity_lost", "sat time", np.float32,
+     "expected fraction of compute capacity lost to dose and random hardware failures since the first step", "1")
 
 # -- flight dynamics (twin.flight.layer, asked for with --flight) -----------------------------------
 

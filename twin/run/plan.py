@@ -33,6 +33,7 @@ from twin.version import __version__
 
 ORBIT_LAYER = tuple(name for name, variable in CATALOGUE.items()
                     if variable.stage == "orbit" and not variable.coordinate)  # the orbit layer's variables
+RADIATION_LAYER = tuple(name for name, variable in CATALOGUE.items() if variable.stage == "radiation")
 SAT_STEPS_PER_ORBIT_TASK = 2_000_000  # satellite-steps per orbit task on Dask: about 0.2 GB of orbit layer at a time
 
 
@@ -98,8 +99,9 @@ class RunPlan:
 
     A ``scenario``'s run has ``subsystems`` (``engine``, the :class:`twin.subsystems.engine.EnginePlan`
     every partition shares) and optionally the ``network`` and the ``flight`` variables (air density, drag and
-    radiation pressure: :mod:`twin.flight.layer`); ``faults`` add to the scenario's,
-    ``workload`` and ``initial_state`` drive it from measurements and ``modes`` are the operating modes
+    radiation pressure: :mod:`twin.flight.layer`); a scenario with ``[radiation]`` adds the radiation layer
+    after the orbits; ``faults`` add to the scenario's, ``workload`` and ``initial_state`` drive it from
+    measurements and ``modes`` are the operating modes
     commanded (:func:`twin.subsystems.engine.run_subsystems`). ``chunks``: stored as it runs, in these chunks (on
     Dask). Made from these: ``layout``, every variable the run allocates over satellites and time
     (the network's, whose sizes only its links and passes decide, aside), and ``work``, what its
@@ -125,18 +127,26 @@ class RunPlan:
     layout: Layout = field(init=False)
     work: Work = field(init=False)
 
+    @property
+    def radiation(self) -> bool:
+        """Whether the run adds the radiation layer (:mod:`twin.radiation`): its scenario has a ``[radiation]``."""
+        return self.scenario is not None and self.scenario.radiation is not None
+
     def __post_init__(self):
         if (self.subsystems or self.network or self.flight) and self.scenario is None:
             raise ValueError("scenario: a run with subsystems, a network or flight variables needs one")
         times = to_datetime64(self.start, self.offsets_s)
         engine = (EnginePlan.of(fleet_coords(self.fleet, times), self.scenario, self.faults, self.workload is not None)
                   if self.subsystems else None)
-        layout = Layout.of_grid(ORBIT_LAYER + (engine.variables if engine else ()), len(self.fleet), times.size,
+        layout = Layout.of_grid(ORBIT_LAYER + (RADIATION_LAYER if self.radiation else ())
+                                + (engine.variables if engine else ()), len(self.fleet), times.size,
                                 **({"cluster": engine.cluster_names.size} if engine else {}))
         if self.chunks is None:
             stages = [Stage("orbits", len(self.fleet.blocks), "block")]
         else:
             stages = [Stage("orbits", len(orbit_tasks(len(self.fleet), times.size, self.chunks)), "task")]
+        if self.radiation:
+            stages.append(Stage("radiation", 1, "layer"))
         if engine is not None and times.size > 1:
             stages.append(Stage("steps", times.size - 1, "step"))
         if self.network:

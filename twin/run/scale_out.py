@@ -208,6 +208,9 @@ def simulate_plan(plan: RunPlan, out: str | Path, client, partitions: int | None
             or plan.modes):
         raise ValueError("plan: a run on Dask needs a scenario's plan with subsystems and chunks, and no measurements "
                          "or commanded modes")
+    if plan.radiation:
+        raise ValueError("radiation: the radiation layer is not computed on Dask yet; run a scenario with [radiation] "
+                         "in this process")
     counter = plan.work.counter(progress)
     with written_into_place(out, RUN, overwrite) as store:  # renamed in when complete
         _skeleton(plan).to_zarr(store, mode="w-", zarr_format=2, compute=False, consolidated=False,

@@ -1,6 +1,6 @@
 """Run the twin in this process: a run's plan (:class:`twin.run.plan.RunPlan`) carried out into one dataset in
-memory: the orbit layer of its fleet (formation by formation), then power, thermal and compute, then
-optionally the network."""
+memory: the orbit layer of its fleet (formation by formation), the radiation layer if its scenario has
+``[radiation]``, then power, thermal and compute, then optionally the network."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ def run_plan(plan: RunPlan, progress: Callable[[Progress], None] | None = None) 
     fill_orbits(plan.fleet, frames, elapsed_max_s(plan.fleet, frames), {name: arrays[name] for name in ORBIT_VARIABLES},
                 lambda: counter.add("orbits"))
     dataset = new_dataset(arrays, plan.coords(), plan.attrs)
+    if plan.radiation:
+        from twin.radiation import HardwareHealth, RadiationSettings, radiation_layer
+
+        design = plan.scenario.radiation
+        dataset = radiation_layer(dataset, RadiationSettings.of_design(design), HardwareHealth.of_design(design))
+        counter.add("radiation")
     if plan.flight:
         from twin.flight.layer import add_flight
 

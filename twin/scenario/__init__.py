@@ -5,7 +5,8 @@ A scenario is a TOML file (see ``assets/scenarios/``) with the sections ``[scena
 ``[consortium]``, ``[compute]`` and the optional ``[links]`` (the relay and ground network,
 :class:`LinkSettings`), ``[offload]`` (phase 2: ground data centers offloading to orbit,
 :class:`OffloadSettings`), ``[flight]`` (the flight-dynamics budget's span and tolerances,
-:class:`FlightSettings`) and ``[[faults]]``. :func:`load_scenario` accepts a built-in name
+:class:`FlightSettings`), ``[radiation]`` (shielding, the parts' upset cross sections and
+health, :class:`RadiationDesign`) and ``[[faults]]``. :func:`load_scenario` accepts a built-in name
 (``phase1``, ``phase2``, ``phase3``) or a path, and raises :class:`ScenarioError` naming the field
 and the value of the first thing that is wrong: an unknown key, a missing field, a value out of range.
 
@@ -19,12 +20,13 @@ from twin.scenario.keys import ScenarioError
 from twin.scenario.loading import (SCENARIO_DIR, builtin_scenarios, load_scenario, read_utf8, scenario_from_dict,
                                    scenario_of_run)
 from twin.scenario.model import (Bus, ComputeSettings, Fault, FlightSettings, Formation, GroundStation, JobClass,
-                                 LinkSettings, OffloadSettings, Orbit, Relay, Scenario, SubcenterGroup, bus_columns, satellite_names,
-                                 subcenter_names)
+                                 LinkSettings, OffloadSettings, Orbit, RadiationDesign, Relay, Scenario, SubcenterGroup,
+                                 bus_columns, satellite_names, subcenter_names)
 
 __all__ = [
-    "SCENARIO_DIR", "Bus", "ComputeSettings", "Fault", "FlightSettings", "Formation", "GroundStation", "JobClass", "LinkSettings",
-    "OffloadSettings", "Orbit", "Relay", "Scenario", "ScenarioError", "SubcenterGroup", "builtin_scenarios",
-    "bus_columns", "load_scenario", "read_utf8", "satellite_names", "scenario_from_dict", "scenario_of_run",
+    "SCENARIO_DIR", "Bus", "ComputeSettings", "Fault", "FlightSettings", "Formation", "GroundStation", "JobClass",
+    "LinkSettings", "OffloadSettings", "Orbit", "RadiationDesign", "Relay", "Scenario", "ScenarioError",
+    "SubcenterGroup", "builtin_scenarios", "bus_columns", "load_scenario", "read_utf8", "satellite_names",
+    "scenario_from_dict", "scenario_of_run",
     "subcenter_names",
 ]

@@ -21,8 +21,8 @@ from twin.assets import asset_path
 from twin.constants import SGP4_MAX_SATELLITE_NUMBER
 from twin.scenario.keys import ScenarioError, file_keys
 from twin.scenario.model import (OPTIONAL_SECTIONS, TOP_LEVEL, Bus, ComputeSettings, Fault, FlightSettings, Formation,
-                                 GroundStation, JobClass, LinkSettings, OffloadSettings, Orbit, Relay, Scenario,
-                                 SubcenterGroup, satellite_names, subcenter_names)
+                                 GroundStation, JobClass, LinkSettings, OffloadSettings, Orbit, RadiationDesign, Relay,
+                                 Scenario, SubcenterGroup, satellite_names, subcenter_names)
 from twin.timegrid import parse_duration_s, parse_time
 
 SCENARIO_DIR = asset_path("scenarios")
@@ -109,6 +109,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     links = LinkSettings(**_section("links", raw["links"], LinkSettings)) if "links" in raw else None
     offload = OffloadSettings(**_section("offload", raw["offload"], OffloadSettings)) if "offload" in raw else None
     flight = FlightSettings(**_section("flight", raw["flight"], FlightSettings)) if "flight" in raw else FlightSettings()
+    radiation = _radiation_design(raw["radiation"]) if "radiation" in raw else None
     faults = tuple(
         _fault(index, item, head["epoch"], subcenters, [station["name"] for station in stations],
                [relay["name"] for relay in relays])
@@ -119,6 +120,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         **head, **consortium, orbit=orbit, buses=buses, subcenters=subcenters,
         ground_stations=tuple(GroundStation(**item) for item in stations), relays=tuple(Relay(**item) for item in relays),
         compute=compute, faults=faults, source=source, links=links, offload=offload, flight=flight,
+        radiation=radiation,
     )
     if scenario.satellite_count > SGP4_MAX_SATELLITE_NUMBER:
         raise ScenarioError(f"subcenters: {scenario.satellite_count:,} satellites are more than SGP4 can number; its "
@@ -133,6 +135,16 @@ def _compute_settings(raw: Any) -> ComputeSettings:
     _unique_names("compute.classes", classes)
     settings = _section("compute", {key: value for key, value in raw.items() if key != "classes"}, ComputeSettings)
     return ComputeSettings(**settings, classes=tuple(JobClass(**item) for item in classes))
+
+
+def _radiation_design(raw: Any) -> RadiationDesign:
+    values = _section("radiation", raw, RadiationDesign)
+    for part in ("memory", "logic"):
+        shares = values[f"{part}_corrected"] + values[f"{part}_detected"]
+        if shares > 1.0:
+            raise ScenarioError(f"radiation.{part}_detected: {values[f'{part}_detected']!r} and {part}_corrected "
+                                f"({values[f'{part}_corrected']!r}) add up to more than 1")
+    return RadiationDesign(**values)
 
 
 def _fault(index: int, item: dict[str, Any], epoch: Time, groups: tuple[SubcenterGroup, ...],

@@ -233,6 +233,77 @@ class OffloadSettings:
                                  maximum=1.0)
 
 
+# The parts' defaults (issue 20): one accelerator of the Trillium class per satellite, its 32 GB of HBM (Google
+# Cloud, TPU v6e) and 32 MiB of on-chip SRAM and flip-flops (assumption). The Weibull parameters are ASSUMPTIONS of
+# the right order: no per-bit proton Weibull fit of HBM or of the TPU is published (the Suncatcher study, arXiv
+# 2511.19468, reports bit flips and HBM irregularities from about 2 krad in a 67 MeV beam, without a fit); DRAM proton
+# cross sections of 1e-18 to 1e-17 cm2/bit and bulk SRAM of about 1e-14 cm2/bit with thresholds of a few MeV are the
+# usual orders. SECDED/chipkill ECC corrects single-bit upsets of the HBM; multi-bit upsets in one word (about 1 % of
+# DRAM events, assumption) are detected. Logic: on-chip SRAM with ECC and unprotected flip-flops (assumption).
+# Health: the Suncatcher TPUs showed no hard failure up to 15 krad(Si) under 67 MeV protons; taken as the 5th
+# percentile of a lognormal dose to failure of log width 0.5 (assumption), the median is 15 exp(1.645 x 0.5) krad.
+# Meta's Llama 3 run (16,384 H100 for 54 days) saw 148 interruptions from faulty GPUs and 72 from their HBM3:
+# 220 / (16,384 x 54 / 365.25) a year per accelerator, an upper bound on hard failures. Checkpoints: every minute
+# (assumption: in-memory checkpointing of training state, which a fleet upset every few minutes calls for).
+SUNCATCHER_NO_FAILURE_KRAD = 15.0
+LLAMA3_RANDOM_FAILURES_PER_YEAR = 220.0 / (16_384 * 54.0 / 365.25)
+
+
+@dataclass(frozen=True)
+class RadiationDesign:
+    """The radiation a scenario's satellites meet and how their parts respond (issue 20, :mod:`twin.radiation`).
+
+    AP8/AE8 at ``solar`` minimum or maximum behind ``shielding_mm`` of aluminium; each satellite's
+    memory and logic bits upset with a Weibull cross section per bit over the proton energy
+    (``sigma_sat (1 - exp(-((E - E0) / W)^s))``), a share of the upsets corrected, a share detected and
+    the rest silent; its accelerator fails from dose (lognormal dose to failure) or at random. An upset
+    detected but not corrected crashes the job on that satellite back to its last checkpoint.
+    """
+
+    solar: str = key("Solar activity of the trapped-particle models (AP8/AE8 MIN or MAX)", choices=("min", "max"),
+                     default="min")
+    shielding_mm: float = key("Aluminium in front of the parts (centre of a sphere), within the dose-depth table",
+                              unit="mm", minimum=0.05, maximum=20.0, default=2.0)
+    memory_bits: float = key("Bits of memory (HBM) on each satellite", unit="bit", minimum=0.0, maximum=1e18,
+                             default=32e9 * 8)
+    memory_saturation_cm2: float = key("Saturation cross section per memory bit (a bit is under 1e-8 cm²)",
+                                       unit="cm²", above=0.0, maximum=1e-8, default=5e-18)
+    memory_threshold_mev: float = key("Proton energy below which a memory bit does not upset", unit="MeV",
+                                      minimum=0.0, maximum=400.0, default=5.0)
+    memory_width_mev: float = key("Weibull width of the memory cross section", unit="MeV", above=0.0, maximum=1000.0,
+                                  default=30.0)
+    memory_shape: float = key("Weibull shape of the memory cross section", unit="1", above=0.0, maximum=10.0,
+                              default=1.5)
+    memory_corrected: float = key("Share of memory upsets corrected by error correction", unit="1", minimum=0.0,
+                                  maximum=1.0, default=0.99)
+    memory_detected: float = key("Share of memory upsets detected but not corrected (the rest are silent)", unit="1",
+                                 minimum=0.0, maximum=1.0, default=0.0099)
+    logic_bits: float = key("Bits of on-chip SRAM and flip-flops of each satellite's accelerator", unit="bit",
+                            minimum=0.0, maximum=1e18, default=float(32 * 2**20 * 8))
+    logic_saturation_cm2: float = key("Saturation cross section per logic bit (a bit is under 1e-8 cm²)", unit="cm²",
+                                      above=0.0, maximum=1e-8, default=1e-14)
+    logic_threshold_mev: float = key("Proton energy below which a logic bit does not upset", unit="MeV", minimum=0.0,
+                                     maximum=400.0, default=2.0)
+    logic_width_mev: float = key("Weibull width of the logic cross section", unit="MeV", above=0.0, maximum=1000.0,
+                                 default=15.0)
+    logic_shape: float = key("Weibull shape of the logic cross section", unit="1", above=0.0, maximum=10.0,
+                             default=1.2)
+    logic_corrected: float = key("Share of logic upsets corrected", unit="1", minimum=0.0, maximum=1.0, default=0.80)
+    logic_detected: float = key("Share of logic upsets detected but not corrected (the rest are silent)", unit="1",
+                                minimum=0.0, maximum=1.0, default=0.15)
+    dose_median_krad: float = key("Median total ionising dose at which an accelerator fails (lognormal)",
+                                  unit="krad", above=0.0, maximum=1e5,
+                                  default=SUNCATCHER_NO_FAILURE_KRAD * float(np.exp(1.645 * 0.5)))
+    dose_log_width: float = key("Log width (sigma of ln dose) of the dose to failure", unit="1", above=0.0,
+                                maximum=10.0, default=0.5)
+    random_failures_per_year: float = key("Random hard failures per accelerator and year, besides dose",
+                                          unit="1/year", minimum=0.0, maximum=100.0,
+                                          default=LLAMA3_RANDOM_FAILURES_PER_YEAR)
+    checkpoint_interval_s: float = key("How often a job saves its state: an upset detected but not corrected "
+                                       "crashes it back to its last checkpoint, half this on average",
+                                       unit="s", above=0.0, maximum=86400.0, default=60.0)
+
+
 @dataclass(frozen=True)
 class FlightSettings:
     """Flight dynamics (:mod:`twin.flight`): how long the budget runs, how tightly altitude and LTAN are held,
@@ -337,6 +408,7 @@ class Scenario:
     links: LinkSettings | None = None
     offload: OffloadSettings | None = None
     flight: FlightSettings = FlightSettings()
+    radiation: RadiationDesign | None = None
 
     @property
     def satellite_count(self) -> int:
@@ -400,6 +472,7 @@ SECTIONS = (
     Section("links", LinkSettings, required=False),
     Section("offload", OffloadSettings, required=False),
     Section("flight", FlightSettings, required=False),
+    Section("radiation", RadiationDesign, required=False),
 )
 TOP_LEVEL = tuple(dict.fromkeys(section.path.split(".")[0] for section in SECTIONS))
 OPTIONAL_SECTIONS = tuple(section.path for section in SECTIONS if not section.required)

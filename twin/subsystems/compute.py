@@ -204,6 +204,7 @@ class Scheduler:
         self._active = np.zeros(0, dtype=np.int64)  # queued jobs
         self._next_job = 0  # first job not admitted yet
         self._clock_s = -np.inf  # end of the previous step
+        self._last_step = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(subcenter_count), 1.0)  # served last
 
     def step(self, start_s: float, dt_s: float, capacity_cu: np.ndarray) -> StepResult:
         """Admit, serve and check deadlines over ``[start_s, start_s + dt_s)`` with ``capacity_cu`` (sat,) CU."""
@@ -240,6 +241,7 @@ class Scheduler:
         self._clock_s = end_s
         self._admit(start_s, end_s, subcenter_cu)
         served_cu_s, completed = self._serve(dt_s, subcenter_cu)
+        self._last_step = (*self._last_step[:2], subcenter_cu * dt_s, dt_s)
 
         # Deadlines: what is still queued and due by the end of the step is dropped.
         active = self._active[~completed]
@@ -310,6 +312,8 @@ class Scheduler:
         ahead -= np.repeat(ahead[starts], np.diff(np.r_[starts, group.size]))
         served = np.minimum(remaining, np.maximum(subcenter_cu[group] * dt_s - ahead, 0.0))
         self._remaining_cu_s[jobs] = remaining - served
+        working = served > 0  # the jobs an upset in this step can crash (lose_to_crashes)
+        self._last_step = (jobs[working], served[working], *self._last_step[2:])
         self._progress_cu_s[jobs] += served
         self._served_cu_s[jobs] += served
         completed = np.empty(active.size, dtype=bool)
@@ -329,6 +333,28 @@ class Scheduler:
             raise ValueError(f"fraction: {fraction!r} is out of range; it must be in 0..1")
         jobs = self._active[self._subcenter[self._active] == subcenter]
         lost = fraction * self._progress_cu_s[jobs]
+        self._progress_cu_s[jobs] -= lost
+        self._remaining_cu_s[jobs] += lost
+        self._lost_cu_s[jobs] += lost
+        return float(lost.sum())
+
+    def lose_to_crashes(self, crashes: np.ndarray, checkpoint_interval_s: float) -> float:
+        """Upsets that crashed running jobs during the last step: ``crashes`` (sub-center,) expected on each
+        sub-center's satellites. A job that took a share of its sub-center's capacity in that step takes that
+        share of its crashes, and each sends it back to its last checkpoint: half ``checkpoint_interval_s``
+        of its service then, at most the work it has done. The lost work is to be redone. Returns it (CU s).
+        """
+        crashes = np.asarray(crashes, dtype=np.float64)
+        if crashes.shape != (self.subcenter_count,):
+            raise ValueError(f"crashes: shape {crashes.shape} does not match {self.subcenter_count} sub-centers")
+        _first_bad("crashes", crashes, ~(np.isfinite(crashes) & (crashes >= 0)), "must be a finite number at least 0")
+        jobs, served, budget_cu_s, dt_s = self._last_step
+        running = self._state[jobs] == QUEUED  # neither completed nor missed in that step
+        jobs, served = jobs[running], served[running]
+        budget = budget_cu_s[self._subcenter[jobs]]
+        share = np.divide(served, budget, out=np.zeros(served.size), where=budget > 0)
+        lost = np.minimum(self._progress_cu_s[jobs],
+                          crashes[self._subcenter[jobs]] * share * served / dt_s * 0.5 * checkpoint_interval_s)
         self._progress_cu_s[jobs] -= lost
         self._remaining_cu_s[jobs] += lost
         self._lost_cu_s[jobs] += lost

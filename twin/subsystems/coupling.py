@@ -22,15 +22,19 @@ GROUND_VARIABLES = {"ground_arrived_work": "arrived_cu_s", "ground_offloaded_wor
 
 
 class FleetCoupling:
-    """The scheduler of ``jobs`` over ``clusters`` sub-centers and, optionally, the ground data centers.
+    """The scheduler of ``jobs`` over ``clusters`` sub-centers and, optionally, the ground data centers; jobs
+    crashed by upsets (the offers' ``crashes``) go back ``checkpoint_interval_s`` / 2 (``crash_lost_cu_s`` in all).
 
     Records per sub-center and step (cluster, time): jobs completed, missed, queued and the array
     output lost to the Earth's shadow; and the ground's work per step (time,).
     """
 
-    def __init__(self, jobs, clusters: int, offset_s: np.ndarray, ground: GroundDataCenters | None = None):
+    def __init__(self, jobs, clusters: int, offset_s: np.ndarray, ground: GroundDataCenters | None = None,
+                 checkpoint_interval_s: float | None = None):
         self.scheduler = Scheduler(jobs, np.arange(clusters), clusters)
         self.ground = ground
+        self.checkpoint_interval_s = checkpoint_interval_s  # of jobs that upsets crash (offers' crashes)
+        self.crash_lost_cu_s = 0.0
         self.offset_s = offset_s
         steps = offset_s.size
         self.completed, self.missed, self.queued, self.eclipse_loss = (np.zeros((clusters, steps)) for _ in range(4))
@@ -54,6 +58,9 @@ class FleetCoupling:
             capacity += offer.capacity_cu
         result = self.scheduler.step_subcenters(self.offset_s[k - 1], self.offset_s[k] - self.offset_s[k - 1], capacity)
         self.completed[:, k], self.missed[:, k], self.queued[:, k] = result.completed, result.missed, result.queue_length
+        crashing = [offer.crashes for offer in offers if offer.crashes is not None]
+        if crashing:
+            self.crash_lost_cu_s += self.scheduler.lose_to_crashes(sum(crashing), self.checkpoint_interval_s)
         return result.utilization
 
     def offload(self, k: int, spares_cu_s: list[float]) -> float:

@@ -134,7 +134,9 @@ class EnginePlan:
         if self.offload:
             settings = self.scenario.offload
             ground = GroundDataCenters(settings.ground_offered_load * fleet_cu, settings.ground_capacity * fleet_cu)
-        return FleetCoupling(jobs, clusters, self.offset_s, ground)
+        radiation = self.scenario.radiation
+        return FleetCoupling(jobs, clusters, self.offset_s, ground,
+                             None if radiation is None else radiation.checkpoint_interval_s)
 
     def chief_geometry(self, chief_orbits: Mapping[str, np.ndarray], sun_position_m: np.ndarray) -> ChiefGeometry:
         """:class:`ChiefGeometry` of the chiefs (rows :attr:`chief_rows`) from their orbit layer (chief, time):
@@ -184,13 +186,19 @@ def run_subsystems(orbits: xr.Dataset, plan: EnginePlan, progress: Callable[[int
     in K; NaN entries keep the defaults (a full battery, temperatures settled at the offered load).
     ``modes``, optional: commanded :class:`twin.subsystems.modes.ModeChange` s (compute caps, the payload
     off, heaters forced), by satellite row.
+    Where ``orbits`` holds the radiation layer's ``capacity_lost`` (a scenario with ``[radiation]``), only
+    the compute still working is offered, and its ``seu_detected_rate`` crashes jobs back to their last
+    checkpoint (:class:`twin.subsystems.partition.Drivers`, :meth:`twin.subsystems.compute.Scheduler.lose_to_crashes`).
     """
     rows = plan.chief_rows
     chiefs = plan.chief_geometry({name: orbits[name].values[rows] for name in CHIEF_ORBIT_VARIABLES},
                                  orbits["sun_position"].values)
     illumination, beta = orbits["illumination"].values, orbits["beta_angle"].values
     commanded = operating_modes(modes, plan.labels["sat"].size, plan.times.elapsed_s) if modes else None
-    drivers = Drivers(chiefs, lambda times: (illumination[:, times], beta[:, times]), workload, commanded)
+    working = 1.0 - orbits["capacity_lost"].values.astype(float) if "capacity_lost" in orbits else None
+    crash_rate_s = orbits["seu_detected_rate"].values.astype(float) if "seu_detected_rate" in orbits else None
+    drivers = Drivers(chiefs, lambda times: (illumination[:, times], beta[:, times]), workload, modes=commanded,
+                      working=working, crash_rate_s=crash_rate_s)
     partition = plan.partition(slice(0, plan.labels["sat"].size), drivers, Start(initial_state))
     coupling = plan.coupling()
     drive([partition], coupling, progress=progress)
@@ -234,6 +242,8 @@ def scheduler_attrs(coupling: FleetCoupling) -> dict:
     """The run's attributes of the scheduler's totals: jobs completed, missed, queued; work served, lost, wasted."""
     scheduler = coupling.scheduler
     attrs = {"jobs": len(scheduler.jobs)}
+    if coupling.checkpoint_interval_s is not None:
+        attrs["compute_crash_lost_cu_s"] = float(coupling.crash_lost_cu_s)
     totals = scheduler.totals()["overall"]
     for key in ("completed_jobs", "missed_jobs", "queued_jobs", "served_cu_s", "lost_cu_s", "wasted_cu_s"):
         attrs[f"compute_{key}"] = float(totals[key])

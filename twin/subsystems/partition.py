@@ -74,7 +74,8 @@ class Offer:
     satellites' capacity times the satellites each row stands for; at a step that loses satellites,
     ``alive_before`` (the same weighted count of working satellites before the step) and ``lost``
     (those lost); at the first step of a block, ``eclipse_loss_w`` (cluster, block steps) and the
-    block's first step; at a window's start, ``checkpoint`` (step, state) to resume from."""
+    block's first step; at a window's start, ``checkpoint`` (step, state) to resume from; with upsets that
+    crash jobs, ``crashes`` expected in the step on the working parts (weighted likewise)."""
 
     capacity_cu: np.ndarray
     alive_before: np.ndarray | None = None
@@ -82,6 +83,7 @@ class Offer:
     eclipse_loss_w: np.ndarray | None = None
     block_start: int = 0
     checkpoint: tuple[int, dict[str, np.ndarray]] | None = None
+    crashes: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,17 @@ class StepTimes:
 class Drivers:
     """What a partition reads at each step: the geometry its satellites share with their chiefs, ``orbit(times)``
     (the partition's ``illumination`` and ``beta_angle`` over the steps of a slice) and, optionally, the
-    ``workload`` (sat, time) measured busy and the commanded ``modes`` (:func:`twin.subsystems.engine.run_subsystems`)."""
+    ``workload`` (sat, time) measured busy and the commanded ``modes`` (:func:`twin.subsystems.engine.run_subsystems`);
+    ``working`` (sat, time), the expected fraction of each satellite's compute still working (the radiation layer's
+    ``1 - capacity_lost``): the capacity offered and the compute's idle draw are scaled by it; ``crash_rate_s``
+    (sat, time), the upsets per second that crash the job running on a satellite (``seu_detected_rate``)."""
 
     chiefs: ChiefGeometry
     orbit: Callable[[slice], tuple[np.ndarray, np.ndarray]]
     workload: np.ndarray | None = None
     modes: OperatingModes | None = None
+    working: np.ndarray | None = None
+    crash_rate_s: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -166,8 +173,8 @@ class Partition:
         self.faults, self.losses = satellites.faults, satellites.losses
         offload = satellites.offload_min_soc
         self.offload_floor_j = None if offload is None else offload * self.power.battery_capacity_j
-        self.workload = drivers.workload
-        self.modes = drivers.modes
+        self.workload, self.modes = drivers.workload, drivers.modes
+        self.working, self.crash_rate_s = drivers.working, drivers.crash_rate_s
         self.sats, self.steps = len(bus_names), len(self.offset_s)
         self.window_steps = output.window_steps or self.steps
         self.sink = output.sink
@@ -304,11 +311,16 @@ class Partition:
         fraction = np.minimum(power_fraction, thermal_fraction) * alive
         if self.modes is not None:  # a commanded cap, or the payload off
             fraction = np.minimum(fraction, self.modes.compute_cap[:, k]) * self.modes.payload_on[:, k]
+        working = 1.0 if self.working is None else self.working[:, k]
+        fraction = fraction * working
         capacity = self.installed_cu * fraction
         self._step = {"k": k, "dt": dt, "row": row, "alive": alive, "gen": gen, "loads": (comms, heaters, bus),
                       "power_fraction": power_fraction, "thermal_fraction": thermal_fraction,
-                      "fraction": fraction, "capacity": capacity}
+                      "fraction": fraction, "capacity": capacity, "working": working}
         offer.capacity_cu = np.bincount(self.cluster_of, weights=capacity * self.weight, minlength=self.clusters)
+        if self.crash_rate_s is not None:
+            crashes = 0.5 * (self.crash_rate_s[:, k - 1] + self.crash_rate_s[:, k]) * dt * alive * working * self.weight
+            offer.crashes = np.bincount(self.cluster_of, weights=crashes, minlength=self.clusters)
         return offer
 
     def serve(self, k: int, cluster_utilization: np.ndarray) -> float:
@@ -339,7 +351,8 @@ class Partition:
             offload_share = offloaded_cu_s / np.maximum(self.installed_cu * dt * self.weight, 1e-300)
             busy = busy + offload_share
             self.window["offload_utilization"][:, k - self.window_start] = offload_share
-        compute_w = power.compute_power_w * (power.idle_fraction + (1.0 - power.idle_fraction) * busy) * alive
+        idle = power.idle_fraction * step["working"]  # failed parts draw nothing
+        compute_w = power.compute_power_w * (idle + (1.0 - power.idle_fraction) * busy) * alive
         if self.modes is not None:
             compute_w = compute_w * self.modes.payload_on[:, k]
         result = battery_step(power, self.energy, step["gen"], [compute_w, *step["loads"]], dt)
