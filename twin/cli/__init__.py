@@ -1,6 +1,6 @@
 """The ``twin`` command line: one module per group of commands, each with a ``register(commands)``.
 
-``simulate``, ``demo`` (:mod:`twin.cli.simulate`); ``info``, ``report``, ``scenarios``
+``simulate``, ``demo`` (:mod:`twin.cli.simulate`); ``lifecycle`` (:mod:`twin.cli.lifecycle`); ``info``, ``report``, ``scenarios``
 (:mod:`twin.cli.inspect`); ``contacts`` (:mod:`twin.cli.network`); ``render`` (:mod:`twin.cli.render`);
 ``serve`` (:mod:`twin.cli.serve`); ``telemetry ...`` (:mod:`twin.cli.telemetry`).
 
@@ -15,13 +15,13 @@ import argparse
 import os
 import sys
 
-from twin.cli import inspect, network, render, serve, simulate, telemetry
+from twin.cli import inspect, lifecycle, network, render, serve, simulate, telemetry
 from twin.cli.common import EXIT_USER_ERROR, UserError
 from twin.safe_output import OutputError
 from twin.scenario import ScenarioError
 from twin.version import __version__
 
-COMMAND_GROUPS = (simulate, inspect, network, render, serve, telemetry)
+COMMAND_GROUPS = (simulate, lifecycle, inspect, network, render, serve, telemetry)
 
 
 def build_parser() -> argparse.ArgumentParser:

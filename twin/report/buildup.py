@@ -128,3 +128,33 @@ def targets(run: xr.Dataset) -> list[TargetOutcome]:
                                       times[reached[0]] if reached.size else None,
                                       float(values[max(on_due, 0)])))
     return outcomes
+
+
+COLUMNS = {"launches": ("launches", "d"), "flying": ("flying", ",d"), "serving": ("serving", ",d"),
+           "failed": ("failed", ",d"), "disposed": ("disposed", ",d"), "installed_mw": ("installed MW", ",.1f"),
+           "generated_mw": ("generated MW", ",.1f"), "used_mw": ("used MW", ",.1f"),
+           "compute_mcu": ("compute M units", ",.2f"), "availability": ("availability", ".3f")}
+
+
+def _table_text(table: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> str:
+    cells = [[table.index.name] + [label for label, _ in columns.values()]]
+    for index in table.index:
+        cells.append([str(index)] + ["-" if pd.isna(table.at[index, name]) else format(table.at[index, name], spec)
+                                     for name, (_, spec) in columns.items()])
+    widths = [max(len(line[column]) for line in cells) for column in range(len(cells[0]))]
+    return "\n".join("  ".join(cell.rjust(width) if column else cell.ljust(width)
+                               for column, (cell, width) in enumerate(zip(line, widths))) for line in cells)
+
+
+def buildup_text(run: xr.Dataset, by: str = "year", by_member: bool = False) -> str:
+    """The build-up as text: the fleet's figures by ``year`` or ``quarter``, the targets' outcomes, and with
+    ``by_member`` the capacity units in service of each member."""
+    lines = [f"{run.attrs.get('title', '')}",
+             f"{by} by {by}: satellites at the end of the {by}, powers and compute means over it "
+             "(1 capacity unit = 1 TOPS)", _table_text(buildup(run, by), COLUMNS), "", "targets:"]
+    lines += [f"  {outcome.line()}" for outcome in targets(run)]
+    if by_member:
+        table = members(run, by)
+        lines += ["", f"capacity units in service by member (millions), end of the {by}:",
+                  _table_text(table, {member: (member, ",.2f") for member in table.columns})]
+    return "\n".join(lines)

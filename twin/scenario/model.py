@@ -312,7 +312,7 @@ class PhaseTarget:
     by: str = key("Date it is due, `YYYY-MM` or `YYYY-MM-DD` (the start of that month or day, UTC)")
     quantity: str = key("What is counted: satellites in orbit, or their beginning-of-life array power",
                         choices=("flying_satellites", "installed_power_w"))
-    value: float = key("The value to reach (satellites, or W)", above=0.0)
+    value: float = key("The value to reach: satellites, or W", unit="1 or W", above=0.0)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,69 @@
+"""``twin lifecycle`` (the figures of a stored build-up run by year or quarter) and the build-up run that
+``twin simulate`` makes of a scenario with a ``[lifecycle]`` section (:func:`simulate_lifecycle`)."""
+
+from __future__ import annotations
+
+import sys
+
+from twin.cli.common import RunBar, UserError
+
+
+class ProgressLines:
+    """A run's progress off a terminal (a log, a pipe): one line on stderr each tenth of the work."""
+
+    def __init__(self):
+        self.tenth = -1
+
+    def __call__(self, progress) -> None:
+        tenth = int(10 * progress.fraction)
+        if tenth != self.tenth:
+            self.tenth = tenth
+            print(f"twin: {progress.stage} {progress.done}/{progress.total} ({100 * progress.fraction:.0f} %)",
+                  file=sys.stderr, flush=True)
+
+
+def simulate_lifecycle(scenario, args) -> int:
+    """Run the build-up of ``scenario`` into ``args.out`` (resuming an interrupted run), then print its figures."""
+    from twin.dataset import open_run
+    from twin.lifecycle import run_lifecycle
+    from twin.lifecycle.run import lifecycle_work
+    from twin.lifecycle.schedule import Schedule
+    from twin.report.buildup import buildup_text
+
+    settings = scenario.lifecycle
+    schedule = Schedule.of(scenario)
+    print(f"{scenario.name}: build-up of {scenario.satellite_count} satellites in {scenario.subcenter_count} "
+          f"sub-centers, {len(settings.launches)} launches, {schedule.offsets_s.size} steps of "
+          f"{settings.step_s / 86400:g} d to {settings.end}, each sub-center's chief standing for it", file=sys.stderr)
+    note = lambda text: print(f"twin: {text}", file=sys.stderr)
+    on_terminal = sys.stderr.isatty()
+    with RunBar(lifecycle_work(schedule), not args.quiet and on_terminal) as bar:
+        progress = bar if on_terminal else (None if args.quiet else ProgressLines())
+        out = run_lifecycle(scenario, args.out, args.overwrite, progress, note=note)
+    run = open_run(out)
+    print(f"wrote {out} ({run.sizes['sat']} sub-centers x {run.sizes['time']} steps)")
+    print(buildup_text(run))
+    return 0
+
+
+def cmd_lifecycle(args) -> int:
+    from twin.dataset import damage_named, open_run
+    from twin.report.buildup import buildup_text
+
+    try:
+        run = open_run(args.run)
+        with damage_named(run, args.run):
+            text = buildup_text(run, args.by, args.members)
+    except (OSError, ValueError) as error:  # missing, unreadable, damaged, or not a build-up run
+        raise UserError(str(error)) from None
+    print(text)
+    return 0
+
+
+def register(commands) -> None:
+    """Add ``lifecycle`` to the ``twin`` command's sub-commands."""
+    lifecycle = commands.add_parser("lifecycle", help="figures of a stored build-up run by year or quarter")
+    lifecycle.add_argument("run", help="a build-up run (twin simulate lifecycle --out life.zarr)")
+    lifecycle.add_argument("--by", choices=("year", "quarter"), default="year", help="period of the figures")
+    lifecycle.add_argument("--members", action="store_true", help="add the capacity units of each member")
+    lifecycle.set_defaults(handler=cmd_lifecycle)
