@@ -1,8 +1,9 @@
 """The ``twin`` command line: one module per group of commands, each with a ``register(commands)``.
 
-``simulate``, ``demo`` (:mod:`twin.cli.simulate`); ``lifecycle`` (:mod:`twin.cli.lifecycle`); ``info``, ``report``, ``scenarios``
-(:mod:`twin.cli.inspect`); ``contacts`` (:mod:`twin.cli.network`); ``render`` (:mod:`twin.cli.render`);
-``serve`` (:mod:`twin.cli.serve`); ``telemetry ...`` (:mod:`twin.cli.telemetry`).
+``simulate``, ``demo`` (:mod:`twin.cli.simulate`); ``lifecycle`` (:mod:`twin.cli.lifecycle`); ``info``,
+``report``, ``scenarios`` (:mod:`twin.cli.inspect`); ``diff`` (:mod:`twin.cli.diff`); ``contacts``
+(:mod:`twin.cli.network`); ``render`` (:mod:`twin.cli.render`); ``serve`` (:mod:`twin.cli.serve`);
+``telemetry ...`` (:mod:`twin.cli.telemetry`).
 
 User mistakes (a bad scenario, a missing file, a malformed duration) and outputs that may not or
 could not be written (:mod:`twin.safe_output`) end with one line on stderr and exit status 2; no
@@ -15,13 +16,13 @@ import argparse
 import os
 import sys
 
-from twin.cli import inspect, lifecycle, network, render, serve, simulate, telemetry
+from twin.cli import diff, inspect, lifecycle, network, render, serve, simulate, telemetry
 from twin.cli.common import EXIT_USER_ERROR, UserError
 from twin.safe_output import OutputError
 from twin.scenario import ScenarioError
 from twin.version import __version__
 
-COMMAND_GROUPS = (simulate, lifecycle, inspect, network, render, serve, telemetry)
+COMMAND_GROUPS = (simulate, lifecycle, inspect, diff, network, render, serve, telemetry)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,9 +37,11 @@ def cmd_info(args) -> int:
 def cmd_scenarios(args) -> int:
     from twin.scenario import builtin_scenarios, load_scenario
 
-    for name in builtin_scenarios():
+    names = builtin_scenarios()
+    width = max(map(len, names))
+    for name in names:
         scenario = load_scenario(name)
-        print(f"{name:<8} {scenario.satellite_count:>6} satellites {scenario.subcenter_count:>4} sub-centers "
+        print(f"{name:<{width}} {scenario.satellite_count:>6} satellites {scenario.subcenter_count:>4} sub-centers "
               f"{scenario.installed_power_w() / 1e6:>9.3f} MW  {scenario.title}")
     return 0
 

@@ -28,7 +28,7 @@ def eclipse_fraction(beta_angle_deg: np.ndarray, altitude_m: np.ndarray) -> np.n
     ``arccos(sqrt(h^2 + 2 R h) / ((R + h) cos beta)) / pi`` below ``beta* = arcsin(R / (R + h))``, else 0.
 
     >>> float(np.round(eclipse_fraction(np.array(0.0), np.array(750e3)), 4)), float(eclipse_fraction(np.array(70.0), np.array(750e3)))
-    (0.3549, 0.0)
+    (0.3527, 0.0)
     """
     radius_m = EARTH_EQUATORIAL_RADIUS_M + altitude_m
     cosine = np.sqrt(altitude_m ** 2 + 2 * EARTH_EQUATORIAL_RADIUS_M * altitude_m) / (
