@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from twin.cli.common import RunBar, UserError
 
@@ -48,15 +49,27 @@ def simulate_lifecycle(scenario, args) -> int:
 
 def cmd_lifecycle(args) -> int:
     from twin.dataset import damage_named, open_run
-    from twin.report.buildup import buildup_text
+    from twin.report.buildup import buildup_text, plot_buildup
+    from twin.safe_output import FILE, OutputError, check_target, written_into_place
 
     try:
+        if args.plot:
+            if Path(args.plot).suffix.lower() not in (".png", ".svg", ".pdf"):
+                raise UserError(f"--plot: {args.plot!r} must end in .png, .svg or .pdf")
+            check_target(args.plot, FILE, args.overwrite)
         run = open_run(args.run)
         with damage_named(run, args.run):
             text = buildup_text(run, args.by, args.members)
+            if args.plot:
+                with written_into_place(args.plot, FILE, args.overwrite) as partial:
+                    plot_buildup(run, partial, args.by)
+    except OutputError as error:  # the image's path: named as the option it came from
+        raise UserError(f"--plot: {str(error).removeprefix('out: ')}") from None
     except (OSError, ValueError) as error:  # missing, unreadable, damaged, or not a build-up run
         raise UserError(str(error)) from None
     print(text)
+    if args.plot:
+        print(f"wrote {args.plot}")
     return 0
 
 
@@ -66,4 +79,6 @@ def register(commands) -> None:
     lifecycle.add_argument("run", help="a build-up run (twin simulate lifecycle --out life.zarr)")
     lifecycle.add_argument("--by", choices=("year", "quarter"), default="year", help="period of the figures")
     lifecycle.add_argument("--members", action="store_true", help="add the capacity units of each member")
+    lifecycle.add_argument("--plot", metavar="PATH", help="also draw the build-up into an image (.png, .svg, .pdf)")
+    lifecycle.add_argument("--overwrite", action="store_true", help="replace the image already at --plot")
     lifecycle.set_defaults(handler=cmd_lifecycle)

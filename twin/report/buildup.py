@@ -158,3 +158,43 @@ def buildup_text(run: xr.Dataset, by: str = "year", by_member: bool = False) -> 
         lines += ["", f"capacity units in service by member (millions), end of the {by}:",
                   _table_text(table, {member: (member, ",.2f") for member in table.columns})]
     return "\n".join(lines)
+
+
+def plot_buildup(run: xr.Dataset, path, by: str = "quarter") -> None:
+    """Draw the build-up by ``by`` into the image ``path`` (its suffix says the format): satellites in orbit and
+    launches; installed, generated and used power; compute delivered; the targets' dates."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = fleet_series(run).isel(time=slice(1, None))
+    rule = PERIODS[by]
+    end, mean = series.resample(time=rule).last(), series.resample(time=rule).mean()
+    launches = series["launches"].resample(time=rule).sum()
+    when = pd.DatetimeIndex(end["time"].values)
+    figure, (satellites, power, compute) = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
+    satellites.plot(when, end["flying"], label="in orbit")
+    satellites.plot(when, end["serving"], label="in service")
+    satellites.bar(when, launches * max(1.0, float(end["flying"].max()) / 50), width=20, color="grey",
+                   label="launches (scaled)")
+    satellites.set_ylabel("satellites")
+    for name, label in (("installed_power", "installed (beginning of life)"), ("generated", "generated"),
+                        ("used", "used")):
+        power.plot(when, (end if name == "installed_power" else mean)[name] / (W_PER_MW * 1e3), label=label)
+    power.set_ylabel("GW")
+    compute.plot(when, mean["compute_delivered"] / UNITS_PER_MILLION, label="delivered")
+    compute.set_ylabel("million capacity units (TOPS)")
+    for outcome in targets(run):
+        for axes in (satellites, power, compute):
+            axes.axvline(pd.Timestamp(outcome.due), color="red" if not outcome.met else "green", linewidth=0.8)
+        satellites.annotate(outcome.name, (pd.Timestamp(outcome.due), 0), rotation=90, fontsize=8,
+                            verticalalignment="bottom")
+    for axes in (satellites, power, compute):
+        axes.legend(loc="upper left", fontsize=8)
+        axes.grid(alpha=0.3)
+    satellites.set_title(f"{run.attrs.get('title', '')}\nby {by}; lines: targets' due dates (green met, red missed)",
+                         fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, format=str(path).rsplit(".", 1)[-1])
+    plt.close(figure)
