@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from twin.cli.common import RunBar, UserError
+from twin.scenario import ScenarioError
 
 
 class ProgressLines:
@@ -45,6 +46,31 @@ def simulate_lifecycle(scenario, args) -> int:
     print(f"wrote {out} ({run.sizes['sat']} sub-centers x {run.sizes['time']} steps)")
     print(buildup_text(run))
     return 0
+
+
+def window_plan(args):
+    """The plan of ``twin simulate SCENARIO --from LIFE.zarr --start ...``: a window at full resolution from the state
+    the build-up run ``LIFE.zarr`` of the scenario stored at ``--start`` (:func:`twin.lifecycle.zoom.zoom_plan`)."""
+    from twin.cli.common import scenario_of, span_of
+    from twin.dataset import open_run
+    from twin.lifecycle.zoom import zoom_plan
+    from twin.run.plan import RunOptionError
+
+    start, duration_s, step_s = span_of(args)
+    if start is None:
+        raise UserError("--start: a window of a build-up (--from) needs its start")
+    scenario = scenario_of(args)
+    try:
+        run = open_run(args.from_run)
+        if not run.attrs.get("lifecycle"):
+            raise ValueError(f"run: {args.from_run!r} is not a build-up run (twin simulate lifecycle --out life.zarr)")
+        return zoom_plan(run.load(), scenario, start, duration_s, step_s)
+    except RunOptionError as error:
+        raise UserError(f"--{error}") from None
+    except (OSError, ValueError) as error:
+        if isinstance(error, ScenarioError):
+            raise
+        raise UserError(f"--from: {error}" if str(error).startswith("run:") else str(error)) from None
 
 
 def cmd_lifecycle(args) -> int:

@@ -13,7 +13,12 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
     from twin.run.memory import RunTooLargeError, check_run_fits
     from twin.run.simulate import run_plan
 
-    plan = plan_of(args)
+    if getattr(args, "from_run", None):
+        from twin.cli.lifecycle import window_plan
+
+        plan = window_plan(args)
+    else:
+        plan = plan_of(args)
     try:
         check_run_fits(plan)
     except RunTooLargeError as error:
@@ -58,6 +63,7 @@ def _buildup_scenario(args):
     if Path(args.scenario).suffix.lower() in (".tle", ".3le", ".txt"):
         return None
     full_resolution = (args.start, args.duration, args.step, args.representatives, args.network,
+                       getattr(args, "from_run", None),
                        getattr(args, "workers", None), getattr(args, "scheduler", None))
     if any(option not in (None, False) for option in full_resolution):
         return None
@@ -98,6 +104,9 @@ def register(commands) -> None:
                                "for long studies, e.g. a year of phase 3")
     simulate.add_argument("--network", action="store_true",
                           help="add links, ground contacts, routing and data flows (memory grows with the fleet)")
+    simulate.add_argument("--from", dest="from_run", metavar="LIFE.zarr",
+                          help="a window at full resolution (--start, --duration) from the state this build-up run "
+                               "of the scenario stored: satellites in service, array ageing")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.add_argument("--no-checksum", action="store_true",
                           help="accept TLE lines whose checksum is wrong (with a warning)")
