@@ -154,9 +154,9 @@ def buildup_text(run: xr.Dataset, by: str = "year", by_member: bool = False) -> 
              "(1 capacity unit = 1 TOPS)", _table_text(buildup(run, by), COLUMNS), "", "targets:"]
     lines += [f"  {outcome.line()}" for outcome in targets(run)]
     if by_member:
-        table = members(run, by)
+        table = members(run, by).T.rename_axis("member")
         lines += ["", f"capacity units in service by member (millions), end of the {by}:",
-                  _table_text(table, {member: (member, ",.2f") for member in table.columns})]
+                  _table_text(table, {period: (period, ",.2f") for period in table.columns})]
     return "\n".join(lines)
 
 
