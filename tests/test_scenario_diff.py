@@ -35,3 +35,17 @@ def test_a_scenario_that_does_not_load_is_one_line(capsys):
     assert main(["diff", "phase1", "nowhere"]) == 2
     assert capsys.readouterr().err == ("twin: error: scenario: 'nowhere' is neither a file nor a built-in scenario "
                                        "(lifecycle, phase1, phase2, phase3)\n")
+
+
+def test_a_stored_run_records_its_scenario_text_and_hash(tmp_path):
+    """Any two stored runs can be compared: each records the text of its scenario file and the text's SHA-256."""
+    import hashlib
+
+    import twin
+
+    text = (SCENARIO_DIR / "phase1.toml").read_text(encoding="utf-8")
+    path = twin.save(twin.run_scenario(twin.load_scenario("phase1"), duration_s=600, step_s=60), tmp_path / "r.nc")
+    attrs = twin.open_run(path).attrs
+    assert attrs["scenario_text"] == text
+    assert attrs["scenario_sha256"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert twin.scenario_from_dict(__import__("tomllib").loads(attrs["scenario_text"])).name == "phase1"

@@ -10,7 +10,6 @@ the failures of each step are drawn from a generator seeded by the step.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -29,17 +28,11 @@ from twin.run.plan import run_attrs
 from twin.run.progress import Progress, Stage, Work
 from twin.run.simulate import run_orbits
 from twin.safe_output import OutputError, put_in_place
-from twin.scenario import Scenario
+from twin.scenario import Scenario, scenario_record
 from twin.subsystems.power import array_output_w, solar_flux_w_m2
 from twin.subsystems.thermal import vertical_view_factor
 
 CHUNK_STEPS = 91  # steps written (and checkpointed) at a time: a quarter at daily steps
-
-
-def scenario_sha256(scenario: Scenario) -> str:
-    """SHA-256 of the scenario's file (of its name for a scenario made in memory)."""
-    source = Path(scenario.source)
-    return hashlib.sha256(source.read_bytes() if source.is_file() else scenario.name.encode()).hexdigest()
 
 
 def lifecycle_work(schedule: Schedule) -> Work:
@@ -70,7 +63,7 @@ def run_lifecycle(scenario: Scenario, out: str | Path, overwrite: bool = False,
     check_run_target(out, overwrite)
     schedule = Schedule.of(scenario)
     partial = partial_path(out)
-    digest = scenario_sha256(scenario)
+    digest = scenario_record(scenario)["scenario_sha256"] or scenario.name  # in memory: resumed by name
     resumed = _checkpoint(partial, digest)
     if resumed is None:
         if partial.exists():
@@ -112,9 +105,8 @@ def _skeleton(schedule: Schedule, digest: str, chunk_steps: int) -> xr.Dataset:
         tuple(sizes[dim] for dim in CATALOGUE[name].dims), dtype=CATALOGUE[name].dtype,
         chunks=tuple(min(sizes[dim], chunk_steps) if dim == "time" else sizes[dim] for dim in CATALOGUE[name].dims)),
         dict(CATALOGUE[name].attrs)) for name in ROW_OUTPUTS + ("launches",)}
-    text = Path(schedule.scenario.source).read_text(encoding="utf-8") if Path(schedule.scenario.source).is_file() else ""
     attrs = {**run_attrs(schedule.scenario, schedule.scenario.lifecycle.step_s, True), "lifecycle": 1,
-             "lifecycle_chunk_steps": int(chunk_steps), "scenario_sha256": digest, "scenario_text": text,
+             "lifecycle_chunk_steps": int(chunk_steps), "lifecycle_key": digest,
              "source": "twin: the build-up by twin.lifecycle, SGP4 chiefs of each sub-center, orbit-average power"}
     return xr.Dataset({**stepped, "member_share": as_variable("member_share", schedule.member_share),
                        "installed_power": as_variable("installed_power", schedule.installed_power_w),
@@ -162,7 +154,7 @@ def _checkpoint(partial: Path, digest: str) -> tuple[Cohorts, int, int] | None:
             arrays = {name: saved[name] for name in saved.files}
     except (OSError, ValueError, KeyError, zarr.errors.GroupNotFoundError):
         return None
-    if attrs.get("scenario_sha256") != digest:
+    if attrs.get("lifecycle_key") != digest:
         return None
     return Cohorts.from_arrays(arrays), int(arrays["next_step"]), int(attrs["lifecycle_chunk_steps"])
 

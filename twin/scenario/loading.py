@@ -6,6 +6,7 @@ fault's target, the number of satellites SGP4 can number). The first thing wrong
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -284,6 +285,14 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"scenario: {str(path)!r} is not valid TOML ({error})") from None
     return scenario_from_dict(raw, source=str(path))
+
+
+def scenario_record(scenario: Scenario) -> dict[str, str]:
+    """What a run records of the scenario it came from: the text of its file (``scenario_text``) and the text's
+    SHA-256 in hex (``scenario_sha256``); both empty for a scenario made in memory."""
+    source = Path(scenario.source)
+    text = read_utf8(source, "scenario") if scenario.source and source.is_file() else ""
+    return {"scenario_text": text, "scenario_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""}
 
 
 def scenario_of_run(attrs: dict, scenario: Scenario | None = None) -> Scenario:
