@@ -1,7 +1,7 @@
 """The ``twin`` command line: one module per group of commands, each with a ``register(commands)``.
 
 ``simulate``, ``demo`` (:mod:`twin.cli.simulate`); ``lifecycle`` (:mod:`twin.cli.lifecycle`); ``info``,
-``report``, ``scenarios`` (:mod:`twin.cli.inspect`); ``diff`` (:mod:`twin.cli.diff`); ``contacts``
+``report``, ``scenarios`` (:mod:`twin.cli.inspect`); ``diff``, ``review`` (:mod:`twin.cli.diff`); ``contacts``
 (:mod:`twin.cli.network`); ``render`` (:mod:`twin.cli.render`); ``serve`` (:mod:`twin.cli.serve`);
 ``telemetry ...`` (:mod:`twin.cli.telemetry`).
 

@@ -1,4 +1,5 @@
-"""``twin diff A B``: what changed between two scenarios, key by key with units (:mod:`twin.scenario.diff`)."""
+"""``twin diff A B`` (what changed between two scenarios, key by key with units: :mod:`twin.scenario.diff`) and
+``twin review A B --out review.html`` (two stored runs side by side: :mod:`twin.report.review`)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,41 @@ def cmd_diff(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    from twin.dataset import damage_named, open_run
+    from twin.report.review import review_html
+    from twin.safe_output import FILE, check_target, written_into_place
+    from twin.scenario import ScenarioError
+
+    if not args.out.endswith((".html", ".htm")):
+        raise UserError(f"--out: {args.out!r} must end in .html")
+    check_target(args.out, FILE, args.overwrite)
+    runs = []
+    try:
+        for path in (args.old, args.new):
+            runs.append(open_run(path))
+        with damage_named(runs[0], args.old), damage_named(runs[1], args.new):
+            page = review_html((runs[0].load(), runs[1].load()), (args.old, args.new))
+    except ScenarioError as error:
+        raise UserError(str(error)) from None
+    except (OSError, ValueError) as error:  # missing, unreadable, damaged, or not a run the report reads
+        raise UserError(str(error)) from None
+    with written_into_place(args.out, FILE, args.overwrite) as partial:
+        partial.write_text(page, encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def register(commands) -> None:
-    """Add ``diff`` to the ``twin`` command's sub-commands."""
+    """Add ``diff`` and ``review`` to the ``twin`` command's sub-commands."""
     diff = commands.add_parser("diff", help="what changed between two scenarios, key by key with units")
     diff.add_argument("old", help="a built-in scenario name or a scenario .toml")
     diff.add_argument("new", help="a built-in scenario name or a scenario .toml")
     diff.set_defaults(handler=cmd_diff)
+
+    review = commands.add_parser("review", help="two stored runs side by side, with what changed in their scenarios")
+    review.add_argument("old", help="a stored run (.zarr or .nc)")
+    review.add_argument("new", help="a stored run (.zarr or .nc)")
+    review.add_argument("--out", required=True, help="the review page (.html)")
+    review.add_argument("--overwrite", action="store_true", help="replace the page already at --out")
+    review.set_defaults(handler=cmd_review)

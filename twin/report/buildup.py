@@ -160,9 +160,10 @@ def buildup_text(run: xr.Dataset, by: str = "year", by_member: bool = False) -> 
     return "\n".join(lines)
 
 
-def plot_buildup(run: xr.Dataset, path, by: str = "quarter") -> None:
-    """Draw the build-up by ``by`` into the image ``path`` (its suffix says the format): satellites in orbit and
-    launches; installed, generated and used power; compute delivered; the targets' dates."""
+def plot_buildup(run: xr.Dataset, path, by: str = "quarter", image_format: str | None = None) -> None:
+    """Draw the build-up by ``by`` into the image ``path`` (a file, whose suffix says the format, or a binary
+    stream of ``image_format``): satellites in orbit and launches; installed, generated and used power; compute
+    delivered; the targets' dates."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -196,5 +197,5 @@ def plot_buildup(run: xr.Dataset, path, by: str = "quarter") -> None:
     satellites.set_title(f"{run.attrs.get('title', '')}\nby {by}; lines: targets' due dates (green met, red missed)",
                          fontsize=9)
     figure.tight_layout()
-    figure.savefig(path, format=str(path).rsplit(".", 1)[-1])
+    figure.savefig(path, format=image_format or str(path).rsplit(".", 1)[-1])
     plt.close(figure)
