@@ -190,6 +190,9 @@ def test_twin_simulate_runs_the_build_up_and_twin_lifecycle_prints_it(small_scen
     assert main(["lifecycle", str(out), "--by", "quarter", "--members"]) == 0
     printed = capsys.readouterr().out
     assert "2030-Q4" in printed and "BAIST" in printed and "phase 2: 765 satellites by 2031-01-01: " in printed
+    assert main(["report", str(out), "--by", "owner"]) == 0  # twin report reads a build-up run as twin lifecycle does
+    printed = capsys.readouterr().out
+    assert "targets:" in printed and "capacity units in service by member" in printed
     assert main(["lifecycle", str(tmp_path / "none.zarr")]) == 2
     assert capsys.readouterr().err.startswith("twin: error: run: ")
 

@@ -39,3 +39,13 @@ def test_a_missing_run_is_one_line(two_runs, capsys):
     assert main(["review", str(folder / "a.zarr"), str(folder / "none.zarr"), "--out", str(folder / "r.html")]) == 2
     assert capsys.readouterr().err == f"twin: error: run: {str(folder / 'none.zarr')!r} does not exist\n"
     assert not (folder / "r.html").exists()
+
+
+def test_the_review_as_pdf_has_the_stamp_page_and_a_page_per_run(two_runs, capsys):
+    folder, _, _ = two_runs
+    out = folder / "review.pdf"
+    assert main(["review", str(folder / "a.zarr"), str(folder / "b.zarr"), "--out", str(out)]) == 0
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") - data.count(b"/Type /Pages") == 3
+    assert main(["review", str(folder / "a.zarr"), str(folder / "b.zarr"), "--out", str(folder / "r.txt")]) == 2
+    assert capsys.readouterr().err.endswith(f"--out: {str(folder / 'r.txt')!r} must end in .html or .pdf\n")

@@ -23,25 +23,29 @@ def cmd_diff(args) -> int:
 
 def cmd_review(args) -> int:
     from twin.dataset import damage_named, open_run
-    from twin.report.review import review_html
+    from twin.report.review import review_html, review_pdf
     from twin.safe_output import FILE, check_target, written_into_place
     from twin.scenario import ScenarioError
 
-    if not args.out.endswith((".html", ".htm")):
-        raise UserError(f"--out: {args.out!r} must end in .html")
+    if not args.out.endswith((".html", ".htm", ".pdf")):
+        raise UserError(f"--out: {args.out!r} must end in .html or .pdf")
     check_target(args.out, FILE, args.overwrite)
     runs = []
     try:
         for path in (args.old, args.new):
             runs.append(open_run(path))
         with damage_named(runs[0], args.old), damage_named(runs[1], args.new):
-            page = review_html((runs[0].load(), runs[1].load()), (args.old, args.new))
+            loaded, names = (runs[0].load(), runs[1].load()), (args.old, args.new)
+            page = None if args.out.endswith(".pdf") else review_html(loaded, names)
     except ScenarioError as error:
         raise UserError(str(error)) from None
     except (OSError, ValueError) as error:  # missing, unreadable, damaged, or not a run the report reads
         raise UserError(str(error)) from None
     with written_into_place(args.out, FILE, args.overwrite) as partial:
-        partial.write_text(page, encoding="utf-8")
+        if page is None:
+            review_pdf(loaded, names, partial)
+        else:
+            partial.write_text(page, encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 
@@ -56,6 +60,6 @@ def register(commands) -> None:
     review = commands.add_parser("review", help="two stored runs side by side, with what changed in their scenarios")
     review.add_argument("old", help="a stored run (.zarr or .nc)")
     review.add_argument("new", help="a stored run (.zarr or .nc)")
-    review.add_argument("--out", required=True, help="the review page (.html)")
+    review.add_argument("--out", required=True, help="the review page (.html) or document (.pdf)")
     review.add_argument("--overwrite", action="store_true", help="replace the page already at --out")
     review.set_defaults(handler=cmd_review)

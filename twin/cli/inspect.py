@@ -14,7 +14,12 @@ def cmd_report(args) -> int:
     try:
         run = open_run(args.run)
         with damage_named(run, args.run):
-            text = report(run, args.by, args.top)
+            if run.attrs.get("lifecycle"):  # a build-up run: its figures by year (twin lifecycle has the options)
+                from twin.report.buildup import buildup_text
+
+                text = buildup_text(run, "year", by_member=args.by == "owner")
+            else:
+                text = report(run, args.by, args.top)
     except (OSError, ValueError) as error:  # missing, unreadable, damaged, or not a run with power and compute
         raise UserError(str(error)) from None
     print(text)

@@ -89,3 +89,35 @@ def review_html(runs: tuple[xr.Dataset, xr.Dataset], names: tuple[str, str], mad
     parts += [escape(str(change)) + "\n" for change in changes] or ["no change\n"]
     parts.append("</pre></body></html>\n")
     return "".join(parts)
+
+
+def review_pdf(runs: tuple[xr.Dataset, xr.Dataset], names: tuple[str, str], path, made: datetime | None = None) -> None:
+    """The review of :func:`review_html` as a PDF at ``path`` (a file or binary stream): a first page with the stamp
+    and what changed, then a page per run with its plot and its figures."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    made = made or datetime.now(timezone.utc)
+    scenarios = [recorded_scenario(run) for run in runs]
+    changes = [str(change) for change in scenario_diff(*scenarios)] or ["no change"]
+    with PdfPages(path) as pages:
+        first = plt.figure(figsize=(11.7, 8.3))
+        stamp = [f"Review: {names[0]} and {names[1]}", f"Made {made:%Y-%m-%d %H:%M} UTC by twin {__version__}."]
+        stamp += [f"{name}: scenario {scenario.name}, SHA-256 {run.attrs.get('scenario_sha256', '') or 'not recorded'}"
+                  for name, run, scenario in zip(names, runs, scenarios)]
+        first.text(0.03, 0.97, "\n".join(stamp + ["", f"What changed in the scenario ({len(changes)}):", *changes]),
+                   family="monospace", fontsize=7, verticalalignment="top")
+        pages.savefig(first)
+        plt.close(first)
+        for name, run in zip(names, runs):
+            page = plt.figure(figsize=(11.7, 8.3))
+            image = plt.imread(io.BytesIO(run_plot_png(run)), format="png")
+            axes = page.add_axes((0.03, 0.45, 0.94, 0.52))
+            axes.imshow(image)
+            axes.axis("off")
+            page.text(0.03, 0.43, f"{name}\n{run_text(run)}", family="monospace", fontsize=5, verticalalignment="top")
+            pages.savefig(page)
+            plt.close(page)
