@@ -40,7 +40,8 @@ class WhatIfTab:
 
     def __init__(self, catalogue: Catalogue, user: User):
         self.catalogue, self.user = catalogue, user
-        self.scenario = pn.widgets.Select(label=FIELD_LABELS["scenario"], options=builtin_scenarios(), width=260)
+        phases = [name for name in builtin_scenarios() if load_scenario(name).lifecycle is None]  # not the build-up
+        self.scenario = pn.widgets.Select(label=FIELD_LABELS["scenario"], options=phases, width=260)
         self.group = pn.widgets.Select(label=FIELD_LABELS["group"], width=260)
         self.satellites = pn.widgets.TextInput(label=FIELD_LABELS["satellites"], placeholder="unchanged", width=260)
         self.bus = pn.widgets.Select(label=FIELD_LABELS["bus"], width=260)

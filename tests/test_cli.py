@@ -73,7 +73,7 @@ def test_network_without_a_links_section_is_refused_before_running(tmp_path):
     assert not (tmp_path / "x.zarr").exists()
 
 
-def test_scenarios_lists_the_phases():
+def test_scenarios_lists_the_phases_and_the_build_up():
     result = run_twin("scenarios")
     assert result.returncode == 0
-    assert [line.split()[0] for line in result.stdout.splitlines()] == ["phase1", "phase2", "phase3"]
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["lifecycle", "phase1", "phase2", "phase3"]

@@ -188,6 +188,7 @@ def _iss_with_a_corrupted_digit() -> str:
 INPUT_FILES = {
     "bad.toml": lambda: _phase1_with("ltan_hours = 18.0", "ltan_hours = 25.0"),
     "crowded.toml": lambda: _phase1_with("phase_deg = 60.0", "phase_deg = 0.0"),
+    "smaller.toml": lambda: _phase1_with("solar_array_area_m2 = 20.0 ", "solar_array_area_m2 = 16.0 "),
     "iss.tle": _iss_with_a_corrupted_digit,
     "starved.toml": lambda: _phase1_with("propellant_kg = 25.0 ", "propellant_kg = 0.01 "),
     "catalog.tle": (ROOT / "tests" / "data" / "catalog-subset-2026-03-19.tle").read_text,

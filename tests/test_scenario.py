@@ -14,8 +14,8 @@ def raw(name="phase1"):
     return tomllib.loads((SCENARIO_DIR / f"{name}.toml").read_text())
 
 
-def test_builtin_scenarios_are_the_three_phases():
-    assert twin.builtin_scenarios() == ["phase1", "phase2", "phase3"]
+def test_builtin_scenarios_are_the_three_phases_and_the_build_up():
+    assert twin.builtin_scenarios() == ["lifecycle", "phase1", "phase2", "phase3"]
 
 
 def test_phase1_has_the_experimental_satellite_and_a_first_constellation():
@@ -42,7 +42,7 @@ def test_phases_grow():
 NUMBER = re.compile(r"=\s*[-+]?[0-9]")
 
 
-@pytest.mark.parametrize("name", ["phase1", "phase2", "phase3"])
+@pytest.mark.parametrize("name", twin.builtin_scenarios())
 def test_every_number_cites_a_source_or_says_it_is_an_assumption(name):
     """Each line that sets a number carries 'source:' or 'assumption:' (in its comment or the next comment line)."""
     lines = (SCENARIO_DIR / f"{name}.toml").read_text().splitlines()

@@ -79,7 +79,7 @@ def test_twin_scenarios_version_and_a_short_simulate_run_from_the_wheel(installe
     assert run_installed(installed, "twin", "--version").stdout.strip() == f"twin {__version__}"
     listed = run_installed(installed, "twin", "scenarios")
     assert listed.returncode == 0, listed.stderr[-3000:]
-    assert [line.split()[0] for line in listed.stdout.splitlines()] == ["phase1", "phase2", "phase3"]
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == ["lifecycle", "phase1", "phase2", "phase3"]
     simulated = run_installed(installed, "twin", "simulate", "phase1", "--duration", "2h", "--step", "120s",
                               "--network", "--out", "run.zarr", "--quiet")
     assert simulated.returncode == 0, simulated.stderr[-3000:]

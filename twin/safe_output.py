@@ -100,6 +100,17 @@ def written_into_place(path: str | Path, kind: OutputKind, overwrite: bool) -> I
         raise  # not the disk's: a bug, an interrupt, a lost connection to a worker
 
 
+def put_in_place(partial: str | Path, path: str | Path, kind: OutputKind, overwrite: bool) -> None:
+    """Rename the complete output ``partial`` (written by its writer, resumable, at a name it chose beside ``path``)
+    to ``path`` under the rules above; an ``OSError`` of the file system becomes an :class:`OutputError`."""
+    path = Path(path)
+    check_target(path, kind, overwrite)
+    try:
+        _put_in_place(Path(partial), path)
+    except OSError as error:
+        raise OutputError(f"out: cannot write {str(path)!r}: {_cause(error, path.parent)}") from None
+
+
 def _sibling(path: Path, tag: str) -> Path:
     """A hidden sibling of ``path`` that says whose it is: ``.NAME.TAG-PID-TOKEN.SUFFIX`` (the suffix kept for
     writers that choose a format by it)."""

@@ -34,6 +34,12 @@ def parse_time(text: str, field: str = "start") -> Time:
         raise ValueError(f"{field}: {text!r} is not an ISO 8601 UTC time such as '2026-03-21T00:00:00Z'") from None
 
 
+def parse_date(text: str, field: str) -> Time:
+    """The UTC start of a month ``YYYY-MM`` or of a day ``YYYY-MM-DD`` (or any time :func:`parse_time` reads)."""
+    text = str(text)
+    return parse_time(text + "-01" if re.fullmatch(r"\d{4}-\d{2}", text) else text, field)
+
+
 def time_grid(start: Time, duration_s: float, step_s: float) -> np.ndarray:
     """Offsets in seconds from ``start``: 0, step, ... up to and including ``duration_s``."""
     steps = int(np.floor(duration_s / step_s + 1e-9))

@@ -1,10 +1,11 @@
 """The ``twin`` command line: one module per group of commands, each with a ``register(commands)``.
 
-``simulate``, ``demo`` (:mod:`twin.cli.simulate`); ``info``, ``report``, ``scenarios``
-(:mod:`twin.cli.inspect`); ``contacts`` (:mod:`twin.cli.network`); ``flight``, ``export``
-(:mod:`twin.cli.flight`); ``conjunctions`` (:mod:`twin.cli.safety`); ``radiation`` (:mod:`twin.cli.radiation`);
-``render`` (:mod:`twin.cli.render`); ``serve`` (:mod:`twin.cli.serve`); ``telemetry ...``
-(:mod:`twin.cli.telemetry`); ``ops ...`` (:mod:`twin.cli.operations`).
+``simulate``, ``demo`` (:mod:`twin.cli.simulate`); ``lifecycle`` (:mod:`twin.cli.lifecycle`); ``info``,
+``report``, ``scenarios`` (:mod:`twin.cli.inspect`); ``diff``, ``review`` (:mod:`twin.cli.diff`); ``contacts``
+(:mod:`twin.cli.network`); ``flight``, ``export`` (:mod:`twin.cli.flight`); ``conjunctions``
+(:mod:`twin.cli.safety`); ``radiation`` (:mod:`twin.cli.radiation`); ``render`` (:mod:`twin.cli.render`);
+``serve`` (:mod:`twin.cli.serve`); ``telemetry ...`` (:mod:`twin.cli.telemetry`); ``ops ...``
+(:mod:`twin.cli.operations`).
 
 User mistakes (a bad scenario, a missing file, a malformed duration) and outputs that may not or
 could not be written (:mod:`twin.safe_output`) end with one line on stderr and exit status 2; no
@@ -17,13 +18,15 @@ import argparse
 import os
 import sys
 
-from twin.cli import flight, inspect, network, operations, radiation, render, safety, serve, simulate, telemetry
+from twin.cli import (diff, flight, inspect, lifecycle, network, operations, radiation, render, safety, serve, simulate,
+                      telemetry)
 from twin.cli.common import EXIT_USER_ERROR, UserError
 from twin.safe_output import OutputError
 from twin.scenario import ScenarioError
 from twin.version import __version__
 
-COMMAND_GROUPS = (simulate, inspect, network, flight, safety, radiation, render, serve, telemetry, operations)
+COMMAND_GROUPS = (simulate, lifecycle, inspect, diff, network, flight, safety, radiation, render, serve, telemetry,
+                  operations)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,12 @@ def cmd_report(args) -> int:
     try:
         run = open_run(args.run)
         with damage_named(run, args.run):
-            text = report(run, args.by, args.top)
+            if run.attrs.get("lifecycle"):  # a build-up run: its figures by year (twin lifecycle has the options)
+                from twin.report.buildup import buildup_text
+
+                text = buildup_text(run, "year", by_member=args.by == "owner")
+            else:
+                text = report(run, args.by, args.top)
     except (OSError, ValueError) as error:  # missing, unreadable, damaged, or not a run with power and compute
         raise UserError(str(error)) from None
     print(text)
@@ -37,9 +42,11 @@ def cmd_info(args) -> int:
 def cmd_scenarios(args) -> int:
     from twin.scenario import builtin_scenarios, load_scenario
 
-    for name in builtin_scenarios():
+    names = builtin_scenarios()
+    width = max(map(len, names))
+    for name in names:
         scenario = load_scenario(name)
-        print(f"{name:<8} {scenario.satellite_count:>6} satellites {scenario.subcenter_count:>4} sub-centers "
+        print(f"{name:<{width}} {scenario.satellite_count:>6} satellites {scenario.subcenter_count:>4} sub-centers "
               f"{scenario.installed_power_w() / 1e6:>9.3f} MW  {scenario.title}")
     return 0
 

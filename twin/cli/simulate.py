@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from twin.cli.common import RunBar, UserError, plan_of
+from twin.cli.common import RunBar, UserError, plan_of, scenario_of
 from twin.report.text import describe, report
 
 
@@ -13,7 +13,12 @@ def _run(args) -> "xarray.Dataset":  # noqa: F821
     from twin.run.memory import RunTooLargeError, check_run_fits
     from twin.run.simulate import run_plan
 
-    plan = plan_of(args)
+    if getattr(args, "from_run", None):
+        from twin.cli.lifecycle import window_plan
+
+        plan = window_plan(args)
+    else:
+        plan = plan_of(args)
     try:
         check_run_fits(plan)
     except RunTooLargeError as error:
@@ -33,6 +38,11 @@ def cmd_simulate(args) -> int:
 
     out = Path(args.out)
     check_run_target(out, args.overwrite)  # a wrong suffix or a path that may not be replaced: refused now, not after the run
+    scenario = _buildup_scenario(args)
+    if scenario is not None:
+        from twin.cli.lifecycle import simulate_lifecycle
+
+        return simulate_lifecycle(scenario, args)
     if getattr(args, "workers", None) is not None or getattr(args, "scheduler", None):
         from twin.cli.cluster import simulate_on_cluster
 
@@ -44,6 +54,21 @@ def cmd_simulate(args) -> int:
     if "generated_power" in run:  # TLE runs have orbits only
         print(report(run, "total"))
     return 0
+
+
+def _buildup_scenario(args):
+    """The scenario of ``args`` if they ask for its build-up: it has a ``[lifecycle]`` section and no option of a
+    run at full resolution (``--start``, ``--duration``, ``--step``, ``--representatives``, ``--network``, ``--flight``, a cluster)
+    is given; else None."""
+    if Path(args.scenario).suffix.lower() in (".tle", ".3le", ".txt"):
+        return None
+    full_resolution = (args.start, args.duration, args.step, args.representatives, args.network, args.flight,
+                       getattr(args, "from_run", None),
+                       getattr(args, "workers", None), getattr(args, "scheduler", None))
+    if any(option not in (None, False) for option in full_resolution):
+        return None
+    scenario = scenario_of(args)
+    return scenario if scenario.lifecycle is not None else None
 
 
 def cmd_demo(args) -> int:
@@ -66,7 +91,9 @@ def cmd_demo(args) -> int:
 def register(commands) -> None:
     """Add ``simulate`` and ``demo`` to the ``twin`` command's sub-commands."""
     simulate = commands.add_parser("simulate", help="run the twin on a scenario and store the dataset")
-    simulate.add_argument("scenario", help="built-in scenario name (phase1, phase2, phase3), a scenario .toml, or a .tle file")
+    simulate.add_argument("scenario", help="built-in scenario name (phase1, phase2, phase3, lifecycle), a scenario .toml, or a .tle "
+                               "file; a scenario with a [lifecycle] section runs its build-up unless a span, "
+                               "--representatives, --network or a cluster is asked for")
     simulate.add_argument("--start", help="ISO 8601 UTC start (default: the scenario epoch)")
     simulate.add_argument("--duration", help="span such as 24h, 7d, 90min (default: the scenario's)")
     simulate.add_argument("--step", help="step such as 60s, 10s, 10min (default: the scenario's)")
@@ -79,6 +106,9 @@ def register(commands) -> None:
                           help="add links, ground contacts, routing and data flows (memory grows with the fleet)")
     simulate.add_argument("--flight", action="store_true",
                           help="add air density and the drag and radiation-pressure accelerations (NRLMSIS 2.1)")
+    simulate.add_argument("--from", dest="from_run", metavar="LIFE.zarr",
+                          help="a window at full resolution (--start, --duration) from the state this build-up run "
+                               "of the scenario stored: satellites in service, array ageing")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.add_argument("--no-checksum", action="store_true",
                           help="accept TLE lines whose checksum is wrong (with a warning)")

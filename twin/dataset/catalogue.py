@@ -29,7 +29,7 @@ from types import MappingProxyType
 import numpy as np
 
 CONVENTIONS = "CF-1.11"
-STAGES = ("orbit", "radiation", "flight", "subsystems", "network", "telemetry")  # who writes a variable, in the pipeline's order
+STAGES = ("orbit", "radiation", "flight", "subsystems", "network", "lifecycle", "telemetry")  # who writes a variable, in the pipeline's order
 FIXED_DIMS = {"xyz": ("x", "y", "z"), "node": ("payload", "bus")}  # dims whose labels every run shares
 STRING = np.dtype("U")  # text of any width: a catalogue dtype of kind "U" matches every width
 INTERVAL_MEAN = "time: mean"  # CF cell_methods of a mean over the step ending at the time
@@ -233,6 +233,32 @@ FLOW_QUANTITIES = {"data_in": "data offered since the start (cumulative)",
 for _direction, _label in FLOW_DIRECTIONS.items():
     for _quantity, _meaning in FLOW_QUANTITIES.items():
         _add(_N, f"{_direction}_{_quantity}", "cluster time", np.float64, f"{_label}: {_meaning}", "bit")
+
+# -- the build-up over years (twin.lifecycle): one row per sub-center, its chief standing for it ------------
+
+_L = "lifecycle"
+_add(_L, "member", "member", STRING, "consortium member", coordinate=True)
+for _state, _meaning in (("launched", "satellites launched since the epoch (cumulative)"),
+                         ("flying", "satellites in orbit: launched, neither failed nor disposed of"),
+                         ("serving", "satellites in service: flying and commissioned"),
+                         ("failed", "satellites failed since the epoch (cumulative)"),
+                         ("disposed", "satellites disposed of at the end of their design life (cumulative)")):
+    _add(_L, f"{_state}_satellites", "sat time", np.int32, f"sub-center's {_meaning}", "1")
+_add(_L, "launches", "time", np.int32, "launches in the step (build-up and replacement)", "1", cell_methods=INTERVAL_SUM)
+for _name, _meaning in (("generated", "array output generated"), ("used", "electrical power used by the loads"),
+                        ("curtailed", "array output not used"), ("battery_loss", "battery charge and discharge losses")):
+    _interval_mean(_L, f"subcenter_{_name}_power", f"sub-center's {_meaning}, its satellites in service", "W",
+                   dtype=np.float64, comment="orbit average over the step: sunlit and eclipse fractions of each orbit")
+_interval_mean(_L, "subcenter_compute_offered", "sub-center's compute asked for by the workload", "capacity_unit",
+               dtype=np.float64, comment="1 capacity unit = 1 TOPS (scenario assumption)")
+_interval_mean(_L, "subcenter_compute_delivered", "sub-center's compute delivered within its power", "capacity_unit",
+               dtype=np.float64, comment="1 capacity unit = 1 TOPS (scenario assumption)")
+_interval_mean(_L, "array_output_fraction", "array output left after ageing, mean of the satellites in service", "1")
+_interval_mean(_L, "battery_capacity_fraction", "battery capacity left after ageing, mean of the satellites in service",
+               "1")
+_add(_L, "installed_compute", "sat", np.float64, "installed compute of one of the sub-center's satellites",
+     "capacity_unit", comment="1 capacity unit = 1 TOPS (scenario assumption)")
+_add(_L, "member_share", "member sat", np.float64, "member's share of the sub-center's satellites and capacity", "1")
 
 # -- the state assimilated from telemetry (twin.telemetry.assimilation) -------------------------------
 

@@ -26,7 +26,7 @@ from twin.offline import earth_orientation_note
 from twin.orbit.constellation import design_fleet
 from twin.orbit.fleet import Fleet
 from twin.run.progress import Stage, Work
-from twin.scenario import Fault, Scenario
+from twin.scenario import Fault, Scenario, scenario_record
 from twin.subsystems.engine import EnginePlan
 from twin.timegrid import time_grid, to_datetime64
 from twin.version import __version__
@@ -75,6 +75,7 @@ def run_attrs(scenario: Scenario, step_s: float, representatives: bool) -> dict:
         "scenario": scenario.name,
         "phase": scenario.phase,
         "scenario_source": scenario.source,
+        **scenario_record(scenario),
         "scenario_epoch": scenario.epoch.utc.isot,
         "step_s": float(step_s),
         "source": f"twin {__version__}: SGP4 chiefs and linear relative motion of formation members",

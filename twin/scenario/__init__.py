@@ -18,7 +18,7 @@ them as ``docs/scenario_keys.md``.
 
 from twin.scenario.keys import ScenarioError
 from twin.scenario.loading import (SCENARIO_DIR, builtin_scenarios, load_scenario, read_utf8, scenario_from_dict,
-                                   scenario_of_run)
+                                   scenario_of_run, scenario_record)
 from twin.scenario.model import (Bus, ComputeSettings, Fault, FlightSettings, Formation, GroundStation, JobClass,
                                  LinkSettings, OffloadSettings, Orbit, RadiationDesign, Relay, Scenario, SubcenterGroup,
                                  bus_columns, satellite_names, subcenter_names)
@@ -27,6 +27,6 @@ __all__ = [
     "SCENARIO_DIR", "Bus", "ComputeSettings", "Fault", "FlightSettings", "Formation", "GroundStation", "JobClass",
     "LinkSettings", "OffloadSettings", "Orbit", "RadiationDesign", "Relay", "Scenario", "ScenarioError",
     "SubcenterGroup", "builtin_scenarios", "bus_columns", "load_scenario", "read_utf8", "satellite_names",
-    "scenario_from_dict", "scenario_of_run",
+    "scenario_from_dict", "scenario_of_run", "scenario_record",
     "subcenter_names",
 ]

@@ -6,6 +6,7 @@ fault's target, the number of satellites SGP4 can number). The first thing wrong
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,10 @@ from twin.assets import asset_path
 from twin.constants import SGP4_MAX_SATELLITE_NUMBER
 from twin.scenario.keys import ScenarioError, file_keys
 from twin.scenario.model import (OPTIONAL_SECTIONS, TOP_LEVEL, Bus, ComputeSettings, Fault, FlightSettings, Formation,
-                                 GroundStation, JobClass, LinkSettings, OffloadSettings, Orbit, RadiationDesign, Relay,
-                                 Scenario, SubcenterGroup, satellite_names, subcenter_names)
-from twin.timegrid import parse_duration_s, parse_time
+                                 GroundStation, JobClass, Launch, LifecycleSettings, LinkSettings, MemberShare,
+                                 OffloadSettings, Orbit, PhaseTarget, RadiationDesign, Relay, Scenario, SubcenterGroup,
+                                 satellite_names, subcenter_names)
+from twin.timegrid import parse_date, parse_duration_s, parse_time
 
 SCENARIO_DIR = asset_path("scenarios")
 
@@ -94,6 +96,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
 
     groups = _list_of_tables("subcenters", raw["subcenters"], SubcenterGroup)
     _unique_names("subcenters", groups)
+    _distinct_subcenter_names(groups)
     subcenters = tuple(_subcenter_group(index, group, buses, consortium["members"]) for index, group in enumerate(groups))
 
     stations = _list_of_tables("ground_stations", raw["ground_stations"], GroundStation)
@@ -110,6 +113,8 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     offload = OffloadSettings(**_section("offload", raw["offload"], OffloadSettings)) if "offload" in raw else None
     flight = FlightSettings(**_section("flight", raw["flight"], FlightSettings)) if "flight" in raw else FlightSettings()
     radiation = _radiation_design(raw["radiation"]) if "radiation" in raw else None
+    lifecycle = (_lifecycle(raw["lifecycle"], head["epoch"], subcenters, consortium["members"])
+                 if "lifecycle" in raw else None)
     faults = tuple(
         _fault(index, item, head["epoch"], subcenters, [station["name"] for station in stations],
                [relay["name"] for relay in relays])
@@ -120,12 +125,81 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         **head, **consortium, orbit=orbit, buses=buses, subcenters=subcenters,
         ground_stations=tuple(GroundStation(**item) for item in stations), relays=tuple(Relay(**item) for item in relays),
         compute=compute, faults=faults, source=source, links=links, offload=offload, flight=flight,
-        radiation=radiation,
+        radiation=radiation, lifecycle=lifecycle,
     )
     if scenario.satellite_count > SGP4_MAX_SATELLITE_NUMBER:
         raise ScenarioError(f"subcenters: {scenario.satellite_count:,} satellites are more than SGP4 can number; its "
                             f"satellite numbers (Alpha-5) go up to {SGP4_MAX_SATELLITE_NUMBER:,}")
     return scenario
+
+
+def _distinct_subcenter_names(groups: list[dict[str, Any]]) -> None:
+    """Refuse a group whose name begins with another's and a dash: their sub-center and satellite names could meet
+    (``CC1`` makes ``CC1-001`` and its satellites ``CC1-001-01``...; a group ``CC1-001`` would make ``CC1-001-001``)."""
+    for index, group in enumerate(groups):
+        for other in groups:
+            if group["name"].startswith(other["name"] + "-"):
+                raise ScenarioError(f"subcenters[{index}].name: {group['name']!r} overlaps the sub-center names of "
+                                    f"group {other['name']!r} ({other['name']}-001, {other['name']}-001-01...)")
+
+
+def _date(text: str, path: str) -> Time:
+    try:
+        return parse_date(text, path)
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
+
+
+def _lifecycle(raw: Any, epoch: Time, groups: tuple[SubcenterGroup, ...], members: tuple[str, ...]) -> LifecycleSettings:
+    """The ``[lifecycle]`` section: its keys, launches (none before the epoch, none after the end, no group's
+    sub-centers launched twice), the members' shares (each group's add up to 100 %) and the targets."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"lifecycle: {raw!r} must be a table")
+    tables = ("launches", "shares", "targets")
+    settings = _section("lifecycle", {key: value for key, value in raw.items() if key not in tables}, LifecycleSettings)
+    end = _date(settings["end"], "lifecycle.end")
+    if end <= epoch:
+        raise ScenarioError(f"lifecycle.end: {settings['end']!r} is not after the scenario epoch ({epoch.isot})")
+    try:
+        settings["step_s"] = parse_duration_s(settings["step_s"], "lifecycle.step")
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
+    counts = {group.name: group.count for group in groups}
+    launches = _list_of_tables("lifecycle.launches", raw.get("launches"), Launch)
+    for index, launch in enumerate(launches):
+        path = f"lifecycle.launches[{index}]"
+        date = _date(launch["date"], f"{path}.date")
+        if date < epoch:
+            raise ScenarioError(f"{path}.date: {launch['date']!r} is before the scenario epoch ({epoch.isot})")
+        if date >= end:
+            raise ScenarioError(f"{path}.date: {launch['date']!r} is not before lifecycle.end ({settings['end']})")
+        if launch["group"] not in counts:
+            raise ScenarioError(f"{path}.group: {launch['group']!r} is not a group of [[subcenters]]")
+        counts[launch["group"]] -= launch["subcenters"]
+        if counts[launch["group"]] < 0:
+            raise ScenarioError(f"{path}.subcenters: {launch['subcenters']} overlaps sub-centers of {launch['group']} "
+                                f"launched before: the group has {-counts[launch['group']]} fewer than launched")
+    shares = _list_of_tables("lifecycle.shares", raw["shares"], MemberShare) if raw.get("shares") else []
+    totals: dict[str, float] = {}
+    for index, share in enumerate(shares):
+        path = f"lifecycle.shares[{index}]"
+        if share["group"] not in counts:
+            raise ScenarioError(f"{path}.group: {share['group']!r} is not a group of [[subcenters]]")
+        if share["member"] not in members:
+            raise ScenarioError(f"{path}.member: {share['member']!r} is not in consortium.members")
+        if any(other["group"] == share["group"] and other["member"] == share["member"] for other in shares[:index]):
+            raise ScenarioError(f"{path}.member: {share['member']!r} already has a share of {share['group']}")
+        totals[share["group"]] = totals.get(share["group"], 0.0) + share["percent"]
+    for group, total in totals.items():
+        if abs(total - 100.0) > 1e-6:
+            raise ScenarioError(f"lifecycle.shares: the shares of {group} add up to {total:g} %, not 100 %")
+    targets = _list_of_tables("lifecycle.targets", raw["targets"], PhaseTarget) if raw.get("targets") else []
+    _unique_names("lifecycle.targets", targets)
+    for index, target in enumerate(targets):
+        _date(target["by"], f"lifecycle.targets[{index}].by")
+    return LifecycleSettings(**settings, launches=tuple(Launch(**item) for item in launches),
+                             shares=tuple(MemberShare(**item) for item in shares),
+                             targets=tuple(PhaseTarget(**item) for item in targets))
 
 
 def _compute_settings(raw: Any) -> ComputeSettings:
@@ -225,6 +299,14 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"scenario: {str(path)!r} is not valid TOML ({error})") from None
     return scenario_from_dict(raw, source=str(path))
+
+
+def scenario_record(scenario: Scenario) -> dict[str, str]:
+    """What a run records of the scenario it came from: the text of its file (``scenario_text``) and the text's
+    SHA-256 in hex (``scenario_sha256``); both empty for a scenario made in memory."""
+    source = Path(scenario.source)
+    text = read_utf8(source, "scenario") if scenario.source and source.is_file() else ""
+    return {"scenario_text": text, "scenario_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""}
 
 
 def scenario_of_run(attrs: dict, scenario: Scenario | None = None) -> Scenario:

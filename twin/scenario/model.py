@@ -380,6 +380,66 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class Launch:
+    """A launch of the build-up: on ``date`` it puts up the next ``subcenters`` sub-centers of ``group``, in order,
+    all their satellites at once."""
+
+    date: str = key("Launch month `YYYY-MM` or day `YYYY-MM-DD`, not before the scenario epoch")
+    group: str = key("The `[[subcenters]]` group whose sub-centers it carries")
+    subcenters: int = key("How many of the group's sub-centers not yet launched it carries (the vehicle's batch)",
+                          minimum=1)
+
+
+@dataclass(frozen=True)
+class MemberShare:
+    """A consortium member's share of one group's satellites and capacity (a group without shares belongs to its
+    sub-centers' owners, in turn)."""
+
+    group: str = key("The `[[subcenters]]` group shared")
+    member: str = key("A member of `consortium.members`")
+    percent: float = key("Share of the group's satellites and capacity; a group's shares add up to 100", unit="%",
+                         above=0.0, maximum=100.0)
+
+
+@dataclass(frozen=True)
+class PhaseTarget:
+    """A target of the build-up: ``quantity`` reaches ``value`` by the date ``by``."""
+
+    name: str = key("Name of the target, unique, such as `phase 3`")
+    by: str = key("Date it is due, `YYYY-MM` or `YYYY-MM-DD` (the start of that month or day, UTC)")
+    quantity: str = key("What is counted: satellites in orbit, or their beginning-of-life array power",
+                        choices=("flying_satellites", "installed_power_w"))
+    value: float = key("The value to reach: satellites, or W", unit="1 or W", above=0.0)
+
+
+@dataclass(frozen=True)
+class LifecycleSettings:
+    """The build-up over years: launches, commissioning, ageing, failures, replacements and disposal, and the
+    members' shares (:mod:`twin.lifecycle`). A satellite is in orbit from its launch, in service after
+    `commissioning_days`, fails at `failure_rate_per_year`, is disposed of at `design_life_years`; the satellites lost
+    are put up again by a replacement launch every `replacement_every_days`. One capacity unit is one TOPS (the
+    buses' `compute_capacity_units`)."""
+
+    end: str = key("End of the build-up run, `YYYY-MM` or `YYYY-MM-DD`, after the epoch")
+    step_s: float = key("Step of the build-up run, such as `1d`", written="step", text="duration")
+    commissioning_days: float = key("Days from launch to service", unit="d", minimum=0.0, maximum=365.0)
+    failure_rate_per_year: float = key("Random failures per satellite-year in orbit", unit="1/year", minimum=0.0,
+                                       maximum=1.0)
+    design_life_years: float = key("Age at which a satellite is disposed of (de-orbited)", unit="year", above=0.0,
+                                   maximum=30.0)
+    replacement_every_days: float = key("Interval of the replacement launches that put up the satellites lost since "
+                                        "the last one (0: none replaced)", unit="d", minimum=0.0, maximum=3650.0)
+    battery_calendar_fade_per_year: float = key("Battery capacity lost per year since launch", unit="1/year",
+                                                minimum=0.0, maximum=1.0)
+    battery_cycle_fade: float = key("Battery capacity lost per eclipse (one charge and discharge cycle)", unit="1",
+                                    minimum=0.0, maximum=0.01)
+    seed: int = key("Seed of the random failures: the same seed, the same failures", minimum=0)
+    launches: tuple[Launch, ...] = ()  # the [[lifecycle.launches]] tables
+    shares: tuple[MemberShare, ...] = ()  # the [[lifecycle.shares]] tables
+    targets: tuple[PhaseTarget, ...] = ()  # the [[lifecycle.targets]] tables
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario; build one with :func:`load_scenario` or :func:`scenario_from_dict`."""
 
@@ -409,6 +469,7 @@ class Scenario:
     offload: OffloadSettings | None = None
     flight: FlightSettings = FlightSettings()
     radiation: RadiationDesign | None = None
+    lifecycle: LifecycleSettings | None = None
 
     @property
     def satellite_count(self) -> int:
@@ -473,6 +534,10 @@ SECTIONS = (
     Section("offload", OffloadSettings, required=False),
     Section("flight", FlightSettings, required=False),
     Section("radiation", RadiationDesign, required=False),
+    Section("lifecycle", LifecycleSettings, required=False),
+    Section("lifecycle.launches", Launch, many=True),
+    Section("lifecycle.shares", MemberShare, required=False, many=True),
+    Section("lifecycle.targets", PhaseTarget, required=False, many=True),
 )
 TOP_LEVEL = tuple(dict.fromkeys(section.path.split(".")[0] for section in SECTIONS))
 OPTIONAL_SECTIONS = tuple(section.path for section in SECTIONS if not section.required)

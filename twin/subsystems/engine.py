@@ -47,7 +47,7 @@ from twin.subsystems.partition import (ChiefGeometry, Drivers, Output, Partition
                                        StepTimes)
 from twin.subsystems.power import PowerModel
 from twin.subsystems.thermal import ThermalModel
-from twin.timegrid import parse_time
+from twin.timegrid import parse_date
 
 CHIEF_ORBIT_VARIABLES = ("position", "velocity", "altitude", "beta_angle")  # what the engine needs of the chiefs
 OFFLOAD_VARIABLES = ("offload_utilization", "ground_arrived_work", "ground_offloaded_work", "ground_served_work",
@@ -59,7 +59,7 @@ def _age_years(scenario: Scenario, group_of_satellite: np.ndarray, elapsed_s: np
     launch_offset_s = {}
     for group in scenario.subcenters:
         if group.launch:
-            launch = parse_time(group.launch + ("-01" if len(group.launch) == 7 else ""), f"{group.name}.launch")
+            launch = parse_date(group.launch, f"{group.name}.launch")
             launch_offset_s[group.name] = float((launch - scenario.epoch).sec)
     offsets = np.array([launch_offset_s.get(group, 0.0) for group in group_of_satellite])
     return (elapsed_s[None, :] - offsets[:, None]) / JULIAN_YEAR_S
