@@ -30,6 +30,15 @@ def test_simulate_then_info(tmp_path):
         assert expected in info.stdout
 
 
+def test_the_demo_runs_and_describes_its_run(tmp_path):
+    """``twin demo`` is what the README's first command runs; it once failed on an option only simulate has."""
+    out = tmp_path / "demo.zarr"
+    result = run_twin("demo", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert twin.open_run(out).sizes["sat"] == 25
+    assert "longest umbra of" in result.stdout and "ground contacts:" in result.stdout
+
+
 def test_simulate_a_tle_file_to_netcdf(tmp_path):
     out = tmp_path / "iss.nc"
     result = run_twin("simulate", str(ISS_TLE), "--duration", "2h", "--step", "5min", "--out", str(out))

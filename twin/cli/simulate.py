@@ -58,11 +58,12 @@ def cmd_simulate(args) -> int:
 
 def _buildup_scenario(args):
     """The scenario of ``args`` if they ask for its build-up: it has a ``[lifecycle]`` section and no option of a
-    run at full resolution (``--start``, ``--duration``, ``--step``, ``--representatives``, ``--network``, ``--flight``, a cluster)
-    is given; else None."""
+    run at full resolution (``--start``, ``--duration``, ``--step``, ``--representatives``, ``--network``,
+    ``--flight``, a cluster) is given; else None."""
     if Path(args.scenario).suffix.lower() in (".tle", ".3le", ".txt"):
         return None
-    full_resolution = (args.start, args.duration, args.step, args.representatives, args.network, args.flight,
+    full_resolution = (args.start, args.duration, args.step, args.representatives, args.network,
+                       getattr(args, "flight", False),
                        getattr(args, "from_run", None),
                        getattr(args, "workers", None), getattr(args, "scheduler", None))
     if any(option not in (None, False) for option in full_resolution):
