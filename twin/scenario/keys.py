@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -137,7 +138,9 @@ def file_keys(model: type, table: str = "") -> Mapping[str, FileKey]:
 
     Fields without a :func:`key` (a bus's name, which is its table's name; nested sections) are left out.
     """
-    hints = typing.get_type_hints(model)
+    module = vars(sys.modules[model.__module__])  # each field's own annotation: Python 3.10's get_type_hints refuses KW_ONLY
+    hints = {field.name: eval(field.type, module) if isinstance(field.type, str) else field.type
+             for field in dataclasses.fields(model)}
     keys = {}
     for field in dataclasses.fields(model):
         spec = field.metadata.get(METADATA)
