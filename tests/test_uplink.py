@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -39,6 +40,17 @@ class Station:
         assert wait_for(lambda: self.sender.acknowledged_total >= self.sender.sent_total)
 
 
+@contextmanager
+def serving(store, port: int):
+    """A real ingest server on loopback for the block's length."""
+    server = start_server(store, port)
+    try:
+        yield
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def post(store, command_id: str, not_before, not_after, spacecraft: int = 3, station=None) -> bytes:
     packet = encode_command("safe_mode", spacecraft, 7, {"enter": 1})
     uplink.post(store, command_id, packet, spacecraft, not_before, not_after, station)
@@ -48,9 +60,8 @@ def post(store, command_id: str, not_before, not_after, spacecraft: int = 3, sta
 def test_a_command_goes_to_the_station_when_its_window_opens_and_never_twice(tmp_path):
     store = tmp_path / "store.zarr"
     port = free_port()
-    server = start_server(store, port)
     sample = make_packets(2000)  # 20 satellites x 5 packets every 10 s: 200 s of stream time
-    try:
+    with serving(store, port):
         station = Station(port)
         station.relay(sample[:500])  # the stream's clock reaches about 50 s
         packet = post(store, "c1", START + MINUTE, START + 10 * MINUTE)  # its window opens at 60 s
@@ -67,18 +78,11 @@ def test_a_command_goes_to_the_station_when_its_window_opens_and_never_twice(tmp
         station.relay(sample[1000:1500])
         time.sleep(1.0)
         assert station.received == []
-    finally:
-        server.terminate()
-        server.wait(10)
-    server = start_server(store, port)  # nor after a restart
-    try:
+    with serving(store, port):  # nor after a restart
         station = Station(port)
         station.relay(sample[1500:])
         time.sleep(1.0)
         assert station.received == []
-    finally:
-        server.terminate()
-        server.wait(10)
     log = [json.loads(line) for line in (uplink.outbox(store) / uplink.LOG).read_text().splitlines()]
     assert [(r["command_id"], r["outcome"], r["station"]) for r in log] == [("c1", "sent", "kashi")]
     assert "uplink: command c1 to spacecraft 3 through station kashi" in (tmp_path / "server.log").read_text()
@@ -87,9 +91,8 @@ def test_a_command_goes_to_the_station_when_its_window_opens_and_never_twice(tmp
 def test_a_command_goes_to_the_station_it_names(tmp_path):
     store = tmp_path / "store.zarr"
     port = free_port()
-    server = start_server(store, port)
     sample = make_packets(1000)
-    try:
+    with serving(store, port):
         kashi, sanya = Station(port, "kashi"), Station(port, "sanya")
         kashi.relay(sample[:200])
         sanya.relay(sample[200:400])  # sanya stored last, but the command names kashi
@@ -97,17 +100,13 @@ def test_a_command_goes_to_the_station_it_names(tmp_path):
         kashi.relay(sample[400:600])
         assert wait_for(lambda: len(kashi.received) == 1)
         assert sanya.received == []
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def test_an_expired_or_unreadable_command_is_not_sent_and_is_logged(tmp_path):
     store = tmp_path / "store.zarr"
     port = free_port()
-    server = start_server(store, port)
     sample = make_packets(1000)
-    try:
+    with serving(store, port):
         station = Station(port)
         post(store, "late", START - 10 * MINUTE, START - MINUTE)  # its window closed before the stream began
         (uplink.outbox(store) / "bad.json").write_text('{"command_id": "bad", "packet": "zz"}')
@@ -116,9 +115,6 @@ def test_an_expired_or_unreadable_command_is_not_sent_and_is_logged(tmp_path):
                         and (uplink.outbox(store) / "bad.refused").exists())
         time.sleep(0.5)
         assert station.received == []
-    finally:
-        server.terminate()
-        server.wait(10)
     outcomes = uplink.outcomes(store)
     assert outcomes["late"]["outcome"] == "expired"
     assert outcomes["bad"]["outcome"] == "refused" and "not an uplink entry" in outcomes["bad"]["reason"]
