@@ -62,7 +62,7 @@ def test_each_cdm_says_whether_the_short_encounter_assumption_holds(screening, t
     comments = [read_cdm(path)["comments"] for path in paths]
     slow = [line for line in comments[0] if line.startswith("short-encounter")]
     assert slow == [f"short-encounter assumption (straight relative path across +-5 combined sigmas) needs a relative "
-                    f"speed above 1e+05 m/s; at {conjunctions['relative_speed_km_s'][0] * 1e3:.3g} m/s it does NOT hold: "
+                    f"speed above 100000.00 m/s; at {conjunctions['relative_speed_km_s'][0] * 1e3:.2f} m/s it does NOT hold: "
                     "the 2-D Pc is not valid for this conjunction"]
     assert all(any(line.startswith("short-encounter") and line.endswith(" it holds") for line in lines)
                for lines in comments[1:])

@@ -129,7 +129,7 @@ def _short_encounter_comment(row) -> str:
     limit_m_s, speed_m_s = row["short_encounter_min_speed_km_s"] * 1e3, row["relative_speed_km_s"] * 1e3
     verdict = "holds" if row["short_encounter"] else "does NOT hold: the 2-D Pc is not valid for this conjunction"
     return (f"short-encounter assumption (straight relative path across +-5 combined sigmas) needs a relative speed "
-            f"above {limit_m_s:.3g} m/s; at {speed_m_s:.3g} m/s it {verdict}")
+            f"above {limit_m_s:.2f} m/s; at {speed_m_s:.2f} m/s it {verdict}")
 
 
 def write_cdms(screening: Screening, directory: str | Path, data_format: str = "kvn",
