@@ -1,11 +1,14 @@
-"""The Constellation tab: one run in 3D with a time player, colour-by, drill-down, key figures and time series."""
+"""The Constellation tab: one run in 3D with a time player, colour-by, drill-down, key figures, the run's saved
+conjunctions and time series."""
 
 from __future__ import annotations
 
+import numpy as np
 import panel as pn
 
 from viz.colors import ColorError, colorable
 
+from .conjunctions_panel import ConjunctionsPanel
 from .kpi_cards import KeyFigureCards, warning_text
 from .kpis import key_figures, run_warnings
 from .plots import group_plots, plot_panes, satellite_plots
@@ -41,10 +44,11 @@ class ConstellationTab:
         self.target = pn.widgets.Select(label="Which", options=[], width=280, visible=False)
         self.kpis = KeyFigureCards(width=360)
         self.plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
+        self.conjunctions = ConjunctionsPanel(self._look_at_conjunction)
         self.view_slot = pn.Column(width=780)
         controls = pn.Column(self.source, self.color_by, self.level, self.target, self.player, width=300)
-        self.layout = pn.Column(self.progress.layout, pn.Row(controls, self.view_slot, self.kpis), self.plots,
-                                sizing_mode="stretch_width")
+        self.layout = pn.Column(self.progress.layout, pn.Row(controls, self.view_slot, self.kpis),
+                                self.conjunctions.layout, self.plots, sizing_mode="stretch_width")
         self.player.param.watch(lambda event: self._show_time(event.new), "value")
         self.color_by.param.watch(lambda event: self._recolor(event.new), "value")
         self.level.param.watch(lambda event: self._level_changed(), "value")
@@ -89,6 +93,7 @@ class ConstellationTab:
             self._set_targets()
         finally:
             self._quiet = False
+        self.conjunctions.show(data)
         self._drill_down()
 
     @property
@@ -127,6 +132,15 @@ class ConstellationTab:
         finally:
             self._quiet = False
         self._drill_down()
+
+    def _look_at_conjunction(self, satellite: str, tca: np.datetime64) -> None:
+        """A conjunction chosen in the table: the step nearest its time of closest approach, drilled down to its
+        satellite (a run's satellite; the catalogue's other object is not in the run)."""
+        if self.data is None or satellite not in self.data.names("sat"):
+            return
+        times = self.data.run["time"].values
+        self.player.value = int(np.argmin(np.abs(times - tca.astype(times.dtype))))
+        self._look_at_satellite(satellite)
 
     def _drill_down(self) -> None:
         """Figures, plots and camera for the fleet, sub-center, member or satellite chosen."""

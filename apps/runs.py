@@ -18,11 +18,13 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import tomllib
 import xarray as xr
 
 from twin.report import figures
 from twin.dataset import RUN_SUFFIXES, open_run
+from twin.safety.saved import read_saved_conjunctions, saved_conjunctions_path
 from twin.scenario import Scenario, builtin_scenarios, load_scenario
 
 from .worker import RunRequest, Simulator
@@ -40,9 +42,10 @@ class SourceError(ValueError):
 class RunData:
     """A run and what the dashboard derives from it, each computed once and shared (read-only) by all sessions."""
 
-    def __init__(self, run: xr.Dataset, label: str):
+    def __init__(self, run: xr.Dataset, label: str, path: Path | None = None):
         self.run = run
         self.label = label
+        self.path = path  # where a stored run was read from (None: simulated here)
         self._lock = threading.RLock()  # a derived value may derive from another
         self._cache: dict[tuple, object] = {}
 
@@ -83,6 +86,14 @@ class RunData:
         return self.cached(("names", coordinate),
                             lambda: sorted(set(self.run[coordinate].values.astype(str).tolist())))
 
+    def conjunctions(self) -> tuple[pd.DataFrame, dict[str, str]] | None:
+        """The conjunction screen saved beside a stored run (:mod:`twin.safety.saved`): its table and summary, or
+        None (none saved, or a run simulated here). Raises ``ValueError`` naming a saved file that cannot be read."""
+        def load():
+            saved = saved_conjunctions_path(self.path) if self.path is not None else None
+            return read_saved_conjunctions(saved) if saved is not None and saved.is_file() else None
+        return self.cached(("conjunctions",), load)
+
     def scenario(self) -> Scenario | None:
         """The scenario the run came from (its stations and relays are drawn), if it can still be loaded."""
         def load():
@@ -99,8 +110,8 @@ class RunData:
 class Job:
     """A run being read or simulated in the background: ``progress`` (0..1), then ``data`` or ``error``."""
 
-    def __init__(self, key: str, label: str):
-        self.key, self.label = key, label
+    def __init__(self, key: str, label: str, path: Path | None = None):
+        self.key, self.label, self.path = key, label, path
         self.fraction_done = 0.0
         self.data: RunData | None = None
         self.error: str | None = None
@@ -117,7 +128,7 @@ class Job:
     def finish(self, future: Future) -> None:
         """Take the outcome of ``future`` (a dataset, or the exception that ended the run)."""
         try:
-            self.data = RunData(future.result(), self.label)
+            self.data = RunData(future.result(), self.label, self.path)
         except Exception as error:  # a run that fails is reported on the page, whatever went wrong
             self.error = f"{self.label}: {error}"
         self.done.set()
@@ -200,7 +211,7 @@ class Catalogue:
 
     def _read(self, key: str, path: Path) -> Job:
         with self._lock:
-            job = self._jobs[key] = Job(key, path.name)
+            job = self._jobs[key] = Job(key, path.name, path)
         self._readers.submit(_read_run, path).add_done_callback(job.finish)
         return job
 

@@ -61,6 +61,26 @@ def test_members_closer_than_the_scenarios_threshold_are_warned(stored, capsys):
     assert all(line.startswith("twin: warning: sub-center CC1-00") and "(threshold 300 m)" in line for line in err)
 
 
+def fleet_cells(out: str) -> dict[str, str]:
+    lines = out.splitlines()
+    return dict(zip(lines[1].strip("| ").split(" | "), lines[-1].strip("| ").split(" | ")))
+
+
+def test_the_scenarios_fixed_indices_set_the_decay_and_drag(stored, capsys):
+    """``[flight] indices = "fixed"``: a held solar maximum decays the fleet faster and costs more drag Δv than a
+    held deep minimum."""
+    folder, _ = stored
+    decay, drag = [], []
+    for f107, ap in ((250.0, 30.0), (65.0, 3.0)):
+        fixed = f'indices = "fixed"\nf107_sfu = {f107}\nf107_81day_sfu = {f107}\nap = {ap}\nbudget_years = 10.0'
+        scenario = phase1_with(folder, lambda raw: raw.replace("budget_years = 10.0", fixed))
+        assert main(["flight", str(folder / "run.zarr"), "--scenario", scenario]) == 0
+        cells = fleet_cells(capsys.readouterr().out)
+        decay.append(float(cells["decay km/yr"]))
+        drag.append(float(cells["drag Δv m/s/yr"]))
+    assert decay[0] > 10 * decay[1] and drag[0] > 10 * drag[1]
+
+
 def test_a_disposal_the_propellant_cannot_give_is_one_line_naming_the_satellite(stored, capsys):
     folder, _ = stored
     scenario = phase1_with(folder, lambda raw: raw.replace("propellant_kg = 25.0", "propellant_kg = 0.01"))

@@ -191,6 +191,8 @@ INPUT_FILES = {
     "smaller.toml": lambda: _phase1_with("solar_array_area_m2 = 20.0 ", "solar_array_area_m2 = 16.0 "),
     "iss.tle": _iss_with_a_corrupted_digit,
     "starved.toml": lambda: _phase1_with("propellant_kg = 25.0 ", "propellant_kg = 0.01 "),
+    "solar-max.toml": lambda: _phase1_with("budget_years = 10.0 ", 'indices = "fixed"\nf107_sfu = 250.0\n'
+                                           'f107_81day_sfu = 250.0\nap = 30.0\nbudget_years = 10.0 '),
     "catalog.tle": (ROOT / "tests" / "data" / "catalog-subset-2026-03-19.tle").read_text,
     "apps/users.example.toml": (ROOT / "apps" / "users.example.toml").read_text,
 }

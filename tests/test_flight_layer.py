@@ -85,3 +85,30 @@ def test_the_3d_view_and_the_dashboard_colour_by_them(run):
     coloring = colors.coloring(run, "atmospheric_density")
     assert coloring.title == "atmospheric_density [kg m-3]"
     assert np.array_equal(coloring.at(3), run["atmospheric_density"].values[:, 3])
+
+
+def with_indices(scenario, **flight):
+    import dataclasses
+
+    return dataclasses.replace(scenario, flight=dataclasses.replace(scenario.flight, **flight))
+
+
+def test_fixed_indices_of_the_scenario_drive_the_density_and_the_drag(run):
+    """``[flight] indices = "fixed"``: a solar maximum (F10.7 250 sfu, Ap 30) gives denser air and more drag at
+    750 km than a deep minimum (F10.7 65 sfu, Ap 3), everywhere by more than 3 times and 10 times in the median; the densities are NRLMSIS's at those
+    indices (the sub-center's scaled density within 0.5 %)."""
+    from twin.flight.layer import add_flight
+    from twin.flight.space_weather import SolarIndices
+
+    orbits = run.drop_vars(list(FLIGHT_VARIABLES))
+    scenario = twin.load_scenario("phase1")
+    high = add_flight(orbits, with_indices(scenario, indices="fixed", f107_sfu=250.0, f107_81day_sfu=240.0, ap=30.0))
+    low = add_flight(orbits, with_indices(scenario, indices="fixed", f107_sfu=65.0, f107_81day_sfu=68.0, ap=3.0))
+    for name in ("atmospheric_density", "drag_acceleration"):
+        ratio = high[name].values / low[name].values
+        assert ratio.min() > 3 and np.median(ratio) > 10, (name, ratio.min(), np.median(ratio))
+    np.testing.assert_array_equal(high["srp_acceleration"].values, low["srp_acceleration"].values)
+    times = run["time"].values
+    direct = density_kg_m3(times[None, :], run["latitude"].values, run["longitude"].values,
+                           run["altitude"].values / 1e3, SolarIndices(250.0, 240.0, 30.0))
+    assert np.allclose(high["atmospheric_density"].values, direct, rtol=5e-3, atol=0)

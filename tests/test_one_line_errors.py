@@ -131,6 +131,21 @@ def test_the_memory_estimate_is_the_arrays_a_run_holds(phase1, phase1_run, monke
     check_run_fits(plan)
 
 
+def test_the_memory_estimate_of_a_flight_run_counts_its_flight_variables(phase1, monkeypatch):
+    """A ``--flight`` run's air density, drag and radiation pressure are counted before it runs, so a flight run too
+    big for memory is refused as any other (phase 1, 2 h of orbits)."""
+    from twin.run import memory
+    from twin.run.plan import RunPlan
+
+    run = twin.run_scenario(phase1, duration_s=2 * 3600, step_s=60, subsystems=False, flight=True)
+    held = sum(variable.nbytes for variable in run.data_vars.values())
+    plan = RunPlan.of(phase1, duration_s=2 * 3600, step_s=60, subsystems=False, flight=True)
+    assert memory.run_array_bytes(plan) == held
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: int(memory.PEAK_PER_ARRAY_BYTE * held) - 1)
+    with pytest.raises(RunTooLargeError, match=r"^memory: a run of 25 satellites x 121 steps needs about "):
+        twin.run_scenario(phase1, duration_s=2 * 3600, step_s=60, subsystems=False, flight=True)
+
+
 # ---------------------------------------------------------------------------- not a run (item 15)
 
 @pytest.mark.parametrize("make, message", [

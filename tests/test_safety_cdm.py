@@ -50,3 +50,19 @@ def test_gcrf_states_keep_the_miss_distance(screening):
 def test_unknown_format_is_refused(screening, tmp_path):
     with pytest.raises(ValueError, match="data_format: 'json' is neither"):
         write_cdms(screening, tmp_path, "json")
+
+
+def test_each_cdm_says_whether_the_short_encounter_assumption_holds(screening, tmp_path):
+    """A comment gives the relative speed the 2-D Pc needs; a conjunction slower than that says its Pc is not valid."""
+    import dataclasses
+
+    conjunctions = screening.conjunctions.copy()
+    conjunctions.loc[0, ["short_encounter_min_speed_km_s", "short_encounter"]] = [100.0, False]
+    paths = write_cdms(dataclasses.replace(screening, conjunctions=conjunctions), tmp_path)
+    comments = [read_cdm(path)["comments"] for path in paths]
+    slow = [line for line in comments[0] if line.startswith("short-encounter")]
+    assert slow == [f"short-encounter assumption (straight relative path across +-5 combined sigmas) needs a relative "
+                    f"speed above 100000.00 m/s; at {conjunctions['relative_speed_km_s'][0] * 1e3:.2f} m/s it does NOT hold: "
+                    "the 2-D Pc is not valid for this conjunction"]
+    assert all(any(line.startswith("short-encounter") and line.endswith(" it holds") for line in lines)
+               for lines in comments[1:])

@@ -55,3 +55,19 @@ def test_hard_body_radius_grows_with_the_bus_arrays():
     # Phase-3 compute-l (360 m2 array, 300 m2 radiator) is tens of metres; the experimental bus a few.
     radii = fleet_hard_body_radius_m([360.0, 12.0], [300.0, 4.0])
     assert radii[0] == pytest.approx(np.sqrt(330.0)) and 2.0 < radii[1] < 3.0
+
+
+def test_the_short_encounter_limit_is_the_speed_that_crosses_the_uncertainty_in_a_fifth_of_a_radian_of_orbit():
+    """``2 k sigma_v n / 0.2``: sigma_v the combined standard deviation along the relative velocity (here the in-track
+    one of an anisotropic covariance, then the cross-track one), n the primary's mean motion by vis-viva."""
+    from twin.constants import EARTH_MU_KM3_S2
+    from twin.safety.collision_probability import short_encounter_min_speed_km_s
+
+    radius_km = 7128.0
+    speed = np.sqrt(EARTH_MU_KM3_S2 / radius_km)
+    n = np.sqrt(EARTH_MU_KM3_S2 / radius_km**3)
+    covariance = np.diag([0.2, 1.0, 0.3]) ** 2  # km2, RIC = xyz here
+    limits = short_encounter_min_speed_km_s([[radius_km, 0, 0]] * 2, [[0, speed, 0]] * 2, [[0, 1e-3, 0], [0, 0, -5.0]],
+                                            covariance)
+    assert limits == pytest.approx([2 * 5 * 1.0 * n / 0.2, 2 * 5 * 0.3 * n / 0.2], rel=1e-12)
+    assert 0.05 < limits[0] < 0.06  # a TLE object's kilometre in-track: 54 m/s

@@ -192,3 +192,25 @@ def test_a_run_is_screened_as_the_fleet_it_was_made_of(phase1, catalog):
     assert from_run.summary["duration_s"] == 7200.0
     assert from_run.conjunctions.drop(columns="collision_probability").equals(
         from_scenario.conjunctions.drop(columns="collision_probability"))
+
+
+def test_slow_encounters_are_flagged_where_the_short_encounter_assumption_fails(catalog, monkeypatch):
+    """EXP placed 0.01 deg (1.3 km) ahead of CC1-001 in its plane sees the disk's members pass at about 1 m/s. With
+    the fleet's ephemerides known to 30 m in-track that is just fast enough for the 2-D Pc (limit about 0.7 m/s); with
+    300 m every such pass is flagged, while the catalogue's crossings at kilometres per second are not."""
+    raw = tomllib.loads((SCENARIO_DIR / "phase1.toml").read_text())
+    raw["subcenters"][0]["phase_deg"] = 0.01
+    scenario = place_scenario(scenario_from_dict(raw), EPOCH)
+    found = screen(scenario, catalog, duration_s=3 * 3600.0, threshold_km=25.0).conjunctions
+    fleet = found[found["secondary_kind"] == "fleet"]
+    assert len(fleet) and (fleet["relative_speed_km_s"] < 0.002).all()
+    assert fleet["short_encounter"].all() and (fleet["short_encounter_min_speed_km_s"].between(5e-4, 1e-3)).all()
+    from twin.safety.collision_probability import DEFAULT_POSITION_SIGMA_RIC_KM
+
+    monkeypatch.setitem(DEFAULT_POSITION_SIGMA_RIC_KM, "fleet", (0.1, 0.3, 0.1))
+    result = screen(scenario, catalog, duration_s=3 * 3600.0, threshold_km=25.0)
+    found = result.conjunctions
+    slow = found["secondary_kind"] == "fleet"
+    assert (~found.loc[slow, "short_encounter"]).all() and found.loc[~slow, "short_encounter"].all() and (~slow).any()
+    assert (found["short_encounter"] == (found["relative_speed_km_s"] >= found["short_encounter_min_speed_km_s"])).all()
+    assert result.table()["short_encounter"].tolist() == found["short_encounter"].tolist()

@@ -161,9 +161,9 @@ def test_the_keys_reference_in_the_docs_is_what_the_declarations_render():
 def test_every_key_has_a_description_and_the_unit_its_name_says():
     keys = every_key()
     # as many as the 13 *_SCHEMA dicts held (Bus 26, LinkSettings 18...), each declared once, the flight keys of
-    # issue 19 (Bus 5, FlightSettings 4), [radiation]'s 20 and the 19 of the build-up (issue 21: [lifecycle] 9, its
+    # issue 19 (Bus 5, FlightSettings 4, and its 4 keys of the indices), [radiation]'s 20 and the 19 of the build-up (issue 21: [lifecycle] 9, its
     # launches 3, shares 3, targets 4)
-    assert len(keys) == 102 + 9 + 20 + 19
+    assert len(keys) == 102 + 9 + 20 + 19 + 4
     for path, entry in keys:
         where = f"{path}.{entry.name}"
         assert entry.key.description and "\n" not in entry.key.description, where
@@ -209,3 +209,25 @@ def test_a_scenario_builds_from_python_with_the_same_defaults_a_file_gets():
                            bus=group.bus, owners=group.owners, formation=Formation(shape=group.formation.shape))
     assert built == group
     assert Fault("CC1-001", "array_degraded", 60.0).severity == 1.0
+
+
+def test_fixed_indices_need_all_three_values_and_predicted_ones_none():
+    """``[flight] indices``: "fixed" takes F10.7, its 81-day mean and Ap from the file, each in its physical range;
+    a value given beside the predicted cycle is refused rather than ignored."""
+    fixed = {"indices": "fixed", "f107_sfu": 180.0, "f107_81day_sfu": 170.0, "ap": 12.0}
+    flight = scenario_from_dict(edit_raw(lambda d: d.update(flight=dict(fixed)))).flight
+    assert (flight.indices, flight.f107_sfu, flight.f107_81day_sfu, flight.ap) == ("fixed", 180.0, 170.0, 12.0)
+    assert twin.load_scenario("phase1").flight.indices == "predicted"
+    refusals = {
+        "flight.f107_81day_sfu: missing; indices = \"fixed\" needs f107_sfu, f107_81day_sfu, ap":
+            {key: value for key, value in fixed.items() if key != "f107_81day_sfu"},
+        "flight.ap: 12.0 is given but indices is \"predicted\" (the shipped cycle); write indices = \"fixed\" to use it":
+            {"ap": 12.0},
+        "flight.f107_sfu: 700.0 is out of range; it must be at most 500.0": {**fixed, "f107_sfu": 700.0},
+        "flight.ap: -1.0 is out of range; it must be at least 0.0": {**fixed, "ap": -1},
+        "flight.indices: 'measured' is not one of predicted, fixed": {"indices": "measured"},
+    }
+    for message, section in refusals.items():
+        with pytest.raises(ScenarioError) as error:
+            scenario_from_dict(edit_raw(lambda d: d.update(flight=section)))
+        assert str(error.value) == message

@@ -1,22 +1,36 @@
 """``twin conjunctions``: a stored run's fleet screened against a catalogue of element sets and itself
-(:func:`twin.safety.screen`), as a table, with CCSDS Conjunction Data Messages on demand."""
+(:func:`twin.safety.screen`), as a table, with CCSDS Conjunction Data Messages and the table kept beside the run
+(:mod:`twin.safety.saved`, which the dashboard lists) on demand."""
 
 from __future__ import annotations
 
 from twin.cli.common import UserError
-from twin.safe_output import OutputError, OutputKind, written_into_place
+from twin.safe_output import OutputError, OutputKind, check_target, written_into_place
 
 # A folder twin conjunctions may replace: one holding only CDM files.
 CDM_FOLDER = OutputKind("a folder of CDM files", lambda path: path.is_dir() and all(
     item.is_file() and item.suffix in (".cdm", ".xml") for item in path.iterdir()))
+SAVED_SCREEN = OutputKind("a saved conjunction screen", lambda path: path.is_file() and path.name.endswith(".conjunctions.csv"))
+
+
+def _option_error(option: str, error: OutputError) -> UserError:
+    """An output error named after ``option`` rather than --out."""
+    return UserError(f"{option}{str(error).removeprefix('out')}")
 
 
 def cmd_conjunctions(args) -> int:
     from twin.dataset import open_run
     from twin.safety import read_catalog, screen
+    from twin.safety.saved import conjunctions_csv, saved_conjunctions_path
 
     if args.top is not None and args.top < 1:
         raise UserError(f"--top: {args.top} must be at least 1")
+    saved = saved_conjunctions_path(args.run)
+    if args.save:
+        try:  # before the screen: a refusal loses no work
+            check_target(saved, SAVED_SCREEN, args.overwrite)
+        except OutputError as error:
+            raise _option_error("--save", error) from None
     try:
         run = open_run(args.run)
         catalog = read_catalog(args.catalog)
@@ -45,8 +59,15 @@ def cmd_conjunctions(args) -> int:
         except ImportError as error:  # the safety extra is not installed
             raise UserError(str(error)) from None
         except OutputError as error:  # named after the option here, not --out
-            raise UserError(f"--cdm-dir{str(error).removeprefix('out')}") from None
+            raise _option_error("--cdm-dir", error) from None
         print(f"wrote {len(paths)} CDMs to {args.cdm_dir}")
+    if args.save:
+        try:
+            with written_into_place(saved, SAVED_SCREEN, args.overwrite) as partial:
+                partial.write_text(conjunctions_csv(result), encoding="utf-8")
+        except OutputError as error:
+            raise _option_error("--save", error) from None
+        print(f"wrote {saved}: the run's {summary['conjunctions']:,} conjunctions, listed by the dashboard with the run")
     return 0
 
 
@@ -61,5 +82,7 @@ def register(commands) -> None:
                               help="report approaches closer than this (default 5 km)")
     conjunctions.add_argument("--top", type=int, metavar="N", help="print only the N closest")
     conjunctions.add_argument("--cdm-dir", help="write one CCSDS CDM per conjunction into this new folder")
-    conjunctions.add_argument("--overwrite", action="store_true", help="replace an earlier folder of CDMs")
+    conjunctions.add_argument("--save", action="store_true",
+                              help="keep the table beside the run (NAME.conjunctions.csv) for the dashboard to list")
+    conjunctions.add_argument("--overwrite", action="store_true", help="replace an earlier folder of CDMs or saved table")
     conjunctions.set_defaults(handler=cmd_conjunctions)

@@ -129,7 +129,8 @@ _add(_R, "capacity_lost", "sat time", np.float32,
 _F = "flight"
 _add(_F, "atmospheric_density", "sat time", np.float32, "air density (NRLMSIS 2.1)", "kg m-3",
      comment="NRLMSIS 2.1 at each sub-center's first satellite, scaled to the others' altitude by the local scale "
-             "height; F10.7 and Ap of the shipped predicted solar cycle (assets/flight)")
+             "height; F10.7 and Ap of the scenario's [flight] indices: the shipped predicted solar cycle "
+             "(assets/flight) unless held fixed")
 _add(_F, "drag_acceleration", "sat time", np.float32, "magnitude of the acceleration by atmospheric drag", "m s-2",
      comment="1/2 rho Cd A/m v_r^2, A the area across the flow in the bus's attitude, v_r relative to the "
              "atmosphere turning with the Earth")

@@ -17,7 +17,7 @@ import xarray as xr
 from twin.dataset.layout import as_variable
 from twin.flight.atmosphere import density_kg_m3
 from twin.flight.forces import drag_acceleration_m_s2, srp_acceleration_m_s2
-from twin.flight.space_weather import predicted_indices
+from twin.flight.space_weather import predicted_indices, scenario_indices
 from twin.flight.spacecraft import spacecraft_of_buses
 from twin.scenario import Scenario
 
@@ -59,10 +59,11 @@ def _interpolated_in_time(times: np.ndarray, values_at) -> np.ndarray:
     return sampled[:, right - 1] * (1.0 - share) + sampled[:, right] * share
 
 
-def flight_variables(run: xr.Dataset, scenario: Scenario, indices_at=predicted_indices) -> dict[str, np.ndarray]:
-    """:data:`FLIGHT_VARIABLES` of ``run`` (a scenario's run with its orbit layer), each (sat, time)."""
+def flight_variables(run: xr.Dataset, scenario: Scenario, indices_at=None) -> dict[str, np.ndarray]:
+    """:data:`FLIGHT_VARIABLES` of ``run`` (a scenario's run with its orbit layer), each (sat, time); the indices
+    are ``indices_at(times)``, by default those the scenario's ``[flight]`` asks for."""
     craft = spacecraft_of_buses(run["sat"].values, run["bus"].values, scenario.buses)
-    density = atmospheric_density(run, indices_at)
+    density = atmospheric_density(run, indices_at or scenario_indices(scenario.flight))
     drag, srp = np.empty(density.shape), np.empty(density.shape)
     sun_m = run["sun_position"].values[None, :, :]
     rows = max(1, SAT_STEPS_PER_CHUNK // max(1, run.sizes["time"]))
@@ -77,7 +78,7 @@ def flight_variables(run: xr.Dataset, scenario: Scenario, indices_at=predicted_i
     return {"atmospheric_density": density, "drag_acceleration": drag, "srp_acceleration": srp}
 
 
-def add_flight(run: xr.Dataset, scenario: Scenario, indices_at=predicted_indices) -> xr.Dataset:
+def add_flight(run: xr.Dataset, scenario: Scenario, indices_at=None) -> xr.Dataset:
     """``run`` with :data:`FLIGHT_VARIABLES` added (catalogued: :mod:`twin.dataset.catalogue`)."""
     return run.assign({name: as_variable(name, values) for name, values in
                        flight_variables(run, scenario, indices_at).items()})

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from twin.assets import asset_path
+from twin.scenario import FlightSettings
 
 SHIPPED_TABLE = ("flight", "solar_indices.csv")
 
@@ -98,3 +99,24 @@ def shipped_table() -> IndicesTable:
 def predicted_indices(times) -> SolarIndices:
     """Indices at UTC ``times`` (datetime64) from the shipped table."""
     return shipped_table().at(times)
+
+
+@dataclass(frozen=True)
+class FixedIndices:
+    """The same indices at every time: called with UTC ``times``, :class:`SolarIndices` of their shape."""
+
+    f107_sfu: float
+    f107_average_sfu: float
+    ap: float
+
+    def __call__(self, times) -> SolarIndices:
+        shape = np.shape(times)
+        return SolarIndices(np.full(shape, self.f107_sfu), np.full(shape, self.f107_average_sfu), np.full(shape, self.ap))
+
+
+def scenario_indices(settings: FlightSettings):
+    """The indices a scenario's ``[flight]`` asks for, as a function of UTC ``times``: the shipped predicted cycle
+    (:func:`predicted_indices`) or :class:`FixedIndices`."""
+    if settings.indices == "fixed":
+        return FixedIndices(settings.f107_sfu, settings.f107_81day_sfu, settings.ap)
+    return predicted_indices

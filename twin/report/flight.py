@@ -14,6 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from twin.flight import CloseApproachWarning, FlightBudget, closest_member_approach, flight_budget, spacecraft_of_buses
+from twin.flight.space_weather import scenario_indices
 from twin.orbit.constellation import design_fleet
 from twin.scenario import Scenario, scenario_of_run
 
@@ -43,7 +44,7 @@ def flight_of_run(run: xr.Dataset, scenario: Scenario | None = None) -> tuple[Fl
     budget = flight_budget(fleet, spacecraft_of_buses(fleet.names, fleet.bus, scenario.buses),
                            years=settings.budget_years, horizon_years=max(HORIZON_YEARS, settings.budget_years),
                            ltan_tolerance_minutes=settings.ltan_tolerance_minutes,
-                           altitude_tolerance_km=settings.altitude_tolerance_km)
+                           altitude_tolerance_km=settings.altitude_tolerance_km, indices_at=scenario_indices(settings))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CloseApproachWarning)
         closest = closest_member_approach(run["position"].values, run["time"].values, run["sat"].values.astype(str),

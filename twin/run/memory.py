@@ -1,8 +1,8 @@
 """Whether a run fits in memory: the bytes of its arrays, checked against the memory available before any is allocated.
 
 A run held in memory (:func:`twin.run_scenario`, :func:`twin.run_orbits`) allocates every variable of
-its plan's layout (:attr:`twin.run.plan.RunPlan.layout`) over satellites and time at once; the engine's
-work arrays and the copy made while storing add to that. ``benchmarks/memory.py`` measures the peak
+its plan's layout (:attr:`twin.run.plan.RunPlan.layout`) over satellites and time at once, and a ``flight`` run
+its flight variables after; the engine's work arrays and the copy made while storing add to that. ``benchmarks/memory.py`` measures the peak
 resident memory a run adds per byte of its arrays.
 """
 
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from twin.dataset.layout import Layout
+from twin.run.plan import FLIGHT_LAYER
 
 # Peak resident memory a run adds (simulated and stored) per byte of its arrays: benchmarks/memory.py
 # measured 0.81 (phase 1, 7 d), 1.35 to 1.53 (phase 2, 2 d) and 1.43 to 1.45 (phase 3, 6 h) over three
@@ -33,8 +36,10 @@ def available_memory_bytes() -> int:
 
 def run_array_bytes(plan) -> int:
     """Bytes of the arrays a run of ``plan`` (:class:`twin.run.plan.RunPlan`) allocates: its layout, the orbit layer
-    and the engine's variables (read from the variable catalogue)."""
-    return plan.layout.nbytes
+    and the engine's variables, and the flight variables of a ``flight`` run, added once it has run (read from the
+    variable catalogue)."""
+    flight = Layout.of_grid(FLIGHT_LAYER, plan.layout.sizes["sat"], plan.layout.sizes["time"]).nbytes if plan.flight else 0
+    return plan.layout.nbytes + flight
 
 
 def _size_text(size_bytes: float) -> str:

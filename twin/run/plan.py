@@ -34,6 +34,7 @@ from twin.version import __version__
 ORBIT_LAYER = tuple(name for name, variable in CATALOGUE.items()
                     if variable.stage == "orbit" and not variable.coordinate)  # the orbit layer's variables
 RADIATION_LAYER = tuple(name for name, variable in CATALOGUE.items() if variable.stage == "radiation")
+FLIGHT_LAYER = tuple(name for name, variable in CATALOGUE.items() if variable.stage == "flight")  # added after the run
 SAT_STEPS_PER_ORBIT_TASK = 2_000_000  # satellite-steps per orbit task on Dask: about 0.2 GB of orbit layer at a time
 
 

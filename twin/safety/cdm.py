@@ -5,7 +5,8 @@ One message per conjunction: object 1 is the fleet satellite, object 2 the catal
 other fleet satellite). States are in GCRF (from the TEME of SGP4 through :mod:`twin.orbit.frames`), the
 covariance is the stated default of each object's class in its RTN frame (``COVARIANCE_METHOD =
 DEFAULT``), the hard-body radius is a comment (``HBR``, as the NASA CARA sample CDMs carry it) and
-the probability is the 2-D short-encounter one (``COLLISION_PROBABILITY_METHOD = FOSTER-1992``).
+the probability is the 2-D short-encounter one (``COLLISION_PROBABILITY_METHOD = FOSTER-1992``), with a
+comment saying whether its assumption holds at the pair's relative speed.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def conjunction_message(screening: Screening, index: int, originator: str = "ORB
             relative_position_n=length(relative_position_m[2]), relative_velocity_r=speed(relative_velocity_m_s[0]),
             relative_velocity_t=speed(relative_velocity_m_s[1]), relative_velocity_n=speed(relative_velocity_m_s[2])),
         collision_probability=float(row["collision_probability"]), collision_probability_method="FOSTER-1992",
-        comment=[f"HBR = {row['hard_body_radius_m']:.2f} m (combined hard-body radius)",
+        comment=[f"HBR = {row['hard_body_radius_m']:.2f} m (combined hard-body radius)", _short_encounter_comment(row),
                  f"screened by orbital-dc-twin: {screening.summary['threshold_km']:g} km threshold, "
                  f"{screening.summary['step_s']:g} s grid from {screening.summary['start']}"],
     )
@@ -120,6 +121,15 @@ def conjunction_message(screening: Screening, index: int, originator: str = "ORB
                  DEFAULT_POSITION_SIGMA_RIC_KM["catalog" if catalog else "fleet"], "N/A" if catalog else "YES"),
     ]
     return ndm.Cdm(header=header, body=ndm.CdmBody(relative_metadata_data=relative, segment=segments))
+
+
+def _short_encounter_comment(row) -> str:
+    """Whether the 2-D Pc's short-encounter assumption holds at this relative speed
+    (:func:`twin.safety.collision_probability.short_encounter_min_speed_km_s`)."""
+    limit_m_s, speed_m_s = row["short_encounter_min_speed_km_s"] * 1e3, row["relative_speed_km_s"] * 1e3
+    verdict = "holds" if row["short_encounter"] else "does NOT hold: the 2-D Pc is not valid for this conjunction"
+    return (f"short-encounter assumption (straight relative path across +-5 combined sigmas) needs a relative speed "
+            f"above {limit_m_s:.2f} m/s; at {speed_m_s:.2f} m/s it {verdict}")
 
 
 def write_cdms(screening: Screening, directory: str | Path, data_format: str = "kvn",
@@ -146,7 +156,8 @@ def write_cdms(screening: Screening, directory: str | Path, data_format: str = "
 
 def read_cdm(path: str | Path) -> dict:
     """The main fields of a CDM file (KVN or XML, read by ``ccsds-ndm``): TCA, miss distance (km),
-    relative speed (km/s), probability, object names, and both states (2, 6; km, km/s) with their frame."""
+    relative speed (km/s), probability, object names, the relative metadata's comments, and both states (2, 6;
+    km, km/s) with their frame."""
     _, NdmIo, _ = _ndm()
     message = NdmIo().from_path(path)
     relative = message.body.relative_metadata_data
@@ -159,6 +170,7 @@ def read_cdm(path: str | Path) -> dict:
         "miss_distance_km": relative.miss_distance.value / 1e3, "relative_speed_km_s": relative.relative_speed.value / 1e3,
         "collision_probability": relative.collision_probability,
         "objects": [segment.metadata.object_name for segment in message.body.segment],
+        "comments": list(relative.comment),
         "ref_frame": [segment.metadata.ref_frame.value for segment in message.body.segment],
         "states": np.array(states),
     }

@@ -31,6 +31,16 @@ Assumptions, used where an object has no covariance of its own (both are stated 
   ``compute-l`` bus (360 m2 of array, 300 m2 of radiator) is 18.2 m. A catalogue object's is
   :data:`CATALOG_HARD_BODY_RADIUS_M` by object type (assumption: payloads of a few metres with
   their arrays, rocket-body stages, debris fragments).
+
+Where the 2-D method does not hold (:func:`short_encounter_min_speed_km_s`): it takes the relative path
+as a straight line while the pair crosses the combined position uncertainty (Coppola 2012, AAS 12-248,
+bounds that crossing in time). Take the crossing as ``±`` :data:`ENCOUNTER_SIGMAS` combined standard
+deviations along the relative velocity (outside them lies 6e-7 of the Gaussian); it lasts
+``2 k sigma_v / v_rel``. Relative motion bends on the orbit's time scale (Hill's equations: the mean
+motion ``n``), so the path is straight while ``n`` times that duration stays below
+:data:`SHORT_ENCOUNTER_MAX_TURN_RAD` (the orbit turns 11 degrees during the encounter; assumption).
+Slower pairs, such as neighbours of a cluster drifting by at metres per second, are flagged: their
+Pc needs a long-encounter (3-D) method the twin does not have.
 """
 
 from __future__ import annotations
@@ -38,11 +48,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erfc
 
+from twin.constants import EARTH_MU_KM3_S2
+
 DEFAULT_POSITION_SIGMA_RIC_KM = {
     "catalog": (0.2, 1.0, 0.2),  # assumption: TLE errors a day from epoch, order of Flohrer et al. (2008)
     "fleet": (0.01, 0.03, 0.01),  # assumption: operator ephemerides from onboard GNSS
 }
 CATALOG_HARD_BODY_RADIUS_M = {"PAYLOAD": 2.0, "ROCKET BODY": 3.0, "DEBRIS": 0.5, "UNKNOWN": 1.0}
+ENCOUNTER_SIGMAS = 5.0  # the encounter spans +-5 combined sigmas along the relative velocity
+SHORT_ENCOUNTER_MAX_TURN_RAD = 0.2  # assumption: mean motion x encounter duration for a straight relative path
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(8)
 
 
@@ -119,3 +133,25 @@ def collision_probability(position_1, velocity_1, covariance_1, position_2, velo
     if np.any(sigma <= 0):
         return float(np.hypot(*miss) <= hard_body_radius)
     return probability_in_encounter_plane(miss[0], miss[1], sigma[0], sigma[1], hard_body_radius)
+
+
+def short_encounter_min_speed_km_s(position_1, velocity_1, relative_velocity, combined_covariance) -> np.ndarray:
+    """Relative speed (km/s) below which the 2-D short-encounter method does not hold for each conjunction.
+
+    ``position_1``, ``velocity_1`` (..., 3; km, km/s) the primary's inertial state (its mean motion ``n`` by
+    vis-viva), ``relative_velocity`` (..., 3; km/s), ``combined_covariance`` (..., 3, 3; km2) both position
+    covariances summed: ``2 k sigma_v n / turn`` with ``sigma_v`` the combined standard deviation along the relative
+    velocity, ``k`` :data:`ENCOUNTER_SIGMAS` and ``turn`` :data:`SHORT_ENCOUNTER_MAX_TURN_RAD`.
+
+    Two GNSS-tracked satellites at 622 km (10 m sigma each way, 14 m combined along any direction) need 0.76 m/s:
+
+    >>> round(float(short_encounter_min_speed_km_s([7000.0, 0, 0], [0, 7.546, 0], [0, 0, 1e-3], np.eye(3) * 2e-4)) * 1e3, 2)
+    0.76
+    """
+    position_1, velocity_1 = np.asarray(position_1, float), np.asarray(velocity_1, float)
+    relative_velocity = np.asarray(relative_velocity, float)
+    along = relative_velocity / np.linalg.norm(relative_velocity, axis=-1, keepdims=True)
+    sigma_km = np.sqrt(np.einsum("...i,...ij,...j->...", along, np.asarray(combined_covariance, float), along))
+    inverse_a = 2.0 / np.linalg.norm(position_1, axis=-1) - np.sum(velocity_1**2, axis=-1) / EARTH_MU_KM3_S2
+    mean_motion = np.sqrt(EARTH_MU_KM3_S2 * inverse_a**3)
+    return 2.0 * ENCOUNTER_SIGMAS * sigma_km * mean_motion / SHORT_ENCOUNTER_MAX_TURN_RAD

@@ -44,7 +44,7 @@ from twin.scenario import Scenario, load_scenario
 from twin.timegrid import julian_dates, time_grid
 from twin.safety.catalog import Catalog, skipped_rows, summarise_skipped
 from twin.safety.collision_probability import (CATALOG_HARD_BODY_RADIUS_M, DEFAULT_POSITION_SIGMA_RIC_KM, collision_probability,
-                                    fleet_hard_body_radius_m, ric_to_inertial)
+                                    fleet_hard_body_radius_m, ric_to_inertial, short_encounter_min_speed_km_s)
 from twin.safety.encounter import ClosestApproaches, closest_approaches, window_offsets_s
 from twin.safety.ephemeris import INTERPOLATION_ERROR_KM, node_steps, propagate_catalog
 
@@ -57,7 +57,7 @@ REFINE_CHUNK_PAIRS = 200_000
 CONJUNCTION_COLUMNS = [
     "primary", "primary_subcenter", "secondary", "secondary_catalog_number", "secondary_kind", "secondary_object_type", "tca",
     "miss_distance_km", "radial_km", "in_track_km", "cross_track_km", "relative_speed_km_s",
-    "hard_body_radius_m", "collision_probability",
+    "hard_body_radius_m", "collision_probability", "short_encounter_min_speed_km_s", "short_encounter",
 ]
 
 
@@ -155,15 +155,17 @@ class Screening:
         return summarise_skipped(self.skipped, examples)
 
     def table(self) -> pd.DataFrame:
-        """The conjunctions to read: names, TCA, miss (total and RIC, m), relative speed, Pc."""
+        """The conjunctions to read: names, TCA, miss (total and RIC, m), relative speed, Pc, and whether the
+        short-encounter assumption of that Pc holds (``short_encounter``)."""
         table = self.conjunctions[["primary", "secondary", "tca", "miss_distance_km", "radial_km", "in_track_km",
-                                   "cross_track_km", "relative_speed_km_s", "collision_probability"]].copy()
+                                   "cross_track_km", "relative_speed_km_s", "collision_probability",
+                                   "short_encounter"]].copy()
         table["tca"] = pd.to_datetime(table["tca"]).dt.strftime("%Y-%m-%d %H:%M:%S")  # none found: an empty object column
         for column in ("miss_distance_km", "radial_km", "in_track_km", "cross_track_km"):
             table[column.replace("_km", "_m")] = (table.pop(column) * 1e3).round(0).astype(int)
         table["relative_speed_km_s"] = table["relative_speed_km_s"].round(3)
         return table[["primary", "secondary", "tca", "miss_distance_m", "radial_m", "in_track_m", "cross_track_m",
-                      "relative_speed_km_s", "collision_probability"]]
+                      "relative_speed_km_s", "collision_probability", "short_encounter"]]
 
 
 def _speed_bound_km_s(satrecs) -> float:
@@ -472,6 +474,8 @@ def _assemble(fleet: Fleet, scenario, catalog: Catalog, start: Time, pairs: dict
     inertial = [ric_to_inertial(covariances[:, i], states[:, i, :3], states[:, i, 3:]) for i in (0, 1)]
     pc = np.array([collision_probability(states[k, 0, :3], states[k, 0, 3:], inertial[0][k], states[k, 1, :3],
                                          states[k, 1, 3:], inertial[1][k], hard_body_m[k] / 1e3) for k in range(len(order))])
+    min_speed = short_encounter_min_speed_km_s(states[:, 0, :3], states[:, 0, 3:], states[:, 1, 3:] - states[:, 0, 3:],
+                                               inertial[0] + inertial[1])
     tca = np.datetime64(start.utc.isot, "ns") + np.round(found.tca_s[order] * 1e9).astype("timedelta64[ns]")
     secondary = np.where(is_catalog, catalog.names[np.where(is_catalog, other, 0)] if len(catalog) else "",
                          fleet.names[np.where(is_catalog, 0, other)])
@@ -486,7 +490,8 @@ def _assemble(fleet: Fleet, scenario, catalog: Catalog, start: Time, pairs: dict
         "miss_distance_km": found.miss_distance_km[order], "radial_km": found.miss_ric_km[order, 0],
         "in_track_km": found.miss_ric_km[order, 1], "cross_track_km": found.miss_ric_km[order, 2],
         "relative_speed_km_s": found.relative_speed_km_s[order], "hard_body_radius_m": hard_body_m,
-        "collision_probability": pc,
+        "collision_probability": pc, "short_encounter_min_speed_km_s": min_speed,
+        "short_encounter": found.relative_speed_km_s[order] >= min_speed,
     }, columns=CONJUNCTION_COLUMNS)
     return table, states, covariances
 

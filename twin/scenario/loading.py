@@ -111,7 +111,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     compute = _compute_settings(raw["compute"])
     links = LinkSettings(**_section("links", raw["links"], LinkSettings)) if "links" in raw else None
     offload = OffloadSettings(**_section("offload", raw["offload"], OffloadSettings)) if "offload" in raw else None
-    flight = FlightSettings(**_section("flight", raw["flight"], FlightSettings)) if "flight" in raw else FlightSettings()
+    flight = _flight_settings(raw["flight"]) if "flight" in raw else FlightSettings()
     radiation = _radiation_design(raw["radiation"]) if "radiation" in raw else None
     lifecycle = (_lifecycle(raw["lifecycle"], head["epoch"], subcenters, consortium["members"])
                  if "lifecycle" in raw else None)
@@ -209,6 +209,22 @@ def _compute_settings(raw: Any) -> ComputeSettings:
     _unique_names("compute.classes", classes)
     settings = _section("compute", {key: value for key, value in raw.items() if key != "classes"}, ComputeSettings)
     return ComputeSettings(**settings, classes=tuple(JobClass(**item) for item in classes))
+
+
+FIXED_INDICES = ("f107_sfu", "f107_81day_sfu", "ap")
+
+
+def _flight_settings(raw: Any) -> FlightSettings:
+    """``[flight]``: fixed indices need all three values, predicted ones none (a value given would be ignored)."""
+    values = _section("flight", raw, FlightSettings)
+    fixed = values["indices"] == "fixed"
+    for name in FIXED_INDICES:
+        if fixed and values[name] is None:
+            raise ScenarioError(f"flight.{name}: missing; indices = \"fixed\" needs {', '.join(FIXED_INDICES)}")
+        if not fixed and values[name] is not None:
+            raise ScenarioError(f"flight.{name}: {values[name]!r} is given but indices is \"predicted\" (the shipped "
+                                "cycle); write indices = \"fixed\" to use it")
+    return FlightSettings(**values)
 
 
 def _radiation_design(raw: Any) -> RadiationDesign:

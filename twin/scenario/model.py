@@ -317,6 +317,17 @@ class FlightSettings:
                                         above=0.0, maximum=60.0, default=5.0)
     member_warning_m: float = key("Closest approach of two members of a sub-center below which `twin flight` warns",
                                   unit="m", minimum=0.0, default=50.0)
+    # The atmosphere's indices. F10.7 ranges over 62-457 sfu since 1947 (Tapping 2013, doi:10.1002/swe.20064: the
+    # record low of 2008 near 63, the record day of 1947); Ap is 0-400 by its definition (Bartels' ap scale, GFZ).
+    indices: str = key("Solar and geomagnetic indices of the atmosphere (NRLMSIS): the shipped predicted solar cycle "
+                       "(assets/flight/solar_indices.csv) or the fixed f107_sfu, f107_81day_sfu and ap below",
+                       choices=("predicted", "fixed"), default="predicted")
+    f107_sfu: float | None = key("Daily F10.7 solar radio flux held for the whole run and budget (indices = \"fixed\")",
+                                 unit="sfu", minimum=50.0, maximum=500.0, default=None)
+    f107_81day_sfu: float | None = key("81-day centred mean of F10.7 held fixed (indices = \"fixed\")", unit="sfu",
+                                       minimum=50.0, maximum=500.0, default=None)
+    ap: float | None = key("Daily geomagnetic Ap index held fixed (indices = \"fixed\")", unit="1", minimum=0.0,
+                           maximum=400.0, default=None)
 
 
 @dataclass(frozen=True)
