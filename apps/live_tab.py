@@ -96,6 +96,14 @@ class SharedOperations:
                 self._refreshing.release()
         return self.view
 
+    def live_state(self):
+        """The live state of the latest view (:func:`twin.operations.forecast.live_state`): where a forecast or a
+        what-if forked from live starts; ``ValueError`` while no telemetry is assessed."""
+        view = self.view
+        if view is None or view.live.state is None:
+            raise ValueError("no telemetry assessed yet: nothing to start from")
+        return live_state(view.live.state, view.live.anomalies, self.scenario, view.commands.values())
+
     def _windows(self) -> None:
         """Command windows ahead of the fleet's time (for staleness and sending), found in a thread of their own (a
         network run of hours ahead takes seconds) and again an hour before they end."""
@@ -418,12 +426,7 @@ class ForecastPanel:
         self.layout = pn.Column(pn.Row(self.orbits, self.button, self.status), self.table, sizing_mode="stretch_width")
 
     def compute(self, orbits: float):
-        view = self.tab.shared.view
-        if view is None or view.live.state is None:
-            raise ValueError("no telemetry assessed yet: nothing to forecast from")
-        scenario = self.tab.shared.scenario
-        live = live_state(view.live.state, view.live.anomalies, scenario, view.commands.values())
-        return forecast(scenario, live, orbits)
+        return forecast(self.tab.shared.scenario, self.tab.shared.live_state(), orbits)
 
     async def run(self) -> None:
         self.button.disabled = True
