@@ -25,7 +25,7 @@ import panel as pn
 # Absolute imports: ``panel serve`` runs this file as a script, outside the package.
 from apps.auth import USERS_ENV, User, UserBook
 from apps.constellation_tab import ConstellationTab
-from apps.live_tab import LiveTab, NO_TELEMETRY
+from apps.live_tab import LiveTab, NO_TELEMETRY, SharedOperations
 from apps.review_export import review_html
 from apps.review_tab import ReviewTab
 from apps.runs import Catalogue, shared_catalogue
@@ -88,7 +88,8 @@ class Dashboard:
         self.live: LiveTab | None = None
         self._makers = {
             "Phase review": lambda: self._made("review", ReviewTab(catalogue)),
-            "What-if": lambda: self._made("whatif", WhatIfTab(catalogue, user)),
+            "What-if": lambda: self._made("whatif", WhatIfTab(catalogue, user, SharedOperations.for_store(
+                telemetry, telemetry_scenario) if telemetry and telemetry_scenario else None)),
             "Live": lambda: (self._made("live", LiveTab(telemetry, telemetry_scenario, user))
                              if telemetry and telemetry_scenario else pn.pane.Markdown(NO_TELEMETRY)),
         }

@@ -30,6 +30,15 @@ POWER_FIGURES = (  # card label, variable of the time series, column of the summ
     ("Shed power", "shed_power", "shed_power_MW"),
     ("Battery losses", "battery_loss_power", "battery_loss_MW"),
 )
+# Whole-run network figures of a run with a network (twin.network.flows.network_report): key, header, unit, scale, format
+NETWORK_COLUMNS = (
+    ("downlink_data_delivered", "downlink delivered", "Gbit", 1 / BITS_PER_GBIT, ",.1f"),
+    ("downlink_data_dropped", "downlink dropped", "Gbit", 1 / BITS_PER_GBIT, ",.1f"),
+    ("uplink_data_delivered", "uplink delivered", "Gbit", 1 / BITS_PER_GBIT, ",.1f"),
+    ("uplink_data_dropped", "uplink dropped", "Gbit", 1 / BITS_PER_GBIT, ",.1f"),
+    ("mean_latency_s", "latency to ground", "ms", 1e3, ".1f"),
+    ("reachable_fraction", "path to ground", "% of satellite-steps", 100.0, ".1f"),
+)
 
 
 @dataclass(frozen=True)
@@ -111,18 +120,27 @@ def run_warnings(data: RunData, by: str = "total", name: str = "total") -> list[
 def figures_table(runs: dict[str, RunData]):
     """Whole-run fleet figures of each run (label -> run) as rows, with ``twin report``'s columns and formats.
 
+    When every run has a network, its figures follow (:data:`NETWORK_COLUMNS`: what a failed station changes).
     With two runs, a last row gives the second minus the first.
     """
     import pandas as pd
 
+    from twin.network.flows import network_report
     from twin.report.text import REPORT_COLUMNS
 
+    columns = list(REPORT_COLUMNS)
     rows = {label: data.summary("total").iloc[0] for label, data in runs.items()}
+    if all(data.has_network for data in runs.values()):
+        for label, data in runs.items():
+            report = data.cached(("network_report",), lambda: network_report(data.run))
+            rows[label] = pd.concat([rows[label], pd.Series({key: report[key] * scale
+                                                             for key, _, _, scale, _ in NETWORK_COLUMNS})])
+        columns += [(key, name, unit, spec) for key, name, unit, _, spec in NETWORK_COLUMNS]
     if len(rows) == 2:
         first, second = rows.values()
         first_label, second_label = rows
         rows[f"change ({second_label} - {first_label})"] = second - first
     header = lambda name, unit: f"{name} ({unit})" if unit else name
     table = {header(name, unit): [_number(row[column], spec) for row in rows.values()]
-             for column, name, unit, spec in REPORT_COLUMNS}
+             for column, name, unit, spec in columns}
     return pd.DataFrame(table, index=pd.Index(list(rows), name="run"))

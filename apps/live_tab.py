@@ -33,6 +33,7 @@ from twin.telemetry.packets import layouts_by_name
 from twin.telemetry.telecommands import CommandError, load_commands
 
 from .auth import AccessDenied, User, require
+from .live_view3d import LiveScene
 from .plots import LINE_OPTIONS
 
 REFRESH_S = 5.0
@@ -95,6 +96,14 @@ class SharedOperations:
                 self._refreshed = time.monotonic()
                 self._refreshing.release()
         return self.view
+
+    def live_state(self):
+        """The live state of the latest view (:func:`twin.operations.forecast.live_state`): where a forecast or a
+        what-if forked from live starts; ``ValueError`` while no telemetry is assessed."""
+        view = self.view
+        if view is None or view.live.state is None:
+            raise ValueError("no telemetry assessed yet: nothing to start from")
+        return live_state(view.live.state, view.live.anomalies, self.scenario, view.commands.values())
 
     def _windows(self) -> None:
         """Command windows ahead of the fleet's time (for staleness and sending), found in a thread of their own (a
@@ -196,12 +205,15 @@ class LiveTab:
         self.plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=280)
         self.commands = CommandPanel(self)
         self.forecast = ForecastPanel(self)
+        self.fleet_view = LiveScene(self.shared.scenario, self.shared.monitor.sensors["reporting"]["interval_s"])
         self.layout = pn.Column(
             self.status, self.message,
             pn.Row(pn.Column("### Fleet health", self.matrix),
                    pn.Column("### Alarms", self.table, pn.Row(self.acknowledge_button, self.shelve_button, self.note),
                              sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-            pn.Row(self.satellite, self.measurement), self.plot,
+            pn.Row(pn.Column("### The fleet at the telemetry's time", self.fleet_view.layout),
+                   pn.Column(pn.Row(self.satellite, self.measurement), self.plot, sizing_mode="stretch_width"),
+                   sizing_mode="stretch_width"),
             "### Commands", self.commands.layout, "### Forecast from now", self.forecast.layout,
             sizing_mode="stretch_width")
         self.acknowledge_button.on_click(lambda event: self.on_alarm("acknowledge"))
@@ -226,6 +238,8 @@ class LiveTab:
                 self.status.object = f"Waiting for telemetry... {error}"
         view = await asyncio.to_thread(self.shared.latest)
         self.show(view)
+        if view is not None and view.now is not None:
+            await self.fleet_view.follow(view.now)
 
     def _status(self, status: dict, now: str, alarms: str) -> None:
         counts = status.get("counts", {})
@@ -312,6 +326,7 @@ class LiveTab:
     def close(self) -> None:
         if self._poll is not None:
             self._poll.stop()
+        self.fleet_view.close()
 
 
 class CommandPanel:
@@ -418,12 +433,7 @@ class ForecastPanel:
         self.layout = pn.Column(pn.Row(self.orbits, self.button, self.status), self.table, sizing_mode="stretch_width")
 
     def compute(self, orbits: float):
-        view = self.tab.shared.view
-        if view is None or view.live.state is None:
-            raise ValueError("no telemetry assessed yet: nothing to forecast from")
-        scenario = self.tab.shared.scenario
-        live = live_state(view.live.state, view.live.anomalies, scenario, view.commands.values())
-        return forecast(scenario, live, orbits)
+        return forecast(self.tab.shared.scenario, self.tab.shared.live_state(), orbits)
 
     async def run(self) -> None:
         self.button.disabled = True

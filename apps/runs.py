@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -227,10 +228,13 @@ def _read_run(path: Path) -> xr.Dataset:
 
 
 def request_key(request: RunRequest) -> str:
-    """A key naming ``request`` by its content: the same what-if asked twice is run once."""
+    """A key naming ``request`` by its content: the same what-if asked twice (from the same live state) is run once."""
     text = json.dumps([request.tables, request.duration_s, request.step_s, request.representatives, request.network],
                       sort_keys=True, default=str)
-    return "whatif:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(text.encode())
+    if request.live is not None:
+        digest.update(pickle.dumps(request.live))
+    return "whatif:" + digest.hexdigest()[:16]
 
 
 _catalogues: dict[Path, Catalogue] = {}

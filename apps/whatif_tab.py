@@ -7,13 +7,14 @@ who may not run, but the refusal that counts is :func:`apps.whatif.submit_whatif
 
 from __future__ import annotations
 
+import asyncio
 import html
 
 import panel as pn
 
 from twin.scenario import builtin_scenarios, load_scenario
 
-from .auth import AccessDenied, User
+from .auth import AccessDenied, User, require
 from .kpis import figures_table
 from .plots import comparison_plots, plot_panes
 from .progress import JobProgress
@@ -22,6 +23,7 @@ from .runs import Catalogue, Job
 from .whatif import FIELD_LABELS, WhatIf, WhatIfError, describe, submit_whatif
 
 NO_STATION = "none"
+FROM_EPOCH, FROM_LIVE = "the scenario's epoch", "the live state (telemetry)"
 
 
 def _typed(text: str, kind: type):
@@ -38,9 +40,13 @@ def _typed(text: str, kind: type):
 class WhatIfTab:
     """The what-if form, its progress and its comparison with the baseline; ``layout`` goes on the page."""
 
-    def __init__(self, catalogue: Catalogue, user: User):
-        self.catalogue, self.user = catalogue, user
+    def __init__(self, catalogue: Catalogue, user: User, live=None):
+        """``live``: the :class:`apps.live_tab.SharedOperations` of the telemetry store the dashboard follows, if any
+        (a what-if may then start from its live state)."""
+        self.catalogue, self.user, self.live = catalogue, user, live
         phases = [name for name in builtin_scenarios() if load_scenario(name).lifecycle is None]  # not the build-up
+        self.origin = pn.widgets.Select(label="Start from", options=[FROM_EPOCH, FROM_LIVE], value=FROM_EPOCH,
+                                        width=260, visible=live is not None)
         self.scenario = pn.widgets.Select(label=FIELD_LABELS["scenario"], options=phases, width=260)
         self.group = pn.widgets.Select(label=FIELD_LABELS["group"], width=260)
         self.satellites = pn.widgets.TextInput(label=FIELD_LABELS["satellites"], placeholder="unchanged", width=260)
@@ -62,12 +68,13 @@ class WhatIfTab:
         self.plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
         self._compared: dict = {}
         self._plots: list = []
-        form = pn.Column(self.scenario, self.group, self.satellites, self.bus, self.area, self.station, self.target,
+        form = pn.Column(self.origin, self.scenario, self.group, self.satellites, self.bus, self.area, self.station, self.target,
                          self.start, self.run, self.note, width=280)
         self.layout = pn.Row(form, pn.Column(self.message, self.progress.layout, self.heading, self.table, self.plots,
                                              sizing_mode="stretch_width"), sizing_mode="stretch_width")
         self.scenario.param.watch(lambda event: self._scenario_changed(), "value")
-        self.run.on_click(lambda event: self.submit())
+        self.origin.param.watch(lambda event: self._origin_changed(), "value")
+        self.run.on_click(lambda event: asyncio.ensure_future(self.submit()))
         self._scenario_changed()
 
     def _scenario_changed(self) -> None:
@@ -78,6 +85,14 @@ class WhatIfTab:
         self.station.param.update(options=[NO_STATION] + [station.name for station in scenario.ground_stations],
                                   value=NO_STATION)
 
+    def _origin_changed(self) -> None:
+        """From live: the scenario is the one the fleet flies, and its satellites stay as they are."""
+        from_live = self.origin.value == FROM_LIVE
+        if from_live:
+            self.scenario.value = self.live.scenario.name
+            self.satellites.value = ""
+        self.scenario.disabled = self.satellites.disabled = from_live
+
     def change(self) -> WhatIf:
         """The what-if the form describes."""
         return WhatIf(self.scenario.value, group=self.group.value,
@@ -86,17 +101,23 @@ class WhatIfTab:
                       failed_station=None if self.station.value == NO_STATION else self.station.value,
                       failed_target=self.target.value.strip() or None, fault_start=self.start.value.strip())
 
-    def submit(self) -> None:
-        """Start the what-if and its baseline for the signed-in user (refused unless they are an engineer)."""
+    async def submit(self) -> None:
+        """Start the what-if and its baseline for the signed-in user (refused unless they are an engineer), from the
+        scenario's epoch or from the live state (the telemetry assessed again first if it is due, in a thread)."""
         self.message.visible = False
         change = self.change()
         try:
-            job, baseline = submit_whatif(self.user, change, self.catalogue)
-        except (AccessDenied, WhatIfError) as error:
+            live = None
+            if self.origin.value == FROM_LIVE:
+                require(self.user, "run_whatif")  # before the telemetry is assessed for them
+                await asyncio.to_thread(self.live.latest)
+                live = self.live.live_state()
+            job, baseline = submit_whatif(self.user, change, self.catalogue, live)
+        except (AccessDenied, WhatIfError, ValueError) as error:
             self.message.object = html.escape(str(error))  # it quotes what was typed: shown as text
             self.message.visible = True
             return
-        self.heading.object = f"### {html.escape(describe(change))}"
+        self.heading.object = f"### {html.escape(describe(change, live))}"
         self.progress.watch([job, baseline], self._show)
 
     def _show(self, jobs: list[Job]) -> None:

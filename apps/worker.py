@@ -17,6 +17,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from twin.operations.forecast import LiveState
 
 _progress_queue = None  # in the worker: where to report the work done
 
@@ -31,6 +35,7 @@ class RunRequest:
     step_s: float
     representatives: bool
     network: bool
+    live: LiveState | None = None  # start from this live state (a what-if forked from live) instead of the epoch
 
 
 def _exit_with_parent() -> None:
@@ -52,6 +57,11 @@ def _simulate(key: str, request: RunRequest):
 
     scenario = scenario_from_dict(request.tables, request.source)
     report = lambda progress: _progress_queue.put((key, progress.done, progress.total))
+    if request.live is not None:
+        from twin.operations.forecast import run_from_live
+
+        return run_from_live(scenario, request.live, request.duration_s, request.step_s, progress=report,
+                             network=request.network)
     return run_scenario(scenario, None, request.duration_s, request.step_s, report,
                         representatives=request.representatives, network=request.network)
 

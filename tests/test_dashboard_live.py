@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,19 @@ def patient_expect():
     expect.set_options(timeout=TIMEOUT_MS)
 
 
+def view_follows_fleet_time(page, timeout_s: float = TIMEOUT_MS / 1000) -> str:
+    """Wait until the 3D view's clock shows the fleet's time and vtk.js has rendered that step; that time."""
+    deadline = time.monotonic() + timeout_s
+    clock = page.locator(".live-fleet-view .twin-clock")
+    while True:
+        wanted = page.locator("#fleet-time").inner_text().replace("T", " ") + " UTC"
+        if clock.inner_text() == wanted and clock.get_attribute("data-rendered") == wanted:
+            return wanted
+        assert time.monotonic() < deadline, (f"the 3D view shows {clock.inner_text()!r} (rendered "
+                                             f"{clock.get_attribute('data-rendered')!r}), the fleet's time is {wanted!r}")
+        time.sleep(0.5)
+
+
 def stored_count(page) -> int:
     return int(page.locator("#stored-count").inner_text().replace(",", ""))
 
@@ -114,9 +128,13 @@ def test_operator_sees_measurements_arrive_and_acknowledges_the_anomaly(browser,
     expect(anomaly.first).to_contain_text(re.compile("(payload|bus) temperature"))
     page.screenshot(path=str(ARTIFACTS / "live-anomaly.png"), full_page=True)
 
+    shown = page.locator("#fleet-time").inner_text()
     send(recording, port, until_s=recording.arrival_s[-1], after_s=3600.0)  # more telemetry arrives
     expect(page.locator("#stored-count")).not_to_have_text(f"{first:,d}", timeout=30_000)
     assert stored_count(page) > first
+    # the 3D view follows the fleet's time: its clock is the newest packet's time, rendered by vtk.js
+    expect(page.locator("#fleet-time")).not_to_have_text(shown)
+    assert view_follows_fleet_time(page) > shown.replace("T", " ")
 
     anomaly.first.click()
     page.get_by_role("button", name="Acknowledge selected").click()
@@ -142,3 +160,29 @@ def test_a_viewer_cannot_acknowledge_even_by_calling_the_server(browser, dashboa
     with pytest.raises(AccessDenied, match="vera \\(viewer\\) may not acknowledge an alarm"):
         tab.acknowledge("CC1-001-02|temperature:payload")
     tab.close()
+
+
+def test_an_engineer_forks_a_whatif_from_the_live_state(browser, dashboard, ingest_server, recording):
+    """The What-if tab starts a what-if from the assimilated live state, in the background with its progress, and
+    says where it started; both it and its baseline begin at the fleet's time, not at the scenario's epoch."""
+    from playwright.sync_api import expect
+
+    store, port = ingest_server
+    send(recording, port, until_s=3600.0)  # (packets already stored are duplicates: kept once)
+    page = signed_in_page(browser, dashboard, "engineer")
+    expect(page.locator("#fleet-time")).to_have_text(re.compile(r"2026-06-01T0\d:\d\d"))
+    page.locator(".bk-tab", has_text="What-if").click()
+    page.get_by_label("Start from").select_option("the live state (telemetry)")
+    expect(page.get_by_label("Satellites per sub-center")).to_be_disabled()
+    page.get_by_label("Failed ground station").select_option("Kashi")
+    page.get_by_label("Fault start (after the run starts)").fill("30min")
+    page.get_by_role("button", name="Run what-if").click()
+    expect(page.get_by_text("Working on phase1 with Kashi lost at 30min, from the live state")).to_be_visible()
+    heading = page.get_by_role("heading", name=re.compile(
+        r"^phase1 with Kashi lost at 30min, from the live state at 2026-06-01 0\d:\d\d:\d\d UTC$"))
+    expect(heading).to_be_visible()
+    table = page.locator("table", has_text="change (what-if - baseline)")
+    expect(table).to_be_visible(timeout=300_000)
+    expect(table).to_contain_text("latency to ground")
+    page.screenshot(path=str(ARTIFACTS / "whatif-from-live.png"), full_page=True)
+    page.context.close()

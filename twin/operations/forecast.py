@@ -107,23 +107,33 @@ def _mode_changes(name: str, arguments: dict, row: int, at_s: float) -> list[Mod
     return []  # a manoeuvre changes the orbit, not a mode
 
 
-def forecast(scenario, live: LiveState, orbits: float = 2.0, step_s: float = FORECAST_STEP_S,
-             modes: list[ModeChange] = ()) -> Forecast:
-    """The twin from ``live`` for ``orbits`` orbits at ``step_s``, with ``modes`` planned besides those in force
-    (a what-if: "if I cap compute now..."), and its limit crossings."""
+def run_from_live(scenario, live: LiveState, duration_s: float, step_s: float = FORECAST_STEP_S, modes=(),
+                  progress=None, network: bool = False) -> xr.Dataset:
+    """The twin from the live state ``live`` for ``duration_s`` (s) at ``step_s`` (s): its measured battery and
+    temperatures, the faults the telemetry shows, the modes in force and ``modes`` planned besides, each satellite
+    working as measured (a what-if "forked from live"); the run's ``started_from`` attribute says so."""
     from astropy.time import Time
 
     from twin.run.simulate import run_scenario
     from twin.timegrid import time_grid
 
-    if not orbits > 0:
-        raise ValueError(f"orbits: {orbits!r} must be a positive number of orbits")
-    duration_s = orbits * orbital_period_s(scenario)
     steps = time_grid(None, duration_s, step_s).size
     run = run_scenario(scenario, start=Time(live.start, scale="utc"), duration_s=duration_s, step_s=step_s,
                        faults=live.faults, modes=[*live.modes, *modes], workload=np.repeat(
                            live.compute_utilization[:, None], steps, axis=1),
-                       initial_state={"battery_soc": live.battery_soc, "temperature": live.temperature})
+                       initial_state={"battery_soc": live.battery_soc, "temperature": live.temperature},
+                       progress=progress, network=network)
+    run.attrs["started_from"] = f"live state at {str(live.start)[:19]} UTC"
+    return run
+
+
+def forecast(scenario, live: LiveState, orbits: float = 2.0, step_s: float = FORECAST_STEP_S,
+             modes: list[ModeChange] = ()) -> Forecast:
+    """The twin from ``live`` for ``orbits`` orbits at ``step_s``, with ``modes`` planned besides those in force
+    (a what-if: "if I cap compute now..."), and its limit crossings."""
+    if not orbits > 0:
+        raise ValueError(f"orbits: {orbits!r} must be a positive number of orbits")
+    run = run_from_live(scenario, live, orbits * orbital_period_s(scenario), step_s, modes)
     return Forecast(live, run, limit_crossings(run))
 
 
