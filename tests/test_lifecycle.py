@@ -312,3 +312,11 @@ def test_a_month_of_2035_zoomed_from_the_build_up_matches_it(tmp_path):
     capacity_j = np.array([buses[bus].battery_capacity_wh * 3600.0 for bus in month["bus"].values])
     left = run["battery_capacity_fraction"].values[:, step]
     np.testing.assert_allclose(month["battery_energy"].values[flying, 0], (capacity_j * left)[flying], rtol=1e-6)
+
+
+def test_a_review_of_two_build_ups_shows_each_in_3d(small_store, tmp_path, capsys):
+    """A build-up stores no orbits: its 3D still is its sub-centers' chiefs at its last date."""
+    out = tmp_path / "review.html"
+    assert main(["review", str(small_store), str(small_store), "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count(f"<img alt='{small_store} in 3D'") == 2 and page.count("data:image/png;base64,") == 4
