@@ -28,7 +28,9 @@ def test_the_review_shows_both_runs_the_change_and_the_stamp(two_runs, capsys):
     assert "<h2>What changed in the scenario (1)</h2><pre>compute.classes[training].offered_load: 0.35 -&gt; 0.5\n" in page
     for text in (text_a, text_b):
         assert hashlib.sha256(text.encode("utf-8")).hexdigest() in page
-    assert f"by twin {twin.__version__}." in page and page.count("data:image/png;base64,") == 2
+    assert f"by twin {twin.__version__}." in page and page.count("data:image/png;base64,") == 4  # plot and 3D still
+    for name in ("a.zarr", "b.zarr"):
+        assert f"<img alt='{folder / name} in 3D' style='max-width:100%' src='data:image/png;base64,iVBORw0KGgo" in page
     assert page.count("energy (fleet, mean over the run)") == 2  # each run's twin report text
     assert main(["review", str(folder / "a.zarr"), str(folder / "b.zarr"), "--out", str(out)]) == 2
     assert capsys.readouterr().err.endswith("already holds a regular file; --overwrite replaces it\n")
@@ -47,5 +49,6 @@ def test_the_review_as_pdf_has_the_stamp_page_and_a_page_per_run(two_runs, capsy
     assert main(["review", str(folder / "a.zarr"), str(folder / "b.zarr"), "--out", str(out)]) == 0
     data = out.read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page") - data.count(b"/Type /Pages") == 3
+    assert data.count(b"/Subtype /Image") == 4  # each run's plot and 3D still
     assert main(["review", str(folder / "a.zarr"), str(folder / "b.zarr"), "--out", str(folder / "r.txt")]) == 2
     assert capsys.readouterr().err.endswith(f"--out: {str(folder / 'r.txt')!r} must end in .html or .pdf\n")

@@ -1,5 +1,6 @@
 """``twin diff A B`` (what changed between two scenarios, key by key with units: :mod:`twin.scenario.diff`) and
-``twin review A B --out review.html`` (two stored runs side by side: :mod:`twin.report.review`)."""
+``twin review A B --out review.html`` (two stored runs side by side: :mod:`twin.report.review`, with a 3D still of
+each from :mod:`viz.still`)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ def cmd_diff(args) -> int:
 
 def cmd_review(args) -> int:
     from twin.dataset import damage_named, open_run
-    from twin.report.review import review_html, review_pdf
+    from twin.report.review import recorded_scenario, review_html, review_pdf
     from twin.safe_output import FILE, check_target, written_into_place
     from twin.scenario import ScenarioError
+    from viz.still import review_still_png
 
     if not args.out.endswith((".html", ".htm", ".pdf")):
         raise UserError(f"--out: {args.out!r} must end in .html or .pdf")
@@ -36,14 +38,15 @@ def cmd_review(args) -> int:
             runs.append(open_run(path))
         with damage_named(runs[0], args.old), damage_named(runs[1], args.new):
             loaded, names = (runs[0].load(), runs[1].load()), (args.old, args.new)
-            page = None if args.out.endswith(".pdf") else review_html(loaded, names)
+            stills = tuple(review_still_png(run, recorded_scenario(run)) for run in loaded)
+            page = None if args.out.endswith(".pdf") else review_html(loaded, names, stills=stills)
     except ScenarioError as error:
         raise UserError(str(error)) from None
     except (OSError, ValueError) as error:  # missing, unreadable, damaged, or not a run the report reads
         raise UserError(str(error)) from None
     with written_into_place(args.out, FILE, args.overwrite) as partial:
         if page is None:
-            review_pdf(loaded, names, partial)
+            review_pdf(loaded, names, partial, stills=stills)
         else:
             partial.write_text(page, encoding="utf-8")
     print(f"wrote {args.out}")

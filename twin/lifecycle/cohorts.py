@@ -1,8 +1,9 @@
 """The satellites of a build-up as cohorts: those of one sub-center launched together, ageing together.
 
 A cohort is launched at its launch time, in service ``commissioning_days`` later, loses satellites to random
-failures (``failure_rate_per_year``, drawn per step from a generator seeded by the scenario's seed and the step, so a
-resumed run draws what an uninterrupted one does) and all of its satellites at ``design_life_years``. The lost ones
+failures (``failure_rate_per_year``) and, with ``[radiation]``, to failures by dose (:mod:`twin.lifecycle.dose`),
+drawn per step from a generator seeded by the scenario's seed and the step (so a resumed run draws what an
+uninterrupted one does), and all of its satellites at ``design_life_years``. The lost ones
 wait for the next replacement launch (every ``replacement_every_days``), which puts them up as a new cohort of their
 sub-center. Every operation is on arrays over cohorts; the only Python loop is over steps (:mod:`twin.lifecycle.run`).
 """
@@ -86,9 +87,12 @@ class Cohorts:
 
         launched = self.launched(now_s)
         rng = np.random.default_rng((settings.seed, step))
-        failing = rng.binomial(np.where(launched, self.flying, 0), -np.expm1(-settings.failure_rate_per_year
-                                                                            * dt_s / JULIAN_YEAR_S))
         age_s = now_s - self.launch_s
+        failing_random = -np.expm1(-settings.failure_rate_per_year * dt_s / JULIAN_YEAR_S)
+        dose = schedule.dose_failures
+        chance = (failing_random if dose is None else
+                  1.0 - (1.0 - failing_random) * (1.0 - dose.failing(self.row, age_s - dt_s, age_s)))
+        failing = rng.binomial(np.where(launched, self.flying, 0), chance)
         disposing = np.where(launched & (age_s >= settings.design_life_years * JULIAN_YEAR_S), self.flying - failing, 0)
         self.flying = self.flying - failing - disposing
         lost_failed = np.bincount(self.row, failing, rows).astype(np.int64)

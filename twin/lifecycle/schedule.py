@@ -15,6 +15,7 @@ import numpy as np
 from astropy.time import Time
 
 from twin.constants import SOLAR_CONSTANT_W_M2
+from twin.lifecycle.dose import DoseFailures
 from twin.orbit.constellation import design_fleet
 from twin.orbit.fleet import Fleet
 from twin.scenario import Scenario, ScenarioError, bus_columns
@@ -32,7 +33,8 @@ class Schedule:
     Per row: ``power`` (the bus's :class:`twin.subsystems.power.PowerModel`), ``installed_power_w`` (beginning-of-life
     array power of a satellite at normal incidence and 1 au) and ``capacity_units`` (a satellite's installed compute).
     ``member_share`` (member, row): each member's fraction of a sub-center; ``offered_load``: the fraction of
-    installed compute the workload asks for.
+    installed compute the workload asks for; ``dose_failures``: the failures by dose of a scenario with
+    ``[radiation]`` (:mod:`twin.lifecycle.dose`), else None.
     """
 
     scenario: Scenario
@@ -48,6 +50,7 @@ class Schedule:
     members: np.ndarray
     member_share: np.ndarray
     offered_load: float
+    dose_failures: DoseFailures | None = None
 
     @classmethod
     def of(cls, scenario: Scenario) -> Schedule:
@@ -80,7 +83,8 @@ class Schedule:
                    np.array(cohort_launch, dtype=np.int64), power,
                    SOLAR_CONSTANT_W_M2 * column("solar_array_area_m2") * column("solar_cell_efficiency"),
                    column("compute_capacity_units"), members, member_shares(scenario, fleet, members),
-                   min(1.0, sum(job_class.offered_load for job_class in scenario.compute.classes)))
+                   min(1.0, sum(job_class.offered_load for job_class in scenario.compute.classes)),
+                   DoseFailures.of(scenario, fleet))
 
     @property
     def rows(self) -> np.ndarray:

@@ -4,8 +4,9 @@ build-up left it at the window's start.
 Each sub-center's chief stands for the satellites of it in service at that date (``represents``: the failed, the
 disposed of, those not yet launched or still commissioning are left out), and its array is degraded by what the
 build-up's ageing left of it (an ``array_degraded`` fault from the start, so the engine's own ageing from launch is
-not counted twice). The orbits are designed at the window's start as the scenario designs them (the build-up's
-orbits are kept on station). Not carried over: the batteries' capacity fade (the engine's batteries are new).
+not counted twice), its battery's capacity by the fade the build-up left (calendar and cycles: the mean over the
+satellites in service, which start the window full). The orbits are designed at the window's start as the scenario
+designs them (the build-up's orbits are kept on station).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def zoom_plan(run: xr.Dataset, scenario: Scenario, start: Time, duration_s: floa
     if serving.sum() == 0:
         raise ValueError(f"start: no satellite is in service at {start.utc.isot}")
     array_left = np.nan_to_num(run["array_output_fraction"].values[:, index].astype(float), nan=1.0)
+    battery_left = np.nan_to_num(run["battery_capacity_fraction"].values[:, index].astype(float), nan=1.0)
     window = dataclasses.replace(scenario, epoch=start, faults=(), lifecycle=None,
                                  subcenters=tuple(dataclasses.replace(group, launch="") for group in scenario.subcenters))
     start, duration_s, step_s = run_span(window, start, duration_s, step_s)
@@ -49,4 +51,4 @@ def zoom_plan(run: xr.Dataset, scenario: Scenario, start: Time, duration_s: floa
     faults = tuple(Fault(subcenter, "array_degraded", 0.0, float(1.0 - left))
                    for subcenter, left, count in zip(fleet.subcenter, array_left, serving) if count and left < 1.0)
     return RunPlan(fleet, start, time_grid(start, duration_s, step_s), run_attrs(window, step_s, True), window,
-                   subsystems=True, representatives=True, faults=faults)
+                   subsystems=True, representatives=True, faults=faults, battery_left=battery_left)

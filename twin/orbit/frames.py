@@ -1,6 +1,7 @@
 """Rotations from TEME (SGP4's frame) to GCRS and ITRS at every step, and geodetic coordinates.
 
-astropy computes the full transformations at nodes at most an hour apart; in between, the slowly
+astropy computes the full transformations at nodes at most an hour apart (at the steps themselves when they are
+fewer); in between, the slowly
 varying parts (precession-nutation, polar motion) are interpolated linearly and the Earth's
 rotation (GMST 1982, as TEME is defined) is evaluated at every step. The error against astropy's
 own transformation is below a millimetre at LEO radius (``tests/test_frames.py``).
@@ -60,7 +61,12 @@ class EarthOrientation:
         offsets_s = np.asarray(offsets_s, dtype=float)
         span = offsets_s[-1] - offsets_s[0]
         node_count = max(2, int(np.ceil(span / NODE_SPACING_S)) + 1)
-        nodes_s = np.linspace(offsets_s[0], offsets_s[-1], node_count) if span > 0 else offsets_s[:1].repeat(2)
+        if span <= 0:
+            nodes_s = offsets_s[:1].repeat(2)
+        elif offsets_s.size <= node_count:  # steps over an hour apart (a build-up's days): the steps themselves
+            nodes_s = offsets_s
+        else:
+            nodes_s = np.linspace(offsets_s[0], offsets_s[-1], node_count)
         node_times = start + nodes_s * u.s
         to_gcrs_nodes, to_itrs_nodes = _astropy_teme_matrices(node_times)
         polar_motion_nodes = to_itrs_nodes @ _rotation_z(gmst82_rad(node_times)).swapaxes(-1, -2)

@@ -30,13 +30,15 @@ def sun_position_gcrs_m(start: Time, offsets_s: np.ndarray) -> np.ndarray:
     """Geocentric Sun position (t, 3) in GCRS, m, from astropy's ``get_sun``.
 
     Evaluated at nodes at most 10 minutes apart and interpolated linearly: the Sun turns 0.007
-    deg in 10 minutes, so the chord error is below 1e-8 rad.
+    deg in 10 minutes, so the chord error is below 1e-8 rad. Steps fewer than the nodes (a build-up's days) are
+    evaluated themselves.
     """
     offsets_s = np.asarray(offsets_s, dtype=float)
     span = offsets_s[-1] - offsets_s[0]
-    if span <= SUN_NODE_SPACING_S * 2:
+    node_count = int(np.ceil(span / SUN_NODE_SPACING_S)) + 1
+    if span <= SUN_NODE_SPACING_S * 2 or offsets_s.size <= node_count:
         return get_sun(start + offsets_s * u.s).cartesian.xyz.to_value(u.m).T
-    nodes_s = np.linspace(offsets_s[0], offsets_s[-1], int(np.ceil(span / SUN_NODE_SPACING_S)) + 1)
+    nodes_s = np.linspace(offsets_s[0], offsets_s[-1], node_count)
     nodes = get_sun(start + nodes_s * u.s).cartesian.xyz.to_value(u.m)
     return np.stack([np.interp(offsets_s, nodes_s, nodes[k]) for k in range(3)], axis=-1)
 

@@ -10,8 +10,7 @@ import pandas as pd
 
 from twin.constants import JULIAN_YEAR_S, SECONDS_PER_DAY
 from twin.orbit.design import sun_synchronous_inclination_deg
-from twin.radiation.averages import circular_orbit_samples
-from twin.radiation.environment import RadiationSettings, radiation_map
+from twin.radiation.environment import RadiationSettings, sun_synchronous_orbit_samples
 from twin.radiation.hardware import HardwareHealth
 from twin.radiation.regions import SAA_PROTON_FLUX_CM2_S
 from twin.radiation.upsets import DEFAULT_BITS, BitPopulation
@@ -37,8 +36,7 @@ def altitude_comparison(altitudes_km=(700.0, 750.0, 800.0), shielding_mm=(2.0, 1
     for altitude_km, thickness_mm, activity in itertools.product(altitudes_km, shielding_mm, solar):
         settings = RadiationSettings(solar=activity, shielding_mm=thickness_mm, bits=bits)
         inclination_deg = float(sun_synchronous_inclination_deg(altitude_km))
-        averaged = radiation_map(settings, altitude_km, altitude_km).at(
-            *circular_orbit_samples(altitude_km, inclination_deg))
+        averaged = sun_synchronous_orbit_samples(settings, altitude_km)
         upsets_s = sum(averaged[f"seu_rate_{population.name}_s"] for population in bits)
         uncorrected_s = sum((1.0 - population.outcome.corrected) * averaged[f"seu_rate_{population.name}_s"]
                             for population in bits)

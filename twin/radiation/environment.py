@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from twin.orbit.design import sun_synchronous_inclination_deg
+from twin.radiation.averages import circular_orbit_samples
 from twin.radiation.belts import PROTON_TABLE_ENERGIES_MEV, check_solar, field_of, integral_flux_cm2_s
 from twin.radiation.dose import dose_fluxes, dose_per_particle_rad_cm2
 from twin.radiation.maps import GeodeticGrid, cell_corners, geomagnetic_grid, interpolate_corners
@@ -67,6 +69,25 @@ class RadiationMap:
         found = interpolate_corners(self.grid, self.corners, latitude_deg.ravel(), np.ravel(longitude_deg),
                                     np.ravel(altitude_km))
         return {name: found[:, index].reshape(latitude_deg.shape) for index, name in enumerate(self.names)}
+
+
+def sun_synchronous_orbit_samples(settings: RadiationSettings, altitude_km: float) -> dict[str, np.ndarray]:
+    """Each quantity of the map of ``settings`` where a long stay on a circular sun-synchronous orbit at
+    ``altitude_km`` is spent evenly (:func:`twin.radiation.averages.circular_orbit_samples`): their means are the
+    orbit's long-run averages."""
+    inclination_deg = float(sun_synchronous_inclination_deg(altitude_km))
+    return radiation_map(settings, altitude_km, altitude_km).at(*circular_orbit_samples(altitude_km, inclination_deg))
+
+
+@lru_cache(maxsize=32)
+def orbit_dose_rate_rad_s(settings: RadiationSettings, altitude_km: float) -> float:
+    """Long-run mean dose rate (rad(Si)/s) behind the shielding of ``settings`` on a circular sun-synchronous orbit
+    at ``altitude_km``.
+
+    >>> round(orbit_dose_rate_rad_s(RadiationSettings(), 750.0) * 3.15576e7 / 1e3, 2)  # krad(Si) a year
+    2.64
+    """
+    return float(sun_synchronous_orbit_samples(settings, altitude_km)["dose_rate_rad_s"].mean())
 
 
 def map_altitudes_km(low_km: float, high_km: float) -> np.ndarray:

@@ -1,5 +1,6 @@
 """A review of two stored runs as one HTML page: each run's figures and warnings (``twin report``'s text, or a
-build-up's by year), a plot of each, and what changed between their scenarios (:mod:`twin.scenario.diff`), stamped
+build-up's by year), a plot of each, a 3D still of each when given (``stills``: PNG bytes, which ``twin review``
+renders with :mod:`viz.still`), and what changed between their scenarios (:mod:`twin.scenario.diff`), stamped
 with the date, the twin's version and both scenarios' SHA-256."""
 
 from __future__ import annotations
@@ -66,8 +67,10 @@ def run_plot_png(run: xr.Dataset) -> bytes:
     return buffer.getvalue()
 
 
-def review_html(runs: tuple[xr.Dataset, xr.Dataset], names: tuple[str, str], made: datetime | None = None) -> str:
-    """The review page of ``runs`` (stored at ``names``), made at ``made`` (default now, UTC)."""
+def review_html(runs: tuple[xr.Dataset, xr.Dataset], names: tuple[str, str], made: datetime | None = None,
+                stills: tuple[bytes, bytes] | None = None) -> str:
+    """The review page of ``runs`` (stored at ``names``), made at ``made`` (default now, UTC), with the 3D ``stills``
+    (PNG) of each if given."""
     made = made or datetime.now(timezone.utc)
     scenarios = [recorded_scenario(run) for run in runs]
     changes = scenario_diff(*scenarios)
@@ -81,19 +84,22 @@ def review_html(runs: tuple[xr.Dataset, xr.Dataset], names: tuple[str, str], mad
         parts.append(f"<li>{escape(name)}: scenario {escape(scenario.name)}, SHA-256 "
                      f"<code>{escape(run.attrs.get('scenario_sha256', '') or 'not recorded')}</code></li>")
     parts.append("</ul><div class='runs'>")
-    for name, run in zip(names, runs):
+    for index, (name, run) in enumerate(zip(names, runs)):
         image = base64.b64encode(run_plot_png(run)).decode("ascii")
+        still = "" if stills is None else (f"<img alt='{escape(name)} in 3D' style='max-width:100%' "
+                                           f"src='data:image/png;base64,{base64.b64encode(stills[index]).decode('ascii')}'>")
         parts.append(f"<div class='run'><h2>{escape(name)}</h2><img alt='{escape(name)}' style='max-width:100%' "
-                     f"src='data:image/png;base64,{image}'><pre>{escape(run_text(run))}</pre></div>")
+                     f"src='data:image/png;base64,{image}'>{still}<pre>{escape(run_text(run))}</pre></div>")
     parts.append(f"</div><h2>What changed in the scenario ({len(changes)})</h2><pre>")
     parts += [escape(str(change)) + "\n" for change in changes] or ["no change\n"]
     parts.append("</pre></body></html>\n")
     return "".join(parts)
 
 
-def review_pdf(runs: tuple[xr.Dataset, xr.Dataset], names: tuple[str, str], path, made: datetime | None = None) -> None:
+def review_pdf(runs: tuple[xr.Dataset, xr.Dataset], names: tuple[str, str], path, made: datetime | None = None,
+               stills: tuple[bytes, bytes] | None = None) -> None:
     """The review of :func:`review_html` as a PDF at ``path`` (a file or binary stream): a first page with the stamp
-    and what changed, then a page per run with its plot and its figures."""
+    and what changed, then a page per run with its plot, its 3D still if given, and its figures."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -112,12 +118,14 @@ def review_pdf(runs: tuple[xr.Dataset, xr.Dataset], names: tuple[str, str], path
                    family="monospace", fontsize=7, verticalalignment="top")
         pages.savefig(first)
         plt.close(first)
-        for name, run in zip(names, runs):
+        for index, (name, run) in enumerate(zip(names, runs)):
             page = plt.figure(figsize=(11.7, 8.3))
-            image = plt.imread(io.BytesIO(run_plot_png(run)), format="png")
-            axes = page.add_axes((0.03, 0.45, 0.94, 0.52))
-            axes.imshow(image)
-            axes.axis("off")
+            images = [run_plot_png(run)] + ([] if stills is None else [stills[index]])
+            for column, png in enumerate(images):
+                width = 0.94 / len(images)
+                axes = page.add_axes((0.03 + column * width, 0.45, width, 0.52))
+                axes.imshow(plt.imread(io.BytesIO(png), format="png"))
+                axes.axis("off")
             page.text(0.03, 0.43, f"{name}\n{run_text(run)}", family="monospace", fontsize=5, verticalalignment="top")
             pages.savefig(page)
             plt.close(page)

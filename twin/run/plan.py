@@ -104,7 +104,8 @@ class RunPlan:
     radiation pressure: :mod:`twin.flight.layer`); a scenario with ``[radiation]`` adds the radiation layer
     after the orbits; ``faults`` add to the scenario's, ``workload`` and ``initial_state`` drive it from
     measurements and ``modes`` are the operating modes
-    commanded (:func:`twin.subsystems.engine.run_subsystems`). ``chunks``: stored as it runs, in these chunks (on
+    commanded (:func:`twin.subsystems.engine.run_subsystems`); ``battery_left`` (sat,), the fraction of each
+    battery's capacity left (a window of a build-up, :mod:`twin.lifecycle.zoom`; None: new). ``chunks``: stored as it runs, in these chunks (on
     Dask). Made from these: ``layout``, every variable the run allocates over satellites and time
     (the network's, whose sizes only its links and passes decide, aside), and ``work``, what its
     progress counts.
@@ -124,6 +125,7 @@ class RunPlan:
     chunks: Chunks | None = None
     flight: bool = False
     modes: tuple = ()
+    battery_left: np.ndarray | None = None
     times: np.ndarray = field(init=False)
     engine: EnginePlan | None = field(init=False)
     layout: Layout = field(init=False)
@@ -138,8 +140,8 @@ class RunPlan:
         if (self.subsystems or self.network or self.flight) and self.scenario is None:
             raise ValueError("scenario: a run with subsystems, a network or flight variables needs one")
         times = to_datetime64(self.start, self.offsets_s)
-        engine = (EnginePlan.of(fleet_coords(self.fleet, times), self.scenario, self.faults, self.workload is not None)
-                  if self.subsystems else None)
+        engine = (EnginePlan.of(fleet_coords(self.fleet, times), self.scenario, self.faults, self.workload is not None,
+                                self.battery_left) if self.subsystems else None)
         layout = Layout.of_grid(ORBIT_LAYER + (RADIATION_LAYER if self.radiation else ())
                                 + (engine.variables if engine else ()), len(self.fleet), times.size,
                                 **({"cluster": engine.cluster_names.size} if engine else {}))

@@ -74,7 +74,8 @@ def chief_of_each(subcenters: np.ndarray, roles: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class EnginePlan:
     """What every partition of a run shares: the run's times, the fleet's labels and sub-centers,
-    faults resolved to rows, the chiefs' rows, and the jobs (everything but the orbit layer)."""
+    faults resolved to rows, the chiefs' rows, and the jobs (everything but the orbit layer); ``battery_left`` (sat,),
+    the fraction of each battery's capacity left (None: new)."""
 
     scenario: Scenario
     times: StepTimes
@@ -85,9 +86,11 @@ class EnginePlan:
     faults: list[ResolvedFault]
     losses: dict[int, np.ndarray]
     offload: bool
+    battery_left: np.ndarray | None = None
 
     @classmethod
-    def of(cls, coords: Mapping, scenario: Scenario, faults=(), workload_given: bool = False) -> EnginePlan:
+    def of(cls, coords: Mapping, scenario: Scenario, faults=(), workload_given: bool = False,
+           battery_left: np.ndarray | None = None) -> EnginePlan:
         """The plan of a run with coordinates ``coords`` (``sat``, ``subcenter``, ``role``..., ``time``: a dataset's, or
         :func:`twin.dataset.layout.fleet_coords`)."""
         labels = {name: np.asarray(coords[name].values)
@@ -102,7 +105,8 @@ class EnginePlan:
                     + resolve_faults(faults, labels["sat"], labels["subcenter"], "faults"))
         return cls(scenario, StepTimes(offset_s, elapsed_s), labels, cluster_names, cluster_of,
                    chief_of_each(labels["subcenter"], labels["role"]), resolved, losses_by_step(resolved, elapsed_s),
-                   scenario.offload is not None and not workload_given)
+                   scenario.offload is not None and not workload_given,
+                   None if battery_left is None else np.asarray(battery_left, float))
 
     @property
     def offset_s(self) -> np.ndarray:
@@ -158,7 +162,8 @@ class EnginePlan:
             self.scenario.buses, self.scenario.compute, self.labels["bus"][rows], self.labels["represents"][rows],
             self.cluster_of[rows], self.cluster_names.size, np.searchsorted(chiefs.rows, self.chief_of[rows]),
             [fault for fault in faults if fault.rows.size], {k: local(lost) for k, lost in self.losses.items()},
-            self.scenario.offload.min_battery_soc if self.offload else None)
+            self.scenario.offload.min_battery_soc if self.offload else None,
+            None if self.battery_left is None else self.battery_left[rows])
 
     def partition(self, rows: slice, drivers: Drivers, start: Start = Start(), output: Output = Output()) -> Partition:
         """The :class:`Partition` of satellite ``rows`` (a slice of the fleet)."""

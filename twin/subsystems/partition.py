@@ -93,7 +93,8 @@ class PartitionSatellites:
     (``cluster``, an index among ``clusters``) and its chief's row in the :class:`ChiefGeometry`
     (``chief_index``); ``faults`` resolved to these rows and ``losses``, the rows lost at each step (empty
     arrays where another partition loses satellites); ``offload_min_soc``, the state of charge above which
-    a satellite takes ground work (None: no ground data centers)."""
+    a satellite takes ground work (None: no ground data centers); ``battery_left``, the fraction of its battery's
+    capacity each has left (aged, as a window of a build-up starts; None: new)."""
 
     buses: dict[str, Bus]
     compute: ComputeSettings
@@ -105,6 +106,7 @@ class PartitionSatellites:
     faults: list[ResolvedFault]
     losses: dict[int, np.ndarray]
     offload_min_soc: float | None = None
+    battery_left: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ class Partition:
                  output: Output = Output()):
         bus_names = satellites.bus
         self.power = PowerModel.from_buses(satellites.buses, bus_names, satellites.compute)
+        if satellites.battery_left is not None:
+            self.power = self.power.with_battery_left(satellites.battery_left)
         self.thermal = ThermalModel.from_buses(satellites.buses, bus_names)
         bus_of = bus_columns(satellites.buses, bus_names)
         self.installed_cu = bus_of("compute_capacity_units")

@@ -75,6 +75,11 @@ class PowerModel:
             reserve_soc=compute.battery_reserve_soc,
         )
 
+    def with_battery_left(self, fraction: np.ndarray) -> PowerModel:
+        """The same satellites with ``fraction`` (sat,) of their batteries' capacity left (aged): the capacity and the
+        floor of the depth of discharge scale with it; the power limit stays the new battery's."""
+        return replace(self, battery_capacity_j=self.battery_capacity_j * fraction,
+                       battery_floor_j=self.battery_floor_j * fraction)
 
     def rows(self, rows: np.ndarray) -> PowerModel:
         """The parameters of the satellites at ``rows`` (an index array), in that order."""
