@@ -87,12 +87,12 @@ def test_a_missing_run_is_refused_in_one_line(tmp_path, capsys):
     assert error.startswith("twin: error: ") and "none.zarr" in error and error.count("\n") == 1
 
 
-def test_a_scenario_with_radiation_is_refused_on_dask_before_a_cluster_starts(tmp_path, capsys):
-    text = (twin.scenario.SCENARIO_DIR / "phase1.toml").read_text() + "\n[radiation]\n"
+def test_a_scenario_with_radiation_runs_on_a_dask_cluster_from_the_command_line(tmp_path):
+    pytest.importorskip("distributed")
+    text = (twin.scenario.SCENARIO_DIR / "phase1.toml").read_text() + "\n[radiation]\nshielding_mm = 1.0\n"
     (tmp_path / "shielded.toml").write_text(text)
-    status = main(["simulate", str(tmp_path / "shielded.toml"), "--duration", "1h", "--workers", "2",
-                   "--out", str(tmp_path / "run.zarr")])
-    assert status == 2
-    assert capsys.readouterr().err == ("twin: error: radiation: the radiation layer is not computed on Dask yet; run "
-                                       "a scenario with [radiation] without --workers or --scheduler\n")
-    assert not (tmp_path / "run.zarr").exists()
+    assert main(["simulate", str(tmp_path / "shielded.toml"), "--duration", "1h", "--step", "120s", "--workers", "2",
+                 "--quiet", "--out", str(tmp_path / "run.zarr")]) == 0
+    stored = twin.open_run(tmp_path / "run.zarr")
+    assert stored.attrs["radiation_shielding_mm"] == 1.0
+    assert float(stored["total_dose"].isel(time=-1).min()) > 0 and float(stored["capacity_lost"].max()) > 0

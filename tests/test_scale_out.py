@@ -7,6 +7,7 @@ clusters), so the scheduler's placement and the lost work of a satellite fault c
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 
@@ -18,7 +19,7 @@ import zarr
 from twin.cli import main
 from twin.dataset import open_run
 from twin.run.scale_out import partition_rows, simulate_partitioned
-from twin.scenario import Fault, load_scenario
+from twin.scenario import Fault, RadiationDesign, load_scenario
 from twin.run.simulate import run_scenario
 
 distributed = pytest.importorskip("distributed")
@@ -74,6 +75,20 @@ def test_partitioned_run_equals_the_single_process_run(client, phase1_reference,
     # Chunks: one satellite's span or one step of the fleet reads a sliver of the store.
     assert zarr.open_group(result.path)["generated_power"].chunks == (8, 50)
     assert zarr.open_group(result.path)["position"].chunks == (8, 50, 3)
+
+
+def test_a_partitioned_run_computes_the_radiation_layer_as_one_process_does(client, tmp_path):
+    """The layer's dose carried across time chunks, and the engine's partitions offered only the compute still
+    working and crashed by the detected upsets, read from the store."""
+    shielded = dataclasses.replace(load_scenario("phase1"), radiation=RadiationDesign(shielding_mm=1.0))
+    reference = run_scenario(shielded, duration_s=3 * 3600.0, step_s=60.0, faults=FAULTS)
+    seen = []
+    result = simulate_partitioned(shielded, tmp_path / "run.zarr", client, duration_s=3 * 3600.0, step_s=60.0,
+                                  faults=FAULTS, sat_chunk=8, time_chunk=50, partitions=3, progress=seen.append)
+    assert {p.stage: p.stage_done for p in seen}["radiation"] == 1 and "radiation" in result.seconds
+    run = open_run(result.path)
+    assert_same_run(reference, run)
+    assert float(run["total_dose"].isel(time=-1).min()) > 0 and run.attrs["compute_crash_lost_cu_s"] > 0
 
 
 def test_phase2_ground_offloading_is_coupled_across_partitions(client, tmp_path):

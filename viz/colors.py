@@ -3,7 +3,10 @@
 ``color_by`` names a variable (``generated_power``, ``battery_soc``, ``illumination``...), a variable
 with a node (``temperature`` is the payload node; ``temperature:bus`` the other), or a
 per-satellite coordinate (``owner``, ``subcenter``, ``role``, ``bus``, ``group``, ``plane``),
-drawn with one colour per category.
+drawn with one colour per category. Variables that span orders of magnitude (:data:`LOG_SCALE`: the
+trapped-particle fluxes, the dose rate and the upset rates) are drawn on a logarithmic scale, its
+colour bar titled so; a value at or below the scale's low end (zero flux outside the belts) takes its
+lowest colour.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ import xarray as xr
 CATEGORICAL = ("owner", "subcenter", "role", "bus", "group", "plane")
 SCALAR_COLORMAP = "viridis"
 CATEGORY_COLORMAP = "tab10"  # up to 10 categories; tab20 up to 20; beyond, a cyclic map
+LOG_SCALE = ("proton_flux", "electron_flux", "dose_rate", "seu_rate", "seu_corrected_rate", "seu_detected_rate",
+             "seu_silent_rate")
+LOG_DECADES = 6  # a logarithmic scale's default span: from the smallest positive value, at most this many decades
 
 
 class ColorError(ValueError):
@@ -32,6 +38,7 @@ class Coloring:
     cmap: str
     categories: tuple[str, ...] = ()
     _values: object = field(default=None, repr=False)  # (sat, time) array-like, or (sat,) for categories
+    log: bool = False  # a logarithmic scale: values at or below clim[0] (zero) take the lowest colour
 
     @property
     def categorical(self) -> bool:
@@ -39,8 +46,8 @@ class Coloring:
 
     def at(self, index: int) -> np.ndarray:
         """Values (sat,) as float32 at time ``index`` (categories: their codes)."""
-        values = self._values if self.categorical else self._values[:, index]
-        return np.asarray(values, dtype=np.float32)
+        values = np.asarray(self._values if self.categorical else self._values[:, index], dtype=np.float32)
+        return np.maximum(values, np.float32(self.clim[0])) if self.log else values  # NaN stays NaN
 
 
 def colorable(run: xr.Dataset) -> list[str]:
@@ -83,11 +90,28 @@ def coloring(run: xr.Dataset, color_by: str, clim: tuple[float, float] | None = 
             raise ColorError(f"--color-by: {name!r} has no {node_dim} {node!r}; choose one of {', '.join(nodes)}")
         variable = variable.sel({node_dim: node})
         name = f"{name}:{node}"
+    log = name in LOG_SCALE
     if clim is None:
         # One range for the whole run, so a colour means the same at every step of an animation.
-        low, high = float(variable.min(skipna=True)), float(variable.max(skipna=True))
-        if not np.isfinite(low):
-            low, high = 0.0, 1.0
-        clim = (low, high if high > low else low + 1.0)
-    title = _title(name.replace(":", " "), run[color_by.partition(":")[0]])
-    return Coloring(name, title, (float(clim[0]), float(clim[1])), cmap or SCALAR_COLORMAP, (), variable.data)
+        clim = _log_range(variable) if log else _linear_range(variable)
+    elif log and not clim[0] > 0:
+        raise ColorError(f"--clim: {clim[0]:g} is not above 0; {name} is drawn on a logarithmic scale")
+    title = _title(name.replace(":", " "), run[color_by.partition(":")[0]]) + (", log scale" if log else "")
+    return Coloring(name, title, (float(clim[0]), float(clim[1])), cmap or SCALAR_COLORMAP, (), variable.data, log)
+
+
+def _linear_range(variable: xr.DataArray) -> tuple[float, float]:
+    low, high = float(variable.min(skipna=True)), float(variable.max(skipna=True))
+    if not np.isfinite(low):
+        low, high = 0.0, 1.0
+    return low, high if high > low else low + 1.0
+
+
+def _log_range(variable: xr.DataArray) -> tuple[float, float]:
+    """From the smallest positive value (at most :data:`LOG_DECADES` below the largest) to the largest; a decade
+    for a variable that is never positive."""
+    high = float(variable.max(skipna=True))
+    if not high > 0:
+        return 0.1, 1.0
+    low = max(float(variable.where(variable > 0).min(skipna=True)), high * 10.0 ** -LOG_DECADES)
+    return (low, high) if high > low else (high / 10.0, high)

@@ -248,7 +248,7 @@ class ConstellationScene:
             options["n_colors"] = len(color.categories)
             bar.update(n_labels=0)
         actor = self.plotter.add_mesh(satellites, scalars=self.coloring.title, cmap=color.cmap, clim=color.clim,
-                                      nan_color=NAN_COLOR, point_size=point_size, render_points_as_spheres=True,
+                                      log_scale=color.log, nan_color=NAN_COLOR, point_size=point_size, render_points_as_spheres=True,
                                       lighting=False, show_scalar_bar=show_scalar_bar, scalar_bar_args=bar,
                                       name="satellites", **options)
         return satellites, actor

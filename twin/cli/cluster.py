@@ -51,9 +51,6 @@ def simulate_on_cluster(args):
 
     _check(args)
     plan = plan_of(args, Chunks(args.sat_chunk, args.time_chunk))  # refused here, before a cluster is started
-    if plan.radiation:
-        raise UserError("radiation: the radiation layer is not computed on Dask yet; run a scenario with "
-                        "[radiation] without --workers or --scheduler")
     if args.scheduler:
         try:
             client, cluster = Client(args.scheduler, timeout="20s"), None

@@ -311,7 +311,8 @@ def register(commands) -> None:
     generate.add_argument("--duration", default="1h", help="span such as 1h, 24h (default 1h)")
     generate.add_argument("--fault", action="append", default=[], metavar="KIND:TARGET:START[:VALUE]",
                           help="inject a fault, e.g. array_degraded:CC1-001-03:3h:0.4, manoeuvre:CC1-002-01:5h:200 "
-                               "(repeatable; kinds satellite_lost, array_degraded, radiator_stuck, manoeuvre, sensor_bias)")
+                               "(repeatable; kinds satellite_lost, array_degraded, radiator_stuck, manoeuvre, sensor_bias, "
+                               "upset_rate)")
     generate.add_argument("--seed", type=int, default=0, help="noise, dropout and delay seed")
     generate.add_argument("--out", help="write the packets to this file (and a .json manifest beside it)")
     generate.add_argument("--overwrite", action="store_true", help="replace the files already at --out")

@@ -271,6 +271,8 @@ for _name in ("generated_power", "used_power", "battery_soc", "compute_utilizati
     _add(_T, f"{_name}_residual", " ".join(_measured.dims), np.float64,
          f"{_measured.attrs['long_name']}: measured minus predicted", _measured.units)
 _add(_T, "position_residual", "sat time", np.float64, "distance of the GNSS fix from the predicted position", "m")
+_add(_T, "memory_errors", "sat time", np.float64,
+     "corrected memory errors counted by the satellite since its telemetry began (NaN: no compute packet)", "1")
 
 
 def entry(name: str) -> Variable:

@@ -38,10 +38,12 @@ LEVEL = {name: level for level, name in enumerate(SEVERITIES)}
 SUBSYSTEMS = ("power", "thermal", "compute", "orbit", "link")
 SUBSYSTEM_OF = {"battery_soc": "power", "generated_power": "power", "used_power": "power",
                 "temperature:payload": "thermal", "temperature:bus": "thermal", "compute_utilization": "compute",
-                "throttle": "compute", "position": "orbit", "telemetry_lost": "link", "stale": "link"}
+                "throttle": "compute", "upset_rate": "compute", "position": "orbit", "telemetry_lost": "link",
+                "stale": "link"}
 READABLE = {"battery_soc": "battery state of charge", "generated_power": "array power", "used_power": "power used",
             "temperature:payload": "payload temperature", "temperature:bus": "bus temperature",
-            "position": "GNSS position", "telemetry_lost": "telemetry lost", "stale": "telemetry stale"}
+            "position": "GNSS position", "upset_rate": "corrected memory errors", "telemetry_lost": "telemetry lost",
+            "stale": "telemetry stale"}
 # Limit-checked measurements: (variable, packet kind, XTCE parameter, how to take it from the assimilated state)
 LIMITED = (("battery_soc", "power", "battery_soc", lambda state: state["battery_soc"], "battery_soc_residual"),
            ("temperature:payload", "thermal", "payload_temperature_k",

@@ -31,6 +31,22 @@ def radiation_attrs(settings: RadiationSettings) -> dict:
     return {"radiation_solar_activity": settings.solar, "radiation_shielding_mm": float(settings.shielding_mm)}
 
 
+def layer_values(latitude_deg: np.ndarray, longitude_deg: np.ndarray, altitude_km: np.ndarray, time_s: np.ndarray,
+                 settings: RadiationSettings = RadiationSettings(), health: HardwareHealth = HardwareHealth(),
+                 dose_before_rad: np.ndarray | float = 0.0) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The values (sat, time) of :data:`LAYER_VARIABLES` in the dataset's units at geodetic positions (deg, deg,
+    km) at ``time_s`` (s since the run's first step), for parts that had taken ``dose_before_rad`` (rad(Si), per
+    satellite) at the first of these steps; and the total dose (rad(Si), sat x time). A run computed a span of
+    steps at a time (each span from the last step of the one before, with its dose) gets the values of the whole."""
+    arrays = radiation_arrays(latitude_deg, longitude_deg, altitude_km, time_s, settings)
+    total_dose_rad = arrays["total_dose_rad"] + np.reshape(dose_before_rad, (-1, 1))
+    arrays["total_dose_rad"] = total_dose_rad
+    values = {name: arrays[core] if factor == 1.0 else arrays[core] * factor
+              for name, (core, factor) in RADIATION_VARIABLES.items()}
+    values["capacity_lost"] = health.capacity_lost_fraction(total_dose_rad, np.asarray(time_s)[None, :])
+    return values, total_dose_rad
+
+
 def radiation_layer(run: xr.Dataset, settings: RadiationSettings = RadiationSettings(),
                     health: HardwareHealth = HardwareHealth()) -> xr.Dataset:
     """``run`` (with ``latitude``, ``longitude`` in deg and ``altitude`` in m over ``sat``, ``time``) plus the
@@ -38,12 +54,10 @@ def radiation_layer(run: xr.Dataset, settings: RadiationSettings = RadiationSett
     expected share of compute lost by ``health`` to the dose and to random failures since the first step.
     The settings go into the run's attributes (:func:`radiation_attrs`)."""
     time_s = (run["time"].values - run["time"].values[0]) / np.timedelta64(1, "s")
-    arrays = radiation_arrays(run["latitude"].values, run["longitude"].values, run["altitude"].values / 1e3, time_s,
-                              settings)
+    values, _ = layer_values(run["latitude"].values, run["longitude"].values, run["altitude"].values / 1e3, time_s,
+                             settings, health)
     layer = run.copy()
-    for name, (core, factor) in RADIATION_VARIABLES.items():
-        layer[name] = as_variable(name, arrays[core] if factor == 1.0 else arrays[core] * factor)
-    layer["capacity_lost"] = as_variable("capacity_lost",
-                                         health.capacity_lost_fraction(arrays["total_dose_rad"], time_s[None, :]))
+    for name, array in values.items():
+        layer[name] = as_variable(name, array)
     layer.attrs.update(radiation_attrs(settings))
     return layer

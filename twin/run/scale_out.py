@@ -12,17 +12,21 @@ written in parallel to one Zarr store.
    orientation and the Sun are computed once for the whole run and sliced
    (:class:`twin.orbit.layer.OrbitFrames`), so a piece of time gets the same numbers as the whole.
    Dask reruns a task whose worker is lost; it writes the same bytes.
-3. **Power, thermal and compute.** Satellites couple through the scheduler (jobs placed on the
+3. **Radiation** (a scenario with ``[radiation]``): a task per block of whole satellite chunks reads
+   their stored positions a time chunk at a time, carrying each satellite's dose from one chunk to
+   the next (:func:`twin.radiation.layer.layer_values`), and writes the radiation layer; the engine's
+   partitions read its working share and crash rate from the store like their orbits.
+4. **Power, thermal and compute.** Satellites couple through the scheduler (jobs placed on the
    sub-center with most headroom, fleet-wide) and phase 2's ground data centers. Each partition of
    rows (whole chunks) lives in a Dask actor (:class:`twin.subsystems.partition.Partition`); the client drives
    the steps (:func:`twin.subsystems.coupling.drive`): the actors send their capacity summed per sub-center,
    the client runs the scheduler and sends back each sub-center's utilisation. An actor writes its
    window of steps (a time chunk) when it is full.
-4. **A lost worker.** At the start of every window the client keeps the partitions' state (battery
+5. **A lost worker.** At the start of every window the client keeps the partitions' state (battery
    and temperatures) and a copy of the scheduler. If a worker dies, every partition restarts from
    the last window on the workers left and rewrites the chunks after it, so the store ends intact
    and equal to an undisturbed run.
-5. **Network** (optional): links, contacts and routing run on the client over the stored run
+6. **Network** (optional): links, contacts and routing run on the client over the stored run
    (:func:`twin.network.flows.add_network`, one process) and are appended to the store.
 """
 
@@ -44,6 +48,8 @@ from twin.dataset.layout import Layout, new_dataset
 from twin.dataset.store import RUN, RUN_FORMAT, RUN_FORMAT_ATTR
 from twin.orbit.constellation import design_fleet
 from twin.orbit.layer import ORBIT_VARIABLES, OrbitFrames, elapsed_max_s, fill_orbits
+from twin.radiation.environment import RadiationSettings
+from twin.radiation.layer import radiation_attrs
 from twin.run.plan import Chunks, RunPlan, orbit_tasks
 from twin.run.progress import Progress, ProgressCounter
 from twin.safe_output import written_into_place
@@ -111,16 +117,56 @@ def _orbit_task(scenario, representatives, key, store, rows, times, frames, drif
     return {"rows": chosen, **{name: out[name][chosen - first] for name in CHIEF_ORBIT_VARIABLES}}
 
 
-class PartitionActor:
-    """A :class:`twin.subsystems.partition.Partition` on a Dask worker, reading its orbit layer from the store and
-    writing its outputs there one window (time chunk) at a time."""
+def _radiation_task(store: str, rows: tuple[int, int], time_s: np.ndarray, time_chunk: int, settings, health) -> None:
+    """Compute and store the radiation layer of ``rows`` over the whole run, a time chunk at a time (each from the
+    step before it, carrying the dose)."""
+    from twin.radiation.layer import layer_values
 
-    def __init__(self, plan: EnginePlan, chiefs, store: str, rows: tuple[int, int], window_steps: int, resume=None):
+    group = zarr.open_group(store, mode="r+")
+    satellites = slice(*rows)
+    dose_rad = np.zeros(rows[1] - rows[0])
+    for first in range(0, time_s.size, time_chunk):
+        last, lead = min(first + time_chunk, time_s.size), max(first - 1, 0)
+        steps = slice(lead, last)
+        values, total_dose_rad = layer_values(group["latitude"][satellites, steps], group["longitude"][satellites, steps],
+                                              group["altitude"][satellites, steps] / 1e3, time_s[steps], settings,
+                                              health, dose_rad)
+        for name, array in values.items():
+            _array(group, name)[satellites, first:last] = array[:, first - lead:]
+        dose_rad = total_dose_rad[:, -1]
+
+
+class _StoredWindows:
+    """A stored (sat, time) variable's ``rows``, indexed ``[:, step]`` like an array, read a window of steps at a time;
+    ``complement`` gives 1 minus the stored value (the share working of ``capacity_lost``)."""
+
+    def __init__(self, array: zarr.Array, rows: tuple[int, int], window_steps: int, complement: bool = False):
+        self.array, self.rows, self.window_steps, self.complement = array, slice(*rows), window_steps, complement
+        self._first, self._values = 0, None
+
+    def __getitem__(self, key) -> np.ndarray:
+        _, step = key
+        if self._values is None or not self._first <= step < self._first + self._values.shape[1]:
+            self._first = step
+            values = self.array[self.rows, step:step + self.window_steps + 1].astype(float)
+            self._values = 1.0 - values if self.complement else values
+        return self._values[:, step - self._first]
+
+
+class PartitionActor:
+    """A :class:`twin.subsystems.partition.Partition` on a Dask worker, reading its orbit layer (and the radiation
+    layer's working share and crash rate, with ``radiation``) from the store and writing its outputs there one window
+    (time chunk) at a time."""
+
+    def __init__(self, plan: EnginePlan, chiefs, store: str, rows: tuple[int, int], window_steps: int, resume=None,
+                 radiation: bool = False):
         self.group = zarr.open_group(store, mode="r+")
         self.rows = rows
         self._cached = (0, 0, None, None)
         self.window_steps, self.steps = window_steps, plan.offset_s.size
-        self.partition = plan.partition(slice(*rows), Drivers(chiefs, self._orbit), Start(resume=resume),
+        stored = {"working": _StoredWindows(self.group["capacity_lost"], rows, window_steps, complement=True),
+                  "crash_rate_s": _StoredWindows(self.group["seu_detected_rate"], rows, window_steps)} if radiation else {}
+        self.partition = plan.partition(slice(*rows), Drivers(chiefs, self._orbit, **stored), Start(resume=resume),
                                         Output(window_steps, self._write))
 
     def _orbit(self, times: slice):
@@ -208,9 +254,6 @@ def simulate_plan(plan: RunPlan, out: str | Path, client, partitions: int | None
             or plan.modes):
         raise ValueError("plan: a run on Dask needs a scenario's plan with subsystems and chunks, and no measurements "
                          "or commanded modes")
-    if plan.radiation:
-        raise ValueError("radiation: the radiation layer is not computed on Dask yet; run a scenario with [radiation] "
-                         "in this process")
     counter = plan.work.counter(progress)
     with written_into_place(out, RUN, overwrite) as store:  # renamed in when complete
         _skeleton(plan).to_zarr(store, mode="w-", zarr_format=2, compute=False, consolidated=False,
@@ -221,15 +264,23 @@ def simulate_plan(plan: RunPlan, out: str | Path, client, partitions: int | None
         began = time.perf_counter()
         chiefs = plan.engine.chief_geometry(_orbit_layer(client, plan, store, frames, counter), frames.sun_m)
         seconds = {"orbits": time.perf_counter() - began}
+        if plan.radiation:
+            began = time.perf_counter()
+            _radiation_layer(client, plan, store)
+            counter.add("radiation")
+            seconds["radiation"] = time.perf_counter() - began
         began = time.perf_counter()
         rows = partition_rows(len(plan.fleet), plan.chunks.sat, partitions or sum(client.nthreads().values()))
-        coupling, restarts = _engine(client, plan.engine, chiefs, store, rows, plan.chunks.time, counter, max_restarts)
+        coupling, restarts = _engine(client, plan.engine, chiefs, store, rows, plan.chunks.time, counter, max_restarts,
+                                     plan.radiation)
         seconds["engine"] = time.perf_counter() - began
 
         group = zarr.open_group(store, mode="r+")
         for name, values in fleet_values(plan.engine, coupling).items():
             _array(group, name)[:] = values
         group.attrs.update({**scheduler_attrs(coupling), "partitions": len(rows), RUN_FORMAT_ATTR: RUN_FORMAT})
+        if plan.radiation:
+            group.attrs.update(radiation_attrs(RadiationSettings.of_design(plan.scenario.radiation)))
         if plan.network:
             from twin.network.flows import add_network
 
@@ -273,8 +324,20 @@ def _orbit_layer(client, plan: RunPlan, out, frames: OrbitFrames, counter: Progr
     return chief_data
 
 
+def _radiation_layer(client, plan: RunPlan, out: Path) -> None:
+    """Run the radiation tasks (one per block of satellite chunks, the partitions of the orbit tasks) and wait for them."""
+    from twin.radiation.hardware import HardwareHealth
+
+    design = plan.scenario.radiation
+    settings, health = RadiationSettings.of_design(design), HardwareHealth.of_design(design)
+    time_s = (plan.times - plan.times[0]) / np.timedelta64(1, "s")  # as the run in one process has it
+    blocks = sorted({rows for rows, _ in orbit_tasks(len(plan.fleet), plan.steps, plan.chunks)})
+    client.gather([client.submit(_radiation_task, str(out), rows, time_s, plan.chunks.time, settings, health, pure=False)
+                   for rows in blocks])
+
+
 def _engine(client, plan: EnginePlan, chiefs, out: Path, rows, time_chunk: int, counter: ProgressCounter,
-            max_restarts: int):
+            max_restarts: int, radiation: bool = False):
     """Step the partitions as actors, resuming from the last window if a worker is lost; returns the coupling."""
     from distributed.client import FutureCancelledError
 
@@ -293,7 +356,7 @@ def _engine(client, plan: EnginePlan, chiefs, out: Path, rows, time_chunk: int, 
             for index, span in enumerate(rows):
                 resume = None if checkpoint["states"] is None else (checkpoint["step"], checkpoint["states"][index])
                 actors.append(client.submit(PartitionActor, plan_future, chiefs_future, str(out), span,
-                                            time_chunk, resume, actor=True, pure=False,
+                                            time_chunk, resume, radiation, actor=True, pure=False,
                                             workers=[workers[index % len(workers)]], allow_other_workers=True))
             proxies = [future.result() for future in actors]
             counter.set("steps", checkpoint["step"] - 1)

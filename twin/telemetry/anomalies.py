@@ -5,6 +5,9 @@ excursions of one satellite and variable less than ``[anomalies] rejoin_s`` apar
 A step with no measurement neither starts nor ends an excursion: it carries the last verdict,
 so a dropped packet does not split one fault into two flags. Each anomaly gives its satellite,
 variable, first and last step beyond the band, and its size: the largest residual (signed).
+A satellite whose corrected memory errors depart from its orbit's predicted upset rate (``[upsets]``,
+:mod:`twin.telemetry.upset_counter`) is one more anomaly, ``upset_rate``: its size is measured over
+predicted upsets, its band the ratio the test flags beyond.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy.stats import poisson
 
 from twin.intervals import true_runs
+from twin.telemetry.upset_counter import COUNTER_VARIABLE, RATE_VARIABLE, expected_upsets, upset_departures
 
 COLUMNS = ["satellite", "subcenter", "variable", "start", "end", "duration_s", "size", "units", "band"]
 
@@ -77,6 +82,8 @@ def find_anomalies(state: xr.Dataset, sensors: dict) -> pd.DataFrame:
                             (stop - start + 1) * step_s, float(window[peak]), residual.attrs.get("units", ""),
                             float(limit[row, 0])))
     records.extend(_silences(state, sensors["silence"]["after_s"], step_s))
+    if COUNTER_VARIABLE in state and RATE_VARIABLE in state:
+        records.extend(_upset_departures(state, sensors["upsets"], sensors["anomalies"]["rejoin_s"]))
     table = pd.DataFrame.from_records(records, columns=COLUMNS)
     return table.sort_values(["start", "satellite", "variable"], ignore_index=True)
 
@@ -96,6 +103,29 @@ def _silences(state: xr.Dataset, after_s: float, step_s: float) -> list[tuple]:
     return [(state["sat"].values[row], state["subcenter"].values[row], "telemetry_lost", times[start], times[stop],
              (stop - start + 1) * step_s, float((stop - start + 1) * step_s), "s", after_s)
             for row, start, stop in zip(rows[long_enough], first[long_enough], last[long_enough])]
+
+
+def _upset_departures(state: xr.Dataset, settings: dict, rejoin_s: float) -> list[tuple]:
+    """Satellites whose corrected upsets depart from the prediction (:func:`~.upset_counter.upset_departures`), over
+    ``settings``' ``window_s`` at its ``false_alarm_probability``; flagged windows less than ``rejoin_s`` apart are one."""
+    times = state["time"].values
+    time_s = (times - times[0]) / np.timedelta64(1, "s")
+    step_s = float(time_s[1] - time_s[0])
+    window_steps = max(1, int(round(settings["window_s"] / step_s)))
+    found = upset_departures(state[COUNTER_VARIABLE].values, expected_upsets(state[RATE_VARIABLE].values, time_s),
+                             window_steps, settings["false_alarm_probability"])
+    rows, first, last = true_runs(found["flagged"])
+    records = []
+    for row, start, stop in _rejoin(rows, first, last, int(rejoin_s // (window_steps * step_s))):
+        measured = found["measured"][row, start:stop + 1].sum()
+        predicted = max(found["predicted"][row, start:stop + 1].sum(), np.finfo(float).tiny)
+        begin, end = found["first"][start], found["last"][stop]
+        fewest_flagged = poisson.isf(settings["false_alarm_probability"] / 2, predicted) + 1
+        critical = fewest_flagged / predicted
+        records.append((state["sat"].values[row], state["subcenter"].values[row], "upset_rate", times[begin],
+                        times[end], float(time_s[end] - time_s[begin] + step_s), float(measured / predicted), "1",
+                        float(critical)))
+    return records
 
 
 def anomalies_of(state: xr.Dataset, sensors: dict | None = None) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import xarray as xr
 from twin.constants import EARTH_MU_KM3_S2, EARTH_ROTATION_RAD_S
 from twin.dataset.layout import as_variable
 from twin.orbit.frames import gcrs_to_itrs
+from twin.telemetry.upset_counter import with_upset_rates
 from twin.telemetry.virtual_fleet import bus_voltage_v
 
 NODES = ("payload", "bus")
@@ -96,7 +97,7 @@ def measured_on_grid(groups: dict[str, xr.Dataset], model: xr.Dataset, sensors: 
     measured["battery_soc"] = grid("power", power["battery_soc"].values)
     measured["temperature"] = np.stack([grid("thermal", groups["thermal"][f"{node}_temperature_k"].values)
                                         for node in NODES], axis=-1)
-    for name in ("compute_utilization", "throttle"):
+    for name in ("compute_utilization", "throttle", "memory_errors"):
         measured[name] = grid("compute", groups["compute"][name].values)
     measured["position"] = gnss_positions_gcrs_m(groups["gnss"], times, sat_count)
     return measured
@@ -126,7 +127,8 @@ def initial_state(groups: dict[str, xr.Dataset], times: np.ndarray, sat_count: i
 def model_run(scenario, groups: dict[str, xr.Dataset], sensors: dict, progress=None) -> xr.Dataset:
     """The fault-free twin over the measurements' span, one reporting interval per step, started from
     the battery and temperatures measured at the first packet's time and driven by the measured
-    compute utilisation."""
+    compute utilisation; with the upset rates the memory-error counter is checked against
+    (:func:`twin.telemetry.upset_counter.with_upset_rates`)."""
     from astropy.time import Time
 
     from twin.run.simulate import run_scenario
@@ -142,8 +144,9 @@ def model_run(scenario, groups: dict[str, xr.Dataset], sensors: dict, progress=N
     sat_count = scenario.satellite_count  # the fleet is designed once, by the run
     rows, steps, _, keep = _grid_cells(groups["compute"], times, sat_count)
     workload = _scatter((sat_count, times.size), rows, steps, groups["compute"]["compute_utilization"].values[keep])
-    return run_scenario(scenario, start=Time(start, scale="utc"), duration_s=duration_s, step_s=interval_s,
-                        workload=workload, initial_state=initial_state(groups, times, sat_count), progress=progress)
+    return with_upset_rates(run_scenario(scenario, start=Time(start, scale="utc"), duration_s=duration_s,
+                                         step_s=interval_s, workload=workload,
+                                         initial_state=initial_state(groups, times, sat_count), progress=progress))
 
 
 def assimilate(model: xr.Dataset, groups: dict[str, xr.Dataset], sensors: dict) -> xr.Dataset:
@@ -166,5 +169,6 @@ def assimilate(model: xr.Dataset, groups: dict[str, xr.Dataset], sensors: dict) 
             state["position_residual"] = as_variable("position_residual", np.linalg.norm(observed - predicted, axis=-1))
         else:
             state[f"{name}_residual"] = as_variable(f"{name}_residual", observed - predicted)
+    state["memory_errors"] = as_variable("memory_errors", measured["memory_errors"])
     state.attrs["assimilated"] = "measurements where they exist, the fault-free model elsewhere"
     return state

@@ -9,7 +9,12 @@ packets (delays reorder the stream). Faults the twin's model does not know:
   (``severity``: the fraction lost), simulated by the engine itself;
 * ``manoeuvre``: an unplanned semi-major-axis change of ``value`` metres (Clohessy-Wiltshire drift:
   radial offset and along-track drift of -3/2 n da per second);
-* ``sensor_bias``: a GNSS position bias of ``value`` metres along the radial direction.
+* ``sensor_bias``: a GNSS position bias of ``value`` metres along the radial direction;
+* ``upset_rate``: the satellite's corrected memory errors come ``value`` times as often as its orbit
+  predicts (a part more sensitive than modelled, a shielding fault).
+
+The compute packet's corrected-memory-error counter is drawn from the run's upset rates
+(:mod:`twin.telemetry.upset_counter`).
 """
 
 from __future__ import annotations
@@ -31,10 +36,13 @@ from twin.assets import asset_path
 from twin.scenario import Fault, Scenario
 from twin.timegrid import parse_duration_s
 from twin.telemetry.packets import encode, layouts_by_name
+from twin.telemetry.upset_counter import RATE_VARIABLE, expected_upsets, with_upset_rates
 
 SENSORS_PATH = asset_path("telemetry", "sensors.toml")
 ENGINE_KINDS = ("satellite_lost", "array_degraded", "radiator_stuck")
 ORBIT_KINDS = ("manoeuvre", "sensor_bias")
+UPSET_KINDS = ("upset_rate",)
+KINDS = ENGINE_KINDS + ORBIT_KINDS + UPSET_KINDS
 
 
 def load_sensors(path: str | Path = SENSORS_PATH) -> dict:
@@ -50,7 +58,7 @@ class InjectedFault:
     kind: str
     target: str
     start_s: float
-    value: float  # severity (0-1) for engine kinds, metres for orbit kinds
+    value: float  # severity (0-1) for engine kinds, metres for orbit kinds, a factor for upset_rate
 
     @classmethod
     def parse(cls, text: str) -> "InjectedFault":
@@ -59,16 +67,18 @@ class InjectedFault:
         if len(parts) not in (3, 4):
             raise ValueError(f"fault: {text!r} is not kind:target:start[:value]")
         kind, target, start = parts[:3]
-        if kind not in ENGINE_KINDS + ORBIT_KINDS:
-            raise ValueError(f"fault.kind: {kind!r} is not one of {', '.join(ENGINE_KINDS + ORBIT_KINDS)}")
+        if kind not in KINDS:
+            raise ValueError(f"fault.kind: {kind!r} is not one of {', '.join(KINDS)}")
         try:
             value = float(parts[3]) if len(parts) == 4 else (1.0 if kind == "satellite_lost" else float("nan"))
         except ValueError:
             raise ValueError(f"fault.value: {parts[3]!r} is not a number") from None
         if not np.isfinite(value):
-            raise ValueError(f"fault.value: {kind} needs a value (severity 0-1, or metres)")
+            raise ValueError(f"fault.value: {kind} needs a value (severity 0-1, metres, or a factor)")
         if kind in ENGINE_KINDS and not 0 < value <= 1:
             raise ValueError(f"fault.value: severity {value!r} of {kind} must be in (0, 1]")
+        if kind in UPSET_KINDS and not value >= 0:
+            raise ValueError(f"fault.value: factor {value!r} of {kind} must be at least 0")
         return cls(kind, target, parse_duration_s(start, "fault.start") if start not in ("0", "0s") else 0.0, value)
 
 
@@ -134,13 +144,30 @@ def orbit_offsets_m(position_m: np.ndarray, velocity_m_s: np.ndarray, elapsed_s:
 
 def simulate_truth(scenario: Scenario, start: Time, duration_s: float, sensors: dict,
                    faults: list[InjectedFault], progress=None, modes=()) -> xr.Dataset:
-    """The fleet's true state: every satellite, at the reporting interval, with the engine faults and the
-    operating modes commanded (:class:`twin.subsystems.modes.ModeChange`)."""
+    """The fleet's true state: every satellite, at the reporting interval, with the engine faults, the
+    operating modes commanded (:class:`twin.subsystems.modes.ModeChange`) and the upset rates
+    (:func:`twin.telemetry.upset_counter.with_upset_rates`)."""
     from twin.run.simulate import run_scenario
 
     engine_faults = [Fault(f.target, f.kind, f.start_s, f.value) for f in faults if f.kind in ENGINE_KINDS]
-    return run_scenario(scenario, start=start, duration_s=duration_s, step_s=sensors["reporting"]["interval_s"],
-                        faults=engine_faults, progress=progress, modes=modes)
+    return with_upset_rates(run_scenario(scenario, start=start, duration_s=duration_s,
+                                         step_s=sensors["reporting"]["interval_s"], faults=engine_faults,
+                                         progress=progress, modes=modes))
+
+
+def corrected_upsets(truth: xr.Dataset, faults: list[InjectedFault], rng: np.random.Generator) -> np.ndarray:
+    """Corrected upsets (sat, time) in each step, drawn from ``truth``'s ``seu_corrected_rate`` (Poisson), times the
+    factor of any ``upset_rate`` fault from its start."""
+    times = truth["time"].values
+    elapsed_s = (times - times[0]) / np.timedelta64(1, "s")
+    expected = expected_upsets(truth[RATE_VARIABLE].values, elapsed_s)
+    names = list(truth["sat"].values)
+    for fault in faults:
+        if fault.kind in UPSET_KINDS:
+            if fault.target not in names:
+                raise ValueError(f"fault.target: {fault.target!r} is not a satellite of this run")
+            expected[names.index(fault.target), elapsed_s >= fault.start_s] *= fault.value
+    return rng.poisson(expected)
 
 
 def per_satellite(run: xr.Dataset, variable: str) -> np.ndarray:
@@ -172,7 +199,7 @@ def sensor_readings(truth: xr.Dataset, sensors: dict, faults: list[InjectedFault
 
     sunlit = truth["generated_power"].values > 0
     temperature = truth["temperature"]
-    errors = rng.poisson(noise["memory_errors_per_hour"] * np.diff(elapsed_s, prepend=0.0)[None, :] / 3600.0, shape)
+    errors = corrected_upsets(truth, faults, rng)
     tracked = sensors["satellites"]
     return {
         "gnss": {**{f"position_{axis}_m": position[..., k] + rng.normal(0.0, noise["position_m"], shape)
