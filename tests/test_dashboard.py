@@ -305,7 +305,7 @@ def test_viewer_cannot_start_a_run(viewer_page, runs_dir):
 def test_bad_input_gets_a_clear_message_and_other_sessions_go_on(open_page, viewer_page):
     expect = _expect()
     page = open_page("engineer", "?source=phase9")
-    expect(page.get_by_text("source: 'phase9' is neither a built-in scenario (lifecycle, phase1, phase2, phase3) nor "
+    expect(page.get_by_text("source: 'phase9' is neither a built-in scenario (phase1, phase2, phase3) nor "
                             "a stored run")).to_be_visible()
     _tab(page, "What-if")
     page.get_by_label("Satellites per sub-center").fill("0")
