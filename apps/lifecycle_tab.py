@@ -34,7 +34,8 @@ class LifecycleTab:
         self.source = pn.widgets.Select(label="Build-up", options=options, width=340)
         self.open = pn.widgets.Button(label="Open", color="primary", width=100, align="end")
         self.progress = JobProgress()
-        self.year = pn.widgets.IntSlider(name="Year", start=0, end=1, value=0, width=600, visible=False)
+        self.year = pn.widgets.IntSlider(label="Year", start=0, end=1, value=0, width=600, visible=False,
+                                         css_classes=["twin-year"])
         self.cards = KeyFigureCards(width=520, stylesheets=[HIDE_WARNINGS])  # the targets are shown below instead
         self.targets = pn.pane.Markdown("", width=520, css_classes=["twin-targets"])
         self.members = pn.pane.DataFrame(None, width=420, visible=False)
@@ -71,13 +72,12 @@ class LifecycleTab:
         self.data = data
         shown = years(data)
         self.targets.object = "**Targets**\n\n" + "\n".join(f"- {line}" for line in target_lines(data))
+        unchanged = self.year.value == shown[0]
+        self.year.param.update(start=shown[0], end=shown[-1], value=shown[0], visible=True)
+        if unchanged:  # no change of value to show it
+            self._show_year(shown[0])
         self.plots.objects = plot_panes([plot * hv.DynamicMap(pn.bind(year_band, self.year))
                                          for plot in buildup_plots(data)])
-        self.year.param.update(start=shown[0], end=shown[-1], visible=True)
-        if self.year.value == shown[0]:
-            self._show_year(shown[0])
-        else:
-            self.year.value = shown[0]
 
     def _show_year(self, year: int) -> None:
         if self.data is None or year not in years(self.data):

@@ -11,14 +11,14 @@ import html
 
 import panel as pn
 
-from twin.scenario import builtin_scenarios, load_scenario
+from twin.scenario import load_scenario
 
 from .auth import AccessDenied, User
 from .kpis import figures_table
 from .plots import comparison_plots, plot_panes
 from .progress import JobProgress
 from .review_export import Section
-from .runs import Catalogue, Job
+from .runs import Catalogue, Job, phase_scenarios
 from .whatif import FIELD_LABELS, WhatIf, WhatIfError, describe, submit_whatif
 
 NO_STATION = "none"
@@ -40,8 +40,7 @@ class WhatIfTab:
 
     def __init__(self, catalogue: Catalogue, user: User):
         self.catalogue, self.user = catalogue, user
-        phases = [name for name in builtin_scenarios() if load_scenario(name).lifecycle is None]  # not the build-up
-        self.scenario = pn.widgets.Select(label=FIELD_LABELS["scenario"], options=phases, width=260)
+        self.scenario = pn.widgets.Select(label=FIELD_LABELS["scenario"], options=phase_scenarios(), width=260)
         self.group = pn.widgets.Select(label=FIELD_LABELS["group"], width=260)
         self.satellites = pn.widgets.TextInput(label=FIELD_LABELS["satellites"], placeholder="unchanged", width=260)
         self.bus = pn.widgets.Select(label=FIELD_LABELS["bus"], width=260)
