@@ -14,7 +14,7 @@ import pytest
 import twin
 from apps.auth import UserBook
 from apps.dashboard import DashboardConfig
-from apps.runs import Catalogue
+from apps.runs import BUILT_IN_DIR, Catalogue, SourceError
 from test_dashboard import TIMEOUT_MS, USERS, served
 from test_lifecycle import small_text
 from twin.report.buildup import buildup
@@ -58,13 +58,20 @@ def test_the_build_up_runs_in_the_worker_and_is_read_again_when_unchanged(built_
     assert again.identical(job.data.run)
 
 
-def test_build_ups_are_the_lifecycle_tabs_sources_only(built_up):
+def test_build_ups_are_the_lifecycle_tabs_sources_only(built_up, monkeypatch):
     runs, _, _ = built_up
     catalogue = Catalogue(runs)
     try:
         assert catalogue.buildup_sources() == {f"{STORE} (stored build-up)": f"run:{STORE}",
                                                "lifecycle (built-in build-up, 2025-2036)": "buildup:lifecycle"}
         assert set(catalogue.sources().values()) == {"scenario:phase1", "scenario:phase2", "scenario:phase3"}
+        asked = []
+        monkeypatch.setattr(catalogue, "build_up", lambda *args: asked.append(args))
+        catalogue.job("buildup:lifecycle")  # the built-in build-up: run (or read) under the runs directory
+        assert asked == [("buildup:lifecycle", "lifecycle", twin.load_scenario("lifecycle").source,
+                          runs / BUILT_IN_DIR / "lifecycle.zarr")]
+        with pytest.raises(SourceError, match="'buildup:phase1' is not a source of this dashboard"):
+            catalogue.job("buildup:phase1")
     finally:
         catalogue.shutdown()
 
