@@ -25,6 +25,7 @@ import panel as pn
 # Absolute imports: ``panel serve`` runs this file as a script, outside the package.
 from apps.auth import USERS_ENV, User, UserBook
 from apps.constellation_tab import ConstellationTab
+from apps.lifecycle_tab import LifecycleTab
 from apps.live_tab import LiveTab, NO_TELEMETRY, SharedOperations
 from apps.review_export import review_html
 from apps.review_tab import ReviewTab
@@ -72,7 +73,7 @@ class DashboardConfig:
 
 
 class Dashboard:
-    """One signed-in session's page: header (user, sign-out, export) and the four tabs.
+    """One signed-in session's page: header (user, sign-out, export) and the five tabs.
 
     The Constellation tab is made with the page; each other tab the first time it is opened, so a
     page that is only looked at costs neither the server nor the browser their widgets and plots
@@ -86,10 +87,12 @@ class Dashboard:
         self.review: ReviewTab | None = None
         self.whatif: WhatIfTab | None = None
         self.live: LiveTab | None = None
+        self.lifecycle: LifecycleTab | None = None
         self._makers = {
             "Phase review": lambda: self._made("review", ReviewTab(catalogue)),
             "What-if": lambda: self._made("whatif", WhatIfTab(catalogue, user, SharedOperations.for_store(
                 telemetry, telemetry_scenario) if telemetry and telemetry_scenario else None)),
+            "Lifecycle": lambda: self._made("lifecycle", LifecycleTab(catalogue)),
             "Live": lambda: (self._made("live", LiveTab(telemetry, telemetry_scenario, user))
                              if telemetry and telemetry_scenario else pn.pane.Markdown(NO_TELEMETRY)),
         }
@@ -120,7 +123,8 @@ class Dashboard:
             self.tabs[index].objects = [make()]
 
     def _export(self) -> io.BytesIO:
-        sections = [section for tab in (self.constellation, self.review, self.whatif) if tab is not None
+        sections = [section for tab in (self.constellation, self.review, self.whatif, self.lifecycle)
+                    if tab is not None
                     for section in tab.review()]
         title = f"{TITLE}: review by {self.user.name}"
         return io.BytesIO(review_html(title, sections))

@@ -1,6 +1,11 @@
-"""The Phase review tab: two scenarios or stored runs side by side (figures table, plots, 3D at the same elapsed time)."""
+"""The Phase review tab: two scenarios or stored runs side by side as ``twin review`` compares them (power and compute,
+network and health, each run's figures and warnings, what changed in the scenario key by key), with plots and 3D at
+the same elapsed time; *Download this review* gives ``twin review``'s page of the two."""
 
 from __future__ import annotations
+
+import html
+import io
 
 import numpy as np
 import panel as pn
@@ -8,6 +13,7 @@ import panel as pn
 from .kpis import figures_table
 from .plots import comparison_plots, hours_since_start, plot_panes
 from .progress import JobProgress
+from .review_compare import changes_table, network_health_table, review_page, run_text, scenario_changes
 from .review_export import Section
 from .runs import Catalogue, Job
 from .view3d import SceneView
@@ -31,12 +37,21 @@ class ReviewTab:
         self.elapsed = pn.widgets.FloatSlider(label="Hours since start", start=0.0, end=1.0, value=0.0, step=1 / 60,
                                               width=600, visible=False)
         self.table = pn.pane.DataFrame(None, sizing_mode="stretch_width", visible=False)
+        self.health = pn.pane.DataFrame(None, sizing_mode="stretch_width", visible=False)
+        self.texts = pn.Row(sizing_mode="stretch_width")
+        self.changes = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.download = pn.widgets.FileDownload(callback=self._review_page, filename="twin-review-ab.html",
+                                                label="Download this review (HTML, as twin review)", width=320,
+                                                visible=False, align="end")
+        self._changes: list[str] = []
         self.plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
         self.views_row = pn.Row()
         self.views: list[SceneView] = []
         self._compared: dict = {}
         self._plots: list = []
-        self.layout = pn.Column(pn.Row(self.first, self.second, self.compare), self.progress.layout, self.table,
+        self.layout = pn.Column(pn.Row(self.first, self.second, self.compare, self.download), self.progress.layout,
+                                pn.pane.Markdown("#### Power and compute"), self.table,
+                                pn.pane.Markdown("#### Network and health"), self.health, self.changes, self.texts,
                                 self.elapsed, self.views_row, self.plots, sizing_mode="stretch_width")
         self.compare.on_click(lambda event: self.start())
         self.elapsed.param.watch(lambda event: self._show_elapsed(event.new), "value")
@@ -61,6 +76,17 @@ class ReviewTab:
         self._compared = runs
         self.table.object = figures_table(runs)
         self.table.visible = True
+        self.health.object = network_health_table(runs)
+        self.health.visible = True
+        self._changes = scenario_changes(runs)
+        self.changes.object = (f"<h4>What changed in the scenario ({len(self._changes)})</h4><pre class='twin-diff'>"
+                               + html.escape("\n".join(self._changes) or "no change") + "</pre>")
+        self.texts.objects = [pn.Column(pn.pane.Markdown(f"#### {label}: figures and warnings"),
+                                        pn.pane.HTML(f"<pre class='twin-report'>{html.escape(run_text(data))}</pre>",
+                                                     sizing_mode="stretch_width", styles={"overflow-x": "auto"}),
+                                        sizing_mode="stretch_width")
+                              for label, data in runs.items()]
+        self.download.visible = True
         self._plots = comparison_plots(runs)
         self.plots.objects = plot_panes(self._plots)
         self.close()
@@ -80,8 +106,13 @@ class ReviewTab:
         """The comparison as sections of an exported review (none before a comparison)."""
         if not self._compared:
             return []
-        return [Section("Phase review", " versus ".join(self._compared), tables=[self.table.object],
+        return [Section("Phase review", " versus ".join(self._compared),
+                        tables=[self.table.object, self.health.object, changes_table(self._changes)],
                         plots=list(self._plots), images=[view.snapshot_png() for view in self.views])]
+
+    def _review_page(self) -> io.BytesIO:
+        """``twin review``'s page of the two runs compared (what *Download this review* gives)."""
+        return io.BytesIO(review_page(self._compared))
 
     def close(self) -> None:
         for view in self.views:

@@ -7,11 +7,16 @@ simulated for :data:`SPAN_S` from its epoch at :data:`STEP_S`; a fleet larger th
 (``representatives``: phase 3 in seconds), and a scenario with links gets its network.
 
 Sources are named by keys: ``scenario:phase1``, ``run:demo.zarr`` (a path under the runs
-directory), ``whatif:<digest>``.
+directory), ``whatif:<digest>``. Build-up runs (:mod:`twin.lifecycle`, years at daily steps) are sources of the
+Lifecycle tab only (:meth:`Catalogue.buildup_sources`): ``run:life.zarr`` for one stored under the runs directory,
+``buildup:lifecycle`` for a built-in build-up scenario, run once in the background into
+``<runs>/.built-in/lifecycle.zarr`` (hidden: not listed as a stored run; resumed after a restart, read again when
+its scenario is unchanged).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import pickle
@@ -30,6 +35,7 @@ from twin.scenario import Scenario, builtin_scenarios, load_scenario
 
 from .worker import RunRequest, Simulator
 
+BUILT_IN_DIR = ".built-in"  # under the runs directory: the built-in build-ups' runs
 SPAN_S = 6 * 3600.0       # what the dashboard simulates of a scenario
 STEP_S = 60.0
 FULL_RUN_SATELLITES_MAX = 2000  # above this, one chief per sub-center stands for its satellites
@@ -162,13 +168,23 @@ class Catalogue:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def sources(self) -> dict[str, str]:
-        """Label -> key of every source: stored runs (newest listing each call), then the built-in scenarios."""
-        stored = sorted(path for path in self.runs_dir.glob("*")  # not a hidden run being written (twin.safe_output)
-                        if path.suffix in RUN_SUFFIXES and not path.name.startswith(".")) \
+    def _stored(self) -> list[Path]:
+        """The stored runs under the runs directory (newest listing each call)."""
+        return sorted(path for path in self.runs_dir.glob("*")  # not a hidden run being written (twin.safe_output)
+                      if path.suffix in RUN_SUFFIXES and not path.name.startswith(".")) \
             if self.runs_dir.is_dir() else []
-        options = {f"{path.name} (stored run)": f"run:{path.name}" for path in stored}
-        options.update({f"{name} (scenario, {SPAN_S / 3600:g} h)": f"scenario:{name}" for name in builtin_scenarios()})
+
+    def sources(self) -> dict[str, str]:
+        """Label -> key of every source of hours: stored runs, then the built-in scenarios (build-ups aside)."""
+        options = {f"{path.name} (stored run)": f"run:{path.name}" for path in self._stored() if not is_buildup(path)}
+        options.update({f"{name} (scenario, {SPAN_S / 3600:g} h)": f"scenario:{name}" for name in phase_scenarios()})
+        return options
+
+    def buildup_sources(self) -> dict[str, str]:
+        """Label -> key of every build-up: stored build-up runs, then the built-in build-up scenarios."""
+        options = {f"{path.name} (stored build-up)": f"run:{path.name}" for path in self._stored() if is_buildup(path)}
+        options.update({f"{name} (built-in build-up, {_years_label(name)})": f"buildup:{name}"
+                        for name in builtin_scenarios() if name not in phase_scenarios()})
         return options
 
     def resolve(self, name: str) -> str:
@@ -178,11 +194,11 @@ class Catalogue:
             if candidate in keys:
                 return candidate
         stored = ", ".join(key.removeprefix("run:") for key in sorted(keys) if key.startswith("run:")) or "none"
-        raise SourceError(f"source: {name!r} is neither a built-in scenario ({', '.join(builtin_scenarios())}) "
+        raise SourceError(f"source: {name!r} is neither a built-in scenario ({', '.join(phase_scenarios())}) "
                           f"nor a stored run under {str(self.runs_dir)!r} ({stored})")
 
     def label(self, key: str) -> str:
-        return {value: label for label, value in self.sources().items()}.get(key, key)
+        return {value: label for label, value in {**self.sources(), **self.buildup_sources()}.items()}.get(key, key)
 
     def job(self, key: str) -> Job:
         """The job of source ``key``: shared if it is done or under way, started otherwise (a failed one is retried)."""
@@ -198,6 +214,8 @@ class Catalogue:
             return self.simulate(key, f"{name}, {_span_label(scenario)}", request)
         if kind == "run":
             return self._read(key, self.runs_dir / name)
+        if kind == "buildup" and name in builtin_scenarios() and name not in phase_scenarios():
+            return self.build_up(key, name, load_scenario(name).source, self.runs_dir / BUILT_IN_DIR / f"{name}.zarr")
         raise SourceError(f"source: {key!r} is not a source of this dashboard")
 
     def simulate(self, key: str, label: str, request: RunRequest) -> Job:
@@ -210,6 +228,17 @@ class Catalogue:
         self.simulator.submit(key, request, job.advance).add_done_callback(job.finish)
         return job
 
+    def build_up(self, key: str, label: str, scenario_source: str, out: Path) -> Job:
+        """Run the build-up of the scenario file ``scenario_source`` into ``out`` in the background as job ``key``
+        (or share the job under way); a complete run of the same scenario text at ``out`` is read instead."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.error is None:
+                return job
+            job = self._jobs[key] = Job(key, label)
+        self.simulator.build_up(key, scenario_source, str(out), job.advance).add_done_callback(job.finish)
+        return job
+
     def _read(self, key: str, path: Path) -> Job:
         with self._lock:
             job = self._jobs[key] = Job(key, path.name, path)
@@ -220,6 +249,35 @@ class Catalogue:
         """Stop the background reader and simulator."""
         self._readers.shutdown(wait=True, cancel_futures=True)
         self.simulator.shutdown()
+
+
+def is_buildup(path: Path) -> bool:
+    """True if the stored run at ``path`` is a build-up run (its ``lifecycle`` attribute), read from its metadata
+    alone; a store that cannot be read is left to the reader, which names what is wrong."""
+    if path.suffix != ".zarr":
+        return False  # build-up runs are stored as Zarr (twin.lifecycle.run)
+    for name in (".zattrs", "zarr.json"):
+        try:
+            attrs = json.loads((path / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return bool(attrs.get("attributes", attrs).get("lifecycle"))
+    return False
+
+
+def phase_scenarios() -> list[str]:
+    """The built-in scenarios the dashboard runs for hours (those without a ``[lifecycle]`` build-up)."""
+    return [name for name in builtin_scenarios() if _is_phase(name)]
+
+
+@functools.cache
+def _is_phase(name: str) -> bool:
+    return load_scenario(name).lifecycle is None
+
+
+def _years_label(name: str) -> str:
+    scenario = load_scenario(name)
+    return f"{scenario.epoch.datetime.year}-{scenario.lifecycle.end[:4]}"
 
 
 def _read_run(path: Path) -> xr.Dataset:

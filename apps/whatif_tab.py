@@ -12,14 +12,14 @@ import html
 
 import panel as pn
 
-from twin.scenario import builtin_scenarios, load_scenario
+from twin.scenario import load_scenario
 
 from .auth import AccessDenied, User, require
 from .kpis import figures_table
 from .plots import comparison_plots, plot_panes
 from .progress import JobProgress
 from .review_export import Section
-from .runs import Catalogue, Job
+from .runs import Catalogue, Job, phase_scenarios
 from .whatif import FIELD_LABELS, WhatIf, WhatIfError, describe, submit_whatif
 
 NO_STATION = "none"
@@ -44,10 +44,9 @@ class WhatIfTab:
         """``live``: the :class:`apps.live_tab.SharedOperations` of the telemetry store the dashboard follows, if any
         (a what-if may then start from its live state)."""
         self.catalogue, self.user, self.live = catalogue, user, live
-        phases = [name for name in builtin_scenarios() if load_scenario(name).lifecycle is None]  # not the build-up
         self.origin = pn.widgets.Select(label="Start from", options=[FROM_EPOCH, FROM_LIVE], value=FROM_EPOCH,
                                         width=260, visible=live is not None)
-        self.scenario = pn.widgets.Select(label=FIELD_LABELS["scenario"], options=phases, width=260)
+        self.scenario = pn.widgets.Select(label=FIELD_LABELS["scenario"], options=phase_scenarios(), width=260)
         self.group = pn.widgets.Select(label=FIELD_LABELS["group"], width=260)
         self.satellites = pn.widgets.TextInput(label=FIELD_LABELS["satellites"], placeholder="unchanged", width=260)
         self.bus = pn.widgets.Select(label=FIELD_LABELS["bus"], width=260)

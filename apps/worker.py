@@ -66,6 +66,26 @@ def _simulate(key: str, request: RunRequest):
                         representatives=request.representatives, network=request.network)
 
 
+def _build_up(key: str, scenario_source: str, out: str):
+    """The build-up run of the scenario file ``scenario_source``, stored at ``out``: read if a complete run of the same
+    scenario text is there, else run (resuming an interrupted one, :func:`twin.lifecycle.run_lifecycle`)."""
+    from pathlib import Path
+
+    from twin.dataset import open_run
+    from twin.lifecycle import run_lifecycle
+    from twin.scenario import load_scenario, scenario_record
+
+    scenario = load_scenario(scenario_source)
+    stored = Path(out)
+    if stored.exists():
+        run = open_run(stored)
+        if run.attrs.get("scenario_sha256") == scenario_record(scenario)["scenario_sha256"]:
+            return run.load()
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    report = lambda progress: _progress_queue.put((key, progress.done, progress.total))
+    return open_run(run_lifecycle(scenario, stored, overwrite=True, progress=report)).load()
+
+
 class Simulator:
     """Runs :class:`RunRequest` s in ``workers`` spawned processes; progress goes to the callback given per run."""
 
@@ -83,6 +103,14 @@ class Simulator:
         """Start ``request``; ``progress(done, total)`` is called (in a server thread) as its work is done."""
         self._progress[key] = progress
         future = self._pool.submit(_simulate, key, request)
+        future.add_done_callback(lambda _: self._progress.pop(key, None))
+        return future
+
+    def build_up(self, key: str, scenario_source: str, out: str, progress: Callable[[int, int], None]) -> Future:
+        """Run (or read) the build-up of ``scenario_source`` stored at ``out`` (:func:`_build_up`); ``progress`` as
+        for :meth:`submit`."""
+        self._progress[key] = progress
+        future = self._pool.submit(_build_up, key, scenario_source, out)
         future.add_done_callback(lambda _: self._progress.pop(key, None))
         return future
 

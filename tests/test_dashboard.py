@@ -243,9 +243,30 @@ def test_phase_review_side_by_side(viewer_page):
     page.get_by_label("Run A").select_option("phase1 (scenario, 6 h)")
     page.get_by_label("Run B").select_option("phase3 (scenario, 6 h)")
     page.get_by_role("button", name="Compare").click()
-    expect(page.get_by_text("change (phase3 - phase1)")).to_be_visible()
+    expect(page.get_by_text("change (phase3 - phase1)").first).to_be_visible()
     expect(page.locator(".twin-clock")).to_have_count(3)  # the two runs in 3D, beside the first tab's view
     _wait_for_bokeh_text(page, "Generated power")
+    # twin review's comparison: network and health figures, each run's report with its warnings, the scenario diff
+    health = page.locator("table", has_text="healthy at the lowest (satellites)")
+    for column in ("downlink delivered (%)", "uplink delivered (%)", "latency to ground (ms mean)", "lost to faults"):
+        expect(health).to_contain_text(column)
+    expect(health.locator("tbody tr")).to_have_count(3)
+    expect(health.locator("tbody tr").nth(1).locator("td").first).to_have_text("10,485")  # phase 3's satellites
+    for label in ("phase1", "phase3"):
+        report = page.locator("pre.twin-report", has_text=f"{label}: ")
+        expect(report).to_contain_text("latency to ground")
+        expect(report).to_contain_text("warning")
+    diff = page.locator("pre.twin-diff")
+    expect(diff).to_contain_text("scenario.epoch: 2026-06-01T00:00:00.000 -> 2035-06-01T00:00:00.000")
+    expect(diff).to_contain_text("ground_stations[Miyun].downlink_rate_bps: 1200000000 bit/s -> 3000000000 bit/s")
+    expect(page.get_by_role("heading", name="What changed in the scenario (26)")).to_be_visible()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download this review (HTML, as twin review)").click()
+    path = ARTIFACTS / "phase-review.html"
+    download.value.save_as(str(path))
+    review = path.read_text(encoding="utf-8")
+    assert "<h1>Review: phase1 and phase3</h1>" in review and "What changed in the scenario (26)" in review
+    assert "downlink_rate_bps: 1200000000 bit/s -&gt; 3000000000 bit/s" in review and "latency to ground" in review
     _shot(page, "phase-review")
 
 
@@ -305,7 +326,7 @@ def test_viewer_cannot_start_a_run(viewer_page, runs_dir):
 def test_bad_input_gets_a_clear_message_and_other_sessions_go_on(open_page, viewer_page):
     expect = _expect()
     page = open_page("engineer", "?source=phase9")
-    expect(page.get_by_text("source: 'phase9' is neither a built-in scenario (lifecycle, phase1, phase2, phase3) nor "
+    expect(page.get_by_text("source: 'phase9' is neither a built-in scenario (phase1, phase2, phase3) nor "
                             "a stored run")).to_be_visible()
     _tab(page, "What-if")
     page.get_by_label("Satellites per sub-center").fill("0")
