@@ -9,11 +9,10 @@ import numpy as np
 import panel as pn
 import xarray as xr
 
-from .kpis import FLOP_S_PER_PFLOP_S, GROUP_DIMS, W_PER_MW
+from .kpis import FLOP_S_PER_PFLOP_S, GROUP_DIMS, W_PER_KW, W_PER_MW
 from .runs import RunData
 
 J_PER_MWH = 3.6e9
-W_PER_KW = 1e3
 PLOT_HEIGHT_PX = 230
 # Canvas, not WebGL: lines of a few hundred points draw faster so on a machine with no GPU
 LINE_OPTIONS = {"responsive": True, "height": PLOT_HEIGHT_PX, "grid": True, "legend": "top_left",

@@ -62,7 +62,7 @@ def server(runs_dir):
 
 
 @pytest.fixture(scope="module")
-def open_page(browser, server):
+def open_page(browser, server, runs_dir):
     """``open_page(user, query)``: a new page of ``user`` (password ``<user>-demo``; ``None``: signed out) at ``/?query``.
 
     Each user's pages share one browser context, signed in once (as a browser keeps its cookie).
@@ -72,6 +72,7 @@ def open_page(browser, server):
     def open_page(user: str | None, query: str = ""):
         if user not in contexts:
             contexts[user] = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+            contexts[user].twin_runs_dir = runs_dir
             if user:
                 response = contexts[user].request.post(f"{server}/login", max_redirects=0,
                                                        form={"username": user, "password": f"{user}-demo"})
@@ -163,13 +164,31 @@ def test_play_colour_and_pick_a_satellite(viewer_page):
 
     page.get_by_label("Look at").select_option("Satellite")
     page.get_by_label("Which").select_option("CC1-002-03")
-    expect(page.locator(".kpi-title")).to_contain_text("CC1-002 at")
+    expect(page.locator(".kpi-title")).to_contain_text("Satellite CC1-002-03 of CC1-002 at")
     _wait_for_bokeh_text(page, "Power, CC1-002-03")
     shown = page.locator(".twin-clock").first.inner_text()
     page.locator("button.next").click()
     shown = _rendered_after_step(page, shown)  # the camera follows the satellite's sub-center as time moves
-    expect(page.locator(".kpi-title")).to_have_text(f"CC1-002 at {shown[:16]} UTC")  # the cards follow the clock
+    # the cards follow the clock, and they are the satellite's own (they stayed at its sub-center's before)
+    expect(page.locator(".kpi-title")).to_have_text(f"Satellite CC1-002-03 of CC1-002 at {shown[:16]} UTC")
+    _expect_satellite_cards(page, "CC1-002-03", shown)
     _shot(page, "satellite-picked")
+
+
+def _expect_satellite_cards(page, sat: str, shown: str) -> None:
+    """The cards show satellite ``sat``'s own figures at clock ``shown``: those of apps.kpis.satellite_figures."""
+    from apps.kpis import satellite_figures
+    from apps.runs import RunData
+
+    run = twin.open_run(page.context.twin_runs_dir / "demo.zarr")
+    index = int(np.flatnonzero(run["time"].values == np.datetime64(shown.removesuffix(" UTC").replace(" ", "T")))[0])
+    figures = satellite_figures(RunData(run, "demo"), index, sat)
+    assert {"Battery charge", "Temperature, payload", "Compute utilisation", "Generated power (arrays)"} <= {
+        kpi.label for kpi in figures}
+    for kpi in figures:
+        card = page.locator(".kpi", has=page.locator(".kpi-label", has_text=re.compile(f"^{re.escape(kpi.label)}$")))
+        _expect()(card.locator(".kpi-now")).to_have_text(kpi.at_time)
+        _expect()(card.locator(".kpi-run")).to_have_text(f"run: {kpi.whole_run}")
 
 
 WEBGL_CONTEXTS = """() => {
@@ -401,3 +420,53 @@ def test_a_page_loads_without_javascript_errors(open_page):
     _expect()(page.locator(".twin-clock")).to_have_text(FIRST_TIME)
     page.wait_for_timeout(3000)
     assert errors == []
+
+
+def test_every_card_shows_a_number_with_its_unit_or_why_there_is_none(viewer_page):
+    """At the first time the means over the step before have no value, and this run has no network: the cards
+    said "n/a" for both; now they say why."""
+    from apps.kpis import NO_NETWORK, NONE_AT_FIRST_STEP
+
+    page = viewer_page
+    _tab(page, "Constellation")
+    page.get_by_label("Look at").select_option("Fleet")
+    page.locator("button.first").click()
+    _expect()(page.locator(".kpi-title")).to_have_text(f"Fleet at {FIRST_TIME[:16]} UTC")
+    texts = page.locator(".kpi-now, .kpi-run").all_inner_texts()
+    assert len(texts) > 20 and not [text for text in texts if "n/a" in text], texts
+    _expect()(page.locator(".kpi", has_text="Data downlinked").locator(".kpi-now")).to_have_text(NO_NETWORK)
+    _expect()(page.locator(".kpi", has_text="Used power (loads)").locator(".kpi-now")).to_have_text(NONE_AT_FIRST_STEP)
+    _expect()(page.locator(".kpi", has_text="Installed power").locator(".kpi-now")).to_have_text(re.compile(r"^[\d.]+ MW$"))
+
+
+UNCLIPPED = """() => {
+  // every card and the document: inside the viewport, and no text wider than its box
+  const cards = [];
+  const walk = (root) => root.querySelectorAll("*").forEach((element) => {
+    if (element.classList.contains("kpi")) cards.push(element);
+    if (element.shadowRoot) walk(element.shadowRoot);
+  });
+  walk(document);
+  const problems = cards.flatMap((card) => {
+    const box = card.getBoundingClientRect();
+    const inside = box.left >= 0 && box.right <= window.innerWidth + 0.5 && box.width > 100;
+    const overflowing = [card, ...card.children].filter((part) => part.scrollWidth > part.clientWidth + 1);
+    return inside && !overflowing.length ? [] : [`${card.textContent}: ${box.left}-${box.right} px`];
+  });
+  if (document.documentElement.scrollWidth > window.innerWidth) problems.push(`page ${document.documentElement.scrollWidth} px wide`);
+  return {cards: cards.length, problems};
+}"""
+
+
+@pytest.mark.parametrize("width_px", [1280, 1400, 1920])
+def test_cards_wrap_and_nothing_is_clipped(open_page, width_px):
+    """The cards were cut at the right edge at 1400 px (the view, the controls and the cards on one fixed-width row)."""
+    page = open_page("viewer", "?source=demo.zarr")
+    page.set_viewport_size({"width": width_px, "height": 900})
+    _expect()(page.locator(".twin-clock")).to_have_text(FIRST_TIME)
+    _expect()(page.locator(".kpi").first).to_be_visible()
+    page.wait_for_timeout(500)  # the layout after the cards are drawn
+    measured = page.evaluate(UNCLIPPED)
+    _shot(page, f"cards-{width_px}px")
+    page.close()
+    assert measured["cards"] > 10 and measured["problems"] == [], measured
