@@ -159,6 +159,12 @@ def test_play_colour_and_pick_a_satellite(viewer_page):
     expect(page.locator(".kpi", has_text="Satellites healthy").locator(".kpi-now")).to_have_text("25 of 25")
     _shot(page, "played")
 
+    page.get_by_label("Colour by").select_option("subcenter")  # a legend: each sub-center's colour and name
+    expect(page.locator(".twin-legend-item")).to_have_count(4)
+    expect(page.locator(".twin-legend")).to_contain_text("CC1-003")
+    colours = [item.locator("span").first.evaluate("(dot) => getComputedStyle(dot).color")
+               for item in page.locator(".twin-legend-item").all()]
+    assert len(set(colours)) == 4, colours
     page.get_by_label("Colour by").select_option("battery_soc")
     expect(page.locator(".twin-legend")).to_contain_text("battery_soc")
 
@@ -218,7 +224,7 @@ def test_software_webgl_draws_the_3d_view_without_multisampling(viewer_page):
 def test_click_a_satellite_in_3d(open_page, runs_dir):
     """Clicking a satellite in the 3D view drills down to it. Where to click comes from the same scene and
     camera on this side (the fleet view at the first step, as the page opens), projected by viz.picking."""
-    from apps.view3d import VIEW_HEIGHT_PX, VIEW_WIDTH_PX, web_texture
+    from apps.view3d import HOVER_HINT, VIEW_HEIGHT_PX, VIEW_WIDTH_PX, web_texture
     from viz.picking import hidden_by_earth, project_px
     from viz.scene import ConstellationScene
 
@@ -249,7 +255,12 @@ def test_click_a_satellite_in_3d(open_page, runs_dir):
     view = next(box for box in (canvas.bounding_box() for canvas in page.locator("canvas").all())
                 if box and abs(box["width"] - VIEW_WIDTH_PX) < 2 and abs(box["height"] - VIEW_HEIGHT_PX) < 2)
     x, y = screen[target]
-    page.mouse.click(view["x"] + x, view["y"] + view["height"] - y)  # display pixels count from the bottom
+    _expect()(page.locator(".twin-hover")).to_have_text(HOVER_HINT)
+    page.mouse.move(view["x"] + x, view["y"] + view["height"] - y)  # display pixels count from the bottom
+    # resting on it names the satellite, its sub-center and owner (the view had no names at all)
+    _expect()(page.locator(".twin-hover")).to_contain_text(re.compile(f"^{names[target]}-.* [(]sub-center "
+                                                                      f"{names[target]}, owner "))
+    page.mouse.click(view["x"] + x, view["y"] + view["height"] - y)
     _expect()(page.get_by_label("Which")).to_have_value(re.compile(f"^{names[target]}-"))
     _expect()(page.locator(".kpi-title")).to_contain_text(f"{names[target]} at")
     _shot(page, "satellite-clicked")
