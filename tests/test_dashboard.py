@@ -420,16 +420,35 @@ def test_group_plots_show_the_runs_figures_and_are_made_once_for_all_sessions(ph
     assert power[0].opts.get().kwargs["title"] == "Power, CC1-002"
 
 
-def test_a_page_loads_without_javascript_errors(open_page):
-    """No uncaught error and no error on the console while a page loads and draws its 3D view (it threw "Cannot
-    assign to read only property 'setUseZValues'" at every load: apps/view3d.py patched a frozen vtk.js object)."""
-    page = open_page("viewer", "?source=demo.zarr")
+def _collect_errors(page) -> list[str]:
+    """The page's uncaught errors and console errors from now on (a list that fills as they come)."""
     errors = []
     page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    return errors
+
+
+def test_a_page_loads_without_javascript_errors(open_page):
+    """No uncaught error and no error on the console while a page loads and draws its 3D view (it threw "Cannot
+    assign to read only property 'setUseZValues'" at every load: apps/view3d.py patched a frozen vtk.js object),
+    nor while the sign-in page loads, nor while each tab is opened and the pointer rests on the 3D view."""
+    signed_out = open_page(None)
+    errors = _collect_errors(signed_out)
+    signed_out.reload()
+    _expect()(signed_out.locator("#username")).to_be_visible()
+    signed_out.close()
+    page = open_page("viewer", "?source=demo.zarr")
+    errors += _collect_errors(page)
     page.reload()
     _expect()(page.locator(".twin-clock")).to_have_text(FIRST_TIME)
+    _expect()(page.locator(".twin-clock").first).to_have_attribute("data-picking", "ready")
+    view = page.locator("canvas").first.bounding_box()
+    page.mouse.move(view["x"] + view["width"] / 2, view["y"] + view["height"] / 2)
     page.wait_for_timeout(3000)
+    for tab in ("Phase review", "What-if", "Live", "Constellation"):
+        _tab(page, tab)
+        page.wait_for_timeout(1500)
+    page.close()
     assert errors == []
 
 
