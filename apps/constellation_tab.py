@@ -10,7 +10,7 @@ from viz.colors import ColorError, colorable
 
 from .conjunctions_panel import ConjunctionsPanel
 from .kpi_cards import KeyFigureCards, warning_text
-from .kpis import key_figures, run_warnings
+from .kpis import Kpi, key_figures, run_warnings, satellite_figures
 from .plots import group_plots, plot_panes, satellite_plots
 from .progress import JobProgress
 from .review_export import Section
@@ -18,8 +18,10 @@ from .runs import Catalogue, Job, RunData, SourceError
 from .view3d import SceneView, clock_text
 
 PLAYER_INTERVAL_MS = 300  # one step every 0.3 s when playing
+KPI_MIN_WIDTH_PX = 320  # two columns of cards
 DEFAULT_COLOR_BY = "illumination"
-# "Look at" choice -> (twin.report.figures grouping, coordinate listing the names); a satellite's figures are its sub-center's
+# "Look at" choice -> (twin.report.figures grouping, coordinate listing the names); a satellite's plots and cards are
+# its own, its warnings its sub-center's
 LEVELS = {"Fleet": ("total", None), "Sub-center": ("subcenter", "subcenter"), "Member": ("owner", "owner"),
           "Satellite": ("subcenter", "sat")}
 
@@ -42,13 +44,16 @@ class ConstellationTab:
         self.color_by = pn.widgets.Select(label="Colour by", options=[DEFAULT_COLOR_BY], width=280)
         self.level = pn.widgets.Select(label="Look at", options=list(LEVELS), value="Fleet", width=280)
         self.target = pn.widgets.Select(label="Which", options=[], width=280, visible=False)
-        self.kpis = KeyFigureCards(width=360)
+        self.kpis = KeyFigureCards(min_width=KPI_MIN_WIDTH_PX, sizing_mode="stretch_width",
+                                   styles={"flex": f"1 1 {KPI_MIN_WIDTH_PX}px"})
         self.plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
         self.conjunctions = ConjunctionsPanel(self._look_at_conjunction)
         self.view_slot = pn.Column(width=780)
         controls = pn.Column(self.source, self.color_by, self.level, self.target, self.player, width=300)
-        self.layout = pn.Column(self.progress.layout, pn.Row(controls, self.view_slot, self.kpis),
-                                self.conjunctions.layout, self.plots, sizing_mode="stretch_width")
+        # The cards take the width beside the view, or go under it when less than their minimum is left
+        top = pn.FlexBox(controls, self.view_slot, self.kpis, flex_wrap="wrap", align_items="flex-start",
+                         sizing_mode="stretch_width")
+        self.layout = pn.Column(self.progress.layout, top, self.conjunctions.layout, self.plots, sizing_mode="stretch_width")
         self.player.param.watch(lambda event: self._show_time(event.new), "value")
         self.color_by.param.watch(lambda event: self._recolor(event.new), "value")
         self.level.param.watch(lambda event: self._level_changed(), "value")
@@ -147,9 +152,8 @@ class ConstellationTab:
         if self.data is None:
             return
         by, name = self.grouping
-        coordinate = LEVELS[self.level.value][1]
-        if coordinate == "sat" and self.target.value:
-            self._plots = satellite_plots(self.data, self.target.value)
+        if self.satellite is not None:
+            self._plots = satellite_plots(self.data, self.satellite)
         else:
             self._plots = group_plots(self.data, by, name)
         pn.state.onload(self._show_plots)  # a new page shows its 3D view first, then the plots; later, at once
@@ -174,13 +178,24 @@ class ConstellationTab:
         except ColorError as error:
             self.progress.error(str(error))
 
+    @property
+    def satellite(self) -> str | None:
+        """The satellite looked at, if one is."""
+        return self.target.value if LEVELS[self.level.value][1] == "sat" and self.target.value else None
+
+    def _figures(self) -> tuple[str, list[Kpi]]:
+        """What the key figures are of (``Fleet``, a sub-center, a member, ``Satellite X of Y``), and them."""
+        by, name = self.grouping
+        index = self.view.index
+        if self.satellite is not None:
+            return f"Satellite {self.satellite} of {name}", satellite_figures(self.data, index, self.satellite)
+        return "Fleet" if by == "total" else name, key_figures(self.data, index, by, name)
+
     def _update_kpis(self) -> None:
         by, name = self.grouping
-        what = "Fleet" if by == "total" else name
-        index = self.view.index
+        what, figures = self._figures()
         time = str(self.view.scene.time)[:16].replace("T", " ")
-        self.kpis.show(f"{what} at {time} UTC", key_figures(self.data, index, by, name),
-                       run_warnings(self.data, by, name))
+        self.kpis.show(f"{what} at {time} UTC", figures, run_warnings(self.data, by, name))
 
     def review(self) -> list[Section]:
         """This tab as sections of an exported review: figures, the 3D view as seen, the plots shown."""
@@ -189,11 +204,11 @@ class ConstellationTab:
         import pandas as pd
 
         by, name = self.grouping
-        figures = key_figures(self.data, self.view.index, by, name)
+        what, figures = self._figures()
         table = pd.DataFrame({"at the time shown": [kpi.at_time for kpi in figures],
                               "whole run": [kpi.whole_run for kpi in figures]},
                              index=pd.Index([kpi.label for kpi in figures], name="key figure"))
-        shown = f"{self.data.label}; {'the fleet' if by == 'total' else name} at {clock_text(self.view.scene)}"
+        shown = f"{self.data.label}; {'the fleet' if by == 'total' else what} at {clock_text(self.view.scene)}"
         shown += "; " + "; ".join(warning_text(run_warnings(self.data, by, name)))
         return [Section("Key figures", shown, tables=[table]),
                 Section("3D view", f"coloured by {self.view.scene.coloring.title}", images=[self.view.snapshot_png()]),

@@ -80,6 +80,7 @@ class KeyFigureCards(JSComponent):
         }
         figures.forEach(([, now, run], i) => {
           cards[i].now.textContent = now;
+          cards[i].now.classList.toggle("kpi-why", !/^[0-9]/.test(now));  // a sentence saying why there is no number
           cards[i].run.textContent = `run: ${run}`;
         });
       };
@@ -91,9 +92,11 @@ class KeyFigureCards(JSComponent):
 
     _stylesheets = ["""
     .kpi-title { font-weight: 600; margin: 0 0 6px; }
-    .kpis { display: grid; grid-template-columns: 1fr 1fr; gap: 6px; }
+    .kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 6px; }
+    .kpi { min-width: 0; overflow-wrap: anywhere; }
     .kpi { border: 1px solid rgba(128,128,128,0.35); border-radius: 6px; padding: 5px 8px; }
     .kpi-label { font-size: 12px; opacity: 0.75; } .kpi-now { font-size: 17px; font-weight: 600; }
+    .kpi-now.kpi-why { font-size: 13px; font-weight: 500; }
     .kpi-run { font-size: 12px; opacity: 0.8; }
     .kpi-warnings { margin: 6px 0 0; padding-left: 16px; color: #b45309; font-size: 12px; }
     """]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import base64
 import functools
+import html
 import io
 import shutil
 import tempfile
@@ -39,6 +40,7 @@ from viz.picking import pick
 from viz.scene import TEXTURE_PATH, ConstellationScene
 
 VIEW_WIDTH_PX, VIEW_HEIGHT_PX = 760, 480
+HOVER_HINT = "point at a satellite to see its name; click it to look at it"
 LEGEND_STEPS = 12  # colour stops of a continuous colour bar
 WEB_TEXTURE_PX = (1024, 512)  # the browser's Earth: a quarter of the scene's texture, 1.5 MB to send and upload
 CONTEXT_NAMES = ("panel-{model_id}", "panel-{{this.model.id}}")  # see the module docstring
@@ -93,15 +95,21 @@ class FrameChannel(pn.custom.JSComponent):
 
     clock = param.String(default="", doc="UTC time shown")
     views = param.List(default=[], doc="where the browser finds each copy of the scene (contexts, renderer id)")
+    hint = param.String(default=HOVER_HINT, doc="shown under the clock until the pointer rests on the view")
 
-    def __init__(self, on_pick=None, **params):
+    def __init__(self, on_pick=None, on_hover=None, **params):
         super().__init__(**params)
-        self.on_pick = on_pick
+        self.on_pick, self.on_hover = on_pick, on_hover
 
     def _handle_msg(self, data) -> None:
-        """A click in the view: ``pick`` (x, y display pixels), ``size`` (width, height) and ``camera``."""
-        if self.on_pick is not None and isinstance(data, dict) and {"pick", "size", "camera"} <= set(data):
+        """A click in the view (``pick``: x, y display pixels) or the pointer resting on it (``hover``), with
+        ``size`` (width, height) and ``camera``."""
+        if not isinstance(data, dict) or not {"size", "camera"} <= set(data):
+            return
+        if self.on_pick is not None and "pick" in data:
             self.on_pick(data)
+        elif self.on_hover is not None and "hover" in data:
+            self.on_hover(data)
 
     _esm = """
     function floats(text) {
@@ -147,6 +155,7 @@ class FrameChannel(pn.custom.JSComponent):
       return view.contexts.map((name) => sync.getSynchronizerContext(name))
                           .find((candidate) => candidate.getInstance(view.renderer));
     }
+    const HOVER_MS = 200;  // the pointer rests this long on the view before the server is asked what is under it
     const picking = new WeakSet();  // interactors already listening for clicks
     function listenForPicks(model, sync, view) {
       // A click (press and release within a few pixels, not a drag) reports where, the view's size
@@ -157,6 +166,18 @@ class FrameChannel(pn.custom.JSComponent):
       if (!interactor || picking.has(interactor)) return Boolean(interactor);
       picking.add(interactor);
       let down = null;
+      let resting = null;  // the pointer's last position, sent once it has rested HOVER_MS
+      const moved = (event) => {
+        clearTimeout(resting);
+        resting = setTimeout(() => {
+          const camera = renderer.getActiveCamera();
+          model.send_msg({hover: [event.position.x, event.position.y], size: interactor.getView().getSize(),
+                          camera: {position: camera.getPosition(), focalPoint: camera.getFocalPoint(),
+                                   viewUp: camera.getViewUp(), viewAngle: camera.getViewAngle()}});
+        }, HOVER_MS);
+      };
+      interactor.onStartMouseMove(moved);  // vtk.js: the first move of a gesture
+      interactor.onMouseMove(moved);
       interactor.onLeftButtonPress((event) => { down = event.position; });
       interactor.onLeftButtonRelease((event) => {
         const at = event.position;
@@ -179,9 +200,16 @@ class FrameChannel(pn.custom.JSComponent):
       model.on("remove", () => clearInterval(listening));
       clock.className = "twin-clock";
       clock.textContent = model.clock;
-      el.appendChild(clock);
+      const hovered = document.createElement("div");
+      hovered.className = "twin-hover";
+      hovered.textContent = model.hint;
+      el.append(clock, hovered);
       model.on("clock", () => { clock.textContent = model.clock; });
       model.on("msg:custom", (frame) => {
+        if ("hovered" in frame) {  // the satellite under the pointer (viz.picking), or none
+          hovered.textContent = frame.hovered;
+          return;
+        }
         clock.textContent = frame.clock;
         const sync = window.vtk && window.vtk.Rendering.Misc.vtkSynchronizableRenderWindow;
         if (!sync) return;
@@ -216,7 +244,8 @@ class FrameChannel(pn.custom.JSComponent):
     }
     """
 
-    _stylesheets = [".twin-clock { font: 600 15px system-ui, sans-serif; padding: 2px 0; color: #e8ecf4; }"]
+    _stylesheets = [".twin-clock { font: 600 15px system-ui, sans-serif; padding: 2px 0; color: #e8ecf4; }"
+                    ".twin-hover { font: 13px system-ui, sans-serif; min-height: 1.3em; color: #9fb4d8; }"]
 
 
 def _floats(values) -> str:
@@ -241,6 +270,14 @@ def web_texture() -> Path:
     return path
 
 
+def satellite_text(run, row: int) -> str:
+    """``CC1-002-03 (sub-center CC1-002, owner M02)``: satellite ``row`` of ``run`` as the view names it."""
+    details = [f"{label} {run[coordinate].values[row]}" for coordinate, label in (("subcenter", "sub-center"),
+               ("owner", "owner")) if coordinate in run.coords]
+    name = str(run["sat"].values[row])
+    return f"{name} ({', '.join(details)})" if details else name
+
+
 def clock_text(scene: ConstellationScene) -> str:
     return f"{str(scene.time)[:19].replace('T', ' ')} UTC"
 
@@ -259,7 +296,8 @@ class SceneView:
                                         show_clock=False, texture=web_texture(), lightweight=True)
         self.pane = ScenePane(self.scene.plotter.render_window, width=width_px, height=height_px,
                               orientation_widget=False, enable_keybindings=False)
-        self.frames = FrameChannel(clock=clock_text(self.scene), sizing_mode="stretch_width", on_pick=self._picked)
+        self.frames = FrameChannel(clock=clock_text(self.scene), sizing_mode="stretch_width", on_pick=self._picked,
+                                   on_hover=self._hovered)
         self.on_satellite = None  # called with the name of a satellite clicked in the view
         self.pane.on_model = lambda: self.frames.param.update(views=self._views())
         self.legend = pn.pane.HTML(self._legend_html(), width=width_px)
@@ -300,6 +338,11 @@ class SceneView:
         row = pick(self.scene.satellite_positions_km(), click["camera"], click["pick"], click["size"])
         if row is not None and self.on_satellite is not None:
             self.on_satellite(str(self.scene.run["sat"].values[row]))
+
+    def _hovered(self, pointer: dict) -> None:
+        """Name the satellite under the pointer (its sub-center and owner), or say to point at one."""
+        row = pick(self.scene.satellite_positions_km(), pointer["camera"], pointer["hover"], pointer["size"])
+        self.frames._send_msg({"hovered": HOVER_HINT if row is None else satellite_text(self.scene.run, row)})
 
     def _structure(self) -> list[tuple[str, int]]:
         """The moving meshes and their sizes: what a frame can update in place, and nothing else."""
@@ -342,9 +385,11 @@ class SceneView:
     def _legend_html(self) -> str:
         coloring = self.scene.coloring
         if coloring.categorical:
-            items = "".join(f'<span style="margin-right:1em"><span style="color:{color}">&#9679;</span> {label}</span>'
+            items = "".join(f'<span class="twin-legend-item" style="margin-right:1em;white-space:nowrap">'
+                            f'<span style="color:{color}">&#9679;</span> {html.escape(str(label))}</span>'
                             for label, color in self.scene.category_colors().items())
-            return f'<div class="twin-legend" style="color:#e8ecf4"><b>{coloring.title}</b>: {items}</div>'
+            return (f'<div class="twin-legend" style="color:#e8ecf4;max-height:5.5em;overflow-y:auto">'
+                    f'<b>{coloring.title}</b>: {items}</div>')
         from matplotlib import colormaps
 
         cmap = colormaps[coloring.cmap]

@@ -62,7 +62,7 @@ def server(runs_dir):
 
 
 @pytest.fixture(scope="module")
-def open_page(browser, server):
+def open_page(browser, server, runs_dir):
     """``open_page(user, query)``: a new page of ``user`` (password ``<user>-demo``; ``None``: signed out) at ``/?query``.
 
     Each user's pages share one browser context, signed in once (as a browser keeps its cookie).
@@ -72,6 +72,7 @@ def open_page(browser, server):
     def open_page(user: str | None, query: str = ""):
         if user not in contexts:
             contexts[user] = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+            contexts[user].twin_runs_dir = runs_dir
             if user:
                 response = contexts[user].request.post(f"{server}/login", max_redirects=0,
                                                        form={"username": user, "password": f"{user}-demo"})
@@ -158,18 +159,42 @@ def test_play_colour_and_pick_a_satellite(viewer_page):
     expect(page.locator(".kpi", has_text="Satellites healthy").locator(".kpi-now")).to_have_text("25 of 25")
     _shot(page, "played")
 
+    page.get_by_label("Colour by").select_option("subcenter")  # a legend: each sub-center's colour and name
+    expect(page.locator(".twin-legend-item")).to_have_count(4)
+    expect(page.locator(".twin-legend")).to_contain_text("CC1-003")
+    colours = [item.locator("span").first.evaluate("(dot) => getComputedStyle(dot).color")
+               for item in page.locator(".twin-legend-item").all()]
+    assert len(set(colours)) == 4, colours
     page.get_by_label("Colour by").select_option("battery_soc")
     expect(page.locator(".twin-legend")).to_contain_text("battery_soc")
 
     page.get_by_label("Look at").select_option("Satellite")
     page.get_by_label("Which").select_option("CC1-002-03")
-    expect(page.locator(".kpi-title")).to_contain_text("CC1-002 at")
+    expect(page.locator(".kpi-title")).to_contain_text("Satellite CC1-002-03 of CC1-002 at")
     _wait_for_bokeh_text(page, "Power, CC1-002-03")
     shown = page.locator(".twin-clock").first.inner_text()
     page.locator("button.next").click()
     shown = _rendered_after_step(page, shown)  # the camera follows the satellite's sub-center as time moves
-    expect(page.locator(".kpi-title")).to_have_text(f"CC1-002 at {shown[:16]} UTC")  # the cards follow the clock
+    # the cards follow the clock, and they are the satellite's own (they stayed at its sub-center's before)
+    expect(page.locator(".kpi-title")).to_have_text(f"Satellite CC1-002-03 of CC1-002 at {shown[:16]} UTC")
+    _expect_satellite_cards(page, "CC1-002-03", shown)
     _shot(page, "satellite-picked")
+
+
+def _expect_satellite_cards(page, sat: str, shown: str) -> None:
+    """The cards show satellite ``sat``'s own figures at clock ``shown``: those of apps.kpis.satellite_figures."""
+    from apps.kpis import satellite_figures
+    from apps.runs import RunData
+
+    run = twin.open_run(page.context.twin_runs_dir / "demo.zarr")
+    index = int(np.flatnonzero(run["time"].values == np.datetime64(shown.removesuffix(" UTC").replace(" ", "T")))[0])
+    figures = satellite_figures(RunData(run, "demo"), index, sat)
+    assert {"Battery charge", "Temperature, payload", "Compute utilisation", "Generated power (arrays)"} <= {
+        kpi.label for kpi in figures}
+    for kpi in figures:
+        card = page.locator(".kpi", has=page.locator(".kpi-label", has_text=re.compile(f"^{re.escape(kpi.label)}$")))
+        _expect()(card.locator(".kpi-now")).to_have_text(kpi.at_time)
+        _expect()(card.locator(".kpi-run")).to_have_text(f"run: {kpi.whole_run}")
 
 
 WEBGL_CONTEXTS = """() => {
@@ -199,7 +224,7 @@ def test_software_webgl_draws_the_3d_view_without_multisampling(viewer_page):
 def test_click_a_satellite_in_3d(open_page, runs_dir):
     """Clicking a satellite in the 3D view drills down to it. Where to click comes from the same scene and
     camera on this side (the fleet view at the first step, as the page opens), projected by viz.picking."""
-    from apps.view3d import VIEW_HEIGHT_PX, VIEW_WIDTH_PX, web_texture
+    from apps.view3d import HOVER_HINT, VIEW_HEIGHT_PX, VIEW_WIDTH_PX, web_texture
     from viz.picking import hidden_by_earth, project_px
     from viz.scene import ConstellationScene
 
@@ -230,7 +255,12 @@ def test_click_a_satellite_in_3d(open_page, runs_dir):
     view = next(box for box in (canvas.bounding_box() for canvas in page.locator("canvas").all())
                 if box and abs(box["width"] - VIEW_WIDTH_PX) < 2 and abs(box["height"] - VIEW_HEIGHT_PX) < 2)
     x, y = screen[target]
-    page.mouse.click(view["x"] + x, view["y"] + view["height"] - y)  # display pixels count from the bottom
+    _expect()(page.locator(".twin-hover")).to_have_text(HOVER_HINT)
+    page.mouse.move(view["x"] + x, view["y"] + view["height"] - y)  # display pixels count from the bottom
+    # resting on it names the satellite, its sub-center and owner (the view had no names at all)
+    _expect()(page.locator(".twin-hover")).to_contain_text(re.compile(f"^{names[target]}-.* [(]sub-center "
+                                                                      f"{names[target]}, owner "))
+    page.mouse.click(view["x"] + x, view["y"] + view["height"] - y)
     _expect()(page.get_by_label("Which")).to_have_value(re.compile(f"^{names[target]}-"))
     _expect()(page.locator(".kpi-title")).to_contain_text(f"{names[target]} at")
     _shot(page, "satellite-clicked")
@@ -411,14 +441,83 @@ def test_group_plots_show_the_runs_figures_and_are_made_once_for_all_sessions(ph
     assert power[0].opts.get().kwargs["title"] == "Power, CC1-002"
 
 
-def test_a_page_loads_without_javascript_errors(open_page):
-    """No uncaught error and no error on the console while a page loads and draws its 3D view (it threw "Cannot
-    assign to read only property 'setUseZValues'" at every load: apps/view3d.py patched a frozen vtk.js object)."""
-    page = open_page("viewer", "?source=demo.zarr")
+def _collect_errors(page) -> list[str]:
+    """The page's uncaught errors and console errors from now on (a list that fills as they come)."""
     errors = []
     page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    return errors
+
+
+def test_a_page_loads_without_javascript_errors(open_page):
+    """No uncaught error and no error on the console while a page loads and draws its 3D view (it threw "Cannot
+    assign to read only property 'setUseZValues'" at every load: apps/view3d.py patched a frozen vtk.js object),
+    nor while the sign-in page loads, nor while each tab is opened and the pointer rests on the 3D view."""
+    signed_out = open_page(None)
+    errors = _collect_errors(signed_out)
+    signed_out.reload()
+    _expect()(signed_out.locator("#username")).to_be_visible()
+    signed_out.close()
+    page = open_page("viewer", "?source=demo.zarr")
+    errors += _collect_errors(page)
     page.reload()
     _expect()(page.locator(".twin-clock")).to_have_text(FIRST_TIME)
+    _expect()(page.locator(".twin-clock").first).to_have_attribute("data-picking", "ready")
+    view = page.locator("canvas").first.bounding_box()
+    page.mouse.move(view["x"] + view["width"] / 2, view["y"] + view["height"] / 2)
     page.wait_for_timeout(3000)
+    for tab in ("Phase review", "What-if", "Live", "Constellation"):
+        _tab(page, tab)
+        page.wait_for_timeout(1500)
+    page.close()
     assert errors == []
+
+
+def test_every_card_shows_a_number_with_its_unit_or_why_there_is_none(viewer_page):
+    """At the first time the means over the step before have no value, and this run has no network: the cards
+    said "n/a" for both; now they say why."""
+    from apps.kpis import NO_NETWORK, NONE_AT_FIRST_STEP
+
+    page = viewer_page
+    _tab(page, "Constellation")
+    page.get_by_label("Look at").select_option("Fleet")
+    page.locator("button.first").click()
+    _expect()(page.locator(".kpi-title")).to_have_text(f"Fleet at {FIRST_TIME[:16]} UTC")
+    texts = page.locator(".kpi-now, .kpi-run").all_inner_texts()
+    assert len(texts) > 20 and not [text for text in texts if "n/a" in text], texts
+    _expect()(page.locator(".kpi", has_text="Data downlinked").locator(".kpi-now")).to_have_text(NO_NETWORK)
+    _expect()(page.locator(".kpi", has_text="Used power (loads)").locator(".kpi-now")).to_have_text(NONE_AT_FIRST_STEP)
+    _expect()(page.locator(".kpi", has_text="Installed power").locator(".kpi-now")).to_have_text(re.compile(r"^[\d.]+ MW$"))
+
+
+UNCLIPPED = """() => {
+  // every card and the document: inside the viewport, and no text wider than its box
+  const cards = [];
+  const walk = (root) => root.querySelectorAll("*").forEach((element) => {
+    if (element.classList.contains("kpi")) cards.push(element);
+    if (element.shadowRoot) walk(element.shadowRoot);
+  });
+  walk(document);
+  const problems = cards.flatMap((card) => {
+    const box = card.getBoundingClientRect();
+    const inside = box.left >= 0 && box.right <= window.innerWidth + 0.5 && box.width > 100;
+    const overflowing = [card, ...card.children].filter((part) => part.scrollWidth > part.clientWidth + 1);
+    return inside && !overflowing.length ? [] : [`${card.textContent}: ${box.left}-${box.right} px`];
+  });
+  if (document.documentElement.scrollWidth > window.innerWidth) problems.push(`page ${document.documentElement.scrollWidth} px wide`);
+  return {cards: cards.length, problems};
+}"""
+
+
+@pytest.mark.parametrize("width_px", [1280, 1400, 1920])
+def test_cards_wrap_and_nothing_is_clipped(open_page, width_px):
+    """The cards were cut at the right edge at 1400 px (the view, the controls and the cards on one fixed-width row)."""
+    page = open_page("viewer", "?source=demo.zarr")
+    page.set_viewport_size({"width": width_px, "height": 900})
+    _expect()(page.locator(".twin-clock")).to_have_text(FIRST_TIME)
+    _expect()(page.locator(".kpi").first).to_be_visible()
+    page.wait_for_timeout(500)  # the layout after the cards are drawn
+    measured = page.evaluate(UNCLIPPED)
+    _shot(page, f"cards-{width_px}px")
+    page.close()
+    assert measured["cards"] > 10 and measured["problems"] == [], measured

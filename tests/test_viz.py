@@ -381,3 +381,42 @@ def test_lightweight_scene_draws_one_track_per_plane_and_the_followed_chiefs_own
     np.testing.assert_allclose(own, expected, atol=0.01)  # km (float32 points)
     full.close()
     light.close()
+
+
+def test_categories_get_distinct_colours_up_to_phase_3s_count(run):
+    """Phase 3 has 144 sub-centers and 24 members: tab20 then hsv repeated or nearly repeated colours beyond 10."""
+    from viz.colors import category_palette, coloring
+
+    for count in (4, 10, 24, 144, 256):
+        palette = category_palette(count)
+        assert len(palette) == count and len(set(palette)) == count, count
+    labelled = run.assign_coords(owner=("sat", [f"M{row:02d}" for row in range(run.sizes["sat"])]))
+    assert coloring(labelled, "owner").cmap == category_palette(run.sizes["sat"])
+    view = scene(labelled, color_by="owner")
+    colours = view.category_colors()  # as the scene's lookup table maps each category: the legend's colours
+    assert len(colours) == run.sizes["sat"] and len(set(colours.values())) == run.sizes["sat"]
+    view.close()
+
+
+def test_the_lit_earth_is_not_dim(run):
+    """Blue Marble's oceans lit by the Sun alone averaged 17 of 255 under the sub-solar point (the Pacific at this time)."""
+    view = scene(run, time=0, tracks=False, shadow=False, show_clock=False, show_scalar_bar=False, relays=[],
+                 stations=[])
+    view.satellite_actor.SetVisibility(False)
+    sun = run["sun_position"].values[0]
+    day, _, _ = earth_brightness(view, sun / np.linalg.norm(sun))
+    assert day > 35
+    view.close()
+
+
+def test_the_caption_has_a_band_of_its_own_above_the_view(run):
+    """The caption was drawn in the 3D view's top-left corner, over any satellite there."""
+    view = scene(run)
+    top_of_view = view.plotter.renderer.GetViewport()[3]
+    caption = view.caption_renderer.GetViewport()
+    assert caption[1] >= top_of_view and caption[3] == 1.0
+    assert view.clock.GetInput() == view.caption()
+    image = view.screenshot()
+    band_rows = round((1.0 - top_of_view) * image.shape[0])
+    assert band_rows >= 20 and image[:band_rows].max() > 200  # the caption's white text is in the band
+    view.close()

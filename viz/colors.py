@@ -18,7 +18,7 @@ import xarray as xr
 
 CATEGORICAL = ("owner", "subcenter", "role", "bus", "group", "plane")
 SCALAR_COLORMAP = "viridis"
-CATEGORY_COLORMAP = "tab10"  # up to 10 categories; tab20 up to 20; beyond, a cyclic map
+CATEGORY_COLORMAP = "tab10"  # up to 10 categories; beyond, Glasbey's 256 distinct colours for a dark background
 LOG_SCALE = ("proton_flux", "electron_flux", "dose_rate", "seu_rate", "seu_corrected_rate", "seu_detected_rate",
              "seu_silent_rate")
 LOG_DECADES = 6  # a logarithmic scale's default span: from the smallest positive value, at most this many decades
@@ -35,7 +35,7 @@ class Coloring:
     name: str
     title: str
     clim: tuple[float, float]
-    cmap: str
+    cmap: str | list[str]  # a colour map's name, or one colour per category
     categories: tuple[str, ...] = ()
     _values: object = field(default=None, repr=False)  # (sat, time) array-like, or (sat,) for categories
     log: bool = False  # a logarithmic scale: values at or below clim[0] (zero) take the lowest colour
@@ -48,6 +48,19 @@ class Coloring:
         """Values (sat,) as float32 at time ``index`` (categories: their codes)."""
         values = np.asarray(self._values if self.categorical else self._values[:, index], dtype=np.float32)
         return np.maximum(values, np.float32(self.clim[0])) if self.log else values  # NaN stays NaN
+
+
+def category_palette(count: int) -> list[str]:
+    """``count`` hex colours, no two alike up to 256: matplotlib's tab10 up to 10, then colorcet's Glasbey colours
+    made for a dark background (phase 3 has 144 sub-centers and 24 members; tab20 repeated hues, hsv neighbours)."""
+    if count <= 10:
+        from matplotlib import colormaps
+
+        return ["#{:02x}{:02x}{:02x}".format(*(round(255 * c) for c in colormaps[CATEGORY_COLORMAP](i)[:3]))
+                for i in range(count)]
+    from colorcet import glasbey_light
+
+    return [glasbey_light[i % len(glasbey_light)] for i in range(count)]
 
 
 def colorable(run: xr.Dataset) -> list[str]:
@@ -76,8 +89,8 @@ def coloring(run: xr.Dataset, color_by: str, clim: tuple[float, float] | None = 
     if name in CATEGORICAL and name in run.coords:
         labels = run[name].values.astype(str)
         categories, codes = np.unique(labels, return_inverse=True)
-        default = CATEGORY_COLORMAP if categories.size <= 10 else "tab20" if categories.size <= 20 else "hsv"
-        return Coloring(name, name, (-0.5, categories.size - 0.5), cmap or default, tuple(categories), codes)
+        return Coloring(name, name, (-0.5, categories.size - 0.5), cmap or category_palette(categories.size),
+                        tuple(categories), codes)
     if name not in run.data_vars or not _per_satellite_step(run[name]):
         raise ColorError(f"--color-by: {color_by!r} is not a satellite variable of this run; "
                          f"choose one of {', '.join(colorable(run))}")

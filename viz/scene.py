@@ -30,6 +30,7 @@ matrices (Earth, Sun frame) and the light's direction: arrays updated in place, 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -49,12 +50,27 @@ BACKGROUND = "#05060a"
 NAN_COLOR = "#7f7f7f"  # satellites with no value at the step (means over the step are NaN at the first time)
 LINK_COLORS = {"intra": "#66ccff", "in_plane": "#ffffff", "cross_plane": "#bbbbff", "relay": "#ff66cc",
                "ground": "#ffcc33"}
+# Blue Marble's oceans (most of the day side) are dark blue: lit by the Sun alone the day side averaged 17 of 255
+# where it faced the Pacific. A gamma of 0.6 on the texture lifts them to about 45 and leaves the land's colours.
+EARTH_TEXTURE_GAMMA = 0.6
 EARTH_AMBIENT = 0.08  # the night side: dim, so the terminator shows but the continents stay readable
 UMBRA_LENGTH_KM = 3.0 * geometry.EARTH_RADIUS_KM  # far enough to cover LEO, short enough to stay in view
 # Longitude x latitude cells of the lightweight Earth (6 degrees): software WebGL pays per triangle, and the
 # limb stays within half a pixel of the ellipsoid at the dashboard's whole-Earth zoom (texture carries the detail).
 LIGHT_EARTH_CELLS = (60, 30)
+CAPTION_BAND_PX, CAPTION_FONT_PX = 22, 14  # the caption's band above the view, and its text
 TRACK_OPAQUE_COLOR = "#404956"  # 0.45 x #8fa3bf: the translucent tracks over the black sky
+
+
+@functools.cache
+def earth_texture(path: str | Path, gamma: float = EARTH_TEXTURE_GAMMA) -> np.ndarray:
+    """The Earth's texture image (rows, columns, RGB uint8) brightened by ``gamma`` (< 1 lifts the dark oceans most)."""
+    from PIL import Image
+
+    lookup = np.round(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
+    image = lookup[np.asarray(Image.open(path).convert("RGB"))]
+    image.flags.writeable = False  # shared by every scene of the process
+    return image
 
 
 class TimeError(ValueError):
@@ -171,8 +187,7 @@ class ConstellationScene:
         self._links: dict[str, dict] = {}
         self._segments: dict[str, pv.PolyData] = {}
         self._follow: str | None = None
-        self.clock = (self.plotter.add_text("", position="upper_left", font_size=10, color="white")
-                      if show_clock else None)
+        self.clock = self._add_caption_band() if show_clock else None
         self.update(self.index)
         self.reset_camera()
 
@@ -199,7 +214,7 @@ class ConstellationScene:
         self.earth = earth
         # A closed opaque surface: its far side is never seen, and culling it halves what a software renderer
         # shades (the browser's WebGL on a machine with no GPU spent 12 of 28 ms a frame on it).
-        actors = [self.plotter.add_mesh(earth, texture=pv.read_texture(str(texture)), ambient=EARTH_AMBIENT,
+        actors = [self.plotter.add_mesh(earth, texture=pv.Texture(earth_texture(texture)), ambient=EARTH_AMBIENT,
                                         diffuse=1.0, specular=0.0, culling="back", name="earth")]
         actors[0].prop.interpolation = "gouraud"
         if len(self._station_itrs_km):
@@ -211,6 +226,27 @@ class ConstellationScene:
             actors.append(self.plotter.add_mesh(self.relays, color="#ff66cc", point_size=11,
                                                 render_points_as_spheres=True, lighting=False, name="relays"))
         return actors
+
+    def _add_caption_band(self):
+        """The caption (:meth:`caption`) in a band of its own above the view, never over a satellite: the 3D view
+        keeps the rest of the window. Returns its text actor."""
+        import vtk
+
+        band = CAPTION_BAND_PX / self.plotter.window_size[1]
+        self.plotter.renderer.SetViewport(0.0, 0.0, 1.0, 1.0 - band)
+        self.caption_renderer = vtk.vtkRenderer()
+        self.caption_renderer.SetViewport(0.0, 1.0 - band, 1.0, 1.0)
+        self.caption_renderer.SetBackground(*(int(BACKGROUND[i:i + 2], 16) / 255 for i in (1, 3, 5)))
+        self.caption_renderer.InteractiveOff()
+        text = vtk.vtkTextActor()
+        text.GetTextProperty().SetFontSize(CAPTION_FONT_PX)
+        text.GetTextProperty().SetColor(1.0, 1.0, 1.0)
+        text.GetTextProperty().SetVerticalJustificationToCentered()
+        text.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        text.GetPositionCoordinate().SetValue(0.01, 0.5)
+        self.caption_renderer.AddActor(text)
+        self.plotter.render_window.AddRenderer(self.caption_renderer)
+        return text
 
     def _add_sun_frame(self, pv) -> list:
         """Umbra cone, terminator circle and Sun arrow, built along +x and turned to the Sun each step."""
@@ -356,7 +392,10 @@ class ConstellationScene:
         if self._follow is not None:
             self._follow_subcenter()
         if self.clock is not None:
-            self.clock.SetText(2, self.caption())
+            caption = self.caption()
+            width_px = self.plotter.window_size[0]  # the caption fits the band's width (about 0.6 em a character)
+            self.clock.GetTextProperty().SetFontSize(max(8, min(CAPTION_FONT_PX, int(width_px / (0.62 * len(caption))))))
+            self.clock.SetInput(caption)
 
     def _place_tracks(self, positions_km: np.ndarray, index: int) -> None:
         velocity = np.asarray(self._velocity[self.track_rows, index], dtype=float)
