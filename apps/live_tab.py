@@ -222,6 +222,7 @@ class LiveTab:
         self.measurement.param.watch(lambda event: self._draw(), "value")
         self.table.param.watch(lambda event: self._selected(), "selection")
         self._shown_now = None
+        self._selected_key: str | None = None  # the alarm picked in the list: kept when a refresh reorders the rows
         pn.state.onload(self.refresh)
         self._poll = pn.state.add_periodic_callback(self.refresh, period=int(refresh_s * 1000))
 
@@ -264,7 +265,10 @@ class LiveTab:
             self.matrix.object = matrix_html(alarms.matrix)
             table = alarms.alarms[list(ALARM_COLUMNS)].copy()
             table["since"] = table["since"].astype(str).str[:19]
+            key = self._selected_key
             self.table.value = table.rename(columns=ALARM_COLUMNS)
+            self._selected_key = key
+            self._reselect()
         self.commands.show(view)
         if live.state is not None and view.now != self._shown_now:
             first_time = self._shown_now is None
@@ -279,9 +283,18 @@ class LiveTab:
             self._draw()
 
     def _selected(self) -> None:
-        """An alarm picked in the list: plot that satellite."""
-        if self.table.selection and self.table.value is not None and len(self.table.value):
-            self.satellite.value = str(self.table.value.iloc[self.table.selection[0]]["Satellite"])
+        """An alarm picked in the list: remember which (by its key) and plot that satellite."""
+        rows, table = self.table.selection, self.table.value
+        if rows and table is not None and rows[0] < len(table):
+            self._selected_key = str(table.iloc[rows[0]]["key"])
+            self.satellite.value = str(table.iloc[rows[0]]["Satellite"])
+        else:
+            self._selected_key = None
+
+    def _reselect(self) -> None:
+        """After new rows: select the row of the alarm picked before (rows move as alarms come and go), or none."""
+        keys = list(self.table.value["key"]) if self.table.value is not None else []
+        self.table.selection = [keys.index(self._selected_key)] if self._selected_key in keys else []
 
     def _draw(self) -> None:
         view = self.shared.view
@@ -308,11 +321,10 @@ class LiveTab:
 
     def on_alarm(self, action: str) -> None:
         self.message.visible = False
-        rows = self.table.selection
-        if not rows:
+        key = self._selected_key
+        if key is None:
             self.say("Select an alarm in the list first.")
             return
-        key = str(self.table.value.iloc[rows[0]]["key"])
         try:
             (self.acknowledge if action == "acknowledge" else self.shelve)(key)
         except (AccessDenied, NotPermitted, ValueError) as error:

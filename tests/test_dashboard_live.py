@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from test_dashboard import TIMEOUT_MS, USERS, served
@@ -160,6 +161,36 @@ def test_a_viewer_cannot_acknowledge_even_by_calling_the_server(browser, dashboa
     with pytest.raises(AccessDenied, match="vera \\(viewer\\) may not acknowledge an alarm"):
         tab.acknowledge("CC1-001-02|temperature:payload")
     tab.close()
+
+
+def test_the_alarm_acknowledged_is_the_one_picked_even_when_a_refresh_moves_the_rows(ingest_server, recording):
+    """Rows move as alarms come and go (critical first, then the oldest): the selection follows the alarm picked,
+    not its row number, so an operator never acknowledges another satellite's alarm."""
+    import dataclasses
+
+    import panel as pn
+
+    from apps.live_tab import LiveTab
+
+    store, port = ingest_server
+    send(recording, port, until_s=3600.0)  # (packets already stored are duplicates: kept once)
+    with pn.io.hold():  # outside a served session: the tab's server-side actions alone
+        tab = LiveTab(store, "phase1", User("olga", frozenset({"operator"})))
+    try:
+        view = tab.shared.latest(force=True)
+        tab.show(view)
+        picked = str(view.alarms.alarms.iloc[0]["key"])
+        tab.table.selection = [0]
+        newcomer = view.alarms.alarms.iloc[[0]].assign(satellite="CC1-003-01", key="CC1-003-01|temperature:payload")
+        moved = dataclasses.replace(view.alarms, alarms=pd.concat([newcomer, view.alarms.alarms], ignore_index=True))
+        tab.show(dataclasses.replace(view, alarms=moved))  # a new alarm takes the first row
+        assert tab.table.selection == [1]
+        acknowledged = []
+        tab.acknowledge = acknowledged.append
+        tab.on_alarm("acknowledge")
+        assert acknowledged == [picked]
+    finally:
+        tab.close()
 
 
 def test_an_engineer_forks_a_whatif_from_the_live_state(browser, dashboard, ingest_server, recording):
