@@ -300,7 +300,7 @@ class LiveTab:
     def acknowledge(self, key: str) -> None:
         """Acknowledge alarm ``key`` (a satellite) as the signed-in user; operators only."""
         require(self.user, "acknowledge_alarm")
-        self.shared.monitor.book.acknowledge(self.user, key, self._now())
+        self.shared.monitor.book.acknowledge(self.user, key, self._now(), self.shared.view.alarms.symptoms)
 
     def shelve(self, key: str) -> None:
         """Shelve alarm ``key`` for an hour of fleet time; operators only."""

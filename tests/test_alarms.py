@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from twin.operations.alarms import LEVEL, AlarmBook, fleet_alarms, stale_symptoms
+from test_dashboard import USERS
+
+from twin.operations.alarms import ALARMS_FILE, LEVEL, AlarmBook, fleet_alarms, stale_symptoms
 from twin.operations.monitor import FleetMonitor
 from twin.operations.roles import NotPermitted
 from twin.telemetry import ingest, store, virtual_fleet
@@ -70,11 +72,11 @@ def test_acknowledge_and_shelve_with_who_and_when_operators_only(monitor, faulty
     view = monitor.refresh()
     book = AlarmBook(faulty_store)
     with pytest.raises(NotPermitted, match="emil \\(engineer\\) may not acknowledge an alarm: that needs the operator role"):
-        book.acknowledge(ENGINEER, FAULTY, view.now)
+        book.acknowledge(ENGINEER, FAULTY, view.now, view.alarms.symptoms)
     with pytest.raises(NotPermitted, match="emil \\(engineer\\) may not shelve an alarm"):
         book.shelve(ENGINEER, FAULTY, view.now + np.timedelta64(1, "h"))
 
-    book.acknowledge(OPERATOR, FAULTY, view.now)
+    book.acknowledge(OPERATOR, FAULTY, view.now, view.alarms.symptoms)
     alarm = monitor.refresh().alarms.alarms.iloc[0]
     assert alarm["acknowledged_by"] == "olga" and alarm["acknowledged_at"]
     assert book.records()[FAULTY]["acknowledged"]["through"] == str(np.datetime64(view.now, "s"))
@@ -87,14 +89,55 @@ def test_acknowledge_and_shelve_with_who_and_when_operators_only(monitor, faulty
     assert list(monitor.refresh().alarms.alarms["satellite"]) == [FAULTY]
 
 
-def test_an_acknowledged_alarm_is_new_again_when_a_symptom_begins_after_it(monitor):
-    labels = monitor.labels
-    now = np.datetime64("2026-06-01T02:00:00", "ns")
-    symptom = ("CC1-002-01", "battery_soc", "power", "limit", "warning", now - np.timedelta64(10, "m"), now, 0.64, 0.65, "1")
-    records = {"CC1-002-01": {"acknowledged": {"user": "olga", "time": "t", "through": "2026-06-01T01:55:00"}}}
-    assert fleet_alarms([symptom], labels, records, now).alarms.iloc[0]["acknowledged_by"] == "olga"
-    later = symptom[:5] + (now - np.timedelta64(1, "m"),) + symptom[6:]
-    assert fleet_alarms([symptom, later], labels, records, now).alarms.iloc[0]["acknowledged_by"] == ""
+NOW = np.datetime64("2026-06-01T02:00:00", "ns")
+
+
+def battery_low(start_min_ago: float, kind: str = "limit", severity: str = "warning") -> tuple:
+    """A symptom of CC1-002-01's battery begun ``start_min_ago`` minutes before NOW."""
+    return ("CC1-002-01", "battery_soc", "power", kind, severity, NOW - np.timedelta64(int(start_min_ago * 60), "s"),
+            NOW, 0.64, 0.65, "1")
+
+
+def acknowledged_by(symptoms: list[tuple], labels, book: AlarmBook) -> str:
+    return fleet_alarms(symptoms, labels, book.records(), NOW).alarms.iloc[0]["acknowledged_by"]
+
+
+def test_an_acknowledged_alarm_stays_so_while_its_symptoms_only_start_again(monitor, tmp_path):
+    """A value dithering about its limit (or a band re-fitted as the live window moves) starts new runs of the
+    same symptom: the alarm is the one acknowledged. (Before, any run begun after the acknowledgement made it
+    new again, and in the browser the acknowledgement vanished a refresh later.)"""
+    book, labels = AlarmBook(tmp_path), monitor.labels
+    seen = fleet_alarms([battery_low(10)], labels, {}, NOW).symptoms
+    book.acknowledge(OPERATOR, "CC1-002-01", NOW - np.timedelta64(5, "m"), seen)
+    assert acknowledged_by([battery_low(10)], labels, book) == "olga"
+    assert acknowledged_by([battery_low(10), battery_low(1)], labels, book) == "olga"
+    assert acknowledged_by([battery_low(1)], labels, book) == "olga"
+
+
+def test_an_acknowledged_alarm_is_new_again_when_a_new_kind_of_symptom_or_a_worse_severity_shows(monitor, tmp_path):
+    book, labels = AlarmBook(tmp_path), monitor.labels
+    book.acknowledge(OPERATOR, "CC1-002-01", NOW, fleet_alarms([battery_low(10)], labels, {}, NOW).symptoms)
+    assert book.records()["CC1-002-01"]["acknowledged"]["symptoms"] == ["battery_soc/limit"]
+    assert acknowledged_by([battery_low(10), battery_low(1, kind="residual")], labels, book) == ""
+    assert acknowledged_by([battery_low(10, severity="critical")], labels, book) == ""
+    assert acknowledged_by([battery_low(10)], labels, book) == "olga"
+
+
+def test_an_acknowledged_alarm_that_clears_is_forgotten_and_its_return_is_new(monitor, tmp_path):
+    book, labels = AlarmBook(tmp_path), monitor.labels
+    book.acknowledge(OPERATOR, "CC1-002-01", NOW, fleet_alarms([battery_low(10)], labels, {}, NOW).symptoms)
+    book.forget_cleared({"CC1-002-01"})
+    assert acknowledged_by([battery_low(10)], labels, book) == "olga"
+    book.forget_cleared(set())  # a refresh without any symptom of it: cleared
+    assert "acknowledged" not in book.records()["CC1-002-01"]
+    assert acknowledged_by([battery_low(1)], labels, book) == ""
+
+
+def test_an_alarm_without_symptoms_cannot_be_acknowledged(monitor, tmp_path):
+    book = AlarmBook(tmp_path)
+    with pytest.raises(ValueError, match="alarm: 'CC1-003-01' has no symptom to acknowledge"):
+        book.acknowledge(OPERATOR, "CC1-003-01", NOW, fleet_alarms([battery_low(10)], monitor.labels, {}, NOW).symptoms)
+    assert book.records() == {}
 
 
 def test_a_satellite_silent_while_in_view_is_stale():
@@ -105,3 +148,18 @@ def test_a_satellite_silent_while_in_view_is_stale():
                       index=["a", "b", "c"])
     stale = stale_symptoms(heard, now, 120.0, in_view=lambda satellite: satellite != "c")
     assert [(s[0], s[4], s[7]) for s in stale] == [("b", "critical", 300.0)]
+
+
+def test_the_command_line_acknowledges_for_operators_and_refuses_viewers(faulty_store, tmp_path, capsys):
+    import shutil
+
+    from twin.cli import main
+
+    store = shutil.copytree(faulty_store, tmp_path / "store.zarr", ignore=shutil.ignore_patterns(ALARMS_FILE))
+    users = ["--users", str(USERS)]
+    assert main(["ops", "ack", "phase1", "--store", str(store), *users, "--user", "viewer", FAULTY]) == 2
+    assert "viewer (viewer) may not acknowledge an alarm: that needs the operator role" in capsys.readouterr().err
+    assert "acknowledged" not in AlarmBook(store).records().get(FAULTY, {})
+    assert main(["ops", "ack", "phase1", "--store", str(store), *users, "--user", "operator", FAULTY]) == 0
+    assert f"{FAULTY}: acknowledged by operator through 2026-06-01T01:" in capsys.readouterr().out
+    assert "temperature:payload/limit" in AlarmBook(store).records()[FAULTY]["acknowledged"]["symptoms"]

@@ -153,7 +153,7 @@ def cmd_alarm(args) -> int:
         raise UserError(f"satellite: {args.satellite!r} has no alarm (alarms: {', '.join(sorted(known)) or 'none'})")
     try:
         if args.alarm_command == "ack":
-            monitor.book.acknowledge(user, args.satellite, view.now)
+            monitor.book.acknowledge(user, args.satellite, view.now, view.alarms.symptoms)
             print(f"{args.satellite}: acknowledged by {user.name} through {str(view.now)[:19]}")
         else:
             until = view.now + np.timedelta64(int(parse_duration_s(args.duration, "--for") * 1e9), "ns")

@@ -12,9 +12,13 @@ Symptoms, from the live assessment (:class:`twin.telemetry.live.LiveView`):
 
 One fault shows in several variables (a stuck radiator heats the payload and the bus and changes the power
 used): all the symptoms of a satellite are one alarm, keyed by the satellite, its severity the worst of them.
-An operator acknowledges an alarm (it stays listed, marked with who and when, until a new symptom begins after
-the acknowledgement) or shelves it for a while (hidden from the list and the matrix until then, by the fleet's
-clock). Both are kept in ``<store>/alarms.json`` (replaced atomically) with who and when, for every session.
+An operator acknowledges an alarm: it stays listed, marked with who and when, while its symptoms stay among those
+acknowledged (variable and kind) and its severity does not rise; a symptom of another kind or a worse severity
+makes it new again, and an acknowledged alarm that clears is forgotten, so its return is a new alarm (as in
+Yamcs). Runs of a symptom may start again as the live window is re-assessed (a temperature dithering about its
+limit, a band re-fitted): they do not make the alarm new. An operator may also shelve an alarm for a while
+(hidden from the list and the matrix until then, by the fleet's clock). Both are kept in ``<store>/alarms.json``
+(replaced atomically) with who and when, for every session.
 """
 
 from __future__ import annotations
@@ -150,14 +154,32 @@ class AlarmBook:
     def _update(self, key: str, what: str, record: dict) -> None:
         records = self.records()
         records.setdefault(key, {})[what] = record
+        self._write(records)
+
+    def _write(self, records: dict) -> None:
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         temporary.write_text(json.dumps(records, indent=1))
         os.replace(temporary, self.path)
 
-    def acknowledge(self, user, key: str, through: np.datetime64) -> None:
-        """``user`` has seen alarm ``key`` (a satellite) and every symptom of it begun by ``through`` (fleet time)."""
+    def acknowledge(self, user, key: str, through: np.datetime64, symptoms: pd.DataFrame) -> None:
+        """``user`` has seen alarm ``key`` (a satellite) as it stands at ``through`` (fleet time): its symptoms in
+        ``symptoms`` (:attr:`AlarmView.symptoms`), their kinds and worst severity. ValueError if it has none."""
         check_permission(user, "acknowledge_alarm")
-        self._update(key, "acknowledged", {"user": user.name, "time": _now(), "through": _text(through)})
+        own = symptoms[symptoms["satellite"] == key]
+        if own.empty:
+            raise ValueError(f"alarm: {key!r} has no symptom to acknowledge")
+        self._update(key, "acknowledged", {"user": user.name, "time": _now(), "through": _text(through),
+                                           "symptoms": sorted(set(_symptom_names(own))),
+                                           "severity": max(own["severity"], key=LEVEL.get)})
+
+    def forget_cleared(self, alarmed: set[str]) -> None:
+        """End the acknowledgements of satellites not in ``alarmed`` (their alarms cleared): a return is new."""
+        records = self.records()
+        cleared = [key for key, record in records.items() if "acknowledged" in record and key not in alarmed]
+        if cleared:
+            for key in cleared:
+                del records[key]["acknowledged"]
+            self._write(records)
 
     def shelve(self, user, key: str, until: np.datetime64, reason: str = "") -> None:
         """Hide alarm ``key`` until ``until`` (fleet time), e.g. while a known fault is worked on."""
@@ -177,6 +199,21 @@ def _text(moment) -> str:
     return str(np.datetime64(moment, "s"))
 
 
+def _symptom_names(symptoms: pd.DataFrame) -> list[str]:
+    """Each symptom's variable and kind, ``variable/kind`` (what an acknowledgement covers)."""
+    return [f"{variable}/{kind}" for variable, kind in zip(symptoms["variable"], symptoms["kind"])]
+
+
+def still_acknowledged(acknowledged: dict | None, own: pd.DataFrame) -> bool:
+    """Whether acknowledgement ``acknowledged`` (a record of :meth:`AlarmBook.acknowledge`) covers the symptoms
+    ``own`` of its satellite: all of their kinds were acknowledged and none is more severe."""
+    if not acknowledged:
+        return False
+    covered = set(acknowledged.get("symptoms", ()))
+    worst = max(own["severity"], key=LEVEL.get)
+    return set(_symptom_names(own)) <= covered and LEVEL[worst] <= LEVEL[acknowledged.get("severity", "ok")]
+
+
 def fleet_alarms(symptoms: list[tuple], labels: pd.DataFrame, records: dict, newest: np.datetime64) -> AlarmView:
     """Gather ``symptoms`` into one alarm per satellite; ``labels`` (index satellite; columns subcenter, plane)."""
     table = pd.DataFrame.from_records(symptoms, columns=SYMPTOM_COLUMNS)
@@ -184,9 +221,7 @@ def fleet_alarms(symptoms: list[tuple], labels: pd.DataFrame, records: dict, new
     for satellite, own in table.groupby("satellite", sort=False):
         own = own.sort_values("start")
         record = records.get(satellite, {})
-        acknowledged = record.get("acknowledged")
-        if acknowledged and np.datetime64(own["start"].max(), "s") > np.datetime64(acknowledged["through"], "s"):
-            acknowledged = None  # a symptom began since: the alarm is new again
+        acknowledged = record.get("acknowledged") if still_acknowledged(record.get("acknowledged"), own) else None
         shelved = record.get("shelved") or {}
         until = shelved.get("until") or ""
         summary = ", ".join(f"{READABLE.get(v, v)} ({k})" for v, k in dict.fromkeys(zip(own["variable"], own["kind"])))
