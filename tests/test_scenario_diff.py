@@ -49,3 +49,29 @@ def test_a_stored_run_records_its_scenario_text_and_hash(tmp_path):
     assert attrs["scenario_text"] == text
     assert attrs["scenario_sha256"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
     assert twin.scenario_from_dict(__import__("tomllib").loads(attrs["scenario_text"])).name == "phase1"
+
+
+def test_a_what_if_run_records_its_changed_scenario_so_a_review_shows_the_change():
+    """A what-if is its file's tables with changes: its run records those (as TOML), not the file it started from.
+    (Before, it recorded the file's text, and the dashboard's Phase review of a what-if against its baseline said
+    "no change".)"""
+    import twin
+    from apps.whatif import WhatIf, what_if_request
+    from twin.report.review import recorded_scenario
+
+    request = what_if_request(WhatIf("phase1", bus="compute-s", solar_array_area_m2=30.0))
+    changed = twin.scenario_from_dict(request.tables, request.source)
+    runs = [twin.run_scenario(scenario, duration_s=300, step_s=60) for scenario in (load_scenario("phase1"), changed)]
+    assert runs[0].attrs["scenario_sha256"] != runs[1].attrs["scenario_sha256"]
+    changes = [str(change) for change in scenario_diff(*(recorded_scenario(run) for run in runs))]
+    assert changes == ["buses.compute-s.solar_array_area_m2: 20 m² -> 30 m²"]
+
+
+def test_an_unchanged_scenario_made_from_its_tables_records_its_files_text():
+    import tomllib
+
+    import twin
+
+    text = (SCENARIO_DIR / "phase2.toml").read_text(encoding="utf-8")
+    made = twin.scenario_from_dict(tomllib.loads(text), str(SCENARIO_DIR / "phase2.toml"))
+    assert twin.scenario.scenario_record(made)["scenario_text"] == text

@@ -22,7 +22,8 @@ SNAPSHOTS = Path(__file__).resolve().parent / "data" / "scenario_snapshots"
 def flattened(value, path: str = "scenario") -> dict[str, str]:
     """Every value inside ``value`` by its attribute path, as ``type repr`` (so 1 and 1.0 differ)."""
     if dataclasses.is_dataclass(value):
-        items = {field.name: getattr(value, field.name) for field in dataclasses.fields(value) if field.name != "source"}
+        items = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)
+                 if field.name not in ("source", "text")}
         head = type(value).__name__
     elif isinstance(value, dict):
         items, head = value, f"dict of {len(value)}"

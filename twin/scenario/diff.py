@@ -54,8 +54,8 @@ def _keyed(items: tuple) -> dict[str, Any]:
 def _walk(old: Any, new: Any, path: str, unit: str, changes: list[Change]) -> None:
     if dataclasses.is_dataclass(old) and dataclasses.is_dataclass(new):
         for field in dataclasses.fields(old):
-            if field.name == "source" or (field.name == "name" and path):  # a nested table's name is its key
-                continue
+            if field.name in ("source", "text") or (field.name == "name" and path):  # not keys: where it came from,
+                continue  # its text; a nested table's name is its key
             spec = field.metadata.get(METADATA)
             written = spec.written if spec is not None and spec.written else field.name
             table = spec.table if spec is not None and spec.table else ""

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import tomli_w
 from astropy.time import Time
 
 if sys.version_info >= (3, 11):
@@ -66,8 +67,9 @@ def _unique_names(path: str, items: list[dict[str, Any]]) -> None:
         seen.add(item["name"])
 
 
-def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
-    """Validate a scenario given as nested dicts (the parsed TOML) and build it."""
+def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>", text: str | None = None) -> Scenario:
+    """Validate a scenario given as nested dicts (the parsed TOML) and build it; ``text`` is the TOML it was parsed
+    from (else its ``source`` file's text if that holds the same tables, else ``raw`` written as TOML)."""
     if not isinstance(raw, dict):
         raise ScenarioError(f"scenario: {raw!r} must be a table")
     unknown = sorted(set(raw) - set(TOP_LEVEL))
@@ -125,7 +127,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         **head, **consortium, orbit=orbit, buses=buses, subcenters=subcenters,
         ground_stations=tuple(GroundStation(**item) for item in stations), relays=tuple(Relay(**item) for item in relays),
         compute=compute, faults=faults, source=source, links=links, offload=offload, flight=flight,
-        radiation=radiation, lifecycle=lifecycle,
+        radiation=radiation, lifecycle=lifecycle, text=_toml_text(raw, source) if text is None else text,
     )
     if scenario.satellite_count > SGP4_MAX_SATELLITE_NUMBER:
         raise ScenarioError(f"subcenters: {scenario.satellite_count:,} satellites are more than SGP4 can number; its "
@@ -310,18 +312,32 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             )
     if not path.is_file():
         raise ScenarioError(f"scenario: {str(name_or_path)!r} is not a file")
+    text = read_utf8(path, "scenario")
     try:
-        raw = tomllib.loads(read_utf8(path, "scenario"))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"scenario: {str(path)!r} is not valid TOML ({error})") from None
-    return scenario_from_dict(raw, source=str(path))
+    return scenario_from_dict(raw, source=str(path), text=text)
+
+
+def _toml_text(raw: dict[str, Any], source: str) -> str:
+    """The TOML text of the tables ``raw``: the ``source`` file's if it holds the same tables, else ``raw`` written
+    out (a what-if: a file's tables with changes); empty if ``raw`` holds values TOML cannot write."""
+    path = Path(source)
+    if path.suffix == ".toml" and path.is_file():
+        text = read_utf8(path, "scenario")
+        if tomllib.loads(text) == raw:
+            return text
+    try:
+        return tomli_w.dumps(raw)
+    except TypeError:
+        return ""
 
 
 def scenario_record(scenario: Scenario) -> dict[str, str]:
-    """What a run records of the scenario it came from: the text of its file (``scenario_text``) and the text's
-    SHA-256 in hex (``scenario_sha256``); both empty for a scenario made in memory."""
-    source = Path(scenario.source)
-    text = read_utf8(source, "scenario") if scenario.source and source.is_file() else ""
+    """What a run records of the scenario it came from: the TOML it was made from (``scenario_text``: its file's
+    text, or a what-if's tables with their changes) and the text's SHA-256 in hex (``scenario_sha256``)."""
+    text = scenario.text
     return {"scenario_text": text, "scenario_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""}
 
 

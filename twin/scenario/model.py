@@ -7,7 +7,7 @@ file's tables in order. ``docs/scenario_keys.md`` is rendered from them
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 
 import numpy as np
 from astropy.time import Time
@@ -476,6 +476,7 @@ class Scenario:
     compute: ComputeSettings
     faults: tuple[Fault, ...] = ()
     source: str = ""
+    text: str = field(default="", repr=False, compare=False)  # the TOML it was made from: what its runs record
     links: LinkSettings | None = None
     offload: OffloadSettings | None = None
     flight: FlightSettings = FlightSettings()
