@@ -420,3 +420,34 @@ def test_the_caption_has_a_band_of_its_own_above_the_view(run):
     band_rows = round((1.0 - top_of_view) * image.shape[0])
     assert band_rows >= 20 and image[:band_rows].max() > 200  # the caption's white text is in the band
     view.close()
+
+
+@pytest.mark.parametrize("name", ["view.png", "view.html", "view.gif"])
+def test_the_writers_of_the_api_replace_a_file_only_when_asked_and_never_leave_half_of_one(run, tmp_path, name):
+    """What a notebook calls (viz.export, scene.screenshot) keeps the twin's rule for outputs (twin.safe_output):
+    a user's file is not replaced unless asked, and a render that fails leaves the old file whole. (Before, they
+    wrote over it: only ``twin render`` checked.)"""
+    from twin.safe_output import OutputError
+    from viz.export import save_animation, save_html, save_png
+
+    path = tmp_path / name
+    write = {".png": save_png, ".html": save_html,
+             ".gif": lambda view, out, **options: save_animation(view, out, [0, 1], **options)}[path.suffix]
+    path.write_bytes(b"the user's own file")
+    view = scene(run)
+    try:
+        with pytest.raises(OutputError, match=f"out: '{path}' already holds a regular file; --overwrite replaces it"):
+            write(view, path)
+        assert path.read_bytes() == b"the user's own file"
+        with pytest.raises(RuntimeError, match="the renderer failed"):
+            original = view.render
+            view.render = lambda: (_ for _ in ()).throw(RuntimeError("the renderer failed"))
+            try:
+                write(view, path, overwrite=True)
+            finally:
+                view.render = original
+        assert path.read_bytes() == b"the user's own file" and sorted(tmp_path.iterdir()) == [path]
+        write(view, path, overwrite=True)
+        assert path.read_bytes() != b"the user's own file" and sorted(tmp_path.iterdir()) == [path]
+    finally:
+        view.close()

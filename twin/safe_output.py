@@ -1,7 +1,7 @@
 """Writing an output without destroying anything: every file or store the twin writes goes through here.
 
 The rules, for ``twin simulate --out``, ``twin demo``, ``twin render --out``, ``twin telemetry assess
---out``, ``twin telemetry generate --out`` and :func:`twin.save`:
+--out``, ``twin telemetry generate --out``, :func:`twin.save` and the 3D writers of :mod:`viz.export`:
 
 * Nothing at the path: it is written.
 * Something there that is not this kind of output (a folder of the user's files, a measurement

@@ -4,6 +4,10 @@ All work off-screen with nothing downloaded: GIF through imageio (Pillow), MP4 t
 binary that the ``imageio-ffmpeg`` wheel ships, HTML through Panel's VTK pane, which serialises the
 render window for vtk.js and, with inline resources, writes one self-contained file (vtk.js and
 Bokeh included, about 10 MB) that a reviewer opens in any browser, offline.
+
+Each writes under the rules of :mod:`twin.safe_output`: a file already at the path is replaced only with
+``overwrite`` (else :class:`twin.safe_output.OutputError` naming it, nothing touched), and the output is written
+beside it and renamed into place when complete, so a failed render never leaves half a file under its name.
 """
 
 from __future__ import annotations
@@ -11,20 +15,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from twin.safe_output import FILE, check_target, written_into_place
+
 from .scene import ConstellationScene
 
 ANIMATION_SUFFIXES = (".gif", ".mp4")
 
 
-def save_png(scene: ConstellationScene, path: str | Path) -> Path:
+def save_png(scene: ConstellationScene, path: str | Path, overwrite: bool = False) -> Path:
     """The scene at its current step, as a PNG at the window's size."""
-    path = Path(path)
-    scene.screenshot(path)
-    return path
+    scene.screenshot(path, overwrite=overwrite)
+    return Path(path)
 
 
 def save_animation(scene: ConstellationScene, path: str | Path, steps: Sequence[int], fps: float = 12.0,
-                   progress=None) -> Path:
+                   progress=None, overwrite: bool = False) -> Path:
     """Render ``steps`` (time indices) into ``path``: ``.gif`` (looping) or ``.mp4`` (H.264).
 
     Each frame is :meth:`ConstellationScene.update` (in place) and a render: the cost per frame is
@@ -33,28 +38,28 @@ def save_animation(scene: ConstellationScene, path: str | Path, steps: Sequence[
     path = Path(path)
     if path.suffix not in ANIMATION_SUFFIXES:
         raise ValueError(f"out: {str(path)!r} must end in {' or '.join(ANIMATION_SUFFIXES)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    plotter = scene.plotter
-    if path.suffix == ".gif":
-        plotter.open_gif(str(path), fps=fps, loop=0, palettesize=256)
-    else:
-        # quality 7 of 10: crisp orbits at about 1 MB a minute at 1280x720.
-        plotter.open_movie(str(path), framerate=fps, quality=7)
-    try:
-        for index in steps:
-            scene.update(int(index))
-            scene.render()
-            plotter.write_frame()
-            if progress:
-                progress(1)
-    finally:
-        plotter.mwriter.close()
-        plotter.mwriter = None
+    with written_into_place(path, FILE, overwrite) as partial:
+        plotter = scene.plotter
+        if path.suffix == ".gif":
+            plotter.open_gif(str(partial), fps=fps, loop=0, palettesize=256)
+        else:
+            # quality 7 of 10: crisp orbits at about 1 MB a minute at 1280x720.
+            plotter.open_movie(str(partial), framerate=fps, quality=7)
+        try:
+            for index in steps:
+                scene.update(int(index))
+                scene.render()
+                plotter.write_frame()
+                if progress:
+                    progress(1)
+        finally:
+            plotter.mwriter.close()
+            plotter.mwriter = None
     return path
 
 
 def save_html(scene: ConstellationScene, path: str | Path, width: int | None = None, height: int | None = None,
-              title: str | None = None) -> Path:
+              title: str | None = None, overwrite: bool = False) -> Path:
     """The scene at its current step as one self-contained interactive HTML page (vtk.js; rotate, zoom, pan).
 
     The page holds the meshes, texture and colours of this step; the colour bar is drawn by the
@@ -68,7 +73,7 @@ def save_html(scene: ConstellationScene, path: str | Path, width: int | None = N
     path = Path(path)
     if path.suffix not in (".html", ".htm"):
         raise ValueError(f"out: {str(path)!r} must end in .html")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_target(path, FILE, overwrite)  # refused before the page is built
     scene.render()
     window_width, window_height = scene.plotter.window_size
     pane = pn.pane.VTK(scene.plotter.render_window, width=width or window_width, height=height or window_height,
@@ -87,7 +92,8 @@ def save_html(scene: ConstellationScene, path: str | Path, width: int | None = N
     silence(MISSING_RENDERERS, True)  # the colour bar figure has axes only, by design
     try:
         pn.config.inline = True  # Panel's own CSS too: the page must open offline
-        page.save(str(path), resources=INLINE, embed=True, title=title or scene.caption())
+        with written_into_place(path, FILE, overwrite) as partial:
+            page.save(str(partial), resources=INLINE, embed=True, title=title or scene.caption())
     finally:
         pn.config.inline = inline
         silence(MISSING_RENDERERS, False)

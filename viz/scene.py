@@ -39,6 +39,7 @@ import xarray as xr
 from twin.assets import asset_path
 from twin.network.contacts import station_itrs_m
 from twin.network.links import relay_itrs_m
+from twin.safe_output import FILE, written_into_place
 
 from . import geometry
 from .colors import Coloring, coloring
@@ -559,15 +560,16 @@ class ConstellationScene:
         """Draw the current step into the render window (off-screen: its frame buffer)."""
         self.plotter.render_window.Render()
 
-    def screenshot(self, path: str | Path | None = None, scale: int | None = None) -> np.ndarray:
-        """Render and return the image (rows, columns, RGB); also write it to ``path`` (PNG) if given."""
+    def screenshot(self, path: str | Path | None = None, scale: int | None = None, overwrite: bool = False) -> np.ndarray:
+        """Render and return the image (rows, columns, RGB); also write it to ``path`` (PNG) if given, under the
+        rules of :mod:`twin.safe_output` (a file there is replaced only with ``overwrite``, never half-written)."""
         self.render()
         image = self.plotter.screenshot(None, return_img=True, scale=scale)
         if path is not None:
             from PIL import Image
 
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(image).save(path)
+            with written_into_place(path, FILE, overwrite) as partial:
+                Image.fromarray(image).save(partial, format="PNG")
         return image
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from twin.cli.common import UserError, progress_bar
-from twin.safe_output import FILE, check_target, written_into_place
+from twin.safe_output import FILE, check_target
 
 STILL_SUFFIXES = (".png", ".html", ".htm")
 ANIMATION_SUFFIXES = (".gif", ".mp4")
@@ -120,14 +120,13 @@ def _render(args, run, out: Path, size: tuple[int, int]) -> int:
         scene.show_subcenter_links(args.focus)
         scene.focus(args.focus)
     try:
-        with written_into_place(out, FILE, args.overwrite) as partial:
-            if animation:
-                with progress_bar(len(steps), not args.quiet) as bar:
-                    save_animation(scene, partial, steps - steps[0], fps=args.fps, progress=bar.update)
-            elif out.suffix.lower() == ".png":
-                save_png(scene, partial)
-            else:
-                save_html(scene, partial)
+        if animation:
+            with progress_bar(len(steps), not args.quiet) as bar:
+                save_animation(scene, out, steps - steps[0], fps=args.fps, progress=bar.update, overwrite=args.overwrite)
+        elif out.suffix.lower() == ".png":
+            save_png(scene, out, overwrite=args.overwrite)
+        else:
+            save_html(scene, out, overwrite=args.overwrite)
     finally:
         scene.close()
     shown = f"{len(steps)} steps from {str(times[steps[0]])[:19]}Z to {str(times[steps[-1]])[:19]}Z" if animation \
