@@ -238,8 +238,11 @@ def screenshot(context, url: str, path: Path, steps: int) -> None:
     print(f"wrote {path}")
 
 
-def serve_prepared(runs_dir: Path, port: int, source: str, ready) -> None:
-    """The dashboard server's process: make or read ``source`` first, say what it is on ``ready``, then serve."""
+def serve_prepared(runs_dir: Path, port: int, source: str, ready, num_procs: int = 1, warm: bool = False) -> None:
+    """The dashboard server's process: make or read ``source`` first, say what it is on ``ready``, then serve from
+    ``num_procs`` processes (forked from this one: each inherits the run). With ``warm``, one page of it is made
+    before, so that what every page shares (the run's series, its plots' HoloViews objects) is made once for all the
+    processes rather than by each one's first page."""
     from apps.auth import UserBook
     from apps.dashboard import DashboardConfig
     from apps.runs import shared_catalogue
@@ -260,17 +263,30 @@ def serve_prepared(runs_dir: Path, port: int, source: str, ready) -> None:
     satellites = int(run["represents"].sum())
     kind = (f"representatives: {run.sizes['sat']} chiefs stand for {satellites:,} satellites"
             if int(run.attrs.get("representatives", 0)) else f"full run: {run.sizes['sat']:,} satellites drawn")
+    if warm:
+        from bokeh.document import Document
+
+        from apps.constellation_tab import ConstellationTab
+
+        page = ConstellationTab(catalogue, source)
+        page.layout.get_root(Document())
+        page.close()
     logging.getLogger("bokeh.server.views.ws").setLevel(logging.ERROR)  # not the closing of pages between visits
     ready.put(f"run: {job.label} ({kind}), {run.sizes['time']} steps; read or simulated in "
               f"{time.perf_counter() - started:.1f} s before the pages open")
-    serve(DashboardConfig(runs_dir, UserBook.from_file(USERS)), port=port)
+    maker = os.getpid()
+    serve(DashboardConfig(runs_dir, UserBook.from_file(USERS)), port=port, num_procs=num_procs)
+    if os.getpid() != maker:  # a forked server process, ended with its parent: the worker process is the parent's
+        os._exit(0)
 
 
-def start_server(runs_dir: Path, source: str):
-    """The server's process, serving ``source`` at a free port once it is ready: (process, port, what it serves)."""
+def start_server(runs_dir: Path, source: str, num_procs: int = 1, warm: bool = False):
+    """The server's process (and the ``num_procs`` it forks), serving ``source`` at a free port once it is ready:
+    (process, port, what it serves); ``warm``: see :func:`serve_prepared`."""
     spawn = multiprocessing.get_context("spawn")
     ready, port = spawn.Queue(), free_port()
-    server = spawn.Process(target=serve_prepared, args=(runs_dir, port, source, ready))  # it has a worker of its own
+    server = spawn.Process(target=serve_prepared,  # it has a worker of its own
+                           args=(runs_dir, port, source, ready, num_procs, warm))
     server.start()
     said = None
     while said is None and server.is_alive():

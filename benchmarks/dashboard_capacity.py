@@ -7,20 +7,25 @@ nothing else (no drawing, no JavaScript): it asks for the page with a signed-in 
 opens the session's websocket with the page's token, pulls the document and reads every patch the
 server sends. All clients run in this process, on one asyncio loop.
 
-- first page: from asking for the page until the session's document holds the 3D view's clock
-  (the server built the page, the run's scene and the view and sent them);
+- first page: from asking for the page until the session's document holds the 3D view's clock (the
+  server built the page, the run's scene and the view and sent them: "3D view"), then, once the client says
+  the document is ready (Bokeh's ``document_ready`` event, which a browser sends when it has drawn the page and
+  on which Panel makes the time-series plots), until their figures arrive ("first page");
 - time step: from sending the player's next value until the server's frame for the 3D view with the new
   clock arrives (the server moved the scene and serialised the satellites' positions and colours);
   each session steps at most once per player interval (300 ms), as a playing page does.
 
-After one first session (the server's first page builds what every page shares), sessions are added
-level by level (``--sessions 1 5 10 20``: the new ones open at once, then all of them step together);
-the largest level whose first pages stay under 5 s and whose step p95 stays under 300 ms is what the
-server holds. It prints the server's and the clients' CPU per step: on this machine both
-share the same cores, so the clients' share is capacity the server would have alone.
+For each count of server processes (``--num-procs 1 2``, ``twin serve --num-procs``: Bokeh forks them, the
+kernel hands each new connection to one of them), a server is started with the run made and one page of it
+built before the fork (what every page shares is then made once), and sessions are added level by level
+(``--sessions 1 5 10 20``: the new ones open at once, then all of them step together); the largest level
+whose first pages stay under 5 s and whose step p95 stays under 300 ms is what the server holds. It prints,
+per level and side by side for each count of processes, the p95s, the server's and the clients' CPU per
+step and the load average: on this machine the clients share the server's cores, so their share is capacity
+the server would have alone.
 
     .venv/bin/python benchmarks/dashboard_capacity.py                        # phase 3, 144 chiefs
-    .venv/bin/python benchmarks/dashboard_capacity.py --source phase1 --sessions 1 10 20 30
+    .venv/bin/python benchmarks/dashboard_capacity.py --source phase1 --sessions 1 10 20 30 --num-procs 2
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import os
 import re
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -70,12 +76,15 @@ class HeadlessSession:
         self.base_url, self.query, self.cookie = base_url, query, cookie
         self.player_id = self.clock_id = None
         self.clock, self.end, self.value = "", 1, 0
+        self.figures = 0  # time-series figures the server has sent
         self.changed, self.acknowledged = asyncio.Event(), asyncio.Event()
         self.socket = None
         self._reader = None
 
-    async def open(self) -> float:
-        """Ask for the page, connect and pull the document; seconds until it holds the 3D view's clock."""
+    async def open(self) -> tuple[float, float]:
+        """Ask for the page, connect and pull the document, then say it is ready as a browser does once it has drawn
+        it (Panel makes the time-series plots then); seconds until the document holds the 3D view's clock, and until
+        it holds the plots."""
         started = time.perf_counter()
         page = await AsyncHTTPClient().fetch(f"{self.base_url}/{self.query}", headers={"Cookie": self.cookie},
                                              follow_redirects=False, request_timeout=300)
@@ -89,7 +98,13 @@ class HeadlessSession:
         await PROTOCOL.create("PULL-DOC-REQ").send(self.socket)
         while not (self.clock and self.player_id):
             await self._changed()
-        return time.perf_counter() - started
+        view_s = time.perf_counter() - started
+        ready = {"kind": "MessageSent", "msg_type": "bokeh_event",
+                 "msg_data": {"type": "event", "name": "document_ready", "values": {"type": "map"}}}
+        await patch_doc(patch_doc.create_header(), {}, {"events": [ready]}).send(self.socket)
+        while not self.figures:
+            await self._changed()
+        return view_s, time.perf_counter() - started
 
     async def step(self) -> float:
         """Move the player one step on; seconds until the server's frame with the new clock arrives."""
@@ -132,6 +147,7 @@ class HeadlessSession:
         """Find the player and the clock among the models the server sent."""
         for model in objects(content):
             attributes = model.get("attributes", {})
+            self.figures += model.get("name") == "Figure"
             if model.get("name", "").endswith("Player"):
                 self.player_id = model["id"]
                 self.end = attributes.get("end", self.end)
@@ -181,31 +197,75 @@ def summary(label: str, seconds: list[float], target_s: float, unit_s: float, un
             f"(target < {target_s / unit_s:g} {unit})")
 
 
-async def measure(base_url: str, query: str, levels: list[int], steps: int, cpu: CpuMeter) -> list[tuple]:
-    """Each level: sessions opened to reach it, all stepping; (sessions, first pages s, steps s, CPU of the steps)."""
+async def measure(base_url: str, query: str, levels: list[int], steps: int, cpu: CpuMeter) -> list[Level]:
+    """Each level: sessions opened to reach it (their first pages), then all of them stepping."""
     cookie = await sign_in(base_url)
-    first = HeadlessSession(base_url, query, cookie)  # the server's first page builds what every page shares
-    print(f"first page of the server's first session (its shared caches empty): {await first.open():.3f} s",
-          flush=True)
-    first.close()
     sessions: list[HeadlessSession] = []
     results = []
     try:
         for level in levels:
             new = [HeadlessSession(base_url, query, cookie) for _ in range(level - len(sessions))]
-            first_pages = await asyncio.gather(*(session.open() for session in new))
-            sessions += new
             cpu.take()
+            opened = await asyncio.gather(*(session.open() for session in new))
+            pages_cpu_s = cpu.take()
+            sessions += new
             took = await asyncio.gather(*(paced_steps(session, steps) for session in sessions))
-            results.append((level, list(first_pages), [s for each in took for s in each], cpu.take()))
-            line = (f"{level:3d} sessions: " + summary(f"first page ({len(new)} opened at once)", first_pages,
-                                                       FIRST_PAGE_TARGET_S, 1.0, "s") + "; "
-                    + summary("time step", results[-1][2], STEP_P95_TARGET_S, 1e-3, "ms"))
-            print(line, flush=True)
+            results.append(Level(level, [view for view, _ in opened], [page for _, page in opened],
+                                 [s for each in took for s in each], cpu.take(), pages_cpu_s, os.getloadavg()[0]))
+            print(f"{level:3d} sessions: " + summary(f"first page with its plots ({len(new)} opened at once)",
+                                                     results[-1].pages_s, FIRST_PAGE_TARGET_S, 1.0, "s")
+                  + "; " + summary("time step", results[-1].steps_s, STEP_P95_TARGET_S, 1e-3, "ms"), flush=True)
     finally:
         for session in sessions:
             session.close()
     return results
+
+
+@dataclass
+class Level:
+    """What one level of concurrent sessions measured."""
+
+    sessions: int
+    views_s: list[float]  # each new session's first page until its 3D view
+    pages_s: list[float]  # ... until its time-series plots too
+    steps_s: list[float]  # every session's steps
+    cpu_s: dict[str, float]  # CPU seconds of the steps, per kind of process (server, other: these clients)
+    pages_cpu_s: dict[str, float]  # ... of the new sessions' first pages
+    load_average: float  # over the last minute, at the level's end
+
+    @property
+    def within_targets(self) -> bool:
+        return max(self.pages_s or [0.0]) < FIRST_PAGE_TARGET_S and np.percentile(self.steps_s, 95) < STEP_P95_TARGET_S
+
+    def per_step_ms(self, kind: str) -> float:
+        return 1e3 * self.cpu_s.get(kind, 0.0) / len(self.steps_s)
+
+    def per_page_s(self, kind: str) -> float:
+        return self.pages_cpu_s.get(kind, 0.0) / len(self.pages_s)
+
+
+def held(levels: list[Level]) -> int:
+    """The largest level that, with every level below it, stayed within the targets (0: none)."""
+    count = 0
+    for level in levels:
+        if not level.within_targets:
+            break
+        count = level.sessions
+    return count
+
+
+def measure_server(runs_dir: Path, source: str, num_procs: int, levels: list[int], steps: int) -> list[Level]:
+    """Start a server of ``num_procs`` processes (one page made before they fork), measure it, stop it."""
+    server, port, serving = start_server(runs_dir, source, num_procs, warm=True)
+    print(f"--- {num_procs} server process{'es' if num_procs > 1 else ''}: {serving}; load average "
+          f"{os.getloadavg()[0]:.1f}", flush=True)
+    try:
+        return asyncio.run(measure(f"http://localhost:{port}", f"?source={source}", levels, steps,
+                                   CpuMeter(server.pid)))
+    finally:
+        server.terminate()  # its forked processes end with it
+        server.join()
+        time.sleep(2.0)
 
 
 def main() -> None:
@@ -215,40 +275,39 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20],
                         help="levels of concurrent sessions, increasing (default 1 5 10 20)")
     parser.add_argument("--steps", type=int, default=20, help="time steps per session at each level (default 20)")
+    parser.add_argument("--num-procs", type=int, nargs="+", default=[1, 2],
+                        help="server processes, one server after the other (twin serve --num-procs; default 1 2)")
     args = parser.parse_args()
     if sorted(args.sessions) != args.sessions or args.sessions[0] < 1:
         parser.error(f"--sessions: {args.sessions} must be increasing counts of at least 1")
+    if min(args.num_procs) < 1:
+        parser.error(f"--num-procs: {args.num_procs} must be counts of at least 1")
 
     runs_dir = Path(args.runs or tempfile.mkdtemp(prefix="twin-capacity-"))
-    server, port, serving = start_server(runs_dir, args.source)
-    print(serving)
-    print(f"{os.cpu_count()} cores shared by the server (one process, Tornado's one event loop), the headless "
-          f"clients (this process) and whatever else runs (load average {os.getloadavg()[0]:.1f} at the start); "
-          f"each session steps at most every {PLAYER_INTERVAL_S * 1e3:g} ms")
-    try:
-        results = asyncio.run(measure(f"http://localhost:{port}", f"?source={args.source}", args.sessions,
-                                      args.steps, CpuMeter(server.pid)))
-    finally:
-        server.terminate()
-        server.join()
-    held = 0  # the largest level that, with every level below it, stayed within the targets
-    for level, pages, steps_s, _ in results:
-        if max(pages or [0.0]) >= FIRST_PAGE_TARGET_S or np.percentile(steps_s, 95) >= STEP_P95_TARGET_S:
-            break
-        held = level
-    alone_step_s = np.mean(results[0][2])
-    for level, _, steps_s, spent in results:
-        print(f"{level:3d} sessions: CPU per step {cpu_text(spent, len(steps_s), 1e-3, 'ms')}; step "
-              f"{np.mean(steps_s) / alone_step_s:.2f}x one session's")
-    _, _, steps_s, spent = results[-1]
-    server_s = spent.get("server", 0.0) / len(steps_s)
-    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    print(f"sessions held within the targets (first page < {FIRST_PAGE_TARGET_S:g} s, step p95 < "
-          f"{STEP_P95_TARGET_S * 1e3:g} ms): {held} (levels tried {args.sessions}; target {SESSIONS_TARGET})")
-    # One server process runs its sessions' callbacks on one event loop: one core at most, whatever the machine has.
-    print(f"the server's CPU per step, {server_s * 1e3:.1f} ms, bounds the sessions one server process keeps "
-          f"playing (a step every {PLAYER_INTERVAL_S * 1e3:g} ms) at {PLAYER_INTERVAL_S / server_s:.0f} on its one "
-          f"core, with nothing else running; more processes (panel serve --num-procs) add a core each")
+    print(f"{os.cpu_count()} cores shared by the server's processes, the headless clients (this process, one event "
+          f"loop) and whatever else runs; each session steps at most every {PLAYER_INTERVAL_S * 1e3:g} ms; a first "
+          f"page is counted until its time-series plots arrive")
+    measured = {procs: measure_server(runs_dir, args.source, procs, args.sessions, args.steps)
+                for procs in args.num_procs}
+    print("\nCPU per page and per step: of the server's processes / of the clients (this process)")
+    print(f"{'processes':>9} {'sessions':>8} {'3D view p95':>11} {'first page p95':>14} {'CPU per page':>15} "
+          f"{'step p95':>8} {'CPU per step':>15} {'load average':>12}")
+    for procs, levels in measured.items():
+        for level in levels:
+            print(f"{procs:9d} {level.sessions:8d} {np.percentile(level.views_s, 95):9.2f} s "
+                  f"{np.percentile(level.pages_s, 95):12.2f} s {level.per_page_s('server'):6.2f} / "
+                  f"{level.per_page_s('other'):4.2f} s {1e3 * np.percentile(level.steps_s, 95):5.0f} ms "
+                  f"{level.per_step_ms('server'):5.1f} / {level.per_step_ms('other'):3.1f} ms {level.load_average:12.1f}")
+    for procs, levels in measured.items():
+        print(f"{procs} process{'es' if procs > 1 else ''}: sessions held within the targets (first page with its "
+              f"plots < {FIRST_PAGE_TARGET_S:g} s, step p95 < {STEP_P95_TARGET_S * 1e3:g} ms): {held(levels)} "
+              f"(levels tried {args.sessions}; target {SESSIONS_TARGET})")
+    server_ms = float(np.median([level.per_step_ms("server") for levels in measured.values() for level in levels]))
+    # A server process runs its sessions' callbacks on one event loop: one core at most, whatever the machine has.
+    print(f"the server's CPU per session-step, {server_ms:.1f} ms (median over the levels), bounds the sessions one "
+          f"process keeps playing (a step every {PLAYER_INTERVAL_S * 1e3:g} ms) at {PLAYER_INTERVAL_S * 1e3 / server_ms:.0f} "
+          f"on a core of its own; each further process adds a core's worth")
+
 
 if __name__ == "__main__":
     main()

@@ -370,6 +370,81 @@ def test_sessions_end_at_sign_out_at_their_age_and_past_a_users_limit():
     assert sessions.user(first) is None and len(sessions) == MAX_SESSIONS_PER_USER
 
 
+def _open_session(path: str, name: str, answers) -> None:
+    """In a process of its own: open a session of ``name`` in the book at ``path`` and say its id."""
+    from apps.sessions import SessionBook
+
+    answers.put(SessionBook(max_age_s=100.0, path=path).open(name))
+
+
+def _session_user(path: str, session_id: str, answers) -> None:
+    """In a process of its own: say whose session ``session_id`` is in the book at ``path`` (``None``: not live)."""
+    from apps.sessions import SessionBook
+
+    answers.put(SessionBook(max_age_s=100.0, path=path).user(session_id))
+
+
+def _in_process(context, target, *args):
+    answers = context.Queue()
+    process = context.Process(target=target, args=(*args, answers))
+    process.start()
+    answer = answers.get(timeout=60)
+    process.join(timeout=60)
+    return answer
+
+
+def test_a_session_opened_in_one_process_is_live_in_another_until_signed_out_in_either(tmp_path):
+    import multiprocessing
+
+    from apps.sessions import SessionBook
+
+    spawn = multiprocessing.get_context("spawn")
+    path = str(tmp_path / "sessions.sqlite3")
+    here = SessionBook(max_age_s=100.0, path=path)
+    there = _in_process(spawn, _open_session, path, "vera")
+    assert here.user(there) == "vera"  # opened in another process
+    mine = here.open("olga")
+    assert _in_process(spawn, _session_user, path, mine) == "olga"
+    here.close(there)  # signed out here: ended there too
+    assert _in_process(spawn, _session_user, path, there) is None
+    assert _in_process(spawn, _session_user, path, mine) == "olga"
+    # A book made before the server forks its processes (Bokeh's num_procs) is used by each of them
+    fork = multiprocessing.get_context("fork")
+    forked = _in_process(fork, lambda _path, name, answers: answers.put(here.open(name)), path, "nina")
+    assert here.user(forked) == "nina"
+
+
+def test_twin_serve_refuses_a_negative_number_of_processes_and_several_with_the_live_tab():
+    code, stderr = run_until_exit_or([sys.executable, "-m", "twin", "serve", "--users", str(USERS),
+                                      "--num-procs", "-1", "--port", str(free_port())])
+    assert (code, stderr) == (2, "twin: error: --num-procs: -1 must be 0 (one per core) or a number of processes\n")
+    code, stderr = run_until_exit_or([sys.executable, "-m", "twin", "serve", "--users", str(USERS), "--num-procs", "2",
+                                      "--telemetry", "live.zarr", "--port", str(free_port())])
+    assert code == 2 and stderr.startswith("twin: error: --num-procs: 2 with --telemetry: the Live tab's alarm book"), \
+        stderr
+
+
+def test_twin_serve_with_two_processes_knows_a_sign_in_and_a_sign_out_in_both():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--users", str(USERS), "--port", str(port),
+                                "--num-procs", "2"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        from apps.server import wait_until_listening
+
+        wait_until_listening(port, timeout_s=90)
+        base_url = f"http://localhost:{port}"
+        cookies = sign_in(base_url, "viewer", "127.0.0.9")
+        # Each request on a connection of its own: the kernel hands new connections to either process
+        assert [call(base_url, "GET", "/metadata", cookies=cookies)[0] for _ in range(20)] == [200] * 20
+        assert call(base_url, "GET", "/logout", cookies=cookies)[0] == 302
+        assert [call(base_url, "GET", "/metadata", cookies=cookies)[0] for _ in range(20)] == [302] * 20
+    finally:
+        process.terminate()  # its server processes end with it
+        _, stderr = process.communicate(timeout=30)
+    assert "Traceback" not in stderr, stderr
+
+
 async def websocket_status(base_url: str, cookies: str) -> int:
     """The status the server answers a websocket upgrade of the app with these cookies: 101 if it accepts it."""
     from tornado.httpclient import HTTPClientError, HTTPRequest

@@ -1,4 +1,4 @@
-"""``twin serve [--port N] [--users FILE] [--runs DIR] [--address HOST]``: the web dashboard (:mod:`apps.dashboard`).
+"""``twin serve [--port N] [--users FILE] [--runs DIR] [--address HOST] [--num-procs N]``: the web dashboard (:mod:`apps.dashboard`).
 
 Every page is behind a sign-in checked against the users file (``--users``, else ``$TWIN_USERS``;
 ``apps/users.example.toml`` holds demo users, refused on any address but loopback and warned about
@@ -24,6 +24,11 @@ def cmd_serve(args) -> int:
 
     if not 1 <= args.port <= 65535:
         raise UserError(f"--port: {args.port} must be between 1 and 65535")
+    if args.num_procs < 0:
+        raise UserError(f"--num-procs: {args.num_procs} must be 0 (one per core) or a number of processes")
+    if args.num_procs != 1 and args.telemetry:  # their check-then-write is locked within a process only
+        raise UserError(f"--num-procs: {args.num_procs} with --telemetry: the Live tab's alarm book and command queue "
+                        "are not shared safely between processes; serve it from one")
     try:
         users = UserBook.from_file(users_file(args.users))
         demo_warning = check_demo_users(users, args.address)
@@ -45,7 +50,8 @@ def cmd_serve(args) -> int:
     print(f"twin: dashboard at {scheme}://{args.address}:{args.port}/ (users from {users.source}, runs from {runs}/ "
           "and the built-in scenarios); Ctrl-C stops it", file=sys.stderr)
     serve(DashboardConfig(runs, users, Path(args.telemetry) if args.telemetry else None, args.telemetry_scenario),
-          args.port, args.address, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
+          args.port, args.address, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
+          num_procs=args.num_procs)
     return 0
 
 
@@ -59,6 +65,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                        "apps/users.example.toml are refused on any address but loopback")
     serve.add_argument("--ssl-certfile", metavar="PEM", help="serve HTTPS with this certificate (and --ssl-keyfile)")
     serve.add_argument("--ssl-keyfile", metavar="PEM", help="the certificate's private key")
+    serve.add_argument("--num-procs", type=int, default=1, metavar="N",
+                       help="server processes sharing the port, each page served by one (default 1; 0: one per "
+                       "core; not with --telemetry); a sign-in or sign-out holds in all of them")
     serve.add_argument("--runs", default="out", help="directory of stored runs, *.zarr and *.nc (default out)")
     serve.add_argument("--telemetry", metavar="STORE",
                        help="measurement store the Live tab follows (an ingest server's: twin telemetry serve --store)")
