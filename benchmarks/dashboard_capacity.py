@@ -24,6 +24,13 @@ per level and side by side for each count of processes, the p95s, the server's a
 step and the load average: on this machine the clients share the server's cores, so their share is capacity
 the server would have alone.
 
+Then (``--one-by-one 20``) users arrive as they do in a control room or a review: one at a time, every
+``--arrival-gap`` seconds, while everyone already there keeps playing. Each newcomer's first page is timed under
+the load of all the others stepping, and every step is timed throughout; the server holds the count reached
+if every first page stayed under 5 s and the steps' p95 with all of them playing under 300 ms. The levels
+above are the harder case of many pages opened in the same instant (a burst), which the CPU a page costs
+bounds on two cores.
+
     .venv/bin/python benchmarks/dashboard_capacity.py                        # phase 3, 144 chiefs
     .venv/bin/python benchmarks/dashboard_capacity.py --source phase1 --sessions 1 10 20 30 --num-procs 2
 """
@@ -221,6 +228,71 @@ async def measure(base_url: str, query: str, levels: list[int], steps: int, cpu:
     return results
 
 
+async def play_until(session: HeadlessSession, stop: asyncio.Event, took: list[tuple[int, float]],
+                     playing: list) -> None:
+    """Step ``session`` at the player's pace until ``stop``; each step's (sessions playing then, seconds)."""
+    while not stop.is_set():
+        started = time.perf_counter()
+        took.append((len(playing), await session.step()))
+        await asyncio.sleep(max(0.0, PLAYER_INTERVAL_S - (time.perf_counter() - started)))
+
+
+@dataclass
+class Arrivals:
+    """Sessions arriving one at a time while the others play: each newcomer's first page (s) and every step
+    (sessions playing at the time, s)."""
+
+    pages_s: list[float]
+    steps: list[tuple[int, float]]
+    cpu_s: dict[str, float]
+    load_average: float
+
+    def steps_at(self, count: int) -> np.ndarray:
+        return np.array([seconds for playing, seconds in self.steps if playing == count])
+
+    @property
+    def within_targets(self) -> bool:
+        full = self.steps_at(len(self.pages_s))
+        return max(self.pages_s) < FIRST_PAGE_TARGET_S and full.size > 0 and \
+            np.percentile(full, 95) < STEP_P95_TARGET_S
+
+
+async def measure_arrivals(base_url: str, query: str, count: int, gap_s: float, steps: int,
+                           cpu: CpuMeter) -> Arrivals:
+    """``count`` sessions arriving every ``gap_s`` while the earlier ones play; then ``steps`` steps of all of them."""
+    cookie = await sign_in(base_url)
+    stop, sessions, players, pages_s = asyncio.Event(), [], [], []
+    took: list[tuple[int, float]] = []
+    cpu.take()
+    try:
+        for _ in range(count):
+            session = HeadlessSession(base_url, query, cookie)
+            pages_s.append((await session.open())[1])
+            sessions.append(session)
+            players.append(asyncio.ensure_future(play_until(session, stop, took, sessions)))
+            await asyncio.sleep(gap_s)
+        await asyncio.sleep(steps * PLAYER_INTERVAL_S)  # everyone playing
+        stop.set()
+        await asyncio.gather(*players)
+    finally:
+        stop.set()
+        for session in sessions:
+            session.close()
+    return Arrivals(pages_s, took, cpu.take(), os.getloadavg()[0])
+
+
+def arrivals_text(procs: int, arrivals: Arrivals) -> str:
+    count = len(arrivals.pages_s)
+    full = arrivals.steps_at(count)
+    return (f"{procs} process{'es' if procs > 1 else ''}, {count} sessions arriving one at a time while the others "
+            f"play: first page with its plots {np.mean(arrivals.pages_s):.2f} s mean, "
+            f"{np.percentile(arrivals.pages_s, 95):.2f} s p95, {max(arrivals.pages_s):.2f} s at most (the last, with "
+            f"{count - 1} playing: {arrivals.pages_s[-1]:.2f} s); time step with all {count} playing "
+            f"{1e3 * full.mean():.0f} ms mean, {1e3 * np.percentile(full, 95):.0f} ms p95 ({full.size} steps); server "
+            f"CPU {arrivals.cpu_s.get('server', 0.0):.1f} s; load average {arrivals.load_average:.1f}: "
+            f"{'within' if arrivals.within_targets else 'NOT within'} the targets")
+
+
 @dataclass
 class Level:
     """What one level of concurrent sessions measured."""
@@ -254,14 +326,21 @@ def held(levels: list[Level]) -> int:
     return count
 
 
-def measure_server(runs_dir: Path, source: str, num_procs: int, levels: list[int], steps: int) -> list[Level]:
-    """Start a server of ``num_procs`` processes (one page made before they fork), measure it, stop it."""
+def measure_server(runs_dir: Path, source: str, num_procs: int, levels: list[int], steps: int,
+                   one_by_one: int, gap_s: float) -> tuple[list[Level], Arrivals | None]:
+    """Start a server of ``num_procs`` processes (one page made before they fork), measure it (levels, then
+    ``one_by_one`` arrivals if not 0), stop it."""
     server, port, serving = start_server(runs_dir, source, num_procs, warm=True)
     print(f"--- {num_procs} server process{'es' if num_procs > 1 else ''}: {serving}; load average "
           f"{os.getloadavg()[0]:.1f}", flush=True)
+    base_url, query = f"http://localhost:{port}", f"?source={source}"
     try:
-        return asyncio.run(measure(f"http://localhost:{port}", f"?source={source}", levels, steps,
-                                   CpuMeter(server.pid)))
+        levels_measured = asyncio.run(measure(base_url, query, levels, steps, CpuMeter(server.pid))) if levels else []
+        arrivals = asyncio.run(measure_arrivals(base_url, query, one_by_one, gap_s, steps, CpuMeter(server.pid))) \
+            if one_by_one else None
+        if arrivals:
+            print(arrivals_text(num_procs, arrivals), flush=True)
+        return levels_measured, arrivals
     finally:
         server.terminate()  # its forked processes end with it
         server.join()
@@ -272,14 +351,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", default="phase3", help="scenario or stored run shown (default phase3)")
     parser.add_argument("--runs", help="directory of stored runs (default: none, a temporary directory)")
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20],
+    parser.add_argument("--sessions", type=int, nargs="*", default=[1, 5, 10, 20],
                         help="levels of concurrent sessions, increasing (default 1 5 10 20)")
     parser.add_argument("--steps", type=int, default=20, help="time steps per session at each level (default 20)")
     parser.add_argument("--num-procs", type=int, nargs="+", default=[1, 2],
                         help="server processes, one server after the other (twin serve --num-procs; default 1 2)")
+    parser.add_argument("--one-by-one", type=int, default=SESSIONS_TARGET,
+                        help=f"then sessions arriving one at a time while the others play (default {SESSIONS_TARGET}; "
+                             "0: none)")
+    parser.add_argument("--arrival-gap", type=float, default=5.0, help="seconds between two arrivals (default 5)")
     args = parser.parse_args()
-    if sorted(args.sessions) != args.sessions or args.sessions[0] < 1:
+    if sorted(args.sessions) != args.sessions or (args.sessions and args.sessions[0] < 1):
         parser.error(f"--sessions: {args.sessions} must be increasing counts of at least 1")
+    if args.one_by_one < 0 or args.arrival_gap < 0:
+        parser.error(f"--one-by-one {args.one_by_one}, --arrival-gap {args.arrival_gap}: must not be negative")
     if min(args.num_procs) < 1:
         parser.error(f"--num-procs: {args.num_procs} must be counts of at least 1")
 
@@ -287,11 +372,13 @@ def main() -> None:
     print(f"{os.cpu_count()} cores shared by the server's processes, the headless clients (this process, one event "
           f"loop) and whatever else runs; each session steps at most every {PLAYER_INTERVAL_S * 1e3:g} ms; a first "
           f"page is counted until its time-series plots arrive")
-    measured = {procs: measure_server(runs_dir, args.source, procs, args.sessions, args.steps)
-                for procs in args.num_procs}
-    print("\nCPU per page and per step: of the server's processes / of the clients (this process)")
-    print(f"{'processes':>9} {'sessions':>8} {'3D view p95':>11} {'first page p95':>14} {'CPU per page':>15} "
-          f"{'step p95':>8} {'CPU per step':>15} {'load average':>12}")
+    both = {procs: measure_server(runs_dir, args.source, procs, args.sessions, args.steps, args.one_by_one,
+                                  args.arrival_gap) for procs in args.num_procs}
+    measured = {procs: levels for procs, (levels, _) in both.items() if levels}
+    if measured:
+        print("\nCPU per page and per step: of the server's processes / of the clients (this process)")
+        print(f"{'processes':>9} {'sessions':>8} {'3D view p95':>11} {'first page p95':>14} {'CPU per page':>15} "
+              f"{'step p95':>8} {'CPU per step':>15} {'load average':>12}")
     for procs, levels in measured.items():
         for level in levels:
             print(f"{procs:9d} {level.sessions:8d} {np.percentile(level.views_s, 95):9.2f} s "
@@ -302,6 +389,11 @@ def main() -> None:
         print(f"{procs} process{'es' if procs > 1 else ''}: sessions held within the targets (first page with its "
               f"plots < {FIRST_PAGE_TARGET_S:g} s, step p95 < {STEP_P95_TARGET_S * 1e3:g} ms): {held(levels)} "
               f"(levels tried {args.sessions}; target {SESSIONS_TARGET})")
+    for procs, (_, arrivals) in both.items():
+        if arrivals:
+            print(arrivals_text(procs, arrivals))
+    if not measured:
+        return
     server_ms = float(np.median([level.per_step_ms("server") for levels in measured.values() for level in levels]))
     # A server process runs its sessions' callbacks on one event loop: one core at most, whatever the machine has.
     print(f"the server's CPU per session-step, {server_ms:.1f} ms (median over the levels), bounds the sessions one "
