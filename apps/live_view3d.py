@@ -33,12 +33,14 @@ COLOR_BY = "illumination"
 
 class LiveScene:
     """The fleet of ``scenario`` in 3D at the fleet's time (:meth:`follow`), on a grid of ``step_s`` seconds (the
-    telemetry's reporting interval), redrawn at most every ``redraw_every_s`` seconds of ``wall_clock``; ``layout``
-    goes on the page. ``frames_sent`` and ``scenes_sent`` count what went to the browser (each a redraw there)."""
+    telemetry's reporting interval), redrawn at most every ``redraw_every_s`` seconds of ``wall_clock`` (default
+    :data:`REDRAW_EVERY_S`, read when the view is made); ``layout`` goes on the page. ``frames_sent`` and
+    ``scenes_sent`` count what went to the browser (each a redraw there)."""
 
-    def __init__(self, scenario, step_s: float, redraw_every_s: float = REDRAW_EVERY_S, wall_clock=time.monotonic):
+    def __init__(self, scenario, step_s: float, redraw_every_s: float | None = None, wall_clock=time.monotonic):
         self.scenario, self.step_s = scenario, float(step_s)
-        self.redraw_every_s, self.wall_clock = float(redraw_every_s), wall_clock
+        self.redraw_every_s = float(REDRAW_EVERY_S if redraw_every_s is None else redraw_every_s)
+        self.wall_clock = wall_clock
         self.view: SceneView | None = None
         self.frames_sent = self.scenes_sent = 0
         self.following = pn.widgets.Checkbox(label="Follow telemetry", value=True, width=160)
