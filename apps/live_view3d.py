@@ -52,6 +52,7 @@ class LiveScene:
         self._latest: np.datetime64 | None = None  # the newest fleet time told
         self._redrawn_at = -np.inf  # wall clock of the last redraw
         self._building = False
+        self._closed = False
 
     @property
     def clock(self) -> str:
@@ -93,6 +94,8 @@ class LiveScene:
         self._building = True
         try:
             run = None if self.covers(now) else await asyncio.to_thread(self.orbit_run, now)
+            if self._closed:  # the session ended while the run was made
+                return
             if self.view is None:
                 self._first_scene(run)
             else:
@@ -134,7 +137,8 @@ class LiveScene:
             self.caption.object = text
 
     def close(self) -> None:
-        """Free the scene's render window."""
+        """Free the scene's render window; a run being made for it is dropped."""
+        self._closed = True
         if self.view is not None:
             self.view.close()
             self.view = None

@@ -115,3 +115,17 @@ def test_an_operator_pauses_following_and_resumes(phase1):
     assert sent == [("frame", "2026-06-01 00:40:00 UTC"), ("clock", "2026-06-01 00:40:00 UTC")]
     assert "<span id='live-view-time'>2026-06-01 00:40:00 UTC</span> (following the telemetry" in scene.caption.object
     scene.close()
+
+
+def test_a_run_made_for_a_view_closed_meanwhile_is_dropped(phase1):
+    """The session ends (the tab closes its view) while the view's orbit run is made in a thread: no scene is made."""
+    scene = LiveScene(phase1, STEP_S, redraw_every_s=30.0, wall_clock=WallClock())
+    orbit_run = scene.orbit_run
+
+    def closed_meanwhile(now):
+        scene.close()
+        return orbit_run(now)
+
+    scene.orbit_run = closed_meanwhile
+    asyncio.run(scene.follow(FIRST))
+    assert scene.view is None and scene.scenes_sent == 0
