@@ -33,6 +33,7 @@ from twin.telemetry.packets import layouts_by_name
 from twin.telemetry.telecommands import CommandError, load_commands
 
 from .auth import AccessDenied, User, require
+from .live_view3d import LiveScene
 from .plots import LINE_OPTIONS
 
 REFRESH_S = 5.0
@@ -204,12 +205,15 @@ class LiveTab:
         self.plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=280)
         self.commands = CommandPanel(self)
         self.forecast = ForecastPanel(self)
+        self.fleet_view = LiveScene(self.shared.scenario, self.shared.monitor.sensors["reporting"]["interval_s"])
         self.layout = pn.Column(
             self.status, self.message,
             pn.Row(pn.Column("### Fleet health", self.matrix),
                    pn.Column("### Alarms", self.table, pn.Row(self.acknowledge_button, self.shelve_button, self.note),
                              sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-            pn.Row(self.satellite, self.measurement), self.plot,
+            pn.Row(pn.Column("### The fleet at the telemetry's time", self.fleet_view.layout),
+                   pn.Column(pn.Row(self.satellite, self.measurement), self.plot, sizing_mode="stretch_width"),
+                   sizing_mode="stretch_width"),
             "### Commands", self.commands.layout, "### Forecast from now", self.forecast.layout,
             sizing_mode="stretch_width")
         self.acknowledge_button.on_click(lambda event: self.on_alarm("acknowledge"))
@@ -235,6 +239,8 @@ class LiveTab:
                 self.status.object = f"Waiting for telemetry... {error}"
         view = await asyncio.to_thread(self.shared.latest)
         self.show(view)
+        if view is not None and view.now is not None:
+            await self.fleet_view.follow(view.now)  # sends the browser nothing unless the view moves
 
     def _status(self, status: dict, now: str, alarms: str) -> None:
         counts = status.get("counts", {})
@@ -332,6 +338,7 @@ class LiveTab:
     def close(self) -> None:
         if self._poll is not None:
             self._poll.stop()
+        self.fleet_view.close()
 
 
 class CommandPanel:

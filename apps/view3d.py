@@ -108,7 +108,8 @@ class FrameChannel(pn.custom.JSComponent):
     """The clock of the view, and the channel that moves the vtk.js scene in the browser to each time step.
 
     After rendering a step, the clock element carries ``data-rendered`` = the time shown, which
-    tests and benchmarks wait for. A click on the view (not a drag) comes back to ``on_pick``; the
+    tests and benchmarks wait for, and ``data-frames`` = the steps rendered so far. A click on the
+    view (not a drag) comes back to ``on_pick``; the
     clock carries ``data-picking="ready"`` once the browser listens for clicks.
     """
 
@@ -258,7 +259,10 @@ class FrameChannel(pn.custom.JSComponent):
           renderer.getRenderWindow().render();
           rendered = true;
         }
-        if (rendered) clock.dataset.rendered = frame.clock;
+        if (rendered) {
+          clock.dataset.rendered = frame.clock;
+          clock.dataset.frames = String(Number(clock.dataset.frames || 0) + 1);  // redraws, counted for tests
+        }
       });
     }
     """

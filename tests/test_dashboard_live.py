@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,8 @@ from test_dashboard import TIMEOUT_MS, USERS, served
 
 from apps.auth import AccessDenied, User, UserBook
 from apps.dashboard import DashboardConfig
+from apps.live_tab import REFRESH_S
+from apps.live_view3d import REDRAW_EVERY_S
 from twin.telemetry import virtual_fleet
 from twin.telemetry.client import TelemetrySender
 
@@ -97,6 +100,21 @@ def patient_expect():
     expect.set_options(timeout=TIMEOUT_MS)
 
 
+def view_follows_fleet_time(page, rendered: bool = True,
+                            timeout_s: float = REDRAW_EVERY_S + 2 * REFRESH_S + TIMEOUT_MS / 1000) -> str:
+    """Wait until the 3D view's clock shows the fleet's time and (``rendered``) vtk.js has rendered that step as a
+    frame (the view moves at most every REDRAW_EVERY_S, at a refresh; its first scene comes whole); that time."""
+    deadline = time.monotonic() + timeout_s
+    clock = page.locator(".live-fleet-view .twin-clock")
+    while True:
+        wanted = page.locator("#fleet-time").inner_text().replace("T", " ") + " UTC"
+        if clock.inner_text() == wanted and (not rendered or clock.get_attribute("data-rendered") == wanted):
+            return wanted
+        assert time.monotonic() < deadline, (f"the 3D view shows {clock.inner_text()!r} (rendered "
+                                             f"{clock.get_attribute('data-rendered')!r}), the fleet's time is {wanted!r}")
+        time.sleep(0.5)
+
+
 def stored_count(page) -> int:
     return int(page.locator("#stored-count").inner_text().replace(",", ""))
 
@@ -115,9 +133,21 @@ def test_operator_sees_measurements_arrive_and_acknowledges_the_anomaly(browser,
     expect(anomaly.first).to_contain_text(re.compile("(payload|bus) temperature"))
     page.screenshot(path=str(ARTIFACTS / "live-anomaly.png"), full_page=True)
 
+    shown = view_follows_fleet_time(page, rendered=False)  # the 3D view at the fleet's time: its first scene
+    fleet_time = page.locator("#fleet-time").inner_text()
+    page.locator(".live-fleet-view input[type=checkbox]").uncheck()  # paused: it stays there while telemetry arrives
     send(recording, port, until_s=recording.arrival_s[-1], after_s=3600.0)  # more telemetry arrives
     expect(page.locator("#stored-count")).not_to_have_text(f"{first:,d}", timeout=30_000)
     assert stored_count(page) > first
+    expect(page.locator("#fleet-time")).not_to_have_text(fleet_time)
+    expect(page.locator(".live-view-caption")).to_contain_text(f"{shown} (paused; the telemetry is at")
+    time.sleep(REDRAW_EVERY_S + 2 * REFRESH_S)
+    assert page.locator(".live-fleet-view .twin-clock").inner_text() == shown
+    # following again: the view's clock and caption are the newest packet's time, rendered by vtk.js
+    page.locator(".live-fleet-view input[type=checkbox]").check()
+    followed = view_follows_fleet_time(page)
+    assert followed > shown
+    expect(page.locator("#live-view-time")).to_have_text(followed)
 
     anomaly.first.click()
     page.get_by_role("button", name="Acknowledge selected").click()

@@ -10,6 +10,7 @@ CC1-002-01's array 80 % degraded from the start (its battery reaches its floor a
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +23,8 @@ from test_telemetry import TOKEN, free_port, start_server
 
 from apps.auth import AccessDenied, User, UserBook
 from apps.dashboard import DashboardConfig
+from apps.live_tab import REFRESH_S
+from apps.live_view3d import REDRAW_EVERY_S
 
 ARTIFACTS = __import__("pathlib").Path(__file__).resolve().parent / "artifacts"
 COMMANDED = "CC1-003-03"  # out of reach from 00:08:50 to 00:58:20 of the fleet's time
@@ -100,6 +103,29 @@ def test_an_operator_command_waits_for_its_window_executes_and_is_verified(opera
     expect(row).to_contain_text("verified", timeout=SLOW_MS)
     expect(row).to_contain_text("compute utilisation at most")
     _shot(page, "operations-command-verified")
+
+
+def test_the_3d_view_follows_the_fleet_redrawing_at_most_every_30_s(operator):
+    """The view's clock follows the fleet's time, which moves 150 s at every 5 s refresh at 30 x: the browser redraws
+    it at most once every REDRAW_EVERY_S of the page's life (counted by the view's clock), not at every refresh.
+    (Second in the file: the fleet, 3 h at 30 x, must still be flying.)"""
+    from playwright.sync_api import expect
+
+    page = operator
+    clock = page.locator(".live-fleet-view .twin-clock")
+    expect(clock).to_have_attribute("data-rendered", re.compile("2026-06-01"), timeout=120_000)
+    first = clock.get_attribute("data-rendered")
+    expect(clock).not_to_have_attribute("data-rendered", first, timeout=int(1000 * (REDRAW_EVERY_S + 3 * REFRESH_S)))
+    moved = clock.get_attribute("data-rendered")
+    fleet = page.locator("#fleet-time").inner_text().replace("T", " ") + " UTC"
+    assert first < moved <= fleet
+    expect(page.locator("#live-view-time")).to_have_text(moved)
+    page_life_s = page.evaluate("performance.now()") / 1000
+    frames = int(clock.get_attribute("data-frames"))
+    print(f"3D view: {frames} redraws in {page_life_s:.0f} s of the page at 30 x real time "
+          f"(a refresh every {REFRESH_S:g} s); the fleet at {fleet}, the view at {moved}")
+    assert 1 <= frames <= page_life_s / REDRAW_EVERY_S + 1
+    _shot(page, "operations-3d-view")
 
 
 def test_the_health_matrix_turns_red_when_the_fault_shows(operator):

@@ -188,6 +188,23 @@ def test_update_moves_everything_in_place(run):
     view.close()
 
 
+def test_the_next_run_is_shown_in_the_same_scene(run, phase1_run):
+    """follow_run: the next hours of the same satellites move the same actors and meshes, the colour range kept (what
+    the Live tab's 3D view does when the fleet's time passes its orbit run); other satellites are refused."""
+    view = scene(run, color_by="battery_soc")
+    actors, satellites, clim = dict(view.plotter.renderer.actors), view.satellites, view.coloring.clim
+    later = phase1_run.isel(time=slice(180, 301))  # hours 3 to 5
+    view.follow_run(later, 20)
+    assert dict(view.plotter.renderer.actors) == actors and view.satellites is satellites
+    assert view.time == later["time"].values[20] and view.coloring.clim == clim
+    np.testing.assert_allclose(view.satellites.points, later["position"].values[:, 20] / KM, rtol=1e-6)
+    np.testing.assert_allclose(view.satellites.point_data[view.coloring.title], later["battery_soc"].values[:, 20],
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="run: its 24 satellites are not the 25 shown"):
+        view.follow_run(later.isel(sat=slice(1, None)))
+    view.close()
+
+
 def test_links_follow_nodes_and_hide_when_inactive(run):
     """Node pairs in twin.network.links order (satellites, relays, stations); an inactive link is drawn as nothing."""
     view = scene(run, time=0)

@@ -351,6 +351,27 @@ class ConstellationScene:
         self.satellites, self.satellite_actor = self._add_satellites(pv, self._point_size, self._show_scalar_bar)
         self.update(self.index)
 
+    def follow_run(self, run: xr.Dataset, time=0) -> None:
+        """Show ``run`` (the same satellites, e.g. the next hours of an orbit run) at step ``time``, in place: the
+        actors, their meshes and the colour range stay, so a mirror of the scene needs only the moving parts. Links
+        stay, drawn at every step (their activity was the old run's).
+
+        ``ValueError`` naming the difference if ``run`` has other satellites than the run shown.
+        """
+        satellites = run["sat"].values
+        if satellites.shape != self.run["sat"].values.shape or np.any(satellites != self.run["sat"].values):
+            raise ValueError(f"run: its {satellites.size} satellites are not the {self.run.sizes['sat']} shown")
+        self.run = run
+        self.times = run["time"].values.astype("datetime64[ns]")
+        self.coloring = coloring(run, self.coloring.name, self.coloring.clim, self.coloring.cmap)
+        self._position = run["position"].data
+        self._velocity = run["velocity"].data if "velocity" in run else None
+        self._sun = np.asarray(run["sun_position"].values, float)
+        self._itrs_to_gcrs = geometry.itrs_to_gcrs_matrices(self.times)
+        for layer in self._links.values():  # a link's activity belongs to the old run's steps
+            layer["active"] = None
+        self.update(time)
+
     # ------------------------------------------------------------------------------------- time
 
     @property
