@@ -24,7 +24,7 @@ import xarray as xr
 from viz.scene import time_index
 
 from .runs import scenario_run_options
-from .view3d import VIEW_WIDTH_PX, SceneView, clock_text
+from .view3d import VIEW_WIDTH_PX, SceneView, clock_text, utc_text
 
 AHEAD_S = 2 * 3600.0  # each orbit run covers this much of the fleet's time (more than an orbit: about 100 min)
 REDRAW_EVERY_S = 30.0  # wall seconds: the view moves at most this often (at 30 x real time, 15 min of the fleet's)
@@ -122,9 +122,9 @@ class LiveScene:
         self._update_caption()
 
     def _caption_html(self) -> str:
-        shown = "none yet" if self.shown is None else f"{str(self.shown)[:19].replace('T', ' ')} UTC"
+        shown = "none yet" if self.shown is None else utc_text(self.shown)
         if not self.following.value:
-            latest = "" if self._latest is None else f"; the telemetry is at {str(self._latest)[:19].replace('T', ' ')} UTC"
+            latest = "" if self._latest is None else f"; the telemetry is at {utc_text(self._latest)}"
             how = f"paused{latest}"
         else:
             how = f"following the telemetry, redrawn when it moves, at most every {self.redraw_every_s:g} s"

@@ -129,10 +129,10 @@ def satellite_plots(data: RunData, sat: str) -> list[hv.Overlay]:
 
 def run_orbit_period_s(data: RunData) -> float:
     """The period (s) of a circular orbit at the run's mean altitude at its first time."""
-    from twin.lifecycle.energy import orbit_period_s
+    from twin.orbit.design import circular_orbit_period_s
 
-    return data.cached(("orbit_period_s",), lambda: float(orbit_period_s(
-        float(np.nanmean(data.run["altitude"].isel(time=0).values)))))
+    return data.cached(("orbit_period_s",), lambda: float(circular_orbit_period_s(
+        float(np.nanmean(data.run["altitude"].isel(time=0).values)) / 1e3)))
 
 
 def _overlay(lines: list, **options) -> hv.Overlay:

@@ -9,10 +9,9 @@ import math
 
 import pandas as pd
 
-from .kpis import _number
+from .kpis import BITS_PER_GBIT, _number
 from .runs import RunData
 
-BITS_PER_GBIT = 1e9
 # column, unit, format of the network and health table
 NETWORK_HEALTH_COLUMNS = (
     ("satellites", "", "d"),

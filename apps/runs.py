@@ -147,8 +147,9 @@ def scenario_run_options(scenario: Scenario) -> tuple[bool, bool]:
 
 
 def scenario_tables(scenario: Scenario) -> dict:
-    """The parsed TOML tables of ``scenario`` (a what-if changes these, then the twin validates them again)."""
-    return tomllib.loads(Path(scenario.source).read_text(encoding="utf-8"))
+    """The parsed TOML tables of ``scenario`` (a new copy: a what-if changes these, then the twin validates them
+    again)."""
+    return tomllib.loads(scenario.text)
 
 
 def _span_label(scenario: Scenario) -> str:

@@ -301,8 +301,13 @@ def satellite_text(run, row: int) -> str:
     return f"{name} ({', '.join(details)})" if details else name
 
 
+def utc_text(moment) -> str:
+    """``2026-06-01 00:30:00 UTC``: a time (datetime64) as the views and captions show it."""
+    return f"{str(moment)[:19].replace('T', ' ')} UTC"
+
+
 def clock_text(scene: ConstellationScene) -> str:
-    return f"{str(scene.time)[:19].replace('T', ' ')} UTC"
+    return utc_text(scene.time)
 
 
 class SceneView:

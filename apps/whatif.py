@@ -14,7 +14,6 @@ apps.whatif.WhatIfError: Satellites per sub-center: subcenters[1].satellites: 0 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -85,7 +84,7 @@ def what_if_request(change: WhatIf, live: LiveState | None = None) -> RunRequest
             raise WhatIfError(f"{FIELD_LABELS['satellites']}: {change.satellites_per_subcenter!r}: a what-if from "
                               "the live state keeps the fleet that is flying; leave it unchanged")
         change = replace(change, fault_start=_after_live(change.fault_start, live.start))
-    tables = copy.deepcopy(scenario_tables(scenario))
+    tables = scenario_tables(scenario)
     labels = {}  # scenario field path -> form field label, for the message
     if change.satellites_per_subcenter is not None:
         groups = [group["name"] for group in tables["subcenters"]]

@@ -101,16 +101,17 @@ class Simulator:
 
     def submit(self, key: str, request: RunRequest, progress: Callable[[int, int], None]) -> Future:
         """Start ``request``; ``progress(done, total)`` is called (in a server thread) as its work is done."""
-        self._progress[key] = progress
-        future = self._pool.submit(_simulate, key, request)
-        future.add_done_callback(lambda _: self._progress.pop(key, None))
-        return future
+        return self._start(key, progress, _simulate, request)
 
     def build_up(self, key: str, scenario_source: str, out: str, progress: Callable[[int, int], None]) -> Future:
         """Run (or read) the build-up of ``scenario_source`` stored at ``out`` (:func:`_build_up`); ``progress`` as
         for :meth:`submit`."""
+        return self._start(key, progress, _build_up, scenario_source, out)
+
+    def _start(self, key: str, progress: Callable[[int, int], None], work, *arguments) -> Future:
+        """``work(key, *arguments)`` in the worker, its reports of run ``key`` going to ``progress`` until it ends."""
         self._progress[key] = progress
-        future = self._pool.submit(_build_up, key, scenario_source, out)
+        future = self._pool.submit(work, key, *arguments)
         future.add_done_callback(lambda _: self._progress.pop(key, None))
         return future
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.constants import EARTH_EQUATORIAL_RADIUS_M, EARTH_MU_KM3_S2
+from twin.constants import EARTH_EQUATORIAL_RADIUS_M
+from twin.orbit.design import circular_orbit_period_s
 
 
 def eclipse_fraction(beta_angle_deg: np.ndarray, altitude_m: np.ndarray) -> np.ndarray:
@@ -38,7 +39,7 @@ def eclipse_fraction(beta_angle_deg: np.ndarray, altitude_m: np.ndarray) -> np.n
 
 def orbit_period_s(altitude_m: np.ndarray) -> np.ndarray:
     """Period (s) of a circular orbit at ``altitude_m`` above the equatorial radius."""
-    return 2 * np.pi * np.sqrt((EARTH_EQUATORIAL_RADIUS_M + altitude_m) ** 3 / (EARTH_MU_KM3_S2 * 1e9))
+    return circular_orbit_period_s(np.asarray(altitude_m) / 1e3)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from twin.constants import EARTH_EQUATORIAL_RADIUS_KM, EARTH_MU_KM3_S2
 from twin.operations.alarms import LIMITED, limit_runs
+from twin.orbit.design import circular_orbit_period_s
 from twin.scenario import Fault
 from twin.subsystems.modes import HEATERS_THERMOSTAT, ModeChange
 
@@ -53,9 +53,8 @@ class Forecast:
 
 
 def orbital_period_s(scenario) -> float:
-    """Period (s) of the scenario's circular orbit at its altitude: 2 pi sqrt(a^3 / mu)."""
-    radius_km = EARTH_EQUATORIAL_RADIUS_KM + scenario.orbit.altitude_km
-    return float(2 * np.pi * np.sqrt(radius_km**3 / EARTH_MU_KM3_S2))
+    """Period (s) of the scenario's circular orbit at its altitude."""
+    return float(circular_orbit_period_s(scenario.orbit.altitude_km))
 
 
 def array_health(state: xr.Dataset) -> np.ndarray:

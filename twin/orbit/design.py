@@ -10,6 +10,15 @@ from astropy.time import Time
 from twin.constants import EARTH_EQUATORIAL_RADIUS_KM, EARTH_J2, EARTH_J3, EARTH_MU_KM3_S2, SUN_SYNCHRONOUS_RATE_RAD_S
 
 
+def circular_orbit_period_s(altitude_km):
+    """Period (s) of a circular orbit at ``altitude_km`` above the equatorial radius: 2 pi sqrt(a^3 / mu).
+
+    >>> round(float(circular_orbit_period_s(750.0)), 1)
+    5989.3
+    """
+    return 2 * np.pi * np.sqrt((EARTH_EQUATORIAL_RADIUS_KM + np.asarray(altitude_km, dtype=float)) ** 3 / EARTH_MU_KM3_S2)
+
+
 def sun_synchronous_inclination_deg(altitude_km, eccentricity=0.0):
     """Inclination (deg) whose J2 nodal precession is sun-synchronous, to first order in J2.
 
