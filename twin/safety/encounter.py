@@ -69,13 +69,15 @@ def closest_approaches(times_s, position_a, velocity_a, position_b, velocity_b) 
     inertial frame (km, km/s). A pair whose smallest sampled range is at either end of its window
     has no minimum inside it (``found`` False): the approach belongs to a neighbouring window.
 
-    A straight-line flyby 2 km off at 7 km/s, sampled every 15 s, is found to the metre:
+    A straight-line flyby 2 km above an object at 7000 km, crossing its track at 7 km/s, sampled every
+    15 s, is found to the metre:
 
     >>> t = np.linspace(-60.0, 60.0, 9)[None] + 3.0
-    >>> a = np.zeros((1, 9, 3))
-    >>> b = np.stack([np.full(9, 2.0), 7.0 * (t[0] - 10.0), np.zeros(9)], axis=-1)[None]
-    >>> v = np.broadcast_to([0.0, 7.0, 0.0], b.shape)
-    >>> result = closest_approaches(t, a, a, b, v)
+    >>> a = np.stack([np.full(9, 7000.0), np.zeros(9), 7.5 * t[0]], axis=-1)[None]
+    >>> va = np.broadcast_to([0.0, 0.0, 7.5], a.shape)
+    >>> b = a + np.stack([np.full(9, 2.0), 7.0 * (t[0] - 10.0), np.zeros(9)], axis=-1)[None]
+    >>> vb = va + np.array([0.0, 7.0, 0.0])
+    >>> result = closest_approaches(t, a, va, b, vb)
     >>> bool(result.found[0]), round(float(result.tca_s[0]), 6), round(float(result.miss_distance_km[0]), 6)
     (True, 10.0, 2.0)
     """
