@@ -13,12 +13,11 @@ import socket
 from pathlib import Path
 
 from .auth import UserBook
+from .browser import launch_chromium
 from .dashboard import DashboardConfig
 from .server import serve, wait_until_listening
 
 USERS = Path(__file__).resolve().parent / "users.example.toml"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 TIMEOUT_MS = 120_000
 LAST_PLOT = "Capacity units in service by member (end of year)"
 
@@ -34,7 +33,7 @@ def lifecycle_screenshot(runs_dir: Path, year: int, out: Path) -> None:
     wait_until_listening(port, timeout_s=60)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright)
             context = browser.new_context(viewport={"width": 1500, "height": 1100})
             context.request.post(f"http://localhost:{port}/login", max_redirects=0,
                                  form={"username": "viewer", "password": "viewer-demo"})

@@ -25,7 +25,6 @@ import atexit
 import base64
 import functools
 import html
-import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -437,11 +436,7 @@ class SceneView:
             self.scene.plotter.camera.focal_point = tuple(camera["focalPoint"])
             self.scene.plotter.camera.up = tuple(camera["viewUp"])
             self.scene.plotter.reset_camera_clipping_range()
-        from PIL import Image
-
-        buffer = io.BytesIO()
-        Image.fromarray(self.scene.screenshot()).save(buffer, format="PNG")
-        return buffer.getvalue()
+        return self.scene.png_bytes()
 
     def close(self) -> None:
         self.scene.close()

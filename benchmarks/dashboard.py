@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
+from apps.browser import CHROMIUM, CHROMIUM_ARGS
+
 USERS = Path(__file__).resolve().parent.parent / "apps" / "users.example.toml"
 VIEWPORT = {"width": 1500, "height": 1000}
 FIRST_FRAME_TARGET_S, STEP_TARGET_S, CONCURRENCY_TARGET = 5.0, 0.300, 2.0
@@ -329,7 +329,7 @@ def main() -> None:
             def signed_in_browser():
                 """A browser with a profile of its own, as a user's (a private window would keep no compiled scripts)."""
                 context = playwright.chromium.launch_persistent_context(
-                    tempfile.mkdtemp(dir=profiles.name), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                    tempfile.mkdtemp(dir=profiles.name), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                     viewport=VIEWPORT)
                 context.add_init_script(INSTRUMENT.replace("PLOTS_SHOWN", str(PLOTS_SHOWN)))
                 context.request.post(f"http://localhost:{port}/login", max_redirects=0,

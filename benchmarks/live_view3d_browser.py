@@ -25,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dashboard import CHROMIUM, CHROMIUM_ARGS, USERS, VIEWPORT, free_port
+from dashboard import USERS, VIEWPORT, free_port
+
+from apps.browser import launch_chromium
 
 TOKEN = "live-view-benchmark"
 SAMPLE_S = 2.0
@@ -117,7 +119,7 @@ def main() -> None:
           f"(software WebGL), load average {os.getloadavg()[0]:.1f} at the start")
     results = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         for label, every_s in (("every refresh (reference)", 0.0), (f"at most every {REDRAW_EVERY_S:g} s", REDRAW_EVERY_S)):
             result = results[label] = session(browser, args.minutes, args.speed, every_s)
             print(f"  redrawn {label}: {result['frames']} 3D frames rendered; {result['long_tasks']} long tasks, "

@@ -1,11 +1,11 @@
 """Shared fixtures: small runs of the built-in scenarios, reused across tests, and the browser of the dashboard tests."""
 
 import os
-from pathlib import Path
 
 import pytest
 
 import twin
+from apps.browser import CHROMIUM, launch_chromium
 
 
 @pytest.fixture(scope="session")
@@ -17,10 +17,6 @@ def phase1():
 def phase1_run(phase1):
     """Phase 1 for 6 hours at 60 s (includes eclipses: June is its eclipse season)."""
     return twin.run_scenario(phase1, duration_s=6 * 3600, step_s=60)
-
-
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium: Playwright drives it, it never downloads a browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 
 
 def _missing_browser() -> str | None:
@@ -44,6 +40,6 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()

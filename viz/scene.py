@@ -31,6 +31,7 @@ matrices (Earth, Sun frame) and the light's direction: arrays updated in place, 
 from __future__ import annotations
 
 import functools
+import io
 from pathlib import Path
 
 import numpy as np
@@ -592,6 +593,14 @@ class ConstellationScene:
             with written_into_place(path, FILE, overwrite) as partial:
                 Image.fromarray(image).save(partial, format="PNG")
         return image
+
+    def png_bytes(self) -> bytes:
+        """Render and return the image as PNG bytes (for a web page or a report), writing no file."""
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(self.screenshot()).save(buffer, format="PNG")
+        return buffer.getvalue()
 
     def close(self) -> None:
         self.plotter.close()

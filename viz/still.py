@@ -4,8 +4,6 @@ is its scenario's sub-center chiefs at its last date, propagated for that one in
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import xarray as xr
 
@@ -29,16 +27,11 @@ def constellation_at_end(run: xr.Dataset, scenario: Scenario) -> xr.Dataset:
 def review_still_png(run: xr.Dataset, scenario: Scenario, size: tuple[int, int] = STILL_SIZE) -> bytes:
     """PNG bytes of ``run``'s constellation at its last step (``scenario``: the one it recorded, whose ground stations
     and relays are drawn too)."""
-    from PIL import Image
-
     from .scene import ConstellationScene
 
     scene = ConstellationScene(constellation_at_end(run, scenario), color_by="owner", scenario=scenario,
                                window_size=size, multi_samples=4)
     try:
-        image = scene.screenshot()
+        return scene.png_bytes()
     finally:
         scene.close()
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="png")
-    return buffer.getvalue()
