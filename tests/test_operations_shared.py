@@ -250,7 +250,7 @@ def test_the_files_of_an_earlier_version_are_taken_in_once(tmp_path, phase1, win
 # -- the server ----------------------------------------------------------------------------------------------------
 
 
-def test_twin_serve_with_two_processes_serves_the_live_tab_from_both(tmp_path):
+def test_twin_serve_with_two_processes_and_a_telemetry_store_serves_pages_from_both(tmp_path):
     """The dashboard following a telemetry store (``--telemetry``, no longer refused) from two processes: each page
     on a connection of its own, which the kernel hands to either; every page is served, and both processes build
     pages (a page costs about a second of CPU)."""
