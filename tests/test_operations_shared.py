@@ -212,7 +212,8 @@ def test_a_command_whose_sender_died_before_the_outbox_may_be_sent_again(queue):
     now, command_id = queue.windows.start, _killed_while_sending(queue, after_posting=False)
     assert queue.commands()[command_id].status == "sending"  # claimed by a process now gone
     assert queue.refresh(now, groups={})[command_id].status == "prepared"
-    assert queue.send(OTTO, command_id, now).status == "queued"
+    sent = queue.send(OTTO, command_id, now)
+    assert (sent.status, sent.sent_by, sent.reason) == ("queued", "otto", "")
     assert [path.name for path in uplink.outbox(queue.store).glob(f"{command_id}.*")] == \
         [f"{command_id}.json"]
     events = [event["event"] for event in queue.history() if event["command_id"] == command_id]
@@ -235,7 +236,8 @@ def test_the_files_of_an_earlier_version_are_taken_in_once(tmp_path, phase1, win
     now = queue.windows.start
     queue.prepare(OLGA, SATELLITE, "heaters", {"heater_mode": 1}, now)
     events = queue.history()
-    marks = {"CC1-001-02": {"shelved": {"user": "otto", "time": "2030-03-20T06:00:00+00:00", "until": "", "reason": ""}}}
+    shelved = {"user": "otto", "time": "2030-03-20T06:00:00+00:00", "until": "", "reason": ""}
+    marks = {"CC1-001-02": {"shelved": shelved}}
     store = tmp_path / "old"
     store.mkdir()
     (store / "commands.jsonl").write_text("".join(f"{json.dumps(event)}\n" for event in events) + '{"event": "cut')

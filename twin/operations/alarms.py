@@ -158,7 +158,8 @@ class AlarmBook:
         if not self.path.exists():
             return {}
         records: dict[str, dict] = {}
-        for satellite, mark, record in self.file.connection().execute("SELECT satellite, mark, record FROM alarm_marks"):
+        rows = self.file.connection().execute("SELECT satellite, mark, record FROM alarm_marks")
+        for satellite, mark, record in rows:
             records.setdefault(satellite, {})[mark] = json.loads(record)
         return records
 
@@ -202,7 +203,8 @@ class AlarmBook:
 
 def _legacy_marks(text: str) -> list[tuple[str, str, str]]:
     """The rows of an earlier version's ``alarms.json``."""
-    return [(key, mark, json.dumps(record)) for key, marks in json.loads(text).items() for mark, record in marks.items()]
+    return [(key, mark, json.dumps(record))
+            for key, marks in json.loads(text).items() for mark, record in marks.items()]
 
 
 def _now() -> str:

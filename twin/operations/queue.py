@@ -146,6 +146,7 @@ class CommandQueue:
                 command.sent_by, command.window = event["user"], tuple(event["window"])
                 command.latency_s, command.sender_pid = event.get("latency_s"), event.get("pid", 0)
                 command.claimed_at = event["clock"]
+                command.reason = event.get("reason", "")  # not an earlier claim's
             if kind == "unclaimed":
                 command.status, command.sent_by, command.window, command.sender_pid = "prepared", "", None, 0
             if kind == "sent":
@@ -308,8 +309,8 @@ class CommandQueue:
                     command.status, command.stages["executed"] = "executed", _text(moment)
                     break
             if command.status == "sent" and now > np.datetime64(command.stages["sent"], "ns") + _seconds(ACCEPT_WITHIN_S):
-                self._log(db, "failed", command.command_id, now, reason=f"no acceptance within {ACCEPT_WITHIN_S:g} s of "
-                          "sending: lost on the way")
+                self._log(db, "failed", command.command_id, now,
+                          reason=f"no acceptance within {ACCEPT_WITHIN_S:g} s of sending: lost on the way")
                 return
         if command.status == "executed":
             from twin.operations.verification import verify
