@@ -16,12 +16,12 @@ import atexit
 import os
 import secrets
 import shutil
-import sqlite3
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from twin.shared_sqlite import SharedSQLite
 
 MAX_SESSIONS_PER_USER = 64  # a user's oldest session ends when they sign in once more than this
 BUSY_TIMEOUT_S = 5.0  # a process waits this long for another's write to the book
@@ -44,29 +44,17 @@ class SessionBook:
     def __init__(self, max_age_s: float, clock: Callable[[], float] = time.time, path: str | Path | None = None):
         self.max_age_s, self.clock = max_age_s, clock
         self.path = Path(path) if path is not None else _temporary_book()
-        self._local = threading.local()  # (process id, connection) per thread: a connection is not to cross a fork
-        with self._db() as db:
-            db.execute(SCHEMA)
-
-    def _db(self) -> sqlite3.Connection:
-        """This thread's connection to the book (a new one in a forked process)."""
-        held = getattr(self._local, "held", None)
-        if held is None or held[0] != os.getpid():
-            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                                         check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")  # readers do not wait for a writer
-            connection.isolation_level = "IMMEDIATE"  # a write transaction takes the lock at its start
-            held = self._local.held = (os.getpid(), connection)
-        return held[1]
+        self._file = SharedSQLite(self.path, [SCHEMA], BUSY_TIMEOUT_S)
+        self._file.connection()  # made now, before a server forks its processes
 
     def __len__(self) -> int:
-        return self._db().execute("SELECT count(*) FROM sessions").fetchone()[0]
+        return self._file.connection().execute("SELECT count(*) FROM sessions").fetchone()[0]
 
     def open(self, name: str) -> str:
         """A new session of user ``name``: its id, for the browser's cookie."""
         session_id = secrets.token_urlsafe(32)
         now = self.clock()
-        with self._db() as db:  # one transaction
+        with self._file.transaction() as db:  # one transaction
             db.execute("DELETE FROM sessions WHERE ends <= ?", (now,))
             db.execute("DELETE FROM sessions WHERE opened IN (SELECT opened FROM sessions WHERE user = ? "
                        "ORDER BY opened DESC LIMIT -1 OFFSET ?)", (name, MAX_SESSIONS_PER_USER - 1))
@@ -75,11 +63,11 @@ class SessionBook:
 
     def user(self, session_id: str | None) -> str | None:
         """The user of a live session ``session_id``, else ``None`` (unknown, signed out or ended)."""
-        row = self._db().execute("SELECT user FROM sessions WHERE id = ? AND ends > ?",
+        row = self._file.connection().execute("SELECT user FROM sessions WHERE id = ? AND ends > ?",
                                  (session_id or "", self.clock())).fetchone()
         return row[0] if row else None
 
     def close(self, session_id: str | None) -> None:
         """End session ``session_id`` (sign-out); nothing if it is not live."""
-        with self._db() as db:
+        with self._file.transaction() as db:
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id or "",))

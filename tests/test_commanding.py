@@ -97,7 +97,7 @@ def test_a_command_waits_for_its_window_executes_and_is_verified(flying, phase1)
     assert np.datetime64(done.stages["sent"]) <= np.datetime64(done.stages["accepted"]) <= np.datetime64(done.stages["executed"])
     assert "compute utilisation at most" in done.reason and done.station == "kashi"
     events = [event["event"] for event in queue.history() if event["command_id"] == command.command_id]
-    assert events == ["prepared", "queued", "sent", "accepted", "executed", "verified"]
+    assert events == ["prepared", "sending", "queued", "sent", "accepted", "executed", "verified"]  # claimed first
 
 
 def test_engineers_and_viewers_may_not_send_and_bad_commands_are_refused_with_their_reason(flying, phase1):

@@ -414,14 +414,10 @@ def test_a_session_opened_in_one_process_is_live_in_another_until_signed_out_in_
     assert here.user(forked) == "nina"
 
 
-def test_twin_serve_refuses_a_negative_number_of_processes_and_several_with_the_live_tab():
+def test_twin_serve_refuses_a_negative_number_of_processes():
     code, stderr = run_until_exit_or([sys.executable, "-m", "twin", "serve", "--users", str(USERS),
                                       "--num-procs", "-1", "--port", str(free_port())])
     assert (code, stderr) == (2, "twin: error: --num-procs: -1 must be 0 (one per core) or a number of processes\n")
-    code, stderr = run_until_exit_or([sys.executable, "-m", "twin", "serve", "--users", str(USERS), "--num-procs", "2",
-                                      "--telemetry", "live.zarr", "--port", str(free_port())])
-    assert code == 2 and stderr.startswith("twin: error: --num-procs: 2 with --telemetry: the Live tab's alarm book"), \
-        stderr
 
 
 def test_twin_serve_with_two_processes_knows_a_sign_in_and_a_sign_out_in_both():

@@ -26,9 +26,6 @@ def cmd_serve(args) -> int:
         raise UserError(f"--port: {args.port} must be between 1 and 65535")
     if args.num_procs < 0:
         raise UserError(f"--num-procs: {args.num_procs} must be 0 (one per core) or a number of processes")
-    if args.num_procs != 1 and args.telemetry:  # their check-then-write is locked within a process only
-        raise UserError(f"--num-procs: {args.num_procs} with --telemetry: the Live tab's alarm book and command queue "
-                        "are not shared safely between processes; serve it from one")
     try:
         users = UserBook.from_file(users_file(args.users))
         demo_warning = check_demo_users(users, args.address)
@@ -67,7 +64,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     serve.add_argument("--ssl-keyfile", metavar="PEM", help="the certificate's private key")
     serve.add_argument("--num-procs", type=int, default=1, metavar="N",
                        help="server processes sharing the port, each page served by one (default 1; 0: one per "
-                       "core; not with --telemetry); a sign-in or sign-out holds in all of them")
+                       "core); a sign-in or sign-out, an alarm acknowledged or a command sent holds in all of them")
     serve.add_argument("--runs", default="out", help="directory of stored runs, *.zarr and *.nc (default out)")
     serve.add_argument("--telemetry", metavar="STORE",
                        help="measurement store the Live tab follows (an ingest server's: twin telemetry serve --store)")

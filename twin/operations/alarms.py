@@ -17,14 +17,14 @@ acknowledged (variable and kind) and its severity does not rise; a symptom of an
 makes it new again, and an acknowledged alarm that clears is forgotten, so its return is a new alarm (as in
 Yamcs). Runs of a symptom may start again as the live window is re-assessed (a temperature dithering about its
 limit, a band re-fitted): they do not make the alarm new. An operator may also shelve an alarm for a while
-(hidden from the list and the matrix until then, by the fleet's clock). Both are kept in ``<store>/alarms.json``
-(replaced atomically) with who and when, for every session.
+(hidden from the list and the matrix until then, by the fleet's clock). Both are kept with who and when in the
+store's shared state (:mod:`twin.operations.state`, a SQLite file): every session, every process of the server and
+``twin ops ack`` see them, and a restart keeps them.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,8 +35,9 @@ import xarray as xr
 
 from twin.intervals import true_runs
 from twin.operations.roles import check_permission
+from twin.operations.state import adopt, state_file
 
-ALARMS_FILE = "alarms.json"
+LEGACY_ALARMS_FILE = "alarms.json"  # where an earlier version kept them
 SEVERITIES = ("ok", "warning", "critical")
 LEVEL = {name: level for level, name in enumerate(SEVERITIES)}
 SUBSYSTEMS = ("power", "thermal", "compute", "orbit", "link")
@@ -143,23 +144,29 @@ def last_heard(groups: dict[str, xr.Dataset], names: list[str]) -> pd.Series:
 
 
 class AlarmBook:
-    """Acknowledgements and shelving of the alarms of the store at ``store``."""
+    """Acknowledgements and shelving of the alarms of the store at ``store``: rows (satellite, mark:
+    ``acknowledged`` or ``shelved``, its record) of the store's shared state, each change one transaction."""
 
     def __init__(self, store: str | Path):
-        self.path = Path(store) / ALARMS_FILE
+        self.file = state_file(store)
+        self.path = self.file.path
+        adopt(self.file, Path(store) / LEGACY_ALARMS_FILE, "alarm_marks", _legacy_marks,
+              "INSERT OR REPLACE INTO alarm_marks (satellite, mark, record) VALUES (?, ?, ?)")
 
     def records(self) -> dict[str, dict]:
-        return json.loads(self.path.read_text()) if self.path.exists() else {}
+        """Satellite -> mark -> record (who, when by the wall clock, and what)."""
+        if not self.path.exists():
+            return {}
+        records: dict[str, dict] = {}
+        rows = self.file.connection().execute("SELECT satellite, mark, record FROM alarm_marks")
+        for satellite, mark, record in rows:
+            records.setdefault(satellite, {})[mark] = json.loads(record)
+        return records
 
     def _update(self, key: str, what: str, record: dict) -> None:
-        records = self.records()
-        records.setdefault(key, {})[what] = record
-        self._write(records)
-
-    def _write(self, records: dict) -> None:
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(records, indent=1))
-        os.replace(temporary, self.path)
+        with self.file.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO alarm_marks (satellite, mark, record) VALUES (?, ?, ?)",
+                       (key, what, json.dumps(record)))
 
     def acknowledge(self, user, key: str, through: np.datetime64, symptoms: pd.DataFrame) -> None:
         """``user`` has seen alarm ``key`` (a satellite) as it stands at ``through`` (fleet time): its symptoms in
@@ -172,14 +179,17 @@ class AlarmBook:
                                            "symptoms": sorted(set(_symptom_names(own))),
                                            "severity": max(own["severity"], key=LEVEL.get)})
 
-    def forget_cleared(self, alarmed: set[str]) -> None:
-        """End the acknowledgements of satellites not in ``alarmed`` (their alarms cleared): a return is new."""
-        records = self.records()
-        cleared = [key for key, record in records.items() if "acknowledged" in record and key not in alarmed]
+    def forget_cleared(self, alarmed: set[str], newest=None) -> None:
+        """End the acknowledgements of satellites not in ``alarmed`` (their alarms cleared): a return is new. With
+        ``newest`` (the fleet time of the view that found them cleared), only those acknowledged through an earlier
+        time: a process whose view lags another's does not forget what an operator acknowledged there."""
+        cleared = [(key, json.dumps(record["acknowledged"])) for key, record in self.records().items()
+                   if "acknowledged" in record and key not in alarmed
+                   and (newest is None or np.datetime64(record["acknowledged"]["through"]) < np.datetime64(newest))]
         if cleared:
-            for key in cleared:
-                del records[key]["acknowledged"]
-            self._write(records)
+            with self.file.transaction() as db:  # as it was read: not one acknowledged again meanwhile
+                db.executemany("DELETE FROM alarm_marks WHERE satellite = ? AND mark = 'acknowledged' AND record = ?",
+                               cleared)
 
     def shelve(self, user, key: str, until: np.datetime64, reason: str = "") -> None:
         """Hide alarm ``key`` until ``until`` (fleet time), e.g. while a known fault is worked on."""
@@ -189,6 +199,12 @@ class AlarmBook:
     def unshelve(self, user, key: str) -> None:
         check_permission(user, "shelve_alarm")
         self._update(key, "shelved", {"user": user.name, "time": _now(), "until": "", "reason": "unshelved"})
+
+
+def _legacy_marks(text: str) -> list[tuple[str, str, str]]:
+    """The rows of an earlier version's ``alarms.json``."""
+    return [(key, mark, json.dumps(record))
+            for key, marks in json.loads(text).items() for mark, record in marks.items()]
 
 
 def _now() -> str:

@@ -53,7 +53,7 @@ class FleetMonitor:
         symptoms = limit_symptoms(live.state) + residual_symptoms(live.anomalies)
         symptoms += stale_symptoms(last_heard(live.groups, list(self.labels.index)).dropna(), live.newest,
                                    self.sensors["silence"]["after_s"], self.in_view(live.newest))
-        self.book.forget_cleared({symptom[0] for symptom in symptoms})
+        self.book.forget_cleared({symptom[0] for symptom in symptoms}, live.newest)
         return fleet_alarms(symptoms, self.labels, self.book.records(), live.newest)
 
     def refresh(self) -> OperationsView:

@@ -89,6 +89,12 @@ def pending(store: str | Path) -> list[Path]:
     return sorted(folder.glob("*.json"), key=lambda path: (path.stat().st_mtime_ns, path.name))
 
 
+def posted(store: str | Path, command_id: str) -> bool:
+    """Whether command ``command_id`` is in the outbox, waiting or settled (sent, expired or refused)."""
+    folder = outbox(store)
+    return any((folder / f"{command_id}.{state}").exists() for state in ("json", "sent", "expired", "refused"))
+
+
 def settle(path: Path, outcome: str) -> bool:
     """Rename an outbox file to ``.<outcome>``; False if another process got there first (it is no longer there)."""
     try:
