@@ -5,6 +5,7 @@ Layout (Zarr format 2, readable by ``xarray.open_zarr(path, group=...)``)::
     store.zarr/
       commit.json        rows committed per group, bad-input counts, stations, connections refused by kind,
                          commit count
+      duplicates/        the ingest server's duplicate index, beside the groups (:mod:`.duplicates`)
       gnss/ power/ thermal/ compute/
           time           (record) int64 ns since 1970-01-01 UTC, the packet's time code
           received_time  (record) int64 ns, when the ingest server took it in
