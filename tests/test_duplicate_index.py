@@ -2,6 +2,7 @@
 the store: a copy is refused however late it comes, and a restart reads only the rows since its last
 checkpoint, after a clean stop and after a SIGKILL at any instant."""
 
+import asyncio
 import os
 import shutil
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import suppress
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from test_telemetry import START, TOKEN, free_port, make_packets, start_server_w
 
 from twin.telemetry import duplicates, ingest, packets, store
 from twin.telemetry.client import TelemetrySender
+from twin.telemetry.server import IngestServer
 
 BUDGET_BYTES = 10_000  # about 10 of the test stream's minute buckets (960 octets each: 120 keys)
 PER_MINUTE = 6 * 20 * len(packets.load_layouts())  # packets a minute in these streams: 20 satellites every 10 s
@@ -203,3 +206,45 @@ def test_a_bad_duplicate_index_budget_is_refused_naming_the_option(tmp_path, val
     assert result.stderr.startswith(f"twin: error: --duplicate-index-mb: {value!r}"), result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "s.zarr").exists()
+
+
+def test_a_server_stopped_mid_commit_waits_for_that_commit_before_its_last_one(tmp_path):
+    """Stopping while a commit runs in its thread: the last commit and the index's checkpoint come after it,
+    never beside it (before: the commit loop was cancelled and the last commit ran alongside the first)."""
+    path = tmp_path / "store.zarr"
+    layouts = packets.load_layouts()
+
+    async def stop_mid_commit() -> list[int]:
+        with store.MeasurementStore(path) as measurements:
+            server = IngestServer(measurements, TOKEN, commit_interval_s=0.01, clock="stream")
+            await server.start()
+            running, most_at_once = [], []
+            commit = measurements.commit
+
+            def slow_commit(pending, refused=None):
+                running.append(True)
+                most_at_once.append(len(running))
+                time.sleep(0.3)
+                try:
+                    return commit(pending, refused)
+                finally:
+                    running.pop()
+
+            measurements.commit = slow_commit
+            serving = asyncio.create_task(server.serve_forever())
+            decoder = server.ingestor.decoder()
+            for minute in range(2):  # the first batch's commit starts, the second batch waits for the next
+                octets = stream_of(1, start=START + np.timedelta64(minute, "m"))
+                server.ingestor.accept(*decoder.feed(octets, final=True)[:1], "kashi")
+                while not running:
+                    await asyncio.sleep(0.005)
+            server.close()
+            with suppress(asyncio.CancelledError):  # as run_server does
+                await serving
+        return most_at_once
+
+    assert max(asyncio.run(stop_mid_commit())) == 1
+    assert committed_rows(path) == 2 * PER_MINUTE == len(layouts) * 240
+    with store.MeasurementStore(path) as measurements:
+        assert ingest.Ingestor(measurements, clock="stream").rows_rebuilt == 0
+    assert keys_on_disk(path) == committed_keys(path)

@@ -35,6 +35,7 @@ SPACECRAFT_SHIFT, SEQUENCE_SHIFT = 40, 26
 KEY_DTYPE = np.dtype("<u8")
 BUCKET_SUFFIX = ".u64"
 CHECKPOINT_FILE = "checkpoint.npz"
+EVICT_TO = 0.9  # of the budget, when it is exceeded
 
 
 def _groups(buckets: np.ndarray) -> list[tuple[int, np.ndarray]]:
@@ -75,6 +76,9 @@ class DuplicateIndex:
         self.directory = None if directory is None else Path(directory)
         self.budget_bytes = budget_bytes if self.directory is not None else None
         self.fsync = fsync
+        self._reset(apids)
+
+    def _reset(self, apids) -> None:
         self._sorted: dict[int, dict[int, np.ndarray]] = {apid: {} for apid in apids}  # apid -> bucket -> keys
         self._used: dict[tuple[int, int], int] = {}  # (apid, bucket) in memory -> when last used (a counter)
         self._clock = 0
@@ -110,7 +114,7 @@ class DuplicateIndex:
         """Forget everything, on disk too (an index that does not belong to its store)."""
         if self.directory is not None:
             shutil.rmtree(self.directory)
-        self.__init__(list(self._sorted), self.directory, self.budget_bytes, self.fsync)
+        self._reset(list(self._sorted))
 
     @property
     def packets(self) -> int:
@@ -218,11 +222,12 @@ class DuplicateIndex:
         self._dirty.discard((apid, bucket))
 
     def _evict(self) -> None:
-        """Over the budget: write the least recently used buckets (those with no key queued) and drop them."""
+        """Over the budget: write the least recently used buckets (those with no key queued) and drop them,
+        down to ``EVICT_TO`` of the budget (so that the buckets are sorted by use only now and then)."""
         if self.budget_bytes is not None and self._nbytes > self.budget_bytes:
             evictable = sorted((used, place) for place, used in self._used.items() if place not in self._queued)
             for _, (apid, bucket) in evictable:
-                if self._nbytes <= self.budget_bytes:
+                if self._nbytes <= EVICT_TO * self.budget_bytes:
                     break
                 if (apid, bucket) in self._dirty:
                     self._write(apid, bucket)

@@ -129,6 +129,8 @@ class IngestServer:
             uplinker.cancel()
             if committer.done():
                 committer.result()
+            while not self._not_committing.is_set():  # a commit's thread would go on beside the last commit
+                await self._not_committing.wait()
             committer.cancel()
             with suppress(asyncio.CancelledError):
                 await committer
