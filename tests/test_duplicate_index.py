@@ -98,8 +98,8 @@ def test_a_restart_reads_only_the_rows_committed_since_the_last_checkpoint(tmp_p
         ingestor = ingest.Ingestor(measurements, clock="stream", max_future_s=30 * 86400.0, index_checkpoint_rows=10_000)
         decoder = ingestor.decoder()
         for first in range(0, len(later) + 4096, 4096):
-            packets, bad = decoder.feed(later[first:first + 4096], final=first >= len(later))
-            ingestor.accept(packets, "kashi", bad)
+            batch, bad = decoder.feed(later[first:first + 4096], final=first >= len(later))
+            ingestor.accept(batch, "kashi", bad)
             ingestor.commit()
     total = committed_rows(path)
     assert total == 90 * PER_MINUTE
@@ -119,8 +119,8 @@ def test_keys_queued_for_a_commit_never_reach_the_files(tmp_path):
         ingestor = ingest.Ingestor(measurements, clock="stream")
         decoder = ingestor.decoder()
         for part in (minutes[third:half], minutes[half:]):  # minute 3's bucket: committed keys, then queued ones
-            packets, bad = decoder.feed(b"".join(part), final=True)
-            assert ingestor.accept(packets, "kashi", bad)["stored"] == len(part)
+            batch, bad = decoder.feed(b"".join(part), final=True)
+            assert ingestor.accept(batch, "kashi", bad)["stored"] == len(part)
             if part[0] == minutes[third]:
                 ingestor.commit()
         ingestor.checkpoint()
@@ -235,7 +235,8 @@ def test_a_server_stopped_mid_commit_waits_for_that_commit_before_its_last_one(t
             decoder = server.ingestor.decoder()
             for minute in range(2):  # the first batch's commit starts, the second batch waits for the next
                 octets = stream_of(1, start=START + np.timedelta64(minute, "m"))
-                server.ingestor.accept(*decoder.feed(octets, final=True)[:1], "kashi")
+                batch, bad = decoder.feed(octets, final=True)
+                server.ingestor.accept(batch, "kashi", bad)
                 while not running:
                     await asyncio.sleep(0.005)
             server.close()

@@ -117,11 +117,6 @@ class DuplicateIndex:
         self._reset(list(self._sorted))
 
     @property
-    def packets(self) -> int:
-        """Keys held in memory."""
-        return sum(keys.size for buckets in self._sorted.values() for keys in buckets.values())
-
-    @property
     def nbytes(self) -> int:
         """Octets of keys held in memory."""
         return self._nbytes
