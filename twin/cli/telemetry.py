@@ -179,7 +179,9 @@ def cmd_serve(args) -> int:
     try:
         options = dict(clock=args.clock, max_future_s=parse_duration_s(args.max_future, "--max-future"),
                        late_after_s=parse_duration_s(args.late_after, "--late-after"),
-                       idle_timeout_s=parse_duration_s(args.idle_timeout, "--idle-timeout"))
+                       idle_timeout_s=parse_duration_s(args.idle_timeout, "--idle-timeout"),
+                       **({} if args.duplicate_index_mb is None else
+                          {"duplicate_index_bytes": _megabytes(args.duplicate_index_mb, "--duplicate-index-mb")}))
     except ValueError as error:
         raise UserError(str(error)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")  # on stderr
@@ -192,6 +194,17 @@ def cmd_serve(args) -> int:
     except (StoreError, OSError) as error:
         raise UserError(str(error)) from None
     return 0
+
+
+def _megabytes(text: str, option: str) -> int:
+    """Octets in ``text`` megabytes (10^6 octets), a positive number."""
+    try:
+        megabytes = float(text)
+    except ValueError:
+        megabytes = float("nan")
+    if not megabytes > 0 or megabytes == float("inf"):
+        raise ValueError(f"{option}: {text!r} is not a positive number of megabytes")
+    return int(megabytes * 1e6)
 
 
 def cmd_replay(args) -> int:
@@ -346,6 +359,9 @@ def register(commands) -> None:
                             "recognised across the whole store)")
     serve.add_argument("--idle-timeout", default="5min",
                        help="close a station's connection after this long without an octet (it reconnects to send more)")
+    serve.add_argument("--duplicate-index-mb",
+                       help="memory the duplicate index may hold, in MB (default 256: two hours of phase 3); "
+                            "the rest of it is on disk in the store's duplicates/")
     serve.add_argument("--token-file", help=f"file holding the token stations must present (default: ${TOKEN_VARIABLE})")
     serve.set_defaults(handler=cmd_serve)
 

@@ -25,6 +25,7 @@ late                more than ``late_after_s`` older than the newest packet  yes
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ REFUSED = ("corrupt", "truncated", "unknown_apid", "unknown_spacecraft", "duplic
 FLAGGED = ("out_of_range", "out_of_order", "late")  # stored, and counted
 NS_PER_S = 1_000_000_000
 REBUILD_ROWS = 1 << 22  # rows per read when a restarted server indexes what the store holds
+DUPLICATES_DIRECTORY = "duplicates"  # the duplicate index's files, in the store
+DUPLICATE_INDEX_BYTES = 256_000_000  # its memory budget (32 million packets: 2 h of phase 3)
+INDEX_CHECKPOINT_ROWS = 1 << 20  # rows committed between checkpoints of the index: what a restart reads at most
+LOG = logging.getLogger("twin.telemetry.ingest")
 EARLIEST_NS = np.iinfo(np.int64).min
 
 
@@ -85,10 +90,16 @@ class Ingestor:
     ``clock``: ``"wall"`` (live: the future is beyond the computer's UTC clock) or ``"stream"``
     (recorded or simulated streams: beyond the latest time accepted before the packet; a new
     stream starts from the median of its first batch, which a few bad stamps cannot move).
+    ``duplicate_index_bytes``: the memory the duplicate index may hold; its other buckets are in the
+    store's ``duplicates/`` (None: all in memory and nothing on disk, the whole store read at every
+    start). ``index_checkpoint_rows``: rows committed between two checkpoints of the index, the most a
+    restart reads from the store (:attr:`rows_rebuilt`: the rows it read).
     """
 
     def __init__(self, store: MeasurementStore, clock: str = "wall", max_future_s: float = 300.0,
-                 late_after_s: float = 3600.0, spacecraft_count: int | None = None):
+                 late_after_s: float = 3600.0, spacecraft_count: int | None = None,
+                 duplicate_index_bytes: int | None = DUPLICATE_INDEX_BYTES,
+                 index_checkpoint_rows: int = INDEX_CHECKPOINT_ROWS):
         if clock not in ("wall", "stream"):
             raise ValueError(f"clock: {clock!r} is not 'wall' or 'stream'")
         self.store = store
@@ -101,32 +112,61 @@ class Ingestor:
         self.pending: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in store.layouts}
         self.pending_counts: Counter = Counter()
         self.stations: list[str] = list(store.stations)  # the store's, and those of rows queued since
-        self.duplicates = DuplicateIndex(self.layouts)
+        self.duplicates = DuplicateIndex(self.layouts, None if duplicate_index_bytes is None else
+                                         store.path / DUPLICATES_DIRECTORY, duplicate_index_bytes, store.fsync)
+        self.index_checkpoint_rows = index_checkpoint_rows
         self._latest_ns: dict[int, np.ndarray] = {apid: np.full(1 << 16, EARLIEST_NS)
                                                   for apid in self.layouts}
         self._newest_ns = EARLIEST_NS
-        self._remember_stored()
+        self.rows_rebuilt = self._remember_stored()
+        self._checkpointed_rows = sum(self.store.rows.values()) - self.rows_rebuilt
 
     def decoder(self) -> StreamDecoder:
         return StreamDecoder(self.layouts)
 
-    def _remember_stored(self) -> None:
-        """After a restart: every stored packet's identity and the latest times, from the store's
-        time, spacecraft and sequence columns (read a block at a time)."""
+    def _remember_stored(self) -> int:
+        """After a restart: every stored packet's identity and the latest times. The duplicate index's
+        last checkpoint covers the rows up to it; the rows committed since are read from the store's
+        time, spacecraft and sequence columns (a block at a time). Returns the rows read."""
+        covered = self._load_checkpoint()
+        read = 0
         for apid, layout in self.layouts.items():
             rows = self.store.rows[layout.name]
-            for start in range(0, rows, REBUILD_ROWS):
+            for start in range(covered.get(layout.name, 0), rows, REBUILD_ROWS):
                 block = self.store.read_rows(layout.name, start, min(start + REBUILD_ROWS, rows),
                                              ("time", "spacecraft_id", "sequence_count"))
                 self._remember(apid, block["spacecraft_id"].astype(np.int64), block["sequence_count"],
-                               block["time"].astype(np.int64))
+                               block["time"].astype(np.int64), committed=True)
                 self._newest_ns = max(self._newest_ns, int(block["time"].max()))
+                read += block["time"].size
         if self.clock == "stream":
             self.stream_clock_ns = self._newest_ns
+        LOG.info("duplicate index: %d stored packets covered by its checkpoint, %d read from the store",
+                 sum(covered.values()), read)
+        return read
 
-    def _remember(self, apid: int, spacecraft: np.ndarray, sequence: np.ndarray, time_ns: np.ndarray) -> None:
+    def _load_checkpoint(self) -> dict[str, int]:
+        """Rows per group the duplicate index's files cover, with the latest times as they stood then;
+        an index that does not belong to this store (more rows than it holds) is discarded."""
+        state = self.duplicates.state
+        if not state:
+            return {}
+        covered = dict(zip(state["groups"].tolist(), state["rows"].tolist()))
+        if any(rows > self.store.rows.get(name, 0) for name, rows in covered.items()) or \
+                state["apids"].tolist() != list(self.layouts):
+            LOG.warning("duplicate index: %s covers rows %s, the store holds %s: rebuilt from the store",
+                        self.duplicates.directory, covered, self.store.rows)
+            self.duplicates.discard()
+            return {}
+        for apid, latest_ns in zip(self.layouts, state["latest_ns"]):
+            self._latest_ns[apid] = latest_ns.copy()
+        self._newest_ns = int(state["newest_ns"])
+        return covered
+
+    def _remember(self, apid: int, spacecraft: np.ndarray, sequence: np.ndarray, time_ns: np.ndarray,
+                  committed: bool = False) -> None:
         np.maximum.at(self._latest_ns[apid], spacecraft, time_ns)
-        self.duplicates.add(apid, spacecraft, sequence, time_ns)
+        self.duplicates.add(apid, spacecraft, sequence, time_ns, committed)
 
     def has_room_for(self, station: str) -> bool:
         """Whether ``station`` is in the station table or may still take a place in it."""
@@ -220,15 +260,34 @@ class Ingestor:
         return future
 
     def take_pending(self) -> Pending:
-        """The queued rows and counts, handed over for a commit (the queue starts empty again)."""
+        """The queued rows and counts, handed over for a commit (the queue starts empty again); call
+        :meth:`after_commit` once the store has committed them."""
         pending = Pending(self.pending, self.pending_counts, list(self.stations))
         self.pending = {name: [] for name in self.store.layouts}
         self.pending_counts = Counter()
+        self.duplicates.seal()
         return pending
+
+    def after_commit(self) -> None:
+        """The rows last taken are committed: their keys may go to the index's files, and the index
+        checkpoints every ``index_checkpoint_rows`` rows (a restart reads only the rows since)."""
+        self.duplicates.committed()
+        if sum(self.store.rows.values()) - self._checkpointed_rows >= self.index_checkpoint_rows:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Write the duplicate index's buckets not yet on disk and the rows they cover (the store's committed
+        rows; rows queued since are left out), with the latest times."""
+        self.duplicates.checkpoint({"groups": np.array(list(self.store.rows)), "rows": np.array(list(self.store.rows.values())),
+                                    "apids": np.array(list(self.layouts)), "newest_ns": np.int64(self._newest_ns),
+                                    "latest_ns": np.stack(list(self._latest_ns.values()))})
+        self._checkpointed_rows = sum(self.store.rows.values())
 
     def commit(self) -> int:
         """Commit what is queued to the store now (replay and tests; the server commits in a thread)."""
-        return self.store.commit(self.take_pending())
+        added = self.store.commit(self.take_pending())
+        self.after_commit()
+        return added
 
 
 def _older_than_earlier(group: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -261,4 +320,6 @@ def ingest_stream(ingestor: Ingestor, data: bytes, station: str, chunk_bytes: in
             since_commit = 0
     packets, bad = decoder.feed(b"", final=True)
     ingestor.accept(packets, station, bad)
-    return stored + ingestor.commit()
+    stored += ingestor.commit()
+    ingestor.checkpoint()
+    return stored

@@ -129,10 +129,13 @@ class IngestServer:
             uplinker.cancel()
             if committer.done():
                 committer.result()
+            while not self._not_committing.is_set():  # a commit's thread would go on beside the last commit
+                await self._not_committing.wait()
             committer.cancel()
             with suppress(asyncio.CancelledError):
                 await committer
             await self.commit()
+            self.ingestor.checkpoint()  # a restart reads nothing from the store
 
     async def _commit_loop(self) -> None:
         """A commit every ``commit_interval_s`` from the start of the one before (back to back if it took longer)."""
@@ -207,6 +210,7 @@ class IngestServer:
                     await asyncio.to_thread(self.store.commit, pending, refused)
                 finally:
                     self._not_committing.set()
+            self.ingestor.after_commit()
             for connection, (consumed, counts) in covered.items():
                 if consumed > connection.acknowledged:
                     connection.acknowledged, connection.acknowledged_counts = consumed, counts

@@ -5,6 +5,7 @@ Layout (Zarr format 2, readable by ``xarray.open_zarr(path, group=...)``)::
     store.zarr/
       commit.json        rows committed per group, bad-input counts, stations, connections refused by kind,
                          commit count
+      duplicates/        the ingest server's duplicate index, beside the groups (:mod:`.duplicates`)
       gnss/ power/ thermal/ compute/
           time           (record) int64 ns since 1970-01-01 UTC, the packet's time code
           received_time  (record) int64 ns, when the ingest server took it in
@@ -86,11 +87,12 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _write_atomic(path: Path, text: str, fsync: bool) -> None:
+def write_atomic(path: Path, data: bytes, fsync: bool) -> None:
+    """Replace the file ``path`` by ``data`` at once (a temporary ``.<name>.<pid>.tmp`` renamed)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temporary, "w") as handle:
-            handle.write(text)
+        with open(temporary, "wb") as handle:
+            handle.write(data)
             if fsync:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -211,7 +213,7 @@ class MeasurementStore:
         state = {"rows": self.rows, "counts": dict(self.counts), "stations": self.stations,
                  "refused_connections": dict(self.refused_connections), "commits": self.commits,
                  "updated": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
-        _write_atomic((directory or self.path) / COMMIT_FILE, json.dumps(state, indent=1), self.fsync)
+        write_atomic((directory or self.path) / COMMIT_FILE, json.dumps(state, indent=1).encode(), self.fsync)
 
     def close(self) -> None:
         """Cut the columns to the committed rows (a commit grows them a whole chunk at a time), so that
