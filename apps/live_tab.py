@@ -265,10 +265,12 @@ class LiveTab:
             self.matrix.object = matrix_html(alarms.matrix)
             table = alarms.alarms[list(ALARM_COLUMNS)].copy()
             table["since"] = table["since"].astype(str).str[:19]
-            key = self._selected_key
-            self.table.value = table.rename(columns=ALARM_COLUMNS)
-            self._selected_key = key
-            self._reselect()
+            table = table.rename(columns=ALARM_COLUMNS)
+            if self.table.value is None or not table.equals(self.table.value):  # else the page keeps its rows
+                key = self._selected_key
+                self.table.value = table
+                self._selected_key = key
+                self._reselect()
         self.commands.show(view)
         if live.state is not None and view.now != self._shown_now:
             first_time = self._shown_now is None

@@ -153,6 +153,30 @@ def test_an_operator_acknowledges_and_shelves_an_alarm(operator):
     _shot(page, "operations-shelved")
 
 
+def test_a_refresh_with_the_same_alarms_leaves_the_list_as_shown(flying):
+    """A refresh whose alarm rows are those shown sends the page nothing for the list, so a row the operator has
+    just clicked is not redrawn (and unselected) under the next click (before, the list was replaced every refresh)."""
+    import panel as pn
+
+    from apps.live_tab import LiveTab
+
+    with pn.io.hold():
+        tab = LiveTab(flying, "phase1", User("oper", frozenset({"operator"})))
+        deadline = time.monotonic() + SLOW_MS / 1000
+        view = tab.shared.latest(force=True)
+        while view is None or view.alarms is None or view.alarms.alarms.empty:  # until the fault shows
+            assert time.monotonic() < deadline, "no alarm in the fleet's telemetry"
+            time.sleep(2.0)
+            view = tab.shared.latest(force=True)
+        tab.show(view)
+        shown = tab.table.value
+        assert len(shown) > 0
+        tab.table.selection = [0]
+        tab.show(view)
+    assert tab.table.value is shown and tab.table.selection == [0]
+    tab.close()
+
+
 def test_a_forecast_from_now_lists_the_battery_reaching_its_floor(operator):
     from playwright.sync_api import expect
 
