@@ -95,9 +95,9 @@ def run(path: Path, minutes: list[bytes], budget_bytes: int | None) -> dict:
         if budget_bytes is not None else 0
     store_octets = sum(file.stat().st_size for file in path.rglob("*") if file.is_file()) - on_disk
     stored = sum(state["rows"].values())
-    return dict(stored=stored, rate=first_pass / elapsed, elapsed=elapsed,                 duplicates=state["counts"].get("duplicate", 0), peak=max(index.peak_nbytes, index.nbytes),
-                loads=index.loads, start_s=start_s, rows_read=restarted.rows_rebuilt, on_disk=on_disk,
-                store_octets=store_octets)
+    return dict(stored=stored, rate=first_pass / elapsed, elapsed=elapsed, duplicates=state["counts"].get("duplicate", 0),
+                peak=max(index.peak_nbytes, index.nbytes), loads=index.loads, start_s=start_s,
+                rows_read=restarted.rows_rebuilt, on_disk=on_disk, store_octets=store_octets)
 
 
 def main() -> None:
