@@ -117,7 +117,8 @@ def _sibling(path: Path, tag: str) -> Path:
     return path.with_name(f".{path.name}.{tag}-{os.getpid()}-{secrets.token_hex(3)}{path.suffix}")
 
 
-def _writer_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine still runs (a writer, a server, a command's sender)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -136,7 +137,7 @@ def _clean_leftovers(path: Path) -> None:
         return
     for leftover in siblings:
         match = name.fullmatch(leftover.name)
-        if match is None or _writer_alive(int(match[2])):
+        if match is None or process_alive(int(match[2])):
             continue
         tag = match[1]
         if tag == REPLACED and not os.path.lexists(path):

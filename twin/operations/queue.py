@@ -41,6 +41,7 @@ import numpy as np
 
 from twin.operations.roles import NotPermitted, check_permission
 from twin.operations.state import adopt, state_file
+from twin.safe_output import process_alive
 from twin.telemetry import uplink
 from twin.telemetry.telecommands import (ACCEPTANCE_FAILED, ACCEPTED, EXECUTED, EXECUTION_FAILED, FAILURES,
                                          CommandError, encode_command, load_commands)
@@ -154,10 +155,11 @@ class CommandQueue:
         return commands
 
     def _settle_orphans(self, db, outcomes: dict) -> None:
-        """Settle the claims of processes that ended while sending (:func:`_alive`): ``queued`` if the outbox or
+        """Settle the claims of processes that ended while sending (the store is on this machine's disk, so
+        :func:`twin.safe_output.process_alive` tells): ``queued`` if the outbox or
         the server's log has the command, else ``unclaimed``."""
         for command in self.commands(db).values():
-            if command.status != "sending" or _alive(command.sender_pid):
+            if command.status != "sending" or process_alive(command.sender_pid):
                 continue
             if command.command_id in outcomes or uplink.posted(self.store, command.command_id):
                 self._log(db, "queued", command.command_id, command.claimed_at, user=command.sent_by,
@@ -341,17 +343,6 @@ class CommandQueue:
 def _check_prepared(command: Command) -> None:
     if command.status != "prepared":
         raise QueueError(f"command {command.command_id}: it is {command.status}, not prepared")
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` of this machine still runs (the store is on this machine's disk)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's
-        return True
-    return True
 
 
 def _legacy_events(text: str) -> list[tuple[str, str, str]]:

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from twin.safe_output import process_alive
 from twin.telemetry.packets import PacketLayout, layouts_by_name
 
 COMMIT_FILE = "commit.json"
@@ -75,16 +76,6 @@ class Pending:
 
 class StoreError(ValueError):
     """The path is not a measurement store, or not one of these packet definitions."""
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, someone else's
-        return True
-    return True
 
 
 def write_atomic(path: Path, data: bytes, fsync: bool) -> None:
@@ -147,7 +138,7 @@ class MeasurementStore:
         """Stores half-built by processes that died before renaming them into place."""
         for build in self.path.parent.glob(f".{self.path.name}.*.new"):
             pid = build.name[len(self.path.name) + 2:-len(".new")]
-            if pid.isdigit() and not _process_alive(int(pid)):
+            if pid.isdigit() and not process_alive(int(pid)):
                 shutil.rmtree(build, ignore_errors=True)
 
     def _columns(self, layout: PacketLayout) -> dict[str, tuple[str, dict]]:
