@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,11 +32,24 @@ class SharedSQLite:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
                                          check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            for statement in self.schema:
-                connection.execute(statement)
+            self._prepare(connection)
             held = self._local.held = (os.getpid(), connection)
         return held[1]
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        """WAL mode and the tables. Processes opening a new file at once race to switch it to WAL, and SQLite
+        answers the loser "database is locked" at once, without waiting ``busy_timeout_s``: so try again until then."""
+        give_up = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                for statement in self.schema:
+                    connection.execute(statement)
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > give_up:
+                    raise
+                time.sleep(0.01)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
