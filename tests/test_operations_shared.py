@@ -232,6 +232,20 @@ def test_a_command_whose_sender_died_after_the_outbox_is_never_sent_twice(queue)
     assert recovered.status == "queued" and recovered.sent_by == "olga" and recovered.window is not None
 
 
+def test_a_claim_whose_process_number_was_taken_again_is_settled(queue):
+    """The sender died, and its process number now belongs to another process (here: process 1, as after a
+    reboot): the claim is settled, not kept as ``sending`` for ever."""
+    now, command_id = queue.windows.start, _killed_while_sending(queue, after_posting=False)
+    with queue.file.transaction() as db:
+        seq, record = db.execute("SELECT seq, record FROM command_events WHERE event = 'sending'").fetchone()
+        claim = json.loads(record)
+        assert claim["pid_started"]  # this machine says when a process started
+        claim.update(pid=1, pid_started=f"an-earlier-boot:{claim['pid_started'].split(':')[1]}")
+        db.execute("UPDATE command_events SET record = ? WHERE seq = ?", (json.dumps(claim), seq))
+    assert queue.refresh(now, groups={})[command_id].status == "prepared"
+    assert queue.send(OTTO, command_id, now).status == "queued"
+
+
 def test_the_files_of_an_earlier_version_are_taken_in_once(tmp_path, phase1, windows, queue):
     now = queue.windows.start
     queue.prepare(OLGA, SATELLITE, "heaters", {"heater_mode": 1}, now)

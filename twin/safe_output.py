@@ -117,15 +117,28 @@ def _sibling(path: Path, tag: str) -> Path:
     return path.with_name(f".{path.name}.{tag}-{os.getpid()}-{secrets.token_hex(3)}{path.suffix}")
 
 
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` of this machine still runs (a writer, a server, a command's sender)."""
+def process_start(pid: int) -> str:
+    """When process ``pid`` of this machine started, as ``BOOT_ID:TICKS`` (Linux: the boot's id and the start
+    in clock ticks since boot), so a process number taken again later, or after a reboot, is told apart;
+    "" where the system does not say (the process number alone then stands for the process)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"  # field 22, after the command's name
+
+
+def process_alive(pid: int, started: str = "") -> bool:
+    """Whether process ``pid`` of this machine still runs (a writer, a server, a command's sender); with
+    ``started`` (:func:`process_start` of it then), whether it is still the same process."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process
-        return True
-    return True
+        pass
+    return not started or process_start(pid) in ("", started)
 
 
 def _clean_leftovers(path: Path) -> None:

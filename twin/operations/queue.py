@@ -41,7 +41,7 @@ import numpy as np
 
 from twin.operations.roles import NotPermitted, check_permission
 from twin.operations.state import adopt, state_file
-from twin.safe_output import process_alive
+from twin.safe_output import process_alive, process_start
 from twin.telemetry import uplink
 from twin.telemetry.telecommands import (ACCEPTANCE_FAILED, ACCEPTED, EXECUTED, EXECUTION_FAILED, FAILURES,
                                          CommandError, encode_command, load_commands)
@@ -77,6 +77,7 @@ class Command:
     station: str = ""
     latency_s: float | None = None
     sender_pid: int = 0  # the process that claimed it, while it is sending
+    sender_started: str = ""  # when that process started (its number may be taken again after it ends)
     claimed_at: str | None = None  # when, by the fleet's clock
 
     @property
@@ -146,10 +147,12 @@ class CommandQueue:
             if kind in ("sending", "queued"):
                 command.sent_by, command.window = event["user"], tuple(event["window"])
                 command.latency_s, command.sender_pid = event.get("latency_s"), event.get("pid", 0)
+                command.sender_started = event.get("pid_started", "")
                 command.claimed_at = event["clock"]
                 command.reason = event.get("reason", "")  # not an earlier claim's
             if kind == "unclaimed":
                 command.status, command.sent_by, command.window, command.sender_pid = "prepared", "", None, 0
+                command.sender_started = ""
             if kind == "sent":
                 command.station = event.get("station", "")
         return commands
@@ -159,7 +162,7 @@ class CommandQueue:
         :func:`twin.safe_output.process_alive` tells): ``queued`` if the outbox or
         the server's log has the command, else ``unclaimed``."""
         for command in self.commands(db).values():
-            if command.status != "sending" or process_alive(command.sender_pid):
+            if command.status != "sending" or process_alive(command.sender_pid, command.sender_started):
                 continue
             if command.command_id in outcomes or uplink.posted(self.store, command.command_id):
                 self._log(db, "queued", command.command_id, command.claimed_at, user=command.sent_by,
@@ -224,7 +227,8 @@ class CommandQueue:
             span = {"window": [_text(window.opens), _text(window.closes)], "latency_s": window.max_latency_s}
             with self.file.transaction() as db:
                 _check_prepared(self.commands(db)[command_id])  # as it is now, for every process
-                self._log(db, "sending", command_id, now, user=user.name, pid=os.getpid(), **span)
+                self._log(db, "sending", command_id, now, user=user.name, pid=os.getpid(),
+                          pid_started=process_start(os.getpid()), **span)
         except (NotPermitted, QueueError) as error:
             self._refuse(user, f"send {command_id}", error, now)
             raise
