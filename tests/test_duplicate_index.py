@@ -145,6 +145,22 @@ def test_an_index_that_does_not_belong_to_its_store_is_discarded_and_rebuilt(tmp
     assert keys_on_disk(path) == committed_keys(path)
 
 
+def test_an_index_of_another_store_with_fewer_rows_is_discarded_and_rebuilt(tmp_path):
+    """A checkpoint covering fewer rows than the store holds, but not this store's rows (another store's index,
+    or this store's before it was restored from a copy): not trusted, so the packets it holds and this store
+    does not are stored when they come. Before: trusted, and those packets were refused as duplicates."""
+    other_start = START + np.timedelta64(1, "D")
+    ingested(tmp_path / "other.zarr", stream_of(2, start=other_start))
+    path = tmp_path / "store.zarr"
+    ingested(path, stream_of(10))
+    shutil.rmtree(path / ingest.DUPLICATES_DIRECTORY)
+    shutil.copytree(tmp_path / "other.zarr" / ingest.DUPLICATES_DIRECTORY, path / ingest.DUPLICATES_DIRECTORY)
+    restarted = ingested(path, stream_of(2, start=other_start))
+    assert restarted.rows_rebuilt == 10 * PER_MINUTE
+    assert committed_rows(path) == 12 * PER_MINUTE
+    assert keys_on_disk(path) == committed_keys(path)
+
+
 @pytest.mark.slow
 def test_sigkill_mid_ingest_leaves_an_index_that_covers_exactly_committed_rows(tmp_path):
     """A real server with a small budget and frequent checkpoints, SIGKILLed at random instants while it

@@ -147,15 +147,16 @@ class Ingestor:
 
     def _load_checkpoint(self) -> dict[str, int]:
         """Rows per group the duplicate index's files cover, with the latest times as they stood then;
-        an index that does not belong to this store (more rows than it holds) is discarded."""
+        an index that does not belong to this store (more rows than it holds, or last rows not its own) is discarded."""
         state = self.duplicates.state
         if not state:
             return {}
         covered = dict(zip(state["groups"].tolist(), state["rows"].tolist()))
         if any(rows > self.store.rows.get(name, 0) for name, rows in covered.items()) or \
-                state["apids"].tolist() != list(self.layouts):
-            LOG.warning("duplicate index: %s covers rows %s, the store holds %s: rebuilt from the store",
-                        self.duplicates.directory, covered, self.store.rows)
+                state["apids"].tolist() != list(self.layouts) or "last_rows" not in state or \
+                not np.array_equal(state["last_rows"], self._last_rows(covered)):
+            LOG.warning("duplicate index: %s covers rows %s, the store holds %s, or its last rows are not the store's: "
+                        "rebuilt from the store", self.duplicates.directory, covered, self.store.rows)
             self.duplicates.discard()
             return {}
         for apid, latest_ns in zip(self.layouts, state["latest_ns"]):
@@ -280,8 +281,19 @@ class Ingestor:
         rows; rows queued since are left out), with the latest times."""
         self.duplicates.checkpoint({"groups": np.array(list(self.store.rows)), "rows": np.array(list(self.store.rows.values())),
                                     "apids": np.array(list(self.layouts)), "newest_ns": np.int64(self._newest_ns),
-                                    "latest_ns": np.stack(list(self._latest_ns.values()))})
+                                    "latest_ns": np.stack(list(self._latest_ns.values())),
+                                    "last_rows": self._last_rows(self.store.rows)})
         self._checkpointed_rows = sum(self.store.rows.values())
+
+    def _last_rows(self, rows: dict[str, int]) -> np.ndarray:
+        """Time (ns), spacecraft id and sequence count of the last of ``rows`` rows of each group (-1: none):
+        what tells a store's own index from one of another store, or of this store before it was restored."""
+        last = np.full((len(rows), 3), -1, np.int64)
+        for place, (name, count) in enumerate(rows.items()):
+            if count:
+                row = self.store.read_rows(name, count - 1, count, ("time", "spacecraft_id", "sequence_count"))
+                last[place] = [row["time"].astype(np.int64)[0], row["spacecraft_id"][0], row["sequence_count"][0]]
+        return last
 
     def commit(self) -> int:
         """Commit what is queued to the store now (replay and tests; the server commits in a thread)."""
