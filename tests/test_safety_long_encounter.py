@@ -162,3 +162,5 @@ def test_several_conjunctions_are_drawn_at_once_and_none_is_zero_with_an_upper_b
     result = monte_carlo_probability(np.stack([far, states]), np.stack([covariances] * 2), radius_km, samples=5_000, seed=3)
     assert result.hits[0] == 0 and result.probability[0] == 0.0 and result.high[0] == pytest.approx(3.689 / 5_000, rel=1e-3)
     assert 0.05 < result.probability[1] < 0.95
+    with pytest.raises(ValueError, match=r"^samples: 0 must be at least 1$"):
+        monte_carlo_probability(states[None], covariances[None], radius_km, samples=0)

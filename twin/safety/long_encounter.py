@@ -138,7 +138,10 @@ def monte_carlo_probability(states, covariances, hard_body_radius_km, half_windo
     (n, 2, 6, 6) their position-velocity covariances in that frame (km2, km2/s, km2/s2); ``hard_body_radius_km`` (n,)
     the combined radius; ``half_window_s`` (n,) the window either side of TCA (default
     :func:`encounter_half_window_s`); ``samples`` per conjunction; ``seed`` makes the draw repeatable.
+    Raises ``ValueError`` naming ``samples`` if it is below 1.
     """
+    if int(samples) < 1:
+        raise ValueError(f"samples: {samples!r} must be at least 1")
     states = np.asarray(states, float).reshape(-1, 2, 6)
     covariances = np.asarray(covariances, float).reshape(-1, 2, 6, 6)
     count = len(states)
