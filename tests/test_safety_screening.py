@@ -243,3 +243,14 @@ def test_slow_encounters_get_the_monte_carlo_pc_with_its_interval_and_fast_ones_
     assert (without.loc[~without["short_encounter"], "collision_probability_method"] == "NONE").all()
     with pytest.raises(ValueError, match=r"monte_carlo_samples: -1"):
         screen(scenario, catalog, duration_s=3 * 3600.0, threshold_km=25.0, monte_carlo_samples=-1)
+
+
+def test_the_closest_neighbours_of_each_formation_get_the_monte_carlo_pc(phase1):
+    """CC1's disk neighbours (about 194 m apart) pass each other at about 0.2 m/s, below the 2-D Pc's limit for the
+    fleet's 10-30 m ephemerides: their closest approach of the day carries a Monte Carlo Pc with its interval."""
+    closest = screen(phase1, None, duration_s=86400.0, formation_closest=True,
+                     monte_carlo_samples=2_000).formation_closest.set_index("group")
+    row = closest.loc["CC1"]
+    assert 0.1 < row["relative_speed_m_s"] < 0.5 and 150.0 < row["closest_m"] < 200.0
+    assert row["collision_probability_method"] == "ALFANO_MC-2009" and row["monte_carlo_samples"] == 2_000
+    assert row["collision_probability_low"] <= row["collision_probability"] <= row["collision_probability_high"] < 2e-3

@@ -64,6 +64,9 @@ CONJUNCTION_COLUMNS = [
     "hard_body_radius_m", "collision_probability", "short_encounter_min_speed_km_s", "short_encounter",
     "collision_probability_method", "collision_probability_low", "collision_probability_high", "monte_carlo_samples",
 ]
+FORMATION_CLOSEST_COLUMNS = ["group", "formations", "members", "first", "second", "closest_m", "tca", "relative_speed_m_s",
+                             "collision_probability", "collision_probability_method", "collision_probability_low",
+                             "collision_probability_high", "monte_carlo_samples"]
 SHORT_ENCOUNTER_METHOD = "FOSTER-1992"  # the CDM's name of the 2-D method (SANA registry)
 NOT_COMPUTED_METHOD = "NONE"  # a slow encounter screened with monte_carlo_samples=0: its 2-D Pc is not valid
 
@@ -448,7 +451,8 @@ def screen(fleet: Fleet | xr.Dataset | Scenario, catalog: Catalog | None = None,
     if int(monte_carlo_samples) < 0:
         raise ValueError(f"monte_carlo_samples: {monte_carlo_samples!r} must be 0 (none) or a positive count")
     result = _assemble(fleet, scenario, screened, start, pairs, found, int(monte_carlo_samples))
-    closest = formation_approaches(formations, start, offsets) if formation_closest else None
+    closest = formation_approaches(formations, start, offsets, _hard_body_radius_m(fleet, scenario),
+                                   int(monte_carlo_samples)) if formation_closest else None
     timings["probability"] = clock.perf_counter() - started - sum(timings.values())
     summary = {
         "start": start.utc.isot[:19] + "Z", "duration_s": duration_s, "step_s": step_s, "threshold_km": threshold_km,
@@ -486,20 +490,7 @@ def _assemble(fleet: Fleet, scenario, catalog: Catalog, start: Time, pairs: dict
     sigma_fleet, sigma_catalog = (np.diag(np.square(DEFAULT_POSITION_SIGMA_RIC_KM[k])) for k in ("fleet", "catalog"))
     covariances = np.stack([np.broadcast_to(sigma_fleet, (len(order), 3, 3)),
                             np.where(is_catalog[:, None, None], sigma_catalog, sigma_fleet)], axis=1)
-    inertial = [ric_to_inertial(covariances[:, i], states[:, i, :3], states[:, i, 3:]) for i in (0, 1)]
-    pc = np.array([collision_probability(states[k, 0, :3], states[k, 0, 3:], inertial[0][k], states[k, 1, :3],
-                                         states[k, 1, 3:], inertial[1][k], hard_body_m[k] / 1e3) for k in range(len(order))])
-    min_speed = short_encounter_min_speed_km_s(states[:, 0, :3], states[:, 0, 3:], states[:, 1, 3:] - states[:, 0, 3:],
-                                               inertial[0] + inertial[1])
-    short = found.relative_speed_km_s[order] >= min_speed
-    method = np.where(short, SHORT_ENCOUNTER_METHOD, MONTE_CARLO_METHOD if monte_carlo_samples else NOT_COMPUTED_METHOD)
-    low, high, samples = pc.copy(), pc.copy(), np.zeros(len(order), dtype=int)
-    slow = np.flatnonzero(~short)
-    if monte_carlo_samples and len(slow):
-        full = _position_velocity_covariances(covariances[slow], states[slow])
-        monte_carlo = monte_carlo_probability(states[slow], full, hard_body_m[slow] / 1e3, samples=monte_carlo_samples)
-        pc[slow], low[slow], high[slow], samples[slow] = (monte_carlo.probability, monte_carlo.low, monte_carlo.high,
-                                                          monte_carlo_samples)
+    probability = _probabilities(states, covariances, hard_body_m, found.relative_speed_km_s[order], monte_carlo_samples)
     tca = np.datetime64(start.utc.isot, "ns") + np.round(found.tca_s[order] * 1e9).astype("timedelta64[ns]")
     secondary = np.where(is_catalog, catalog.names[np.where(is_catalog, other, 0)] if len(catalog) else "",
                          fleet.names[np.where(is_catalog, 0, other)])
@@ -514,11 +505,32 @@ def _assemble(fleet: Fleet, scenario, catalog: Catalog, start: Time, pairs: dict
         "miss_distance_km": found.miss_distance_km[order], "radial_km": found.miss_ric_km[order, 0],
         "in_track_km": found.miss_ric_km[order, 1], "cross_track_km": found.miss_ric_km[order, 2],
         "relative_speed_km_s": found.relative_speed_km_s[order], "hard_body_radius_m": hard_body_m,
-        "collision_probability": pc, "short_encounter_min_speed_km_s": min_speed, "short_encounter": short,
-        "collision_probability_method": method, "collision_probability_low": low, "collision_probability_high": high,
-        "monte_carlo_samples": samples,
+        **probability,
     }, columns=CONJUNCTION_COLUMNS)
     return table, states, covariances
+
+
+def _probabilities(states, covariances_ric_km2, hard_body_m, relative_speed_km_s, monte_carlo_samples: int) -> dict:
+    """The probability columns of conjunctions with TEME ``states`` (n, 2, 6), RIC position covariances
+    (n, 2, 3, 3), hard-body radii (n,; m) and relative speeds (n,; km/s): the 2-D Pc where the short-encounter assumption holds, else the Monte Carlo one (or the 2-D value
+    flagged ``NONE`` without samples), its interval and method."""
+    inertial = [ric_to_inertial(covariances_ric_km2[:, i], states[:, i, :3], states[:, i, 3:]) for i in (0, 1)]
+    pc = np.array([collision_probability(states[k, 0, :3], states[k, 0, 3:], inertial[0][k], states[k, 1, :3],
+                                         states[k, 1, 3:], inertial[1][k], hard_body_m[k] / 1e3) for k in range(len(states))])
+    min_speed = short_encounter_min_speed_km_s(states[:, 0, :3], states[:, 0, 3:], states[:, 1, 3:] - states[:, 0, 3:],
+                                               inertial[0] + inertial[1])
+    short = np.asarray(relative_speed_km_s) >= min_speed
+    method = np.where(short, SHORT_ENCOUNTER_METHOD, MONTE_CARLO_METHOD if monte_carlo_samples else NOT_COMPUTED_METHOD)
+    low, high, samples = pc.copy(), pc.copy(), np.zeros(len(states), dtype=int)
+    slow = np.flatnonzero(~short)
+    if monte_carlo_samples and len(slow):
+        full = _position_velocity_covariances(covariances_ric_km2[slow], states[slow])
+        monte_carlo = monte_carlo_probability(states[slow], full, hard_body_m[slow] / 1e3, samples=monte_carlo_samples)
+        pc[slow], low[slow], high[slow], samples[slow] = (monte_carlo.probability, monte_carlo.low, monte_carlo.high,
+                                                          monte_carlo_samples)
+    return {"collision_probability": pc, "short_encounter_min_speed_km_s": min_speed, "short_encounter": short,
+            "collision_probability_method": method, "collision_probability_low": low, "collision_probability_high": high,
+            "monte_carlo_samples": samples}
 
 
 def _position_velocity_covariances(covariances_ric_km2, states) -> np.ndarray:
@@ -530,14 +542,18 @@ def _position_velocity_covariances(covariances_ric_km2, states) -> np.ndarray:
     return np.stack([ric_to_inertial(full[:, i], states[:, i, :3], states[:, i, 3:]) for i in (0, 1)], axis=1)
 
 
-def formation_approaches(formations: Formations, start: Time, offsets_s: np.ndarray) -> pd.DataFrame:
-    """Closest approach between any two members of a formation, per formation group, over the grid.
+def formation_approaches(formations: Formations, start: Time, offsets_s: np.ndarray, hard_body_m: np.ndarray | None = None,
+                         monte_carlo_samples: int = MONTE_CARLO_SAMPLES) -> pd.DataFrame:
+    """Closest approach between any two members of a formation, per formation group, over the grid, with its
+    relative speed and probability of collision (as a conjunction's: 2-D or, for these slow neighbours, Monte Carlo).
 
     Every chief of a block carries the same relative orbits, so the block's first formation stands
     for all (the distances between members depend on the chief's argument of latitude, which sweeps
-    every value each orbit); the closest sampled pair is refined like any conjunction.
+    every value each orbit); the closest sampled pair is refined like any conjunction. ``hard_body_m`` (m, one per
+    satellite) defaults to a payload's.
     """
-    rows, fleet = [], formations.fleet
+    rows, fleet, states, radii_m, speeds = [], formations.fleet, [], [], []
+    hard_body_m = _hard_body_radius_m(fleet, None) if hard_body_m is None else hard_body_m
     jd, fr = julian_dates(start, offsets_s)
     first_body = 0
     step_s = float(offsets_s[1] - offsets_s[0]) if len(offsets_s) > 1 else 60.0
@@ -564,6 +580,17 @@ def formation_approaches(formations: Formations, start: Time, offsets_s: np.ndar
             rows.append({"group": fleet.group[first_row], "formations": bodies, "members": members,
                          "first": fleet.names[first_row + i[pair]], "second": fleet.names[first_row + j[pair]],
                          "closest_m": float(distance_km * 1e3),
-                         "tca": np.datetime64(start.utc.isot, "ns") + np.timedelta64(int(round(tca_s * 1e9)), "ns")})
+                         "tca": np.datetime64(start.utc.isot, "ns") + np.timedelta64(int(round(tca_s * 1e9)), "ns"),
+                         "relative_speed_m_s": float(refined.relative_speed_km_s[0] * 1e3)})
+            states.append(np.stack([refined.state_a[0], refined.state_b[0]]))
+            radii_m.append(hard_body_m[first_row + i[pair]] + hard_body_m[first_row + j[pair]])
+            speeds.append(refined.relative_speed_km_s[0])
         first_body += bodies
-    return pd.DataFrame(rows, columns=["group", "formations", "members", "first", "second", "closest_m", "tca"])
+    table = pd.DataFrame(rows, columns=FORMATION_CLOSEST_COLUMNS[:8])
+    if rows:
+        sigma = np.diag(np.square(DEFAULT_POSITION_SIGMA_RIC_KM["fleet"]))
+        probability = _probabilities(np.array(states), np.broadcast_to(sigma, (len(rows), 2, 3, 3)), np.array(radii_m),
+                                     np.array(speeds), monte_carlo_samples)
+        for column in FORMATION_CLOSEST_COLUMNS[8:]:
+            table[column] = probability[column]
+    return table.reindex(columns=FORMATION_CLOSEST_COLUMNS)
