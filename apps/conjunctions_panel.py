@@ -17,20 +17,32 @@ TABLE_THEME = "midnight"  # Tabulator's dark theme, as the Live tab's
 HEADERS = {"tca": "TCA (UTC)", "primary": "Satellite", "secondary": "Object", "miss_distance_km": "Miss km",
            "radial_km": "Radial km", "in_track_km": "In-track km", "cross_track_km": "Cross-track km",
            "relative_speed_km_s": "Relative speed km/s", "collision_probability": "Pc",
-           "short_encounter": "2-D Pc valid"}
+           "short_encounter": "2-D Pc valid", "collision_probability_method": "Pc method"}
 NOT_SAVED = ("No conjunction screen is saved with this run: `twin conjunctions RUN --catalog FILE --save` keeps "
              "one beside a stored run.")
 
 
 def conjunction_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The saved conjunctions as the table shows them: closest first, readable headers, TCA to the second,
-    distances to the metre, "no (slow encounter)" where the 2-D Pc's short-encounter assumption does not hold."""
+    distances to the metre, "no (slow encounter)" where the 2-D Pc's short-encounter assumption does not hold, and the
+    method of the Pc (a Monte Carlo one with its 95 % interval)."""
     rows = table.sort_values("miss_distance_km", kind="stable")[list(HEADERS)].copy()
     rows["tca"] = pd.to_datetime(rows["tca"]).dt.strftime("%Y-%m-%d %H:%M:%S")
     for column in ("miss_distance_km", "radial_km", "in_track_km", "cross_track_km", "relative_speed_km_s"):
         rows[column] = rows[column].round(3)
     rows["short_encounter"] = np.where(rows["short_encounter"], "yes", "no (slow encounter)")
+    rows["collision_probability_method"] = [_method(row) for row in table.loc[rows.index].itertuples()]
     return rows.rename(columns=HEADERS).reset_index(drop=True)
+
+
+def _method(row) -> str:
+    """The Pc's method as the table says it: 2-D, Monte Carlo with its samples and 95 % interval, or none."""
+    if row.collision_probability_method == "FOSTER-1992":
+        return "2-D (Foster)"
+    if row.monte_carlo_samples:
+        return (f"Monte Carlo, {row.monte_carlo_samples:,} samples, 95 % {row.collision_probability_low:.1e}"
+                f"-{row.collision_probability_high:.1e}")
+    return "none (slow encounter)"
 
 
 def summary_text(rows: pd.DataFrame, summary: dict[str, str]) -> str:

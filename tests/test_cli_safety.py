@@ -60,6 +60,7 @@ def test_mistakes_are_one_line(stored, tmp_path, capsys):
     (mine / "keep.txt").write_text("mine")
     for arguments, message in (
         (["--threshold-km", "-1"], "twin: error: --threshold-km: -1.0 must be a positive number"),
+        (["--samples", "-1"], "twin: error: --samples: -1 must be 0 (none) or a positive count"),
         (["--cdm-dir", str(mine), "--threshold-km", "100"],
          f"twin: error: --cdm-dir: '{mine}' exists and is not a folder of CDM files; nothing was written"),
     ):

@@ -68,6 +68,17 @@ def test_a_run_without_a_saved_screen_says_how_to_make_one(runs_dir, saved):
     assert rows["Miss km"].is_monotonic_increasing and set(rows["2-D Pc valid"]) <= {"yes", "no (slow encounter)"}
 
 
+def test_the_table_says_the_method_of_each_pc(saved):
+    """2-D where the short-encounter assumption holds; a slow encounter's Monte Carlo with its samples and interval."""
+    table = saved.copy()
+    closest = table["miss_distance_km"].idxmin()
+    table.loc[closest, ["short_encounter", "collision_probability_method", "collision_probability_low",
+                        "collision_probability_high", "monte_carlo_samples"]] = [False, "ALFANO_MC-2009", 1.1e-2, 1.4e-2, 20000]
+    rows = conjunction_rows(table)
+    assert rows.loc[0, "Pc method"] == "Monte Carlo, 20,000 samples, 95 % 1.1e-02-1.4e-02"
+    assert rows.loc[0, "2-D Pc valid"] == "no (slow encounter)" and set(rows.loc[1:, "Pc method"]) == {"2-D (Foster)"}
+
+
 @pytest.fixture(scope="module")
 def dashboard(runs_dir):
     with served(DashboardConfig(runs_dir, UserBook.from_file(USERS))) as url:
@@ -121,3 +132,16 @@ def test_the_constellation_tab_lists_the_runs_conjunctions(browser, dashboard, s
     expect(page.locator(".twin-clock").first).to_have_text(str(nearest).replace("T", " ") + ":00 UTC")
     page.screenshot(path=str(ARTIFACTS / "conjunctions-chosen.png"), full_page=True)
     context.close()
+
+
+def test_a_screen_saved_before_the_monte_carlo_pc_reads_with_the_method_its_pc_had(saved, tmp_path):
+    """A saved CSV without the method columns (written before them): 2-D Pc where it held, NONE where it did not."""
+    old = saved.drop(columns=["collision_probability_method", "collision_probability_low", "collision_probability_high",
+                              "monte_carlo_samples"])
+    old.loc[old.index[0], "short_encounter"] = False
+    path = tmp_path / "old.conjunctions.csv"
+    path.write_text("# threshold_km = 50.0\n" + old.to_csv(index=False), encoding="utf-8")
+    table, _ = read_saved_conjunctions(path)
+    assert table["collision_probability_method"].tolist() == ["NONE"] + ["FOSTER-1992"] * (len(table) - 1)
+    assert (table["collision_probability_high"] == table["collision_probability"]).all()
+    assert (table["monte_carlo_samples"] == 0).all()

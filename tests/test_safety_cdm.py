@@ -66,3 +66,26 @@ def test_each_cdm_says_whether_the_short_encounter_assumption_holds(screening, t
                     "the 2-D Pc is not valid for this conjunction"]
     assert all(any(line.startswith("short-encounter") and line.endswith(" it holds") for line in lines)
                for lines in comments[1:])
+
+
+def test_each_cdm_carries_the_method_of_its_probability_and_a_monte_carlo_its_samples_and_interval(screening, tmp_path):
+    """COLLISION_PROBABILITY_METHOD is FOSTER-1992 for a 2-D Pc and ALFANO_MC-2009 for a long-encounter one, whose
+    sample count and 95 % interval are a comment; read back from KVN and XML alike."""
+    import dataclasses
+
+    conjunctions = screening.conjunctions.copy()
+    conjunctions.loc[0, ["short_encounter_min_speed_km_s", "short_encounter", "collision_probability",
+                         "collision_probability_method", "collision_probability_low", "collision_probability_high",
+                         "monte_carlo_samples"]] = [100.0, False, 0.0125, "ALFANO_MC-2009", 0.0111, 0.0141, 20000]
+    for data_format in ("kvn", "xml"):
+        paths = write_cdms(dataclasses.replace(screening, conjunctions=conjunctions), tmp_path / data_format, data_format)
+        messages = [read_cdm(path) for path in paths]
+        assert messages[0]["collision_probability_method"] == "ALFANO_MC-2009"
+        assert messages[0]["collision_probability"] == 0.0125
+        assert "Pc by two-body Monte Carlo (Alfano 2009, AAS 09-233): 20000 samples, 95% interval 1.110e-02 to " \
+               "1.410e-02" in messages[0]["comments"]
+        assert any(line.endswith("it does NOT hold: the Pc is a long-encounter one") for line in messages[0]["comments"])
+        assert all(message["collision_probability_method"] == "FOSTER-1992" for message in messages[1:])
+        assert not any(line.startswith("Pc by two-body") for message in messages[1:] for line in message["comments"])
+    kvn = next((tmp_path / "kvn").iterdir()).read_text()
+    assert "COLLISION_PROBABILITY_METHOD" in kvn

@@ -214,3 +214,43 @@ def test_slow_encounters_are_flagged_where_the_short_encounter_assumption_fails(
     assert (~found.loc[slow, "short_encounter"]).all() and found.loc[~slow, "short_encounter"].all() and (~slow).any()
     assert (found["short_encounter"] == (found["relative_speed_km_s"] >= found["short_encounter_min_speed_km_s"])).all()
     assert result.table()["short_encounter"].tolist() == found["short_encounter"].tolist()
+
+
+def test_slow_encounters_get_the_monte_carlo_pc_with_its_interval_and_fast_ones_the_2d(catalog, monkeypatch):
+    """The slow passes of EXP by CC1-001 (300 m in-track sigma): the two-body Monte Carlo Pc (ALFANO_MC-2009) of the
+    samples asked, inside its 95 % interval; the catalogue's fast crossings keep the 2-D Pc (FOSTER-1992) at both
+    ends of a zero-width interval; without samples a slow Pc is flagged NONE."""
+    from twin.safety.collision_probability import DEFAULT_POSITION_SIGMA_RIC_KM
+
+    raw = tomllib.loads((SCENARIO_DIR / "phase1.toml").read_text())
+    raw["subcenters"][0]["phase_deg"] = 0.01
+    scenario = place_scenario(scenario_from_dict(raw), EPOCH)
+    monkeypatch.setitem(DEFAULT_POSITION_SIGMA_RIC_KM, "fleet", (0.1, 0.3, 0.1))
+    found = screen(scenario, catalog, duration_s=3 * 3600.0, threshold_km=25.0, monte_carlo_samples=2_000).conjunctions
+    slow = ~found["short_encounter"]
+    assert slow.any() and (~slow).any()
+    assert (found.loc[slow, "collision_probability_method"] == "ALFANO_MC-2009").all()
+    assert (found.loc[slow, "monte_carlo_samples"] == 2_000).all()
+    low, pc, high = (found.loc[slow, column] for column in ("collision_probability_low", "collision_probability",
+                                                            "collision_probability_high"))
+    assert (low <= pc).all() and (pc <= high).all() and (high > 0).all()
+    assert np.allclose(pc * 2_000, np.round(pc * 2_000))  # hits / samples
+    fast = found[~slow]
+    assert (fast["collision_probability_method"] == "FOSTER-1992").all() and (fast["monte_carlo_samples"] == 0).all()
+    assert (fast["collision_probability_low"] == fast["collision_probability"]).all()
+    assert (fast["collision_probability_high"] == fast["collision_probability"]).all()
+    without = screen(scenario, catalog, duration_s=3 * 3600.0, threshold_km=25.0, monte_carlo_samples=0).conjunctions
+    assert (without.loc[~without["short_encounter"], "collision_probability_method"] == "NONE").all()
+    with pytest.raises(ValueError, match=r"monte_carlo_samples: -1"):
+        screen(scenario, catalog, duration_s=3 * 3600.0, threshold_km=25.0, monte_carlo_samples=-1)
+
+
+def test_the_closest_neighbours_of_each_formation_get_the_monte_carlo_pc(phase1):
+    """CC1's disk neighbours (about 194 m apart) pass each other at about 0.2 m/s, below the 2-D Pc's limit for the
+    fleet's 10-30 m ephemerides: their closest approach of the day carries a Monte Carlo Pc with its interval."""
+    closest = screen(phase1, None, duration_s=86400.0, formation_closest=True,
+                     monte_carlo_samples=2_000).formation_closest.set_index("group")
+    row = closest.loc["CC1"]
+    assert 0.1 < row["relative_speed_m_s"] < 0.5 and 150.0 < row["closest_m"] < 200.0
+    assert row["collision_probability_method"] == "ALFANO_MC-2009" and row["monte_carlo_samples"] == 2_000
+    assert row["collision_probability_low"] <= row["collision_probability"] <= row["collision_probability_high"] < 2e-3

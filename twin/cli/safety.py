@@ -38,9 +38,11 @@ def cmd_conjunctions(args) -> int:
         raise UserError(str(error)) from None
     try:
         result = screen(run, catalog, duration_s=None if args.days is None else args.days * 86400.0,
-                        threshold_km=args.threshold_km)
-    except ValueError as error:  # a bad threshold or span, named
-        raise UserError(str(error).replace("threshold_km", "--threshold-km").replace("duration_s", "--days"))
+                        threshold_km=args.threshold_km,
+                        **({} if args.samples is None else {"monte_carlo_samples": args.samples}))
+    except ValueError as error:  # a bad threshold, span or sample count, named
+        raise UserError(str(error).replace("threshold_km", "--threshold-km").replace("duration_s", "--days")
+                        .replace("monte_carlo_samples", "--samples"))
     summary = result.summary
     print(f"{summary['fleet_satellites']:,} satellites from {summary['start']} for {summary['duration_s'] / 3600:g} h "
           f"against {summary['catalog_entries']:,} catalogue entries ({summary['catalog_screened']:,} in reach) "
@@ -80,6 +82,9 @@ def register(commands) -> None:
     conjunctions.add_argument("--days", type=float, help="span screened from the run's start (default: the run's)")
     conjunctions.add_argument("--threshold-km", type=float, default=5.0,
                               help="report approaches closer than this (default 5 km)")
+    conjunctions.add_argument("--samples", type=int, metavar="N",
+                              help="Monte Carlo samples of the Pc of each slow encounter, where the 2-D Pc does not hold "
+                                   "(default: twin.safety.long_encounter.MONTE_CARLO_SAMPLES; 0: none, their Pc flagged NONE)")
     conjunctions.add_argument("--top", type=int, metavar="N", help="print only the N closest")
     conjunctions.add_argument("--cdm-dir", help="write one CCSDS CDM per conjunction into this new folder")
     conjunctions.add_argument("--save", action="store_true",

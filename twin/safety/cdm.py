@@ -5,8 +5,10 @@ One message per conjunction: object 1 is the fleet satellite, object 2 the catal
 other fleet satellite). States are in GCRF (from the TEME of SGP4 through :mod:`twin.orbit.frames`), the
 covariance is the stated default of each object's class in its RTN frame (``COVARIANCE_METHOD =
 DEFAULT``), the hard-body radius is a comment (``HBR``, as the NASA CARA sample CDMs carry it) and
-the probability is the 2-D short-encounter one (``COLLISION_PROBABILITY_METHOD = FOSTER-1992``), with a
-comment saying whether its assumption holds at the pair's relative speed.
+the probability is the 2-D short-encounter one (``COLLISION_PROBABILITY_METHOD = FOSTER-1992``) where its assumption
+holds at the pair's relative speed (a comment says whether), else the two-body Monte Carlo one
+(``ALFANO_MC-2009``: the SANA registry of methods has no Monte Carlo entry, so the name follows its ``AUTHOR_DESCRIPTOR-YEAR``
+form) with its sample count and 95 % interval in a comment, or ``NONE`` for a slow encounter screened without samples.
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ import numpy as np
 from astropy.time import Time
 
 from twin.orbit.frames import EarthOrientation
-from twin.safety.collision_probability import DEFAULT_POSITION_SIGMA_RIC_KM, ric_rotation
+from twin.safety.collision_probability import (DEFAULT_POSITION_SIGMA_RIC_KM, VELOCITY_SIGMA_PER_POSITION_SIGMA_RAD_S,
+                                               ric_rotation)
 from twin.safety.screening import Screening
-
-MEAN_MOTION_RAD_S = 1.1e-3  # LEO orbital rate: the velocity 1-sigma is the position 1-sigma times it (assumption)
 
 
 def _ndm():
@@ -53,7 +54,7 @@ def gcrf_states(screening: Screening) -> np.ndarray:
 def _covariance(ndm, sigma_km) -> object:
     """RTN position-velocity covariance of 1-sigma position ``sigma_km`` (R, T, N), m and m/s, uncorrelated."""
     variance = np.square(np.asarray(sigma_km) * 1e3)
-    rate = variance * MEAN_MOTION_RAD_S**2
+    rate = variance * VELOCITY_SIGMA_PER_POSITION_SIGMA_RAD_S**2
     m2, m2s, m2s2 = (lambda v: ndm.M2Type(value=float(v), units=ndm.M2Units.M_2),
                      lambda v: ndm.M2SType(value=float(v), units=ndm.M2SUnits.M_2_S),
                      lambda v: ndm.M2S2Type(value=float(v), units=ndm.M2S2Units.M_2_S_2))
@@ -107,8 +108,10 @@ def conjunction_message(screening: Screening, index: int, originator: str = "ORB
             relative_position_r=length(relative_position_m[0]), relative_position_t=length(relative_position_m[1]),
             relative_position_n=length(relative_position_m[2]), relative_velocity_r=speed(relative_velocity_m_s[0]),
             relative_velocity_t=speed(relative_velocity_m_s[1]), relative_velocity_n=speed(relative_velocity_m_s[2])),
-        collision_probability=float(row["collision_probability"]), collision_probability_method="FOSTER-1992",
+        collision_probability=float(row["collision_probability"]),
+        collision_probability_method=str(row["collision_probability_method"]),
         comment=[f"HBR = {row['hard_body_radius_m']:.2f} m (combined hard-body radius)", _short_encounter_comment(row),
+                 *_monte_carlo_comment(row),
                  f"screened by orbital-dc-twin: {screening.summary['threshold_km']:g} km threshold, "
                  f"{screening.summary['step_s']:g} s grid from {screening.summary['start']}"],
     )
@@ -123,11 +126,20 @@ def conjunction_message(screening: Screening, index: int, originator: str = "ORB
     return ndm.Cdm(header=header, body=ndm.CdmBody(relative_metadata_data=relative, segment=segments))
 
 
+def _monte_carlo_comment(row) -> list[str]:
+    """The sample count and 95 % interval of a Monte Carlo Pc (:mod:`twin.safety.long_encounter`), or nothing."""
+    if not row["monte_carlo_samples"]:
+        return []
+    return [f"Pc by two-body Monte Carlo (Alfano 2009, AAS 09-233): {int(row['monte_carlo_samples'])} samples, "
+            f"95% interval {row['collision_probability_low']:.3e} to {row['collision_probability_high']:.3e}"]
+
+
 def _short_encounter_comment(row) -> str:
     """Whether the 2-D Pc's short-encounter assumption holds at this relative speed
     (:func:`twin.safety.collision_probability.short_encounter_min_speed_km_s`)."""
     limit_m_s, speed_m_s = row["short_encounter_min_speed_km_s"] * 1e3, row["relative_speed_km_s"] * 1e3
-    verdict = "holds" if row["short_encounter"] else "does NOT hold: the 2-D Pc is not valid for this conjunction"
+    verdict = ("holds" if row["short_encounter"] else "does NOT hold: the Pc is a long-encounter one"
+               if row["monte_carlo_samples"] else "does NOT hold: the 2-D Pc is not valid for this conjunction")
     return (f"short-encounter assumption (straight relative path across +-5 combined sigmas) needs a relative speed "
             f"above {limit_m_s:.2f} m/s; at {speed_m_s:.2f} m/s it {verdict}")
 
@@ -156,7 +168,7 @@ def write_cdms(screening: Screening, directory: str | Path, data_format: str = "
 
 def read_cdm(path: str | Path) -> dict:
     """The main fields of a CDM file (KVN or XML, read by ``ccsds-ndm``): TCA, miss distance (km),
-    relative speed (km/s), probability, object names, the relative metadata's comments, and both states (2, 6;
+    relative speed (km/s), probability and its method, object names, the relative metadata's comments, and both states (2, 6;
     km, km/s) with their frame."""
     _, NdmIo, _ = _ndm()
     message = NdmIo().from_path(path)
@@ -169,6 +181,7 @@ def read_cdm(path: str | Path) -> dict:
         "message_id": message.header.message_id, "tca": np.datetime64(str(relative.tca).removesuffix("Z"), "ns"),
         "miss_distance_km": relative.miss_distance.value / 1e3, "relative_speed_km_s": relative.relative_speed.value / 1e3,
         "collision_probability": relative.collision_probability,
+        "collision_probability_method": relative.collision_probability_method,
         "objects": [segment.metadata.object_name for segment in message.body.segment],
         "comments": list(relative.comment),
         "ref_frame": [segment.metadata.ref_frame.value for segment in message.body.segment],

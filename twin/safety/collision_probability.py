@@ -39,8 +39,8 @@ deviations along the relative velocity (outside them lies 6e-7 of the Gaussian);
 ``2 k sigma_v / v_rel``. Relative motion bends on the orbit's time scale (Hill's equations: the mean
 motion ``n``), so the path is straight while ``n`` times that duration stays below
 :data:`SHORT_ENCOUNTER_MAX_TURN_RAD` (the orbit turns 11 degrees during the encounter; assumption).
-Slower pairs, such as neighbours of a cluster drifting by at metres per second, are flagged: their
-Pc needs a long-encounter (3-D) method the twin does not have.
+Slower pairs, such as neighbours of a cluster drifting by at metres per second, get the long-encounter
+probability of :mod:`twin.safety.long_encounter` (two-body Monte Carlo) instead, with its confidence interval.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ DEFAULT_POSITION_SIGMA_RIC_KM = {
     "catalog": (0.2, 1.0, 0.2),  # assumption: TLE errors a day from epoch, order of Flohrer et al. (2008)
     "fleet": (0.01, 0.03, 0.01),  # assumption: operator ephemerides from onboard GNSS
 }
+VELOCITY_SIGMA_PER_POSITION_SIGMA_RAD_S = 1.1e-3  # assumption: velocity 1-sigma is the position 1-sigma x the LEO orbital rate
 CATALOG_HARD_BODY_RADIUS_M = {"PAYLOAD": 2.0, "ROCKET BODY": 3.0, "DEBRIS": 0.5, "UNKNOWN": 1.0}
 ENCOUNTER_SIGMAS = 5.0  # the encounter spans +-5 combined sigmas along the relative velocity
 SHORT_ENCOUNTER_MAX_TURN_RAD = 0.2  # assumption: mean motion x encounter duration for a straight relative path
@@ -106,9 +107,15 @@ def ric_rotation(position, velocity) -> np.ndarray:
 
 
 def ric_to_inertial(covariance_ric, position, velocity) -> np.ndarray:
-    """A position covariance (..., 3, 3) given in the RIC frame of ``position``, ``velocity``, in their inertial frame."""
+    """A position covariance (..., 3, 3), or a position-velocity one (..., 6, 6), given in the RIC frame of
+    ``position``, ``velocity``, in their inertial frame (each 3x3 block rotated, as CARA's ``RIC2ECI``)."""
+    covariance_ric = np.asarray(covariance_ric, float)
     rotation = ric_rotation(position, velocity)
-    return np.swapaxes(rotation, -1, -2) @ np.asarray(covariance_ric, float) @ rotation
+    if covariance_ric.shape[-1] == 6:
+        block = np.zeros(rotation.shape[:-2] + (6, 6))
+        block[..., :3, :3] = block[..., 3:, 3:] = rotation
+        rotation = block
+    return np.swapaxes(rotation, -1, -2) @ covariance_ric @ rotation
 
 
 def collision_probability(position_1, velocity_1, covariance_1, position_2, velocity_2, covariance_2,
@@ -135,6 +142,18 @@ def collision_probability(position_1, velocity_1, covariance_1, position_2, velo
     return probability_in_encounter_plane(miss[0], miss[1], sigma[0], sigma[1], hard_body_radius)
 
 
+def along_sigma_and_mean_motion(position_1, velocity_1, relative_velocity, combined_covariance):
+    """The combined position standard deviation (km) along each relative velocity and the primary's mean motion
+    (rad/s, by vis-viva); shapes as :func:`short_encounter_min_speed_km_s`."""
+    position_1, velocity_1 = np.asarray(position_1, float), np.asarray(velocity_1, float)
+    relative_velocity = np.asarray(relative_velocity, float)
+    speed = np.linalg.norm(relative_velocity, axis=-1, keepdims=True)
+    along = np.divide(relative_velocity, speed, out=np.zeros_like(relative_velocity), where=speed > 0)
+    sigma_km = np.sqrt(np.einsum("...i,...ij,...j->...", along, np.asarray(combined_covariance, float), along))
+    inverse_a = 2.0 / np.linalg.norm(position_1, axis=-1) - np.sum(velocity_1**2, axis=-1) / EARTH_MU_KM3_S2
+    return sigma_km, np.sqrt(EARTH_MU_KM3_S2 * inverse_a**3)
+
+
 def short_encounter_min_speed_km_s(position_1, velocity_1, relative_velocity, combined_covariance) -> np.ndarray:
     """Relative speed (km/s) below which the 2-D short-encounter method does not hold for each conjunction.
 
@@ -148,10 +167,5 @@ def short_encounter_min_speed_km_s(position_1, velocity_1, relative_velocity, co
     >>> round(float(short_encounter_min_speed_km_s([7000.0, 0, 0], [0, 7.546, 0], [0, 0, 1e-3], np.eye(3) * 2e-4)) * 1e3, 2)
     0.76
     """
-    position_1, velocity_1 = np.asarray(position_1, float), np.asarray(velocity_1, float)
-    relative_velocity = np.asarray(relative_velocity, float)
-    along = relative_velocity / np.linalg.norm(relative_velocity, axis=-1, keepdims=True)
-    sigma_km = np.sqrt(np.einsum("...i,...ij,...j->...", along, np.asarray(combined_covariance, float), along))
-    inverse_a = 2.0 / np.linalg.norm(position_1, axis=-1) - np.sum(velocity_1**2, axis=-1) / EARTH_MU_KM3_S2
-    mean_motion = np.sqrt(EARTH_MU_KM3_S2 * inverse_a**3)
+    sigma_km, mean_motion = along_sigma_and_mean_motion(position_1, velocity_1, relative_velocity, combined_covariance)
     return 2.0 * ENCOUNTER_SIGMAS * sigma_km * mean_motion / SHORT_ENCOUNTER_MAX_TURN_RAD

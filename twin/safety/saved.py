@@ -2,7 +2,8 @@
 
 ``twin conjunctions RUN --catalog FILE --save`` writes it next to ``RUN`` (``march.zarr`` ->
 ``march.conjunctions.csv``): the screen's summary as ``# key = value`` lines, then one row per conjunction
-with the columns of :data:`twin.safety.screening.CONJUNCTION_COLUMNS` (TCA in UTC, ISO 8601).
+with the columns of :data:`twin.safety.screening.CONJUNCTION_COLUMNS` (TCA in UTC, ISO 8601). A screen saved
+before the long-encounter Pc (no ``collision_probability_method``) reads with the method its Pc had.
 """
 
 from __future__ import annotations
@@ -47,8 +48,20 @@ def read_saved_conjunctions(path: str | Path) -> tuple[pd.DataFrame, dict[str, s
         table = pd.read_csv(io.StringIO("".join(lines[head:])), parse_dates=["tca"])
     except (ValueError, pd.errors.ParserError) as error:
         raise ValueError(f"{path}: not a saved conjunction screen ({error})") from None
+    if "collision_probability_method" not in table.columns and "short_encounter" in table.columns:
+        table = _with_the_method_of_a_screen_saved_before_it(table)
     missing = [column for column in CONJUNCTION_COLUMNS if column not in table.columns]
     if missing:
         raise ValueError(f"{path}: not a saved conjunction screen (no column {missing[0]!r})")
     numbers = {column: float for column in CONJUNCTION_COLUMNS if column.endswith(("_km", "_km_s", "_m"))}
-    return table[CONJUNCTION_COLUMNS].astype({**numbers, "collision_probability": float}), summary
+    probabilities = {column: float for column in ("collision_probability", "collision_probability_low",
+                                                  "collision_probability_high")}
+    return table[CONJUNCTION_COLUMNS].astype({**numbers, **probabilities, "monte_carlo_samples": int}), summary
+
+
+def _with_the_method_of_a_screen_saved_before_it(table: pd.DataFrame) -> pd.DataFrame:
+    """A screen saved before the Monte Carlo Pc: every Pc was the 2-D one, not valid (``NONE``) for slow encounters."""
+    short = table["short_encounter"].astype(str).str.lower() == "true"
+    return table.assign(collision_probability_method=short.map({True: "FOSTER-1992", False: "NONE"}),
+                        collision_probability_low=table["collision_probability"],
+                        collision_probability_high=table["collision_probability"], monte_carlo_samples=0)

@@ -19,7 +19,8 @@ The screen, vectorised over objects and time:
    the relative path, drops the pairs that cannot come within the threshold.
 6. The survivors are expanded to member pairs and refined on exact states
    (:mod:`twin.safety.encounter`): TCA, miss distance and its RIC components, relative speed, then
-   the probability of collision (:mod:`twin.safety.collision_probability`).
+   the probability of collision: the 2-D short-encounter one (:mod:`twin.safety.collision_probability`) where its
+   straight relative path holds, else the two-body Monte Carlo of :mod:`twin.safety.long_encounter`.
 """
 
 from __future__ import annotations
@@ -43,10 +44,13 @@ from twin.orbit.propagation import propagate_teme
 from twin.scenario import Scenario, load_scenario
 from twin.timegrid import julian_dates, time_grid
 from twin.safety.catalog import Catalog, skipped_rows, summarise_skipped
-from twin.safety.collision_probability import (CATALOG_HARD_BODY_RADIUS_M, DEFAULT_POSITION_SIGMA_RIC_KM, collision_probability,
-                                    fleet_hard_body_radius_m, ric_to_inertial, short_encounter_min_speed_km_s)
+from twin.safety.collision_probability import (CATALOG_HARD_BODY_RADIUS_M, DEFAULT_POSITION_SIGMA_RIC_KM,
+                                               VELOCITY_SIGMA_PER_POSITION_SIGMA_RAD_S, collision_probability,
+                                               fleet_hard_body_radius_m, ric_to_inertial, short_encounter_min_speed_km_s)
 from twin.safety.encounter import ClosestApproaches, closest_approaches, window_offsets_s
 from twin.safety.ephemeris import INTERPOLATION_ERROR_KM, node_steps, propagate_catalog
+from twin.safety.long_encounter import METHOD as MONTE_CARLO_METHOD
+from twin.safety.long_encounter import MONTE_CARLO_SAMPLES, monte_carlo_probability
 
 BLOCK_STEPS = 60
 ALTITUDE_PAD_KM = 50.0  # osculating radius differs from the mean elements' by tens of km (J2 short-period terms)
@@ -58,7 +62,13 @@ CONJUNCTION_COLUMNS = [
     "primary", "primary_subcenter", "secondary", "secondary_catalog_number", "secondary_kind", "secondary_object_type", "tca",
     "miss_distance_km", "radial_km", "in_track_km", "cross_track_km", "relative_speed_km_s",
     "hard_body_radius_m", "collision_probability", "short_encounter_min_speed_km_s", "short_encounter",
+    "collision_probability_method", "collision_probability_low", "collision_probability_high", "monte_carlo_samples",
 ]
+FORMATION_CLOSEST_COLUMNS = ["group", "formations", "members", "first", "second", "closest_m", "tca", "relative_speed_m_s",
+                             "collision_probability", "collision_probability_method", "collision_probability_low",
+                             "collision_probability_high", "monte_carlo_samples"]
+SHORT_ENCOUNTER_METHOD = "FOSTER-1992"  # the CDM's name of the 2-D method (SANA registry)
+NOT_COMPUTED_METHOD = "NONE"  # a slow encounter screened with monte_carlo_samples=0: its 2-D Pc is not valid
 
 
 def place_scenario(scenario: Scenario, epoch: Time | str) -> Scenario:
@@ -155,17 +165,20 @@ class Screening:
         return summarise_skipped(self.skipped, examples)
 
     def table(self) -> pd.DataFrame:
-        """The conjunctions to read: names, TCA, miss (total and RIC, m), relative speed, Pc, and whether the
-        short-encounter assumption of that Pc holds (``short_encounter``)."""
+        """The conjunctions to read: names, TCA, miss (total and RIC, m), relative speed, Pc, whether the
+        short-encounter assumption holds (``short_encounter``) and the method of the Pc, with its 95 % interval
+        where it is a Monte Carlo one (else the Pc itself at both ends)."""
         table = self.conjunctions[["primary", "secondary", "tca", "miss_distance_km", "radial_km", "in_track_km",
                                    "cross_track_km", "relative_speed_km_s", "collision_probability",
-                                   "short_encounter"]].copy()
+                                   "short_encounter", "collision_probability_method", "collision_probability_low",
+                                   "collision_probability_high"]].copy()
         table["tca"] = pd.to_datetime(table["tca"]).dt.strftime("%Y-%m-%d %H:%M:%S")  # none found: an empty object column
         for column in ("miss_distance_km", "radial_km", "in_track_km", "cross_track_km"):
             table[column.replace("_km", "_m")] = (table.pop(column) * 1e3).round(0).astype(int)
         table["relative_speed_km_s"] = table["relative_speed_km_s"].round(3)
         return table[["primary", "secondary", "tca", "miss_distance_m", "radial_m", "in_track_m", "cross_track_m",
-                      "relative_speed_km_s", "collision_probability", "short_encounter"]]
+                      "relative_speed_km_s", "collision_probability", "short_encounter", "collision_probability_method",
+                      "collision_probability_low", "collision_probability_high"]]
 
 
 def _speed_bound_km_s(satrecs) -> float:
@@ -375,7 +388,7 @@ def _hard_body_radius_m(fleet: Fleet, scenario: Scenario | None) -> np.ndarray:
 def screen(fleet: Fleet | xr.Dataset | Scenario, catalog: Catalog | None = None, start: Time | str | None = None,
            duration_s: float | None = None, threshold_km: float = 5.0, step_s: float = 60.0,
            self_screen: bool = True, formation_closest: bool = False, max_epoch_age_days: float = 14.0,
-           scenario: Scenario | None = None) -> Screening:
+           scenario: Scenario | None = None, monte_carlo_samples: int = MONTE_CARLO_SAMPLES) -> Screening:
     """Screen ``fleet`` against ``catalog`` (and, with ``self_screen``, against itself) from ``start``
     for ``duration_s``: every approach closer than ``threshold_km``.
 
@@ -383,7 +396,9 @@ def screen(fleet: Fleet | xr.Dataset | Scenario, catalog: Catalog | None = None,
     epoch; :func:`place_scenario` moves it) or a run (its fleet and, by default, its span). The span
     defaults to the scenario's epoch (or the run's start) and one day. ``scenario`` gives the buses
     for the hard-body radii of a bare fleet. ``formation_closest`` adds the closest approach
-    between members of each formation group (``Screening.formation_closest``).
+    between members of each formation group (``Screening.formation_closest``). A conjunction too slow for the
+    2-D Pc gets the two-body Monte Carlo one of ``monte_carlo_samples`` samples (0: none, its Pc flagged
+    ``NONE``; :mod:`twin.safety.long_encounter`).
     Raises ``ValueError`` naming the field for a bad threshold, step or span.
     """
     timings, started = {}, clock.perf_counter()
@@ -433,8 +448,11 @@ def screen(fleet: Fleet | xr.Dataset | Scenario, catalog: Catalog | None = None,
     timings["search"] = clock.perf_counter() - started - sum(timings.values())
     pairs, found = _refine(formations, screened, start, step_s, duration_s, threshold_km, kind, body, other, step)
     timings["refine"] = clock.perf_counter() - started - sum(timings.values())
-    result = _assemble(fleet, scenario, screened, start, pairs, found)
-    closest = formation_approaches(formations, start, offsets) if formation_closest else None
+    if int(monte_carlo_samples) < 0:
+        raise ValueError(f"monte_carlo_samples: {monte_carlo_samples!r} must be 0 (none) or a positive count")
+    result = _assemble(fleet, scenario, screened, start, pairs, found, int(monte_carlo_samples))
+    closest = formation_approaches(formations, start, offsets, _hard_body_radius_m(fleet, scenario),
+                                   int(monte_carlo_samples)) if formation_closest else None
     timings["probability"] = clock.perf_counter() - started - sum(timings.values())
     summary = {
         "start": start.utc.isot[:19] + "Z", "duration_s": duration_s, "step_s": step_s, "threshold_km": threshold_km,
@@ -455,7 +473,8 @@ class _Reindexed:
         return self.ephemeris.velocities_km_s(steps, self.rows[np.asarray(objects, dtype=int)])
 
 
-def _assemble(fleet: Fleet, scenario, catalog: Catalog, start: Time, pairs: dict, found: ClosestApproaches | None):
+def _assemble(fleet: Fleet, scenario, catalog: Catalog, start: Time, pairs: dict, found: ClosestApproaches | None,
+              monte_carlo_samples: int):
     """The conjunction table, states, covariances of the refined pairs, sorted by TCA."""
     if found is None or not len(pairs["row_a"]):
         return (pd.DataFrame(columns=CONJUNCTION_COLUMNS), np.empty((0, 2, 6)), np.empty((0, 2, 3, 3)))
@@ -471,11 +490,7 @@ def _assemble(fleet: Fleet, scenario, catalog: Catalog, start: Time, pairs: dict
     sigma_fleet, sigma_catalog = (np.diag(np.square(DEFAULT_POSITION_SIGMA_RIC_KM[k])) for k in ("fleet", "catalog"))
     covariances = np.stack([np.broadcast_to(sigma_fleet, (len(order), 3, 3)),
                             np.where(is_catalog[:, None, None], sigma_catalog, sigma_fleet)], axis=1)
-    inertial = [ric_to_inertial(covariances[:, i], states[:, i, :3], states[:, i, 3:]) for i in (0, 1)]
-    pc = np.array([collision_probability(states[k, 0, :3], states[k, 0, 3:], inertial[0][k], states[k, 1, :3],
-                                         states[k, 1, 3:], inertial[1][k], hard_body_m[k] / 1e3) for k in range(len(order))])
-    min_speed = short_encounter_min_speed_km_s(states[:, 0, :3], states[:, 0, 3:], states[:, 1, 3:] - states[:, 0, 3:],
-                                               inertial[0] + inertial[1])
+    probability = _probabilities(states, covariances, hard_body_m, found.relative_speed_km_s[order], monte_carlo_samples)
     tca = np.datetime64(start.utc.isot, "ns") + np.round(found.tca_s[order] * 1e9).astype("timedelta64[ns]")
     secondary = np.where(is_catalog, catalog.names[np.where(is_catalog, other, 0)] if len(catalog) else "",
                          fleet.names[np.where(is_catalog, 0, other)])
@@ -490,20 +505,55 @@ def _assemble(fleet: Fleet, scenario, catalog: Catalog, start: Time, pairs: dict
         "miss_distance_km": found.miss_distance_km[order], "radial_km": found.miss_ric_km[order, 0],
         "in_track_km": found.miss_ric_km[order, 1], "cross_track_km": found.miss_ric_km[order, 2],
         "relative_speed_km_s": found.relative_speed_km_s[order], "hard_body_radius_m": hard_body_m,
-        "collision_probability": pc, "short_encounter_min_speed_km_s": min_speed,
-        "short_encounter": found.relative_speed_km_s[order] >= min_speed,
+        **probability,
     }, columns=CONJUNCTION_COLUMNS)
     return table, states, covariances
 
 
-def formation_approaches(formations: Formations, start: Time, offsets_s: np.ndarray) -> pd.DataFrame:
-    """Closest approach between any two members of a formation, per formation group, over the grid.
+def _probabilities(states, covariances_ric_km2, hard_body_m, relative_speed_km_s, monte_carlo_samples: int) -> dict:
+    """The probability columns of conjunctions with TEME ``states`` (n, 2, 6), RIC position covariances
+    (n, 2, 3, 3), hard-body radii (n,; m) and relative speeds (n,; km/s): the 2-D Pc where the short-encounter assumption holds, else the Monte Carlo one (or the 2-D value
+    flagged ``NONE`` without samples), its interval and method."""
+    inertial = [ric_to_inertial(covariances_ric_km2[:, i], states[:, i, :3], states[:, i, 3:]) for i in (0, 1)]
+    pc = np.array([collision_probability(states[k, 0, :3], states[k, 0, 3:], inertial[0][k], states[k, 1, :3],
+                                         states[k, 1, 3:], inertial[1][k], hard_body_m[k] / 1e3) for k in range(len(states))])
+    min_speed = short_encounter_min_speed_km_s(states[:, 0, :3], states[:, 0, 3:], states[:, 1, 3:] - states[:, 0, 3:],
+                                               inertial[0] + inertial[1])
+    short = np.asarray(relative_speed_km_s) >= min_speed
+    method = np.where(short, SHORT_ENCOUNTER_METHOD, MONTE_CARLO_METHOD if monte_carlo_samples else NOT_COMPUTED_METHOD)
+    low, high, samples = pc.copy(), pc.copy(), np.zeros(len(states), dtype=int)
+    slow = np.flatnonzero(~short)
+    if monte_carlo_samples and len(slow):
+        full = _position_velocity_covariances(covariances_ric_km2[slow], states[slow])
+        monte_carlo = monte_carlo_probability(states[slow], full, hard_body_m[slow] / 1e3, samples=monte_carlo_samples)
+        pc[slow], low[slow], high[slow], samples[slow] = (monte_carlo.probability, monte_carlo.low, monte_carlo.high,
+                                                          monte_carlo_samples)
+    return {"collision_probability": pc, "short_encounter_min_speed_km_s": min_speed, "short_encounter": short,
+            "collision_probability_method": method, "collision_probability_low": low, "collision_probability_high": high,
+            "monte_carlo_samples": samples}
+
+
+def _position_velocity_covariances(covariances_ric_km2, states) -> np.ndarray:
+    """Inertial position-velocity covariances (n, 2, 6, 6) from RIC position ones (n, 2, 3, 3): the velocity's
+    1-sigma is the position's times :data:`VELOCITY_SIGMA_PER_POSITION_SIGMA_RAD_S`, uncorrelated (as the CDMs state)."""
+    full = np.zeros(covariances_ric_km2.shape[:2] + (6, 6))
+    full[..., :3, :3] = covariances_ric_km2
+    full[..., 3:, 3:] = covariances_ric_km2 * VELOCITY_SIGMA_PER_POSITION_SIGMA_RAD_S**2
+    return np.stack([ric_to_inertial(full[:, i], states[:, i, :3], states[:, i, 3:]) for i in (0, 1)], axis=1)
+
+
+def formation_approaches(formations: Formations, start: Time, offsets_s: np.ndarray, hard_body_m: np.ndarray | None = None,
+                         monte_carlo_samples: int = MONTE_CARLO_SAMPLES) -> pd.DataFrame:
+    """Closest approach between any two members of a formation, per formation group, over the grid, with its
+    relative speed and probability of collision (as a conjunction's: 2-D or, for these slow neighbours, Monte Carlo).
 
     Every chief of a block carries the same relative orbits, so the block's first formation stands
     for all (the distances between members depend on the chief's argument of latitude, which sweeps
-    every value each orbit); the closest sampled pair is refined like any conjunction.
+    every value each orbit); the closest sampled pair is refined like any conjunction. ``hard_body_m`` (m, one per
+    satellite) defaults to a payload's.
     """
-    rows, fleet = [], formations.fleet
+    rows, fleet, states, radii_m, speeds = [], formations.fleet, [], [], []
+    hard_body_m = _hard_body_radius_m(fleet, None) if hard_body_m is None else hard_body_m
     jd, fr = julian_dates(start, offsets_s)
     first_body = 0
     step_s = float(offsets_s[1] - offsets_s[0]) if len(offsets_s) > 1 else 60.0
@@ -530,6 +580,17 @@ def formation_approaches(formations: Formations, start: Time, offsets_s: np.ndar
             rows.append({"group": fleet.group[first_row], "formations": bodies, "members": members,
                          "first": fleet.names[first_row + i[pair]], "second": fleet.names[first_row + j[pair]],
                          "closest_m": float(distance_km * 1e3),
-                         "tca": np.datetime64(start.utc.isot, "ns") + np.timedelta64(int(round(tca_s * 1e9)), "ns")})
+                         "tca": np.datetime64(start.utc.isot, "ns") + np.timedelta64(int(round(tca_s * 1e9)), "ns"),
+                         "relative_speed_m_s": float(refined.relative_speed_km_s[0] * 1e3)})
+            states.append(np.stack([refined.state_a[0], refined.state_b[0]]))
+            radii_m.append(hard_body_m[first_row + i[pair]] + hard_body_m[first_row + j[pair]])
+            speeds.append(refined.relative_speed_km_s[0])
         first_body += bodies
-    return pd.DataFrame(rows, columns=["group", "formations", "members", "first", "second", "closest_m", "tca"])
+    table = pd.DataFrame(rows, columns=FORMATION_CLOSEST_COLUMNS[:8])
+    if rows:
+        sigma = np.diag(np.square(DEFAULT_POSITION_SIGMA_RIC_KM["fleet"]))
+        probability = _probabilities(np.array(states), np.broadcast_to(sigma, (len(rows), 2, 3, 3)), np.array(radii_m),
+                                     np.array(speeds), monte_carlo_samples)
+        for column in FORMATION_CLOSEST_COLUMNS[8:]:
+            table[column] = probability[column]
+    return table.reindex(columns=FORMATION_CLOSEST_COLUMNS)
