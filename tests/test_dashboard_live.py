@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from test_dashboard import TIMEOUT_MS, USERS, served
+from test_telemetry import stop_process
 
 from apps.auth import AccessDenied, User, UserBook
 from apps.dashboard import DashboardConfig
@@ -56,8 +57,7 @@ def ingest_server(tmp_path_factory):
                                stdout=subprocess.PIPE, text=True)
     assert process.stdout.readline().startswith("listening")
     yield store, port
-    process.terminate()
-    process.wait(10)
+    stop_process(process)
 
 
 def send(recording, port: int, until_s: float, after_s: float = -1.0) -> None:
