@@ -212,7 +212,7 @@ def test_framing_waits_for_the_rest_of_a_packet():
 
 # --- the real server, in its own process ---------------------------------------------------------
 
-STOP_S = 120.0
+STOP_S = 120.0  # how long a process the tests stop may take to end: it bounds a hang only
 
 def free_port() -> int:
     with socket.socket() as probe:
