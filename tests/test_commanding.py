@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from test_telemetry import TOKEN, free_port, start_server
+from test_telemetry import TOKEN, free_port, start_server, stop_process
 
 from twin.operations.queue import CommandQueue
 from twin.operations.roles import NotPermitted
@@ -66,10 +66,8 @@ def flying(tmp_path_factory, phase1):
                              stderr=subprocess.STDOUT, text=True)
     assert wait_for(lambda: newest(store) if (store / "commit.json").exists() else None, 120), fleet.stdout.read()
     yield store, fleet, windows
-    fleet.terminate()
-    server.terminate()
-    fleet.wait(10)
-    server.wait(10)
+    stop_process(fleet)
+    stop_process(server)
 
 
 def test_a_command_waits_for_its_window_executes_and_is_verified(flying, phase1):

@@ -19,7 +19,7 @@ import pytest
 
 from test_dashboard import TIMEOUT_MS, USERS, served
 from test_dashboard_live import signed_in_page
-from test_telemetry import TOKEN, free_port, start_server
+from test_telemetry import TOKEN, free_port, start_server, stop_process
 
 from apps.auth import AccessDenied, User, UserBook
 from apps.dashboard import DashboardConfig
@@ -46,10 +46,8 @@ def flying(tmp_path_factory):
                               "--fault", "array_degraded:CC1-002-01:0s:0.8"],
                              env={**os.environ, "TWIN_TELEMETRY_TOKEN": TOKEN}, stdout=subprocess.DEVNULL)
     yield store
-    fleet.terminate()
-    server.terminate()
-    fleet.wait(10)
-    server.wait(10)
+    stop_process(fleet)
+    stop_process(server)
 
 
 @pytest.fixture(scope="module")

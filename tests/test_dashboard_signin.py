@@ -29,6 +29,7 @@ from apps.dashboard import DashboardConfig
 from apps.login import safe_next
 
 from test_dashboard import USERS, served
+from test_telemetry import STOP_S
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -257,7 +258,7 @@ def run_until_exit_or(args: list[str], env: dict | None = None, timeout_s: float
         return process.returncode, stderr
     except subprocess.TimeoutExpired:
         process.terminate()
-        _, stderr = process.communicate(timeout=30)
+        _, stderr = process.communicate(timeout=STOP_S)
         return None, stderr
 
 
@@ -287,7 +288,7 @@ def test_twin_serve_warns_about_the_demo_users_on_loopback():
         wait_until_listening(port, timeout_s=90)  # it says what it serves before it listens
     finally:
         process.terminate()
-        _, stderr = process.communicate(timeout=30)
+        _, stderr = process.communicate(timeout=STOP_S)
     lines = stderr.splitlines()
     assert any(line.startswith("twin: warning: ") and "public demo passwords" in line
                and "anyone who can reach localhost" in line for line in lines), lines
@@ -437,7 +438,7 @@ def test_twin_serve_with_two_processes_knows_a_sign_in_and_a_sign_out_in_both():
         assert [call(base_url, "GET", "/metadata", cookies=cookies)[0] for _ in range(20)] == [302] * 20
     finally:
         process.terminate()  # its server processes end with it
-        _, stderr = process.communicate(timeout=30)
+        _, stderr = process.communicate(timeout=STOP_S)
     assert "Traceback" not in stderr, stderr
 
 

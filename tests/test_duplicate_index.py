@@ -15,8 +15,8 @@ from contextlib import suppress
 import numpy as np
 import pytest
 
-from test_store_readers import committed_rows, wait_for_commits
-from test_telemetry import START, TOKEN, free_port, make_packets, start_server_with
+from test_store_readers import SENDER_TIMEOUT_S, committed_rows, wait_for_commits
+from test_telemetry import START, TOKEN, free_port, make_packets, start_server_with, stop_process
 
 from twin.telemetry import duplicates, ingest, packets, store
 from twin.telemetry.client import TelemetrySender
@@ -177,7 +177,7 @@ def test_sigkill_mid_ingest_leaves_an_index_that_covers_exactly_committed_rows(t
 
     def send():
         try:
-            with TelemetrySender("127.0.0.1", port, TOKEN, "kashi", timeout_s=60) as sender:
+            with TelemetrySender("127.0.0.1", port, TOKEN, "kashi", timeout_s=SENDER_TIMEOUT_S) as sender:
                 for first in range(0, len(stream), 16384):
                     sender.send(stream[first:first + 16384])
                     time.sleep(0.02)
@@ -201,10 +201,10 @@ def test_sigkill_mid_ingest_leaves_an_index_that_covers_exactly_committed_rows(t
             covered = int(restarted.duplicates.state["rows"].sum()) if restarted.duplicates.state else 0
             rebuilt.append((restarted.rows_rebuilt, covered, rows))
             server = start_server_with(path, port, **options)
-        sender.join(120)
+        sender.join(SENDER_TIMEOUT_S)
+        assert not sender.is_alive(), f"the sender had not finished after {SENDER_TIMEOUT_S:g} s"
     finally:
-        server.terminate()
-        server.wait(10)
+        stop_process(server)
     assert not failures, failures
     assert all(read == rows - covered for read, covered, rows in rebuilt), rebuilt  # only the rows since the checkpoint
     assert sum(read for read, _, _ in rebuilt) < sum(rows for _, _, rows in rebuilt) / 2, rebuilt

@@ -19,6 +19,7 @@ import pytest
 
 from test_dashboard import USERS
 from test_dashboard_signin import ROOT, call, free_port, sign_in
+from test_telemetry import STOP_S
 
 from twin.operations.alarms import AlarmBook
 from twin.operations.queue import CommandQueue, QueueError
@@ -293,5 +294,5 @@ def test_twin_serve_with_two_processes_and_a_telemetry_store_serves_pages_from_b
         assert min(busy_s) > 0.3, busy_s
     finally:
         process.terminate()  # its server processes end with it
-        _, stderr = process.communicate(timeout=30)
+        _, stderr = process.communicate(timeout=STOP_S)
     assert "Traceback" not in stderr, stderr

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from test_telemetry import START, TOKEN, free_port, make_packets, start_server
+from test_telemetry import START, TOKEN, free_port, make_packets, start_server, stop_process
 
 from twin.telemetry import uplink
 from twin.telemetry.client import TelemetrySender
@@ -47,8 +47,7 @@ def serving(store, port: int):
     try:
         yield
     finally:
-        server.terminate()
-        server.wait(10)
+        stop_process(server)
 
 
 def post(store, command_id: str, not_before, not_after, spacecraft: int = 3, station=None) -> bytes:
