@@ -66,6 +66,13 @@ def _simulate(key: str, request: RunRequest):
                         representatives=request.representatives, network=request.network)
 
 
+def _screen(key: str, request: RunRequest, catalog_path: str | None, threshold_km: float):
+    """The conjunction screen of ``request``'s run (:func:`apps.run_screening.screen_request`)."""
+    from apps.run_screening import screen_request
+
+    return screen_request(request, catalog_path, threshold_km, lambda done, total: _progress_queue.put((key, done, total)))
+
+
 def _build_up(key: str, scenario_source: str, out: str):
     """The build-up run of the scenario file ``scenario_source``, stored at ``out``: read if a complete run of the same
     scenario text is there, else run (resuming an interrupted one, :func:`twin.lifecycle.run_lifecycle`)."""
@@ -102,6 +109,12 @@ class Simulator:
     def submit(self, key: str, request: RunRequest, progress: Callable[[int, int], None]) -> Future:
         """Start ``request``; ``progress(done, total)`` is called (in a server thread) as its work is done."""
         return self._start(key, progress, _simulate, request)
+
+    def screen(self, key: str, request: RunRequest, catalog_path: str | None, threshold_km: float,
+               progress: Callable[[int, int], None]) -> Future:
+        """Screen the run of ``request`` against the catalogue file ``catalog_path`` (``None``: none) and itself
+        (:func:`_screen`); ``progress`` as for :meth:`submit`."""
+        return self._start(key, progress, _screen, request, catalog_path, threshold_km)
 
     def build_up(self, key: str, scenario_source: str, out: str, progress: Callable[[int, int], None]) -> Future:
         """Run (or read) the build-up of ``scenario_source`` stored at ``out`` (:func:`_build_up`); ``progress`` as
