@@ -19,7 +19,7 @@ from astropy import units as u
 
 from twin.safety import Screening
 
-from .worker import RunRequest
+from .worker import RunRequest, report_progress
 
 PLACE_AFTER_DAYS = 14.0  # twin.safety.screen's max_epoch_age_days: older element sets are set aside as stale
 
@@ -36,6 +36,11 @@ class ScreenedRun:
     def placed_epoch(self) -> str | None:
         """The epoch the scenario was placed at (ISO 8601 UTC), if it was."""
         return None if self.placed_run is None else self.screening.summary["start"]
+
+
+def screen_in_worker(key: str, request: RunRequest, catalog_path: str | None, threshold_km: float) -> ScreenedRun:
+    """:func:`screen_request` as job ``key`` of the background worker (:meth:`apps.worker.Simulator.start`)."""
+    return screen_request(request, catalog_path, threshold_km, lambda done, total: report_progress(key, done, total))
 
 
 def screen_request(request: RunRequest, catalog_path: str | None, threshold_km: float,

@@ -33,6 +33,7 @@ from twin.dataset import RUN_SUFFIXES, open_run
 from twin.safety.saved import read_saved_conjunctions, saved_conjunctions_path
 from twin.scenario import Scenario, builtin_scenarios, load_scenario
 
+from .run_screening import screen_in_worker
 from .worker import RunRequest, Simulator
 
 BUILT_IN_DIR = ".built-in"  # under the runs directory: the built-in build-ups' runs
@@ -273,8 +274,8 @@ class Catalogue:
                 return job
             job = self._jobs[screen_key] = ScreenJob(screen_key, f"screening {source_label} against {against}",
                                                      source_label)
-        self.simulator.screen(screen_key, self._requests[key], str(catalog) if catalog else None, threshold_km,
-                              job.advance).add_done_callback(job.finish)
+        self.simulator.start(screen_key, job.advance, screen_in_worker, self._requests[key],
+                             str(catalog) if catalog else None, threshold_km).add_done_callback(job.finish)
         return job
 
     def build_up(self, key: str, label: str, scenario_source: str, out: Path) -> Job:

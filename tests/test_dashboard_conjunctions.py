@@ -224,8 +224,8 @@ def test_a_repeated_screen_request_starts_one_job(tmp_path):
         run_job = catalogue.job("scenario:phase1")
         assert run_job.done.wait(300) and run_job.error is None
         started = []
-        submit = catalogue.simulator.screen
-        catalogue.simulator.screen = lambda *args: started.append(args[0]) or submit(*args)
+        start = catalogue.simulator.start
+        catalogue.simulator.start = lambda *args: started.append(args[0]) or start(*args)
         first = catalogue.screen("scenario:phase1", SUBSET, 50.0)
         second = catalogue.screen("scenario:phase1", SUBSET, 50.0)
         assert first is second and not first.done.is_set() and len(started) == 1
