@@ -1,20 +1,24 @@
-"""The Constellation tab: one run in 3D with a time player, colour-by, drill-down, key figures, the run's saved
-conjunctions and time series."""
+"""The Constellation tab: one run in 3D with a time player, colour-by, drill-down, key figures, the run's
+conjunctions (saved with a stored run, or screened here for a simulated one, the other object drawn in 3D) and time
+series."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import panel as pn
 
 from viz.colors import ColorError, colorable
+from viz.encounter import Encounter
 
-from .conjunctions_panel import ConjunctionsPanel
+from .conjunctions_panel import ConjunctionsPanel, placed_text
 from .kpi_cards import KeyFigureCards, warning_text
 from .kpis import Kpi, key_figures, run_warnings, satellite_figures
 from .plots import group_plots, plot_panes, satellite_plots
 from .progress import JobProgress
 from .review_export import Section
-from .runs import Catalogue, Job, RunData, SourceError
+from .runs import Catalogue, Job, RunData, ScreenJob, SourceError
 from .view3d import SceneView, clock_text
 
 PLAYER_INTERVAL_MS = 300  # one step every 0.3 s when playing
@@ -27,10 +31,12 @@ LEVELS = {"Fleet": ("total", None), "Sub-center": ("subcenter", "subcenter"), "M
 
 
 class ConstellationTab:
-    """A run chosen among the catalogue's sources, shown in 3D over time with its figures; ``layout`` goes on the page."""
+    """A run chosen among the catalogue's sources, shown in 3D over time with its figures; ``layout`` goes on the page.
+    ``catalog``: the element sets a simulated run is screened against (``None``: against itself only)."""
 
-    def __init__(self, catalogue: Catalogue, source: str | None = None):
+    def __init__(self, catalogue: Catalogue, source: str | None = None, catalog: Path | None = None):
         self.catalogue = catalogue
+        self.catalog = catalog
         self.data: RunData | None = None
         self.view: SceneView | None = None
         self._plots: list = []  # the HoloViews objects shown, for the export
@@ -47,7 +53,7 @@ class ConstellationTab:
         self.kpis = KeyFigureCards(min_width=KPI_MIN_WIDTH_PX, sizing_mode="stretch_width",
                                    styles={"flex": f"1 1 {KPI_MIN_WIDTH_PX}px"})
         self.plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
-        self.conjunctions = ConjunctionsPanel(self._look_at_conjunction)
+        self.conjunctions = ConjunctionsPanel(self._look_at_conjunction, self._screen, self._draw_encounter, catalog)
         self.view_slot = pn.Column(width=780)
         controls = pn.Column(self.source, self.color_by, self.level, self.target, self.player, width=300)
         # The cards take the width beside the view, or go under it when less than their minimum is left
@@ -81,7 +87,9 @@ class ConstellationTab:
         self.progress.watch([job], self._show_run)
 
     def _show_run(self, jobs: list[Job]) -> None:
-        data = jobs[0].data
+        self._show_data(jobs[0].data)
+
+    def _show_data(self, data: RunData) -> None:
         if not data.has_figures:
             raise ValueError(f"{data.label}: has no power, thermal or compute (an orbit-only or TLE run); "
                              "the dashboard needs a twin run")
@@ -98,8 +106,30 @@ class ConstellationTab:
             self._set_targets()
         finally:
             self._quiet = False
-        self.conjunctions.show(data)
+        self.conjunctions.show(data, self.catalogue.screenable(self.source.value))
         self._drill_down()
+
+    def _screen(self, threshold_km: float) -> None:
+        """Screen the simulated run chosen against the catalogue and itself, in the background (once, however often
+        asked); the result is listed when done."""
+        try:
+            job = self.catalogue.screen(self.source.value, self.catalog, threshold_km)
+        except ValueError as error:
+            self.conjunctions.progress.error(str(error))
+            return
+        self.conjunctions.progress.watch([job], self._screened)
+
+    def _screened(self, jobs: list[ScreenJob]) -> None:
+        job, simulated = jobs[0], self.catalogue.job(self.source.value).data  # the run as simulated (done: shared)
+        epoch_before = str(simulated.run["time"].values[0])[:19] + "Z" if simulated is not None else "?"
+        if job.data is not None and job.data is not self.data:  # placed at the catalogue's epoch: show that run
+            self._show_data(job.data)
+        self.conjunctions.show_screening(job.screened, placed_text(job.screened, epoch_before))
+
+    def _draw_encounter(self, encounter: Encounter | None) -> None:
+        """A conjunction screened here chosen: draw its other object in 3D (``None``: remove the one drawn)."""
+        if self.view is not None:
+            self.view.show_encounter(encounter)
 
     @property
     def grouping(self) -> tuple[str, str]:

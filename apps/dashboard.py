@@ -34,6 +34,7 @@ from apps.whatif_tab import WhatIfTab
 
 RUNS_ENV = "TWIN_RUNS"
 TELEMETRY_ENV, TELEMETRY_SCENARIO_ENV = "TWIN_TELEMETRY", "TWIN_TELEMETRY_SCENARIO"
+CATALOG_ENV = "TWIN_CATALOG"
 DEFAULT_RUNS_DIR = "out"
 TITLE = "Orbital data center twin"
 NO_SIGN_IN = f"""### Sign-in is not configured
@@ -55,21 +56,24 @@ pn.extension("vtk", "tabulator", sizing_mode="stretch_width", theme="dark")
 @dataclass(frozen=True)
 class DashboardConfig:
     """Where the dashboard finds its runs and its users (``users`` ``None``: no sign-in configured), and the
-    telemetry store its Live tab follows with the scenario the fleet flies (``None``: no Live tab content)."""
+    telemetry store its Live tab follows with the scenario the fleet flies (``None``: no Live tab content), and the
+    catalogue of element sets the runs it simulates are screened against (``None``: against themselves only)."""
 
     runs_dir: Path
     users: UserBook | None
     telemetry: Path | None = None
     telemetry_scenario: str | None = None
+    catalog: Path | None = None
 
     @classmethod
     def from_env(cls) -> DashboardConfig:
         """From ``$TWIN_RUNS`` (default ``out``), ``$TWIN_USERS`` (unset: no sign-in), ``$TWIN_TELEMETRY`` and
-        ``$TWIN_TELEMETRY_SCENARIO`` (default phase1)."""
+        ``$TWIN_TELEMETRY_SCENARIO`` (default phase1) and ``$TWIN_CATALOG``."""
         users = os.environ.get(USERS_ENV)
-        telemetry = os.environ.get(TELEMETRY_ENV)
+        telemetry, catalog = os.environ.get(TELEMETRY_ENV), os.environ.get(CATALOG_ENV)
         return cls(Path(os.environ.get(RUNS_ENV, DEFAULT_RUNS_DIR)), UserBook.from_file(users) if users else None,
-                   Path(telemetry) if telemetry else None, os.environ.get(TELEMETRY_SCENARIO_ENV, "phase1"))
+                   Path(telemetry) if telemetry else None, os.environ.get(TELEMETRY_SCENARIO_ENV, "phase1"),
+                   Path(catalog) if catalog else None)
 
 
 class Dashboard:
@@ -81,9 +85,9 @@ class Dashboard:
     """
 
     def __init__(self, catalogue: Catalogue, user: User, source: str | None = None,
-                 telemetry: Path | None = None, telemetry_scenario: str | None = None):
+                 telemetry: Path | None = None, telemetry_scenario: str | None = None, catalog: Path | None = None):
         self.user = user
-        self.constellation = ConstellationTab(catalogue, source)
+        self.constellation = ConstellationTab(catalogue, source, catalog)
         self.review: ReviewTab | None = None
         self.whatif: WhatIfTab | None = None
         self.live: LiveTab | None = None
@@ -142,7 +146,8 @@ def create_app(config: DashboardConfig) -> pn.viewable.Viewable:
     if user is None:
         return pn.Column(pn.pane.Markdown(NO_SIGN_IN), width=800)
     source = pn.state.session_args.get("source", [b""])[0].decode() or None
-    return Dashboard(shared_catalogue(config.runs_dir), user, source, config.telemetry, config.telemetry_scenario).page
+    return Dashboard(shared_catalogue(config.runs_dir), user, source, config.telemetry, config.telemetry_scenario,
+                     config.catalog).page
 
 
 if __name__.startswith("bokeh"):  # run by panel serve

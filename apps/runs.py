@@ -33,6 +33,7 @@ from twin.dataset import RUN_SUFFIXES, open_run
 from twin.safety.saved import read_saved_conjunctions, saved_conjunctions_path
 from twin.scenario import Scenario, builtin_scenarios, load_scenario
 
+from .run_screening import screen_in_worker
 from .worker import RunRequest, Simulator
 
 BUILT_IN_DIR = ".built-in"  # under the runs directory: the built-in build-ups' runs
@@ -141,6 +142,27 @@ class Job:
         self.done.set()
 
 
+class ScreenJob(Job):
+    """A conjunction screen of a run in the background (:mod:`apps.run_screening`): ``screened`` (a
+    :class:`apps.run_screening.ScreenedRun`) once done, and ``data`` the run placed at the catalogue's epoch if the
+    scenario was."""
+
+    def __init__(self, key: str, label: str, source_label: str):
+        super().__init__(key, label)
+        self.source_label = source_label
+        self.screened = None
+
+    def finish(self, future: Future) -> None:
+        try:
+            self.screened = future.result()
+            if self.screened.placed_run is not None:
+                self.data = RunData(self.screened.placed_run,
+                                    f"{self.source_label} placed at the catalogue's epoch {self.screened.placed_epoch}")
+        except Exception as error:  # a screen that fails is reported on the page, whatever went wrong
+            self.error = f"{self.label}: {error}"
+        self.done.set()
+
+
 def scenario_run_options(scenario: Scenario) -> tuple[bool, bool]:
     """(representatives, network) of the dashboard's runs of ``scenario``."""
     return scenario.satellite_count > FULL_RUN_SATELLITES_MAX, scenario.links is not None
@@ -167,6 +189,7 @@ class Catalogue:
         self.simulator = Simulator()
         self._readers = ThreadPoolExecutor(1, thread_name_prefix="twin-read")
         self._jobs: dict[str, Job] = {}
+        self._requests: dict[str, RunRequest] = {}  # what made each simulated source: its fleet is screened from it
         self._lock = threading.Lock()
 
     def _stored(self) -> list[Path]:
@@ -226,7 +249,33 @@ class Catalogue:
             if job is not None and job.error is None:
                 return job
             job = self._jobs[key] = Job(key, label)
+            self._requests[key] = request
         self.simulator.submit(key, request, job.advance).add_done_callback(job.finish)
+        return job
+
+    def screenable(self, key: str) -> bool:
+        """True if source ``key`` is a run simulated here from a scenario's design (its conjunctions can be screened)."""
+        request = self._requests.get(key)
+        return request is not None and request.live is None
+
+    def screen(self, key: str, catalog: Path | None, threshold_km: float) -> ScreenJob:
+        """Screen the run of source ``key`` against the catalogue file ``catalog`` (``None``: none) and itself in the
+        background: shared if the same screen is done or under way, started otherwise (a failed one is retried).
+        ``ValueError`` naming the source if it is not a run simulated here."""
+        if not self.screenable(key):
+            raise SourceError(f"source: {key!r} is not a run this dashboard simulated from a scenario; its conjunctions "
+                              "are those saved beside it (twin conjunctions RUN --catalog FILE --save)")
+        screen_key = f"screen:{key}:{catalog or ''}:{threshold_km:g}"
+        source_label = self._jobs[key].label  # the simulated run's (a what-if's is not among the sources)
+        against = f"{catalog.name} and itself" if catalog else "itself"
+        with self._lock:
+            job = self._jobs.get(screen_key)
+            if job is not None and job.error is None:
+                return job
+            job = self._jobs[screen_key] = ScreenJob(screen_key, f"screening {source_label} against {against}",
+                                                     source_label)
+        self.simulator.start(screen_key, job.advance, screen_in_worker, self._requests[key],
+                             str(catalog) if catalog else None, threshold_km).add_done_callback(job.finish)
         return job
 
     def build_up(self, key: str, label: str, scenario_source: str, out: Path) -> Job:

@@ -313,7 +313,8 @@ class SceneView:
     """One session's 3D view of a run: the scene on the server, the pane and the frame channel, and a colour legend.
 
     ``layout`` is what goes on the page. :meth:`show` moves to a time step, :meth:`recolor`
-    changes the colouring, :meth:`focus` looks at a sub-center (or the whole Earth),
+    changes the colouring, :meth:`focus` looks at a sub-center (or the whole Earth), :meth:`show_encounter` draws a
+    conjunction's other object,
     :meth:`snapshot_png` renders what the browser's camera sees into a PNG.
     """
 
@@ -361,6 +362,17 @@ class SceneView:
                 self.pane.synchronize()
         self._send_frame(camera=True)
 
+    def show_encounter(self, encounter) -> None:
+        """Draw a conjunction's other object (:meth:`viz.scene.ConstellationScene.show_encounter`), or remove the one
+        drawn (``None``), and send the scene to the browser."""
+        if encounter is None and self.scene.encounter is None:
+            return
+        if encounter is None:
+            self.scene.clear_encounter()
+        else:
+            self.scene.show_encounter(encounter)
+        self.pane.synchronize()
+
     def _picked(self, click: dict) -> None:
         row = pick(self.scene.satellite_positions_km(), click["camera"], click["pick"], click["size"])
         if row is not None and self.on_satellite is not None:
@@ -369,7 +381,14 @@ class SceneView:
     def _hovered(self, pointer: dict) -> None:
         """Name the satellite under the pointer (its sub-center and owner), or say to point at one."""
         row = pick(self.scene.satellite_positions_km(), pointer["camera"], pointer["hover"], pointer["size"])
-        self.frames._send_msg({"hovered": HOVER_HINT if row is None else satellite_text(self.scene.run, row)})
+        if row is not None:
+            text = satellite_text(self.scene.run, row)
+        elif self.scene.encounter is not None and pick(self.scene.encounter_positions_km(), pointer["camera"],
+                                                       pointer["hover"], pointer["size"]) is not None:
+            text = self.scene.encounter.text()  # a conjunction's object (or its satellite) where it is at TCA
+        else:
+            text = HOVER_HINT
+        self.frames._send_msg({"hovered": text})
 
     def _structure(self) -> list[tuple[str, int]]:
         """The moving meshes and their sizes: what a frame can update in place, and nothing else."""

@@ -38,6 +38,11 @@ class RunRequest:
     live: LiveState | None = None  # start from this live state (a what-if forked from live) instead of the epoch
 
 
+def report_progress(key: str, done: float, total: float) -> None:
+    """In the worker: ``done`` units of ``total`` of run ``key``'s work are done (to its ``progress`` callback)."""
+    _progress_queue.put((key, done, total))
+
+
 def _exit_with_parent() -> None:
     """End this worker when the server's process ends, however it ends (a killed server leaves no orphan)."""
     multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
@@ -101,14 +106,14 @@ class Simulator:
 
     def submit(self, key: str, request: RunRequest, progress: Callable[[int, int], None]) -> Future:
         """Start ``request``; ``progress(done, total)`` is called (in a server thread) as its work is done."""
-        return self._start(key, progress, _simulate, request)
+        return self.start(key, progress, _simulate, request)
 
     def build_up(self, key: str, scenario_source: str, out: str, progress: Callable[[int, int], None]) -> Future:
         """Run (or read) the build-up of ``scenario_source`` stored at ``out`` (:func:`_build_up`); ``progress`` as
         for :meth:`submit`."""
-        return self._start(key, progress, _build_up, scenario_source, out)
+        return self.start(key, progress, _build_up, scenario_source, out)
 
-    def _start(self, key: str, progress: Callable[[int, int], None], work, *arguments) -> Future:
+    def start(self, key: str, progress: Callable[[int, int], None], work, *arguments) -> Future:
         """``work(key, *arguments)`` in the worker, its reports of run ``key`` going to ``progress`` until it ends."""
         self._progress[key] = progress
         future = self._pool.submit(work, key, *arguments)

@@ -12,9 +12,9 @@ from test_dashboard import TIMEOUT_MS, USERS, served
 
 import twin
 from apps.auth import UserBook
-from apps.conjunctions_panel import HEADERS, NOT_SAVED, ConjunctionsPanel, conjunction_rows
+from apps.conjunctions_panel import HEADERS, NO_CATALOGUE, NOT_SAVED, ConjunctionsPanel, conjunction_rows
 from apps.dashboard import DashboardConfig
-from apps.runs import RunData
+from apps.runs import SPAN_S, STEP_S, RunData
 from twin.cli import main
 from twin.safety.saved import read_saved_conjunctions, saved_conjunctions_path
 
@@ -145,3 +145,134 @@ def test_a_screen_saved_before_the_monte_carlo_pc_reads_with_the_method_its_pc_h
     assert table["collision_probability_method"].tolist() == ["NONE"] + ["FOSTER-1992"] * (len(table) - 1)
     assert (table["collision_probability_high"] == table["collision_probability"]).all()
     assert (table["monte_carlo_samples"] == 0).all()
+
+
+# --- Screening the runs the dashboard simulates, and the other object drawn in 3D --------------------------------
+
+def _scenario_request(name: str, duration_s: float = SPAN_S):
+    from apps.runs import scenario_run_options, scenario_tables
+    from apps.worker import RunRequest
+
+    scenario = twin.load_scenario(name)
+    return RunRequest(scenario_tables(scenario), scenario.source, duration_s, STEP_S, *scenario_run_options(scenario))
+
+
+@pytest.fixture(scope="module")
+def screened_phase1():
+    """Phase 1 as the dashboard simulates it (its epoch, 2026-06-01, 74 days from the catalogue's), screened as the
+    Screen button does at 50 km: placed at the catalogue's epoch, run there, and screened."""
+    from apps.run_screening import screen_request
+
+    reports = []
+    result = screen_request(_scenario_request("phase1"), str(SUBSET), 50.0, lambda done, total: reports.append(done / total))
+    assert reports[-1] == pytest.approx(2 / 3) and reports == sorted(reports)
+    return result
+
+
+def test_a_run_far_from_the_catalogues_epoch_is_placed_at_it_and_screened(screened_phase1):
+    from twin.safety import place_scenario, read_catalog, screen
+
+    catalog = read_catalog(SUBSET)
+    assert screened_phase1.placed_epoch == catalog.epoch.isot[:19] + "Z" == "2026-03-19T06:13:00Z"
+    times = screened_phase1.placed_run["time"].values
+    assert str(times[0])[:19] == "2026-03-19T06:13:00" and (times[-1] - times[0]) == np.timedelta64(int(SPAN_S), "s")
+    placed = place_scenario(twin.load_scenario("phase1"), catalog.epoch)
+    expected = screen(placed, catalog, duration_s=SPAN_S, threshold_km=50.0).conjunctions  # the CLI's way
+    found = screened_phase1.screening.conjunctions
+    assert len(found) == len(expected) > 5 and list(found["secondary"]) == list(expected["secondary"])
+    assert np.allclose(found["miss_distance_km"], expected["miss_distance_km"], rtol=0, atol=1e-9)
+
+
+def test_a_run_near_the_catalogues_epoch_is_screened_as_it_is():
+    from apps.run_screening import screen_request
+
+    request = _scenario_request("phase1", 3600.0)
+    request.tables["scenario"]["epoch"] = "2026-03-25T00:00:00Z"  # 6 days after the catalogue's epoch
+    result = screen_request(request, str(SUBSET), 50.0, lambda done, total: None)
+    assert result.placed_run is None and result.placed_epoch is None
+    assert result.screening.summary["start"] == "2026-03-25T00:00:00Z"
+
+
+def test_the_scene_draws_the_other_object_at_tca(screened_phase1):
+    """The closest conjunction's other object: two actors more (its track, both objects at TCA), the two at TCA as far
+    apart as the screen says in the screen's own relative position (TEME turned into the scene's GCRS), the fleet
+    satellite where the run has it at TCA; removed again."""
+    from twin.orbit.frames import EarthOrientation
+    from astropy.time import Time
+    from viz.encounter import TRACK_SAMPLES, WINDOW_S
+    from viz.geometry import two_body_positions_km
+    from viz.scene import ConstellationScene
+
+    run, screening = screened_phase1.placed_run, screened_phase1.screening
+    panel = ConjunctionsPanel(lambda satellite, tca: None)
+    panel.show_screening(screened_phase1)
+    closest = int(np.argmin(screening.conjunctions["miss_distance_km"].to_numpy()))
+    encounter = panel.encounter(closest)
+    scene = ConstellationScene(run, window_size=(320, 240))
+    before = len(scene.plotter.renderer.actors)
+    scene.show_encounter(encounter)
+    assert len(scene.plotter.renderer.actors) == before + 2
+    satellite_km, other_km = scene.encounter_positions_km()
+    to_gcrs = EarthOrientation(Time(encounter.tca, scale="utc"), np.zeros(1)).teme_to_gcrs[0]
+    relative_km = to_gcrs @ (screening.states[closest, 1, :3] - screening.states[closest, 0, :3])
+    assert np.allclose(other_km - satellite_km, relative_km, rtol=0, atol=1e-6)
+    assert np.linalg.norm(other_km - satellite_km) == pytest.approx(screening.conjunctions["miss_distance_km"].iloc[closest], abs=1e-6)
+    # the fleet satellite at TCA: the run's state at the nearest step, carried to the TCA (< 30 s), within 50 m
+    times = run["time"].values
+    step = int(np.argmin(np.abs(times - encounter.tca)))
+    row = list(run["sat"].values).index(encounter.primary)
+    carried = two_body_positions_km(run["position"].values[row, step] / 1e3, run["velocity"].values[row, step] / 1e3,
+                                    np.array([(encounter.tca - times[step]) / np.timedelta64(1, "s")]))[0]
+    assert np.linalg.norm(carried - satellite_km) < 0.05
+    track = scene._encounter_actors[0].mapper.dataset.points
+    assert len(track) == TRACK_SAMPLES and np.linalg.norm(track[TRACK_SAMPLES // 2] - other_km) < 1e-6
+    speed_km_s, radius_km = (np.linalg.norm(screening.states[closest, 1, k:k + 3]) for k in (3, 0))
+    chord_km = 2 * radius_km * np.sin(WINDOW_S * speed_km_s / radius_km)  # of a circular orbit, +-WINDOW_S about TCA
+    assert np.linalg.norm(track[-1] - track[0]) == pytest.approx(chord_km, rel=0.01)
+    scene.clear_encounter()
+    assert len(scene.plotter.renderer.actors) == before and scene.encounter_positions_km().shape == (0, 3)
+    scene.close()
+
+
+def test_a_repeated_screen_request_starts_one_job(tmp_path):
+    """Two requests of the same screen while it runs share one job in the worker, and a stored run is not offered
+    (its conjunctions are the saved ones)."""
+    from apps.runs import Catalogue, SourceError
+
+    catalogue = Catalogue(tmp_path)
+    try:
+        run_job = catalogue.job("scenario:phase1")
+        assert run_job.done.wait(300) and run_job.error is None
+        started = []
+        start = catalogue.simulator.start
+        catalogue.simulator.start = lambda *args: started.append(args[0]) or start(*args)
+        first = catalogue.screen("scenario:phase1", SUBSET, 50.0)
+        second = catalogue.screen("scenario:phase1", SUBSET, 50.0)
+        assert first is second and not first.done.is_set() and len(started) == 1
+        assert first.label == f"screening {run_job.label} against {SUBSET.name} and itself"
+        assert first.done.wait(300) and first.error is None, first.error
+        assert catalogue.screen("scenario:phase1", SUBSET, 50.0) is first and len(started) == 1
+        assert len(first.screened.screening.conjunctions) > 5 and first.data.run["time"].values[0] == \
+            np.datetime64("2026-03-19T06:13:00")
+        other = catalogue.screen("scenario:phase1", None, 50.0)  # against itself only: another screen
+        assert other is not first and len(started) == 2
+        with pytest.raises(SourceError, match="'run:march.zarr' is not a run this dashboard simulated"):
+            catalogue.screen("run:march.zarr", SUBSET, 50.0)
+    finally:
+        catalogue.shutdown()
+
+
+def test_without_a_catalogue_the_tab_says_so_in_one_line(phase1_run):
+    panel = ConjunctionsPanel(lambda satellite, tca: None, on_screen=lambda threshold_km: None, catalog=None)
+    panel.show(RunData(phase1_run, "simulated here"), screenable=True)
+    assert panel.screening_row.visible and panel.offer.object == NO_CATALOGUE and "\n" not in NO_CATALOGUE
+    with_catalog = ConjunctionsPanel(lambda satellite, tca: None, on_screen=lambda threshold_km: None, catalog=SUBSET)
+    with_catalog.show(RunData(phase1_run, "simulated here"), screenable=True)
+    assert SUBSET.name in with_catalog.offer.object
+    with_catalog.show(RunData(phase1_run, "stored"), screenable=False)  # a stored run: its saved screen only
+    assert not with_catalog.screening_row.visible
+
+
+def test_serve_names_a_catalogue_that_is_not_a_file(tmp_path, capsys):
+    assert main(["serve", "--users", str(USERS), "--catalog", str(tmp_path / "none.tle")]) == 2
+    assert capsys.readouterr().err == f"twin: error: --catalog: '{tmp_path / 'none.tle'}' is not a file\n"

@@ -44,6 +44,7 @@ from twin.safe_output import FILE, written_into_place
 
 from . import geometry
 from .colors import Coloring, coloring
+from .encounter import Encounter, encounter_gcrs_km
 from .geometry import KM
 from .offscreen import configure
 
@@ -62,6 +63,7 @@ UMBRA_LENGTH_KM = 3.0 * geometry.EARTH_RADIUS_KM  # far enough to cover LEO, sho
 LIGHT_EARTH_CELLS = (60, 30)
 CAPTION_BAND_PX, CAPTION_FONT_PX = 22, 14  # the caption's band above the view, and its text
 TRACK_OPAQUE_COLOR = "#404956"  # 0.45 x #8fa3bf: the translucent tracks over the black sky
+ENCOUNTER_COLOR = "#ff3b30"  # a conjunction's other object: its track and its place at TCA (the satellite's: white)
 
 
 @functools.cache
@@ -189,6 +191,8 @@ class ConstellationScene:
         self._links: dict[str, dict] = {}
         self._segments: dict[str, pv.PolyData] = {}
         self._follow: str | None = None
+        self.encounter: Encounter | None = None
+        self._encounter_actors: list = []
         self.clock = self._add_caption_band() if show_clock else None
         self.update(self.index)
         self.reset_camera()
@@ -524,6 +528,38 @@ class ConstellationScene:
         i, j = np.nonzero(np.triu(distance <= factor * distance.min(axis=1).min(), 1))
         self.set_links("intra", np.stack([rows[i], rows[j]], axis=-1))
         return i.size
+
+    # ------------------------------------------------------------------------------- encounters
+
+    def show_encounter(self, encounter: Encounter) -> None:
+        """Draw a conjunction (:class:`viz.encounter.Encounter`) in place of any drawn before: the other object's
+        track about its TCA (a line), and both objects where they are at TCA (two points: the fleet satellite
+        white, the other object red). Static: time steps leave it where it is."""
+        import pyvista as pv
+
+        self.clear_encounter()
+        at_tca_km, track_km = encounter_gcrs_km(encounter)
+        markers = pv.PolyData(at_tca_km)
+        markers.point_data["encounter colour"] = np.array([[255, 255, 255], [255, 59, 48]], np.uint8)
+        self._encounter_actors = [
+            self.plotter.add_mesh(pv.lines_from_points(track_km), color=ENCOUNTER_COLOR, line_width=2, lighting=False,
+                                  name="encounter track"),
+            self.plotter.add_mesh(markers, scalars="encounter colour", rgb=True, point_size=self._point_size + 2,
+                                  render_points_as_spheres=True, lighting=False, name="encounter at TCA")]
+        self.encounter = encounter
+
+    def clear_encounter(self) -> None:
+        """Remove the conjunction drawn, if one is."""
+        for actor in self._encounter_actors:
+            self.plotter.remove_actor(actor)
+        self._encounter_actors, self.encounter = [], None
+
+    def encounter_positions_km(self) -> np.ndarray:
+        """GCRS positions (km) of the fleet satellite and the other object at the drawn conjunction's TCA (none
+        drawn: (0, 3))."""
+        if not self._encounter_actors:
+            return np.zeros((0, 3))
+        return np.asarray(self._encounter_actors[1].mapper.dataset.points, float)
 
     # ----------------------------------------------------------------------------------- camera
 

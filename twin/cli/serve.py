@@ -1,4 +1,5 @@
-"""``twin serve [--port N] [--users FILE] [--runs DIR] [--address HOST] [--num-procs N]``: the web dashboard (:mod:`apps.dashboard`).
+"""``twin serve [--port N] [--users FILE] [--runs DIR] [--address HOST] [--num-procs N] [--catalog FILE]``: the web
+dashboard (:mod:`apps.dashboard`).
 
 Every page is behind a sign-in checked against the users file (``--users``, else ``$TWIN_USERS``;
 ``apps/users.example.toml`` holds demo users, refused on any address but loopback and warned about
@@ -9,6 +10,7 @@ there). Binds to localhost unless ``--address`` says otherwise; HTTPS with ``--s
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from twin.cli.common import UserError
 
 def cmd_serve(args) -> int:
     from apps.auth import UserBook, UsersFileError, users_file
-    from apps.dashboard import DashboardConfig
+    from apps.dashboard import CATALOG_ENV, DashboardConfig
     from apps.demo_users import check_demo_users
     from apps.server import serve
     from twin.scenario import builtin_scenarios
@@ -41,12 +43,16 @@ def cmd_serve(args) -> int:
         raise UserError(f"--runs: {args.runs!r} is not a directory")
     if args.telemetry and args.telemetry_scenario not in builtin_scenarios() and not Path(args.telemetry_scenario).is_file():
         raise UserError(f"--telemetry-scenario: {args.telemetry_scenario!r} is neither a built-in scenario nor a file")
+    catalog = args.catalog or os.environ.get(CATALOG_ENV)
+    if catalog and not Path(catalog).is_file():
+        raise UserError(f"--catalog: {catalog!r} is not a file")
     if demo_warning:
         print(f"twin: warning: {demo_warning}", file=sys.stderr)
     scheme = "https" if args.ssl_certfile else "http"
     print(f"twin: dashboard at {scheme}://{args.address}:{args.port}/ (users from {users.source}, runs from {runs}/ "
           "and the built-in scenarios); Ctrl-C stops it", file=sys.stderr)
-    serve(DashboardConfig(runs, users, Path(args.telemetry) if args.telemetry else None, args.telemetry_scenario),
+    serve(DashboardConfig(runs, users, Path(args.telemetry) if args.telemetry else None, args.telemetry_scenario,
+                          Path(catalog).resolve() if catalog else None),
           args.port, args.address, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
           num_procs=args.num_procs)
     return 0
@@ -70,5 +76,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                        help="measurement store the Live tab follows (an ingest server's: twin telemetry serve --store)")
     serve.add_argument("--telemetry-scenario", default="phase1",
                        help="the scenario the telemetry's fleet flies (default phase1)")
+    serve.add_argument("--catalog", metavar="FILE",
+                       help="element sets (TLE/3LE, OMM) the Constellation tab screens the runs it simulates against "
+                       "(default: $TWIN_CATALOG; none: against themselves only)")
     serve.set_defaults(handler=cmd_serve)
     return serve
