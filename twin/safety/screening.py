@@ -420,6 +420,8 @@ def screen(fleet: Fleet | xr.Dataset | Scenario, catalog: Catalog | None = None,
             raise ValueError(f"{name}: {value!r} must be a positive number")
     if step_s > duration_s:
         raise ValueError(f"step_s: {step_s:g} s is longer than the span of {duration_s:g} s")
+    if int(monte_carlo_samples) < 0:
+        raise ValueError(f"monte_carlo_samples: {monte_carlo_samples!r} must be 0 (none) or a positive count")
     catalog = catalog if catalog is not None else Catalog([], np.array([], str), np.array([], int), np.array([], str))
     offsets = time_grid(start, duration_s, step_s)
     jd, fr = julian_dates(start, offsets)
@@ -448,8 +450,6 @@ def screen(fleet: Fleet | xr.Dataset | Scenario, catalog: Catalog | None = None,
     timings["search"] = clock.perf_counter() - started - sum(timings.values())
     pairs, found = _refine(formations, screened, start, step_s, duration_s, threshold_km, kind, body, other, step)
     timings["refine"] = clock.perf_counter() - started - sum(timings.values())
-    if int(monte_carlo_samples) < 0:
-        raise ValueError(f"monte_carlo_samples: {monte_carlo_samples!r} must be 0 (none) or a positive count")
     result = _assemble(fleet, scenario, screened, start, pairs, found, int(monte_carlo_samples))
     closest = formation_approaches(formations, start, offsets, _hard_body_radius_m(fleet, scenario),
                                    int(monte_carlo_samples)) if formation_closest else None
