@@ -200,7 +200,7 @@ def test_the_scene_draws_the_other_object_at_tca(screened_phase1):
     from twin.orbit.frames import EarthOrientation
     from astropy.time import Time
     from viz.encounter import TRACK_SAMPLES, WINDOW_S
-    from viz.geometry import two_body_positions_km
+    from twin.safety.long_encounter import kepler_propagate
     from viz.scene import ConstellationScene
 
     run, screening = screened_phase1.placed_run, screened_phase1.screening
@@ -221,8 +221,8 @@ def test_the_scene_draws_the_other_object_at_tca(screened_phase1):
     times = run["time"].values
     step = int(np.argmin(np.abs(times - encounter.tca)))
     row = list(run["sat"].values).index(encounter.primary)
-    carried = two_body_positions_km(run["position"].values[row, step] / 1e3, run["velocity"].values[row, step] / 1e3,
-                                    np.array([(encounter.tca - times[step]) / np.timedelta64(1, "s")]))[0]
+    carried = kepler_propagate(run["position"].values[row, step] / 1e3, run["velocity"].values[row, step] / 1e3,
+                               (encounter.tca - times[step]) / np.timedelta64(1, "s"))[0]
     assert np.linalg.norm(carried - satellite_km) < 0.05
     track = scene._encounter_actors[0].mapper.dataset.points
     assert len(track) == TRACK_SAMPLES and np.linalg.norm(track[TRACK_SAMPLES // 2] - other_km) < 1e-6

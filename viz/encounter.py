@@ -3,7 +3,7 @@ approach (TCA), and the other object's track over the minutes about it, in the s
 
 The screen (:mod:`twin.safety.screening`) gives both states at TCA in TEME; TEME turns into GCRS by precession and
 nutation alone, a rotation that moves a LEO position by millimetres in minutes, so one matrix at TCA serves the whole
-window. The track is the other object's osculating two-body path (:func:`viz.geometry.two_body_positions_km`).
+window. The track is the other object's osculating two-body path (:func:`twin.safety.long_encounter.kepler_propagate`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import numpy as np
 from astropy.time import Time
 
 from twin.orbit.frames import EarthOrientation
-
-from .geometry import two_body_positions_km
+from twin.safety.long_encounter import kepler_propagate
 
 WINDOW_S = 300.0  # the other object's track is drawn this long either side of its TCA
 TRACK_SAMPLES = 61
@@ -45,5 +44,5 @@ def encounter_gcrs_km(encounter: Encounter, window_s: float = WINDOW_S,
     from ``window_s`` before TCA to ``window_s`` after), GCRS km."""
     to_gcrs = EarthOrientation(Time(encounter.tca.astype("datetime64[ns]"), scale="utc"), np.zeros(1)).teme_to_gcrs[0]
     states = np.asarray(encounter.states_teme, float)
-    track = two_body_positions_km(states[1, :3], states[1, 3:], np.linspace(-window_s, window_s, samples))
+    track, _ = kepler_propagate(states[1, :3], states[1, 3:], np.linspace(-window_s, window_s, samples))
     return states[:, :3] @ to_gcrs.T, track @ to_gcrs.T
